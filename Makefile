@@ -1,0 +1,171 @@
+# ioguard: BPF programs, the ioguard loader, libioasid, their tests and the VM lab.
+#
+#   make            build everything into $(OUTPUT)
+#   make check      install deps, unit tests, then the lab on both kernels
+#   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind)
+#   make check-vm   lab scenarios; KERNEL=debian or KERNEL=iommufd for one kernel
+#   make bench      benchmarks (ratios measured in one run)
+#   make demo       live trace of real attach/map events inside the lab
+#   V=1             show full commands
+
+OUTPUT ?= build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+KERNEL ?= debian iommufd
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+ARCH := x86
+UAPI := $(OUTPUT)/uapi
+# The system's uAPI headers are 6.1 and lack linux/iommufd.h and the VFIO cdev ioctls;
+# the 6.12 headers come from linux-source-6.12 via the kernel cache.
+UAPI_STAMP := $(UAPI)/include/linux/iommufd.h
+
+PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lyaml -lmicrohttpd)
+
+WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
+	-Iinclude -I$(OUTPUT) -I$(UAPI)/include $(PKG_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(OUTPUT) -Iinclude -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+IOASID_SRCS := $(wildcard src/ioasid/*.c)
+IOASID_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(IOASID_SRCS))
+IOGUARD_SRCS := $(filter-out src/ioguard/main.c,$(wildcard src/ioguard/*.c))
+IOGUARD_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(IOGUARD_SRCS))
+LIBIOASID := $(OUTPUT)/libioasid.a
+LIBIOGUARD := $(OUTPUT)/libioguard.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+LAB_SRCS := $(wildcard tests/vm/tools/*.c)
+LAB_BINS := $(patsubst tests/vm/tools/%.c,$(OUTPUT)/lab/%,$(LAB_SRCS))
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all deps check check-unit check-vm bench demo clean
+all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(UAPI_STAMP):
+	$(call msg,UAPI,$(UAPI))
+	$(Q)mkdir -p $(UAPI)
+	$(Q)rm -rf $(UAPI)/include
+	$(Q)ln -sfn "$$(scripts/kernel-cache.sh headers)/include" $(UAPI)/include
+
+$(OUTPUT)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): set VMLINUX_BTF=path" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/vmlinux.h | $(UAPI_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Every user-space object may include any skeleton; skeletons are cheap to make.
+$(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(UAPI_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBIOASID): $(IOASID_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBIOGUARD): $(IOGUARD_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/ioguard: $(OUTPUT)/obj/ioguard/main.o $(LIBIOGUARD) $(LIBIOASID)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lbsd
+
+# Unit tests are built a second time with sanitizers, from the same sources.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_OBJS := $(patsubst src/%.c,$(OUTPUT)/san/%.o,$(IOASID_SRCS) $(IOGUARD_SRCS))
+$(OUTPUT)/san/%.o: src/%.c $(SKELS) | $(UAPI_STAMP)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIBIOGUARD) $(LIBIOASID) | $(UAPI_STAMP)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd
+
+$(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS) | $(UAPI_STAMP)
+	$(call msg,TEST-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd
+
+$(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
+	$(call msg,LAB,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) -lbsd
+
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOASID) | $(UAPI_STAMP)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd
+
+UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests-san/%,$(UNIT_SRCS))
+
+# `check` runs every suite even when one fails, then prints one total line and fails if
+# any suite failed. Each suite writes "passed failed" to $(OUTPUT)/results/<suite>.
+check: deps
+	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS)
+	-$(Q)scripts/run-unit.sh $(OUTPUT)
+	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
+	$(Q)scripts/summarize.sh $(OUTPUT)/results
+
+check-unit: all $(UNIT_SAN_BINS)
+	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
+	$(Q)scripts/run-unit.sh $(OUTPUT)
+
+check-vm: all
+	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
+	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
+	$(Q)scripts/summarize.sh $(OUTPUT)/results
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/run-bench.sh $(OUTPUT)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/run.sh --output $(OUTPUT) --kernel $${DEMO_KERNEL:-iommufd} --demo
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests, the lab and the demo need.
+# Idempotent: packages already installed are not touched, and apt-get runs only when
+# something is missing. Needs root (it is run by `make check` and `make demo`).
+set -euo pipefail
+
+packages=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	libyaml-dev libmicrohttpd-dev libbsd-dev
+	# tests
+	libcmocka-dev valgrind python3
+	# the lab: kernels and the guest
+	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils
+	linux-source-6.12 flex bison bc libssl-dev dwarves
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+
+# The Debian kernel for the lab is fetched by name, which needs a current package list.
+need_update=0
+if ! apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' | grep -q .; then
+	need_update=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_update -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run as root or install them" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "deps: installing ${missing[*]}" >&2
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi

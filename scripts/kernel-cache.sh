@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Builds or fetches the slow artifacts the build and the lab need, once, into a cache
+# outside the repository, keyed by their inputs. Prints the path of the requested artifact
+# on stdout; progress goes to stderr.
+#
+#   kernel-cache.sh headers   -> DIR with 6.12 uAPI headers (DIR/include/linux/iommufd.h)
+#   kernel-cache.sh iommufd   -> DIR with bzImage built from linux-source-6.12 + fragment
+#   kernel-cache.sh debian    -> DIR with Debian's newest 6.12 kernel: vmlinuz, lib/modules
+#
+# Cache root: $IOGUARD_CACHE, default ~/.cache/ioguard. A directory is only renamed into
+# place once complete, so an interrupted build is redone, never half-used.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cache=${IOGUARD_CACHE:-$HOME/.cache/ioguard}
+mkdir -p "$cache"
+
+log() { echo "kernel-cache: $*" >&2; }
+die() { echo "kernel-cache: $*" >&2; exit 1; }
+
+source_tarball() {
+	local t
+	t=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null) ||
+		die "linux-source-6.12 is not installed (run scripts/deps.sh)"
+	echo "$t"
+}
+
+source_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null ||
+		die "cannot read the version of linux-source-6.12"
+}
+
+# Unpacked source tree, shared by the header and kernel steps.
+source_tree() {
+	local ver dir tmp
+	ver=$(source_version)
+	dir="$cache/src-$ver"
+	if [ ! -f "$dir/.complete" ]; then
+		log "unpacking linux-source $ver"
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		tar -C "$dir.tmp" -xJf "$(source_tarball)"
+		tmp=$(ls -d "$dir.tmp"/linux-source-6.12)
+		mv "$tmp" "$dir"
+		rm -rf "$dir.tmp"
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
+
+cmd_headers() {
+	local ver out src
+	ver=$(source_version)
+	out="$cache/headers-$ver"
+	if [ ! -f "$out/include/linux/iommufd.h" ]; then
+		src=$(source_tree)
+		log "installing uAPI headers of $ver"
+		rm -rf "$out.tmp"
+		make -s -C "$src" O="$out.tmp/build" headers_install \
+			INSTALL_HDR_PATH="$out.tmp" >&2
+		rm -rf "$out.tmp/build" "$out"
+		mv "$out.tmp" "$out"
+	fi
+	echo "$out"
+}
+
+cmd_iommufd() {
+	local ver key out src build start
+	ver=$(source_version)
+	key=$( (echo "$ver"; cat "$repo/tests/vm/iommufd.config" "$0") | sha256sum | cut -c1-16)
+	out="$cache/kernel-iommufd-$key"
+	if [ ! -f "$out/bzImage" ]; then
+		src=$(source_tree)
+		build="$cache/build-iommufd-$key"
+		start=$(date +%s)
+		log "building the iommufd kernel ($ver, key $key); about 6 minutes on 2 cores"
+		mkdir -p "$build"
+		make -s -C "$src" O="$build" tinyconfig >&2
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
+			"$repo/tests/vm/iommufd.config" >&2
+		make -s -C "$src" O="$build" olddefconfig >&2
+		# A fragment option that olddefconfig dropped means a missing dependency: fail
+		# here rather than boot a kernel that silently lacks it.
+		local missing=0 line
+		while read -r line; do
+			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+			grep -qxF "$line" "$build/.config" || { log "not set after olddefconfig: $line"; missing=1; }
+		done < "$repo/tests/vm/iommufd.config"
+		[ "$missing" = 0 ] || die "config fragment not satisfied, see above"
+		make -s -C "$src" O="$build" -j"$(nproc)" bzImage >&2
+		rm -rf "$out.tmp"
+		mkdir -p "$out.tmp"
+		cp "$build/arch/x86/boot/bzImage" "$build/.config" "$out.tmp/"
+		rm -rf "$out"
+		mv "$out.tmp" "$out"
+		rm -rf "$build"
+		log "iommufd kernel built in $(( $(date +%s) - start )) s"
+	fi
+	echo "$out"
+}
+
+cmd_debian() {
+	local pkg out tmp
+	pkg=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
+		awk '{print $1}' | sort -V | tail -n 1)
+	[ -n "$pkg" ] || die "no linux-image-6.12.*-amd64-unsigned package found (apt-get update?)"
+	out="$cache/debian-$pkg"
+	if [ ! -f "$out/.complete" ]; then
+		log "fetching $pkg"
+		rm -rf "$out" "$out.tmp"
+		mkdir -p "$out.tmp"
+		(cd "$out.tmp" && apt-get download -q "$pkg" >&2)
+		dpkg-deb -x "$out.tmp"/*.deb "$out.tmp/root"
+		rm -f "$out.tmp"/*.deb
+		local kver
+		kver=$(ls "$out.tmp/root/lib/modules")
+		depmod -b "$out.tmp/root" "$kver"
+		ln -s "root/boot/vmlinuz-$kver" "$out.tmp/vmlinuz"
+		echo "$kver" > "$out.tmp/kernel-release"
+		mv "$out.tmp" "$out"
+		touch "$out/.complete"
+	fi
+	echo "$out"
+}
+
+case "${1:-}" in
+headers) cmd_headers ;;
+iommufd) cmd_iommufd ;;
+debian) cmd_debian ;;
+*) die "usage: $0 headers|iommufd|debian" ;;
+esac
