@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "ioguard.h"
+
+#define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+
+bool json_output;
+const char *bin_name = "ioguard";
+struct json_writer *json_wtr;
+
+static void vmessage(const char *level, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", bin_name, level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void p_err(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (json_output && json_wtr) {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "error", buf);
+		jsonw_end_object(json_wtr);
+	} else {
+		vmessage("error: ", fmt, ap);
+	}
+	va_end(ap);
+}
+
+void p_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void))
+{
+	const struct cmd *c;
+
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
+	    !strcmp(argv[0], "-h")) {
+		help();
+		return argc < 1 ? -EINVAL : 0;
+	}
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(argv[0], c->name)) {
+			/* Full getopt re-initialisation for the command's own options. */
+			optind = 0;
+			return c->fn(argc, argv);
+		}
+	}
+	p_err("unknown command '%s'; '%s help' lists the commands", argv[0], bin_name);
+	return -EINVAL;
+}
+
+int bpf_environment_check(void)
+{
+	if (access(KERNEL_BTF_PATH, R_OK)) {
+		p_err("kernel BTF not found at %s: this kernel was built without "
+		      "CONFIG_DEBUG_INFO_BTF=y, which ioguard needs for CO-RE", KERNEL_BTF_PATH);
+		return -ENOENT;
+	}
+	if (geteuid() != 0) {
+		p_err("loading BPF programs needs root (CAP_BPF, CAP_PERFMON and "
+		      "CAP_SYS_ADMIN): run ioguard as root");
+		return -EPERM;
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Private header of the ioguard command-line tool: dispatch, output, shared helpers. */
+#ifndef IOGUARD_IOGUARD_H
+#define IOGUARD_IOGUARD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json_writer.h"
+
+#define IOGUARD_VERSION "0.1.0"
+
+/* Exit codes: only main() turns an error into one of these. */
+#define EXIT_USAGE 2
+
+/* Options every command sees. */
+extern bool json_output;
+extern const char *bin_name;
+/* Writer on stdout, set while json_output is on. */
+extern struct json_writer *json_wtr;
+
+/*
+ * struct cmd - one subcommand. @fn receives argv starting at the command's own name (so
+ * it can run getopt) and returns 0 or a negative errno; -EINVAL means a usage error.
+ */
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void));
+
+/* Error and info messages; p_err writes {"error": ...} on stdout under --json. */
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Checks shared by every command that loads BPF programs; negative errno on failure. */
+int bpf_environment_check(void);
+
+int do_trace(int argc, char **argv);
+
+#endif /* IOGUARD_IOGUARD_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Streaming JSON writer for machine output. Values are written as they come; the writer
+ * tracks nesting to place commas. Top-level values end with a newline, so a stream of
+ * objects is JSON Lines.
+ */
+#ifndef IOGUARD_JSON_WRITER_H
+#define IOGUARD_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_writer;
+
+struct json_writer *jsonw_new(FILE *f);
+void jsonw_destroy(struct json_writer *w);
+
+void jsonw_start_object(struct json_writer *w);
+void jsonw_end_object(struct json_writer *w);
+void jsonw_start_array(struct json_writer *w);
+void jsonw_end_array(struct json_writer *w);
+/* Object member name; the next value call writes its value. */
+void jsonw_name(struct json_writer *w, const char *name);
+
+void jsonw_string(struct json_writer *w, const char *value);
+void jsonw_uint(struct json_writer *w, uint64_t value);
+void jsonw_int(struct json_writer *w, int64_t value);
+void jsonw_float(struct json_writer *w, double value);
+void jsonw_bool(struct json_writer *w, bool value);
+void jsonw_null(struct json_writer *w);
+
+/* Shorthands for a member and its value. */
+void jsonw_string_field(struct json_writer *w, const char *name, const char *value);
+void jsonw_uint_field(struct json_writer *w, const char *name, uint64_t value);
+void jsonw_int_field(struct json_writer *w, const char *name, int64_t value);
+void jsonw_bool_field(struct json_writer *w, const char *name, bool value);
+void jsonw_null_field(struct json_writer *w, const char *name);
+
+#endif /* IOGUARD_JSON_WRITER_H */

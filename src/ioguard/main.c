@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ioguard.h"
+
+static const struct cmd commands[] = {
+	{ "trace", do_trace, "stream IOMMU attach, ownership and map events" },
+	{ 0 },
+};
+
+static void usage(void)
+{
+	const struct cmd *c;
+
+	fprintf(stderr,
+		"Usage: %s [--json] COMMAND [ARGS]\n"
+		"       %s --version\n\n"
+		"Commands:\n", bin_name, bin_name);
+	for (c = commands; c->name; c++)
+		fprintf(stderr, "  %-10s %s\n", c->name, c->summary);
+	fprintf(stderr, "\n'%s COMMAND --help' shows a command's options.\n", bin_name);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int opt, err;
+
+	/* Global options stop at the command name; the command parses the rest. */
+	while ((opt = getopt_long(argc, argv, "+jhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'h':
+			usage();
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("ioguard %s\n", IOGUARD_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (json_output) {
+		json_wtr = jsonw_new(stdout);
+		if (!json_wtr) {
+			p_err("cannot allocate the JSON writer: %s", strerror(ENOMEM));
+			return EXIT_FAILURE;
+		}
+	}
+	err = cmd_select(commands, argc - optind, argv + optind, usage);
+	jsonw_destroy(json_wtr);
+	if (err == -EINVAL)
+		return EXIT_USAGE;
+	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "ioguard.h"
+#include "tracer.h"
+#include "trace.skel.h"
+
+#define SKIPPED_MAX 512
+
+struct tracer {
+	struct trace_bpf *skel;
+	enum tracer_mode mode;
+	unsigned int attached;
+	char skipped[SKIPPED_MAX];	/* hooks absent from this kernel, comma-separated */
+	char fallback_reason[128];	/* why fentry was not used, empty if it was */
+};
+
+static bool libbpf_verbose;
+static bool libbpf_probing;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* A refused probe is expected; only its outcome is reported. */
+	if (libbpf_probing && !libbpf_verbose)
+		return 0;
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+const char *tracer__mode_name(enum tracer_mode mode)
+{
+	switch (mode) {
+	case TRACER_MODE_FENTRY: return "fentry";
+	case TRACER_MODE_TP_BTF: return "tp_btf";
+	default: return "auto";
+	}
+}
+
+static bool section_has_prefix(const struct bpf_program *prog, const char *prefix)
+{
+	return !strncmp(bpf_program__section_name(prog), prefix, strlen(prefix));
+}
+
+/* Target of "fentry/X", "fexit/X" or "tp_btf/X". */
+static const char *section_target(const struct bpf_program *prog)
+{
+	const char *slash = strchr(bpf_program__section_name(prog), '/');
+
+	return slash ? slash + 1 : "";
+}
+
+static bool kernel_has_target(const struct btf *vmlinux, const struct bpf_program *prog)
+{
+	char name[128];
+
+	if (section_has_prefix(prog, "tp_btf/")) {
+		snprintf(name, sizeof(name), "btf_trace_%s", section_target(prog));
+		return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+	}
+	return btf__find_by_name_kind(vmlinux, section_target(prog), BTF_KIND_FUNC) > 0;
+}
+
+static bool wanted_in_mode(const struct bpf_program *prog, enum tracer_mode mode)
+{
+	/* Page faults have only a tracepoint, so it serves both modes. */
+	if (!strcmp(section_target(prog), "io_page_fault"))
+		return true;
+	if (mode == TRACER_MODE_FENTRY)
+		return section_has_prefix(prog, "fentry/") || section_has_prefix(prog, "fexit/");
+	return section_has_prefix(prog, "tp_btf/");
+}
+
+static void note_skipped(struct tracer *t, const char *target)
+{
+	size_t used = strlen(t->skipped);
+
+	if (strstr(t->skipped, target))
+		return;
+	snprintf(t->skipped + used, sizeof(t->skipped) - used, "%s%s", used ? ", " : "", target);
+}
+
+static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum tracer_mode mode,
+		     const struct btf *vmlinux)
+{
+	struct bpf_program *prog;
+	int err;
+
+	t->skel = trace_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		goto out;
+	}
+	t->skel->rodata->target_tgid = opts->target_tgid;
+	t->attached = 0;
+	t->skipped[0] = '\0';
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		bool on = wanted_in_mode(prog, mode);
+
+		if (on && !kernel_has_target(vmlinux, prog)) {
+			note_skipped(t, section_target(prog));
+			on = false;
+		}
+		bpf_program__set_autoload(prog, on);
+		t->attached += on;
+	}
+	if (!t->attached) {
+		err = -ENOENT;
+		goto err_destroy;
+	}
+	err = trace_bpf__load(t->skel);
+	if (err)
+		goto err_destroy;
+	err = trace_bpf__attach(t->skel);
+	if (err)
+		goto err_destroy;
+	t->mode = mode;
+	goto out;
+
+err_destroy:
+	trace_bpf__destroy(t->skel);
+	t->skel = NULL;
+out:
+	return err;
+}
+
+int tracer__open(const struct tracer_opts *opts, struct tracer **out)
+{
+	struct tracer *t;
+	struct btf *vmlinux;
+	int err;
+
+	err = bpf_environment_check();
+	if (err)
+		return err;
+	libbpf_verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		err = -errno;
+		p_err("cannot read the kernel's BTF: %s", strerror(-err));
+		goto err_free;
+	}
+
+	if (opts->mode != TRACER_MODE_TP_BTF) {
+		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
+		err = load_mode(t, opts, TRACER_MODE_FENTRY, vmlinux);
+		libbpf_probing = false;
+		if (!err)
+			goto out_btf;
+		if (opts->mode == TRACER_MODE_FENTRY) {
+			p_err("fentry/fexit programs cannot be loaded or attached: %s",
+			      strerror(-err));
+			goto err_btf;
+		}
+		snprintf(t->fallback_reason, sizeof(t->fallback_reason),
+			 "fentry/fexit refused: %s", strerror(-err));
+	}
+	err = load_mode(t, opts, TRACER_MODE_TP_BTF, vmlinux);
+	if (err) {
+		p_err("the iommu tracepoints cannot be attached%s: %s%s",
+		      t->fallback_reason[0] ? " either" : "", strerror(-err),
+		      err == -ENOENT ? " (this kernel has no iommu tracepoints in its BTF)" : "");
+		goto err_btf;
+	}
+out_btf:
+	btf__free(vmlinux);
+	*out = t;
+	return 0;
+
+err_btf:
+	btf__free(vmlinux);
+err_free:
+	free(t);
+	return err;
+}
+
+void tracer__free(struct tracer *t)
+{
+	if (!t)
+		return;
+	trace_bpf__destroy(t->skel);
+	free(t);
+}
+
+enum tracer_mode tracer__mode(const struct tracer *t)
+{
+	return t->mode;
+}
+
+int tracer__events_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+uint64_t tracer__events_lost(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->events_lost, __ATOMIC_RELAXED);
+}
+
+unsigned int tracer__hooks_attached(const struct tracer *t)
+{
+	return t->attached;
+}
+
+void tracer__describe(const struct tracer *t, char *buf, size_t len)
+{
+	int n;
+
+	if (t->mode == TRACER_MODE_FENTRY)
+		n = snprintf(buf, len, "mode fentry: %u hooks attached; latency, return values, "
+			     "domains and ownership claims available", t->attached);
+	else
+		n = snprintf(buf, len, "mode tp_btf: %u tracepoints attached; latency, return "
+			     "values, domains and ownership claims unavailable in this mode%s%s%s",
+			     t->attached, t->fallback_reason[0] ? " (" : "", t->fallback_reason,
+			     t->fallback_reason[0] ? ")" : "");
+	if (n >= 0 && (size_t)n < len && t->skipped[0])
+		snprintf(buf + n, len - n, "; absent from this kernel: %s", t->skipped);
+}
