@@ -126,10 +126,10 @@ $(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS) | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd
 
-$(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
+$(OUTPUT)/lab/%: tests/vm/tools/%.c | $(UAPI_STAMP)
 	$(call msg,LAB,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) -lbsd
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
@@ -145,7 +145,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS)
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
 	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
-	$(Q)scripts/summarize.sh $(OUTPUT)/results
+	$(Q)scripts/summarize.sh $(OUTPUT)/results unit $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
@@ -154,7 +154,7 @@ check-unit: all $(UNIT_SAN_BINS)
 check-vm: all
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
-	$(Q)scripts/summarize.sh $(OUTPUT)/results
+	$(Q)scripts/summarize.sh $(OUTPUT)/results $(addprefix vm-,$(KERNEL))
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -214,8 +214,8 @@ int BPF_PROG(attach_group_enter)
 	return call_enter(IOGUARD_OP_ATTACH_GROUP);
 }
 
-SEC("fexit/iommu_attach_group")
-int BPF_PROG(attach_group_exit, struct iommu_domain *domain, struct iommu_group *group, int ret)
+static __always_inline int attach_group_done(struct iommu_domain *domain,
+					     struct iommu_group *group, int ret)
 {
 	struct ioguard_event *e = event_begin(IOGUARD_OP_ATTACH_GROUP);
 
@@ -231,14 +231,50 @@ int BPF_PROG(attach_group_exit, struct iommu_domain *domain, struct iommu_group 
 	return 0;
 }
 
+SEC("fexit/iommu_attach_group")
+int BPF_PROG(attach_group_exit, struct iommu_domain *domain, struct iommu_group *group, int ret)
+{
+	return attach_group_done(domain, group, ret);
+}
+
+/*
+ * iommufd attaches through the handle variants, added in v6.11 with its IO page fault
+ * support; older kernels lack them and these hooks are skipped.
+ */
+SEC("fentry/iommu_attach_group_handle")
+int BPF_PROG(attach_group_handle_enter)
+{
+	return call_enter(IOGUARD_OP_ATTACH_GROUP);
+}
+
+SEC("fexit/iommu_attach_group_handle")
+int BPF_PROG(attach_group_handle_exit, struct iommu_domain *domain, struct iommu_group *group,
+	     struct iommu_attach_handle *handle, int ret)
+{
+	return attach_group_done(domain, group, ret);
+}
+
+SEC("fentry/iommu_replace_group_handle")
+int BPF_PROG(replace_group_handle_enter)
+{
+	return call_enter(IOGUARD_OP_ATTACH_GROUP);
+}
+
+SEC("fexit/iommu_replace_group_handle")
+int BPF_PROG(replace_group_handle_exit, struct iommu_group *group,
+	     struct iommu_domain *new_domain, struct iommu_attach_handle *handle, int ret)
+{
+	return attach_group_done(new_domain, group, ret);
+}
+
 SEC("fentry/iommu_detach_group")
 int BPF_PROG(detach_group_enter)
 {
 	return call_enter(IOGUARD_OP_DETACH_GROUP);
 }
 
-SEC("fexit/iommu_detach_group")
-int BPF_PROG(detach_group_exit, struct iommu_domain *domain, struct iommu_group *group)
+static __always_inline int detach_group_done(struct iommu_domain *domain,
+					     struct iommu_group *group)
 {
 	struct ioguard_event *e = event_begin(IOGUARD_OP_DETACH_GROUP);
 
@@ -250,6 +286,24 @@ int BPF_PROG(detach_group_exit, struct iommu_domain *domain, struct iommu_group 
 	bpf_ringbuf_submit(e, 0);
 	forget_domain_group(domain);
 	return 0;
+}
+
+SEC("fexit/iommu_detach_group")
+int BPF_PROG(detach_group_exit, struct iommu_domain *domain, struct iommu_group *group)
+{
+	return detach_group_done(domain, group);
+}
+
+SEC("fentry/iommu_detach_group_handle")
+int BPF_PROG(detach_group_handle_enter)
+{
+	return call_enter(IOGUARD_OP_DETACH_GROUP);
+}
+
+SEC("fexit/iommu_detach_group_handle")
+int BPF_PROG(detach_group_handle_exit, struct iommu_domain *domain, struct iommu_group *group)
+{
+	return detach_group_done(domain, group);
 }
 
 SEC("fentry/iommu_device_claim_dma_owner")

@@ -106,7 +106,7 @@ int do_trace(int argc, char **argv)
 	uint64_t lost;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "jm:p:d:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jm:p:d:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json_output = true;
@@ -139,13 +139,11 @@ int do_trace(int argc, char **argv)
 			trace_help();
 			return 0;
 		default:
-			trace_help();
-			return -EINVAL;
+			return p_bad_option(opt, argv);
 		}
 	}
 	if (optind < argc) {
-		p_err("unexpected argument '%s'", argv[optind]);
-		trace_help();
+		p_err("unexpected argument '%s'; see '%s trace --help'", argv[optind], bin_name);
 		return -EINVAL;
 	}
 	if (json_output && !json_wtr) {

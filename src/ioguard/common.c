@@ -67,12 +67,27 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 	}
 	for (c = cmds; c->name; c++) {
 		if (!strcmp(argv[0], c->name)) {
-			/* Full getopt re-initialisation for the command's own options. */
+			/*
+			 * Full getopt re-initialisation for the command's own options; commands
+			 * report bad options themselves through p_bad_option().
+			 */
 			optind = 0;
+			opterr = 0;
 			return c->fn(argc, argv);
 		}
 	}
 	p_err("unknown command '%s'; '%s help' lists the commands", argv[0], bin_name);
+	return -EINVAL;
+}
+
+int p_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		p_err("option '%s' needs an argument; see '%s %s --help'", arg, bin_name, argv[0]);
+	else
+		p_err("unknown option '%s'; see '%s %s --help'", arg, bin_name, argv[0]);
 	return -EINVAL;
 }
 

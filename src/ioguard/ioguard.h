@@ -36,9 +36,17 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * p_bad_option() - report what getopt rejected and return -EINVAL. @opt is getopt's
+ * return value ('?' or ':'); option strings start with ':' so a missing argument is told
+ * apart from an unknown option.
+ */
+int p_bad_option(int opt, char **argv);
+
 /* Checks shared by every command that loads BPF programs; negative errno on failure. */
 int bpf_environment_check(void);
 
 int do_trace(int argc, char **argv);
+int do_policy(int argc, char **argv);
 
 #endif /* IOGUARD_IOGUARD_H */

@@ -218,7 +218,7 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len)
 	int n;
 
 	if (t->mode == TRACER_MODE_FENTRY)
-		n = snprintf(buf, len, "mode fentry: %u hooks attached; latency, return values, "
+		n = snprintf(buf, len, "mode fentry: %u programs attached; latency, return values, "
 			     "domains and ownership claims available", t->attached);
 	else
 		n = snprintf(buf, len, "mode tp_btf: %u tracepoints attached; latency, return "

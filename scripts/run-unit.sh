@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs the unit tests: every cmocka binary under valgrind (leaks and invalid accesses fail
+# it) and again in its ASan/UBSan build, then the command-line tests in tests/cli/.
+# Writes "passed failed skipped" to OUTPUT/results/unit and prints the same counts.
+set -uo pipefail
+output=${1:?usage: run-unit.sh OUTPUT}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+mkdir -p "$output/results" "$output/unit-logs"
+passed=0 failed=0 skipped=0
+
+count_cmocka() {
+	local log=$1 p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	echo "$p $f"
+}
+
+for bin in "$output"/tests/test_*; do
+	[ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	log="$output/unit-logs/$name.log"
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 "$bin" > "$log" 2>&1
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		echo "SKIP $name: $(grep -m1 'SKIP' "$log")"
+		skipped=$((skipped + 1))
+		continue
+	fi
+	read -r p f < <(count_cmocka "$log")
+	if [ $rc -eq 99 ]; then
+		echo "FAIL $name: valgrind found errors"
+		f=$((f + 1))
+	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: exit $rc"
+		f=$((f + 1))
+	fi
+	[ "$f" -gt 0 ] && sed 's/^/    | /' "$log" | tail -n 40
+	echo "unit $name: $p passed, $f failed (valgrind)"
+	passed=$((passed + p)) failed=$((failed + f))
+
+	san="$output/tests-san/$name"
+	if [ -x "$san" ]; then
+		"$san" > "$log.san" 2>&1
+		rc=$?
+		if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+			echo "FAIL $name: the ASan/UBSan build failed (exit $rc)"
+			sed 's/^/    | /' "$log.san" | tail -n 40
+			failed=$((failed + 1))
+		fi
+	fi
+done
+
+for t in tests/cli/*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	log="$output/unit-logs/cli-$name.log"
+	IOGUARD="$output/ioguard" bash "$t" > "$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	[ "$f" -gt 0 ] && sed 's/^/    | /' "$log" | tail -n 40
+	echo "cli $name: $p passed, $f failed"
+	passed=$((passed + p)) failed=$((failed + f))
+done
+
+echo "$passed $failed $skipped" > "$output/results/unit"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]

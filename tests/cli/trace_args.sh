@@ -1,0 +1,28 @@
+#!/bin/bash
+# Argument errors of `ioguard trace` and the global options: exit code 2 and a one-line
+# cause, before any BPF is loaded. Prints TAP-style "ok"/"not ok" lines.
+set -u
+: "${IOGUARD:?IOGUARD must point at the ioguard binary}"
+
+check() {	# check NAME WANT_RC WANT_STDERR_SUBSTRING CMD...
+	local name=$1 want_rc=$2 want=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq "$want_rc" ] && grep -qF -- "$want" <<< "$out"; then
+		echo "ok $name"
+	else
+		echo "not ok $name: exit $rc (want $want_rc), stderr: $out"
+	fi
+}
+
+check "unknown command" 2 "unknown command 'frobnicate'" "$IOGUARD" frobnicate
+check "unknown global flag" 2 "Usage:" "$IOGUARD" --frob
+check "no command" 2 "Usage:" "$IOGUARD"
+check "trace unknown flag" 2 "unknown option '--bogus'" "$IOGUARD" trace --bogus
+check "trace bad mode" 2 "invalid --mode 'kprobe'" "$IOGUARD" trace --mode kprobe
+check "trace bad pid" 2 "invalid --pid 'abc'" "$IOGUARD" trace --pid abc
+check "trace negative duration" 2 "invalid --duration '-1'" "$IOGUARD" trace --duration -1
+check "trace stray argument" 2 "unexpected argument 'extra'" "$IOGUARD" trace extra
+if "$IOGUARD" --version | grep -q '^ioguard [0-9]'; then echo "ok version"; else echo "not ok version"; fi
+check "trace missing argument" 2 "option '--pid' needs an argument" "$IOGUARD" trace --pid

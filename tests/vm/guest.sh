@@ -1,0 +1,55 @@
+#!/bin/bash
+# Runs as PID 1 inside the lab guest, in the host's root (read-only 9p + tmpfs overlay).
+# Reads the plan written by tests/vm/run.sh, prepares the kernel (filesystems, modules,
+# drivers), runs each scenario with a timeout and records NAME.rc and NAME.log in the
+# results share, then powers the guest off.
+lab=${1:-/run/ioguard-lab}
+# shellcheck source=/dev/null
+. "$lab/plan"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LAB_RESULTS=$lab REPO OUTPUT KERNEL_FLAVOUR MODULES_ROOT
+export IOGUARD="$OUTPUT/ioguard" LAB_TOOLS="$OUTPUT/lab"
+
+power_off() {
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 30
+}
+trap power_off EXIT
+
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run/lock 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t securityfs securityfs /sys/kernel/security
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+echo 1 > /proc/sys/kernel/sysrq
+# devtmpfs has no /dev/fd; bash process substitution needs it.
+ln -sf /proc/self/fd /dev/fd
+uname -r > "$lab/kernel-release"
+
+if [ -n "$MODULES_ROOT" ]; then
+	# Debian's kernel: VFIO is modular. The host drivers of the lab's devices are loaded
+	# the way udev would, from each unbound device's modalias.
+	for m in vfio vfio_iommu_type1 vfio-pci; do
+		modprobe -d "$MODULES_ROOT" "$m" || echo "guest: modprobe $m failed"
+	done
+	for dev in /sys/bus/pci/devices/*; do
+		[ -e "$dev/driver" ] && continue
+		modprobe -d "$MODULES_ROOT" -q "$(cat "$dev/modalias")" 2>/dev/null
+	done
+fi
+
+for s in $SCENARIOS; do
+	log="$lab/$s.log"
+	if [ "$MODE" = demo ]; then
+		bash "$REPO/tests/vm/demo.sh" 2>&1 | tee "$log"
+		echo "${PIPESTATUS[0]}" > "$lab/$s.rc"
+		continue
+	fi
+	echo "lab: scenario $s" > /dev/console
+	timeout --kill-after=5 "$SCENARIO_TIMEOUT" bash "$REPO/tests/vm/scenarios/$s.sh" > "$log" 2>&1 < /dev/null
+	echo $? > "$lab/$s.rc"
+	echo "lab: scenario $s exit $(cat "$lab/$s.rc")" > /dev/console
+done

@@ -1,0 +1,110 @@
+# Helpers for lab scenarios (sourced). Scenarios discover the topology from sysfs: no BDF,
+# group number or device count is assumed.
+# Environment from guest.sh: IOGUARD, LAB_TOOLS, LAB_RESULTS, REPO, KERNEL_FLAVOUR.
+set -uo pipefail
+
+scenario=$(basename "$0" .sh)
+work="$LAB_RESULTS/$scenario"
+mkdir -p "$work"
+trace_pid=""
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+note() { echo "-- $*"; }
+
+cleanup_trace() {
+	[ -n "$trace_pid" ] && kill -INT "$trace_pid" 2>/dev/null && wait "$trace_pid" 2>/dev/null
+	trace_pid=""
+}
+trap cleanup_trace EXIT
+
+# BDF of the first PCI device with this vendor and device id (hex, no 0x).
+find_device_by_id() {
+	local dev
+	for dev in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$dev/vendor")" = "0x$1" ] && [ "$(cat "$dev/device")" = "0x$2" ]; then
+			basename "$dev"
+			return 0
+		fi
+	done
+	return 1
+}
+
+device_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
+device_driver() {
+	local link="/sys/bus/pci/devices/$1/driver"
+	if [ -e "$link" ]; then basename "$(readlink "$link")"; else echo none; fi
+}
+is_bridge() { case "$(cat "/sys/bus/pci/devices/$1/class")" in 0x0604*) return 0 ;; esac; return 1; }
+
+# Endpoints (non-bridge PCI functions) of an IOMMU group, one BDF a line.
+group_endpoints() {
+	local d bdf
+	for d in /sys/kernel/iommu_groups/"$1"/devices/*; do
+		bdf=$(basename "$d")
+		[ -e "/sys/bus/pci/devices/$bdf" ] || continue
+		is_bridge "$bdf" || echo "$bdf"
+	done
+}
+
+# First IOMMU group with at least two endpoints that have a host driver bound.
+find_multi_device_group() {
+	local g n bdf
+	for g in $(ls /sys/kernel/iommu_groups | sort -n); do
+		n=0
+		for bdf in $(group_endpoints "$g"); do
+			[ "$(device_driver "$bdf")" != none ] && n=$((n + 1))
+		done
+		[ $n -ge 2 ] && { echo "$g"; return 0; }
+	done
+	return 1
+}
+
+# bind_driver BDF DRIVER: DRIVER is vfio-pci, a host driver name, or "none" (unbound).
+bind_driver() {
+	local bdf=$1 want=$2 dev="/sys/bus/pci/devices/$1" override
+	override=$want
+	[ "$want" = none ] && override="ioguard-lab-none"
+	echo "$override" > "$dev/driver_override" || return 1
+	[ -e "$dev/driver" ] && echo "$bdf" > "$dev/driver/unbind"
+	echo "$bdf" > /sys/bus/pci/drivers_probe 2>/dev/null
+	[ "$(device_driver "$bdf")" = "$want" ] ||
+		{ echo "bind_driver: $bdf is on $(device_driver "$bdf"), wanted $want"; return 1; }
+}
+
+# Back to the driver the kernel would pick by itself.
+restore_driver() {
+	local bdf=$1 dev="/sys/bus/pci/devices/$1"
+	echo > "$dev/driver_override"
+	[ -e "$dev/driver" ] && echo "$bdf" > "$dev/driver/unbind"
+	echo "$bdf" > /sys/bus/pci/drivers_probe 2>/dev/null
+	true
+}
+
+# start_trace FILE [ioguard trace options]: JSON events to FILE, returns once attached.
+start_trace() {
+	local out=$1 i
+	shift
+	"$IOGUARD" trace --json "$@" > "$out" 2> "$out.stderr" &
+	trace_pid=$!
+	for i in $(seq 1 600); do
+		grep -q "tracing," "$out.stderr" && { cat "$out.stderr"; return 0; }
+		kill -0 "$trace_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$out.stderr"
+	fail "ioguard trace did not start"
+}
+
+stop_trace() {
+	# Events of the last ioctl may still sit in the ring buffer: one poll period is enough.
+	sleep 0.5
+	kill -INT "$trace_pid"
+	wait "$trace_pid"
+	local rc=$?
+	trace_pid=""
+	cat "$1.stderr"
+	[ $rc -eq 0 ] || fail "ioguard trace exited with $rc"
+}
+
+check_events() { python3 "$REPO/tests/vm/check_events.py" "$@"; }

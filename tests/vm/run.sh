@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The lab: boots a real kernel under QEMU (TCG, q35, emulated Intel IOMMU) with the host's
+# root shared read-only over 9p, runs scenarios inside the guest against real VFIO and
+# iommufd, and reports each as PASS, FAIL or SKIP with its reason.
+#
+#   tests/vm/run.sh --kernel debian|iommufd [--output DIR] --all | --demo | SCENARIO...
+#
+# Topology (fixed, documented in docs/lab.md; scenarios discover it, never hard-code it):
+#   00:02.0 pci-bridge  -> 01:01.0 e1000, 01:02.0 e1000   one IOMMU group of three
+#   00:03.0 edu (1234:11e8, can DMA)                      alone in its group
+#
+# Every scenario writes NAME.rc and NAME.log into a results directory shared with the
+# guest; the counts go to OUTPUT/results/vm-KERNEL as "passed failed skipped".
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+output="$repo/build"
+kernel=""
+mode=tests
+scenarios=()
+boot_timeout=${LAB_TIMEOUT:-1200}
+scenario_timeout=${LAB_SCENARIO_TIMEOUT:-240}
+
+die() { echo "lab: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=${2:-}; shift 2 ;;
+	--output) output=$(cd "${2:-}" && pwd) || die "no output directory '${2:-}'"; shift 2 ;;
+	--all) mapfile -t scenarios < <(ls "$here/scenarios" | sed -n 's/\.sh$//p' | sort); shift ;;
+	--demo) mode=demo; scenarios=(demo); shift ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	-*) die "unknown option '$1' (see --help)" ;;
+	*) scenarios+=("$1"); shift ;;
+	esac
+done
+case "$kernel" in
+debian|iommufd) ;;
+*) die "--kernel must be debian or iommufd, not '${kernel}'" ;;
+esac
+[ ${#scenarios[@]} -gt 0 ] || die "no scenario given (use --all, --demo or names)"
+for s in "${scenarios[@]}"; do
+	[ "$mode" = demo ] || [ -f "$here/scenarios/$s.sh" ] || die "no scenario '$s' in $here/scenarios"
+done
+[ -x "$output/ioguard" ] || die "$output/ioguard is not built (run make)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run scripts/deps.sh)"
+
+lab="$output/vm/$kernel"
+results="$lab/results"
+rm -rf "$results"
+mkdir -p "$results" "$output/results"
+
+# --- kernel and initramfs ------------------------------------------------------------
+kdir=$("$repo/scripts/kernel-cache.sh" "$kernel") || die "cannot prepare the $kernel kernel"
+modules_root=""
+if [ "$kernel" = debian ]; then
+	vmlinuz="$kdir/vmlinuz"
+	modules_root="$kdir/root"
+	kver=$(cat "$kdir/kernel-release")
+else
+	vmlinuz="$kdir/bzImage"
+fi
+
+initrd="$lab/initramfs.cpio.gz"
+staging="$lab/initramfs"
+rm -rf "$staging"
+mkdir -p "$staging/bin" "$staging/modules"
+cp /bin/busybox "$staging/bin/busybox"
+cp "$here/init" "$staging/init"
+chmod +x "$staging/init"
+: > "$staging/modules/order"
+if [ -n "$modules_root" ]; then
+	# The 9p and overlay modules must load before the host root is reachable; busybox
+	# insmod cannot read .ko.xz, so they go in decompressed, dependencies first.
+	moddep="$modules_root/lib/modules/$kver/modules.dep"
+	declare -A seen=()
+	add_module() {
+		local name=$1 path deps d
+		path=$(grep -E "(^|/)${name}\.ko(\.xz)?:" "$moddep" | head -n 1 | cut -d: -f1)
+		[ -n "$path" ] || die "module $name not found in $moddep"
+		[ -z "${seen[$path]:-}" ] || return 0
+		seen[$path]=1
+		deps=$(grep -E "^${path}:" "$moddep" | cut -d: -f2)
+		for d in $deps; do add_module "$(basename "$d" | sed 's/\.ko\(\.xz\)\?$//')"; done
+		xz -dc "$modules_root/lib/modules/$kver/$path" > "$staging/modules/$(basename "${path%.xz}")"
+		basename "${path%.xz}" >> "$staging/modules/order"
+	}
+	for m in 9pnet_virtio 9p overlay; do add_module "$m"; done
+fi
+(cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd"
+
+# --- the plan the guest reads --------------------------------------------------------
+{
+	printf 'REPO=%q\n' "$repo"
+	printf 'OUTPUT=%q\n' "$output"
+	printf 'KERNEL_FLAVOUR=%q\n' "$kernel"
+	printf 'MODULES_ROOT=%q\n' "$modules_root"
+	printf 'SCENARIOS=%q\n' "${scenarios[*]}"
+	printf 'SCENARIO_TIMEOUT=%q\n' "$scenario_timeout"
+	printf 'MODE=%q\n' "$mode"
+} > "$results/plan"
+
+# --- boot ------------------------------------------------------------------------------
+qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot
+	-kernel "$vmlinuz" -initrd "$initrd"
+	-append "console=ttyS0 intel_iommu=on quiet panic=-1"
+	-device intel-iommu
+	-device pci-bridge,id=br1,chassis_nr=1,addr=2
+	-device e1000,bus=br1,addr=1,netdev=n1 -netdev user,id=n1
+	-device e1000,bus=br1,addr=2,netdev=n2 -netdev user,id=n2
+	-device edu,addr=3
+	-nic none
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+	-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
+)
+if [ "$mode" = demo ]; then
+	qemu+=(-nographic)
+else
+	qemu+=(-display none -monitor none -serial "file:$results/console.log")
+fi
+
+echo "lab: booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)" >&2
+start=$(date +%s.%N)
+timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null
+qemu_rc=$?
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+timed_out=0
+[ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ] && timed_out=1
+
+if [ "$mode" = demo ]; then
+	[ -f "$results/demo.rc" ] || die "the demo did not finish (guest exit $qemu_rc)"
+	exit "$(cat "$results/demo.rc")"
+fi
+
+# --- report ----------------------------------------------------------------------------
+passed=0 failed=0 skipped=0
+[ -f "$results/boot-seconds" ] &&
+	echo "lab: $kernel guest reached its scenarios $(cat "$results/boot-seconds") s after boot; total $(printf '%.1f' "$elapsed") s" >&2
+for s in "${scenarios[@]}"; do
+	rcfile="$results/$s.rc"
+	log="$results/$s.log"
+	if [ ! -f "$rcfile" ]; then
+		if [ $timed_out -eq 1 ]; then why="guest killed after ${boot_timeout}s timeout"; else why="no result (guest exit $qemu_rc)"; fi
+		echo "FAIL $kernel/$s: $why"
+		failed=$((failed + 1))
+		[ -f "$log" ] && sed 's/^/    | /' "$log" | tail -n 60
+		echo "    console tail:"
+		tail -n 30 "$results/console.log" 2>/dev/null | sed 's/^/    # /'
+		continue
+	fi
+	rc=$(cat "$rcfile")
+	case "$rc" in
+	0)
+		echo "PASS $kernel/$s"
+		passed=$((passed + 1)) ;;
+	77)
+		echo "SKIP $kernel/$s: $(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//')"
+		skipped=$((skipped + 1)) ;;
+	*)
+		[ "$rc" = 124 ] && rc="$rc (scenario timed out after ${scenario_timeout}s)"
+		echo "FAIL $kernel/$s: exit $rc"
+		failed=$((failed + 1))
+		sed 's/^/    | /' "$log" | tail -n 80 ;;
+	esac
+done
+echo "$passed $failed $skipped" > "$output/results/vm-$kernel"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * vfio_workload: drives real VFIO and iommufd from inside the lab guest, so scenarios can
+ * compare what ioguard reports with what was done.
+ *
+ *   vfio_workload status  BDF                        group viability (VFIO_GROUP_GET_STATUS)
+ *   vfio_workload type1   BDF [--pages N] [--iova A] legacy container, TYPE1v2 maps
+ *   vfio_workload iommufd BDF [--pages N] [--iova A] VFIO cdev bound to /dev/iommu, IOAS maps
+ *
+ * Each run prints one JSON object: what was done, or which step failed with which errno.
+ * Maps are one page each at IOVA A + i * 4096, then unmapped one by one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#define PAGE_SIZE_4K 4096UL
+
+struct workload {
+	const char *backend;
+	const char *bdf;
+	int group;
+	unsigned long pages;
+	uint64_t iova;
+	unsigned long maps;
+	unsigned long unmaps;
+	const char *failed_step;
+	int failed_errno;
+	int viable;		/* -1 unknown */
+	int container_set;	/* -1 unknown */
+};
+
+static int fail(struct workload *w, const char *step)
+{
+	int err = errno;
+
+	w->failed_step = step;
+	w->failed_errno = err;
+	return -err;
+}
+
+static int device_group(const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	const char *slash;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	return atoi(slash ? slash + 1 : target);
+}
+
+static int open_group(struct workload *w)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", w->group);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return fail(w, "open_group");
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status)) {
+		close(fd);
+		return fail(w, "group_get_status");
+	}
+	w->viable = !!(status.flags & VFIO_GROUP_FLAGS_VIABLE);
+	w->container_set = !!(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+	return fd;
+}
+
+static int run_status(struct workload *w)
+{
+	int fd = open_group(w);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int run_type1(struct workload *w)
+{
+	size_t len = w->pages * PAGE_SIZE_4K;
+	int container = -1, group = -1, device = -1, err = 0;
+	unsigned long i;
+	void *buf;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return fail(w, "mmap");
+	container = open("/dev/vfio/vfio", O_RDWR);
+	if (container < 0) {
+		err = fail(w, "open_container");
+		goto out;
+	}
+	if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+	    ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
+		errno = ENOTSUP;
+		err = fail(w, "check_extension");
+		goto out;
+	}
+	group = open_group(w);
+	if (group < 0) {
+		err = group;
+		goto out;
+	}
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container)) {
+		err = fail(w, "set_container");
+		goto out;
+	}
+	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		err = fail(w, "set_iommu");
+		goto out;
+	}
+	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, w->bdf);
+	if (device < 0) {
+		err = fail(w, "get_device_fd");
+		goto out;
+	}
+	for (i = 0; i < w->pages; i++) {
+		struct vfio_iommu_type1_dma_map map = {
+			.argsz = sizeof(map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)buf + i * PAGE_SIZE_4K,
+			.iova = w->iova + i * PAGE_SIZE_4K,
+			.size = PAGE_SIZE_4K,
+		};
+
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+			err = fail(w, "map_dma");
+			goto out;
+		}
+		w->maps++;
+	}
+	for (i = 0; i < w->pages; i++) {
+		struct vfio_iommu_type1_dma_unmap unmap = {
+			.argsz = sizeof(unmap),
+			.iova = w->iova + i * PAGE_SIZE_4K,
+			.size = PAGE_SIZE_4K,
+		};
+
+		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
+			err = fail(w, "unmap_dma");
+			goto out;
+		}
+		w->unmaps++;
+	}
+out:
+	if (device >= 0)
+		close(device);
+	if (group >= 0)
+		close(group);
+	if (container >= 0)
+		close(container);
+	munmap(buf, len);
+	return err;
+}
+
+/* /dev/vfio/devices/vfioN of a device bound to a VFIO driver, from sysfs. */
+static int open_vfio_cdev(struct workload *w)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", w->bdf);
+	dir = opendir(path);
+	if (!dir)
+		return fail(w, "find_vfio_cdev");
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "vfio", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->d_name);
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			fd = fail(w, "open_vfio_cdev");
+		break;
+	}
+	closedir(dir);
+	if (!d) {
+		errno = ENODEV;
+		return fail(w, "find_vfio_cdev");
+	}
+	return fd;
+}
+
+static int run_iommufd(struct workload *w)
+{
+	size_t len = w->pages * PAGE_SIZE_4K;
+	int iommufd = -1, device = -1, err = 0;
+	bool attached = false;
+	unsigned long i;
+	void *buf;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return fail(w, "mmap");
+	iommufd = open("/dev/iommu", O_RDWR);
+	if (iommufd < 0) {
+		err = fail(w, "open_iommufd");
+		goto out;
+	}
+	device = open_vfio_cdev(w);
+	if (device < 0) {
+		err = device;
+		goto out;
+	}
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	if (ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		err = fail(w, "bind_iommufd");
+		goto out;
+	}
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+		err = fail(w, "ioas_alloc");
+		goto out;
+	}
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = alloc.out_ioas_id,
+	};
+	if (ioctl(device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
+		err = fail(w, "attach_pt");
+		goto out;
+	}
+	attached = true;
+	for (i = 0; i < w->pages; i++) {
+		struct iommu_ioas_map map = {
+			.size = sizeof(map),
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+				 IOMMU_IOAS_MAP_WRITEABLE,
+			.ioas_id = alloc.out_ioas_id,
+			.user_va = (uintptr_t)buf + i * PAGE_SIZE_4K,
+			.length = PAGE_SIZE_4K,
+			.iova = w->iova + i * PAGE_SIZE_4K,
+		};
+
+		if (ioctl(iommufd, IOMMU_IOAS_MAP, &map)) {
+			err = fail(w, "ioas_map");
+			goto out;
+		}
+		w->maps++;
+	}
+	for (i = 0; i < w->pages; i++) {
+		struct iommu_ioas_unmap unmap = {
+			.size = sizeof(unmap),
+			.ioas_id = alloc.out_ioas_id,
+			.iova = w->iova + i * PAGE_SIZE_4K,
+			.length = PAGE_SIZE_4K,
+		};
+
+		if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap)) {
+			err = fail(w, "ioas_unmap");
+			goto out;
+		}
+		w->unmaps++;
+	}
+out:
+	if (attached) {
+		struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+
+		if (ioctl(device, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) && !err)
+			err = fail(w, "detach_pt");
+	}
+	if (device >= 0)
+		close(device);
+	if (iommufd >= 0)
+		close(iommufd);
+	munmap(buf, len);
+	return err;
+}
+
+static void print_result(const struct workload *w)
+{
+	printf("{\"backend\":\"%s\",\"bdf\":\"%s\",\"group\":%d,\"pid\":%d,\"pages\":%lu,"
+	       "\"iova\":%llu,\"page_size\":%lu,\"maps\":%lu,\"unmaps\":%lu",
+	       w->backend, w->bdf, w->group, getpid(), w->pages, (unsigned long long)w->iova,
+	       PAGE_SIZE_4K, w->maps, w->unmaps);
+	if (w->viable >= 0)
+		printf(",\"viable\":%s,\"container_set\":%s", w->viable ? "true" : "false",
+		       w->container_set ? "true" : "false");
+	if (w->failed_step)
+		printf(",\"failed_step\":\"%s\",\"errno\":%d,\"error\":\"%s\"}\n", w->failed_step,
+		       w->failed_errno, strerror(w->failed_errno));
+	else
+		printf(",\"failed_step\":null,\"errno\":0}\n");
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: vfio_workload status|type1|iommufd BDF [--pages N] [--iova A]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pages", required_argument, NULL, 'n' },
+		{ "iova", required_argument, NULL, 'i' },
+		{ 0 },
+	};
+	struct workload w = { .pages = 64, .iova = 0x100000, .viable = -1, .container_set = -1 };
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			w.pages = strtoul(optarg, NULL, 0);
+			break;
+		case 'i':
+			w.iova = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (argc - optind != 2 || !w.pages || w.iova % PAGE_SIZE_4K) {
+		usage();
+		return 2;
+	}
+	w.backend = argv[optind];
+	w.bdf = argv[optind + 1];
+	w.group = device_group(w.bdf);
+	if (w.group < 0) {
+		fprintf(stderr, "vfio_workload: %s has no IOMMU group: %s\n", w.bdf,
+			strerror(-w.group));
+		return 1;
+	}
+	if (!strcmp(w.backend, "status"))
+		err = run_status(&w);
+	else if (!strcmp(w.backend, "type1"))
+		err = run_type1(&w);
+	else if (!strcmp(w.backend, "iommufd"))
+		err = run_iommufd(&w);
+	else {
+		usage();
+		return 2;
+	}
+	print_result(&w);
+	return err ? 1 : 0;
+}
