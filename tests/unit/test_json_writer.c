@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "../../src/ioguard/json_writer.h"
+
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *f;
+	struct json_writer *w;
+};
+
+static int capture_setup(void **state)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+	c->w = jsonw_new(c->f);
+	assert_non_null(c->w);
+	*state = c;
+	return 0;
+}
+
+static int capture_teardown(void **state)
+{
+	struct capture *c = *state;
+
+	jsonw_destroy(c->w);
+	fclose(c->f);
+	free(c->buf);
+	free(c);
+	return 0;
+}
+
+static const char *captured(struct capture *c)
+{
+	fflush(c->f);
+	return c->buf;
+}
+
+static void test_nested_values_get_commas(void **state)
+{
+	struct capture *c = *state;
+
+	jsonw_start_object(c->w);
+	jsonw_uint_field(c->w, "a", 1);
+	jsonw_name(c->w, "list");
+	jsonw_start_array(c->w);
+	jsonw_int(c->w, -2);
+	jsonw_bool(c->w, true);
+	jsonw_null(c->w);
+	jsonw_start_object(c->w);
+	jsonw_end_object(c->w);
+	jsonw_end_array(c->w);
+	jsonw_string_field(c->w, "s", "x");
+	jsonw_end_object(c->w);
+	assert_string_equal(captured(c), "{\"a\":1,\"list\":[-2,true,null,{}],\"s\":\"x\"}\n");
+}
+
+static void test_strings_are_escaped(void **state)
+{
+	struct capture *c = *state;
+
+	jsonw_string(c->w, "q\"b\\n\nt\t\x01");
+	assert_string_equal(captured(c), "\"q\\\"b\\\\n\\nt\\t\\u0001\"\n");
+}
+
+static void test_top_level_values_are_lines(void **state)
+{
+	struct capture *c = *state;
+
+	jsonw_start_object(c->w);
+	jsonw_uint_field(c->w, "n", 1);
+	jsonw_end_object(c->w);
+	jsonw_start_object(c->w);
+	jsonw_uint_field(c->w, "n", UINT64_MAX);
+	jsonw_end_object(c->w);
+	assert_string_equal(captured(c), "{\"n\":1}\n{\"n\":18446744073709551615}\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_nested_values_get_commas, capture_setup,
+						capture_teardown),
+		cmocka_unit_test_setup_teardown(test_strings_are_escaped, capture_setup,
+						capture_teardown),
+		cmocka_unit_test_setup_teardown(test_top_level_values_are_lines, capture_setup,
+						capture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
