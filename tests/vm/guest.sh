@@ -17,8 +17,8 @@ power_off() {
 }
 trap power_off EXIT
 
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run/lock 2>/dev/null
+# No tmpfs on /tmp or /run: the overlay is writable already, and the repository (and so
+# the build) may live under them, as a CI clone in /tmp does.
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
