@@ -16,13 +16,18 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "ioguard/trace.h"
+#include "ioguard/metrics.h"
+#include "ioguard/hist.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* 0 traces every process; otherwise only this tgid. */
 const volatile __u32 target_tgid = 0;
+/* Stream one record per operation to the ring buffer; off keeps only the aggregates. */
+const volatile bool emit_events = true;
 
-__u64 events_lost = 0;
+/* Indexed by enum ioguard_lost_reason. */
+__u64 lost[IOGUARD_LOST_REASON_COUNT] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -53,6 +58,37 @@ struct {
 	__type(value, __s32);
 } domain_group SEC(".maps");
 
+/*
+ * Aggregates. Per-CPU and allocated on demand: memory follows the (group, op) pairs that
+ * occur, times the CPU count, instead of max_entries times the CPU count.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, struct ioguard_hist_key);
+	__type(value, struct ioguard_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, struct ioguard_calls_key);
+	__type(value, struct ioguard_calls);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct ioguard_fault_key);
+	__type(value, __u64);
+} faults SEC(".maps");
+
+static const struct ioguard_hist zero_hist;
+static const struct ioguard_calls zero_calls;
+
 static __always_inline bool traced(void)
 {
 	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
@@ -65,33 +101,25 @@ static __always_inline int call_enter(__u32 op)
 
 	if (!traced())
 		return 0;
-	bpf_map_update_elem(&call_start, &key, &now, BPF_ANY);
+	if (bpf_map_update_elem(&call_start, &key, &now, BPF_ANY))
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
 	return 0;
 }
 
-/* Reserves and fills the common part of a record; NULL when not traced or full. */
-static __always_inline struct ioguard_event *event_begin(__u32 op)
+/* Starts a record on the caller's stack; false when this process is not traced. */
+static __always_inline bool event_begin(struct ioguard_event *e, __u32 op)
 {
-	struct ioguard_event *e;
-	__u64 pid_tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	if (!traced())
-		return NULL;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&events_lost, 1);
-		return NULL;
-	}
-	pid_tgid = bpf_get_current_pid_tgid();
+		return false;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	e->cpu = bpf_get_smp_processor_id();
 	e->op = op;
-	e->group = -1;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	return e;
+	e->group = IOGUARD_GROUP_UNKNOWN;
+	return true;
 }
 
 /* Latency from the matching fentry, if it was seen. */
@@ -148,6 +176,77 @@ static __always_inline void event_ret(struct ioguard_event *e, long ret)
 	e->flags |= IOGUARD_EV_HAS_RET;
 }
 
+static __always_inline void event_range(struct ioguard_event *e, __u64 iova, __u64 size)
+{
+	e->iova = iova;
+	e->size = size;
+	e->flags |= IOGUARD_EV_HAS_IOVA | IOGUARD_EV_HAS_SIZE;
+}
+
+/* Unmaps return the bytes unmapped, other calls 0 or -errno; void calls have no ret. */
+static __always_inline __u32 event_result(const struct ioguard_event *e)
+{
+	if (!(e->flags & IOGUARD_EV_HAS_RET))
+		return IOGUARD_RESULT_OK;
+	if (e->op == IOGUARD_OP_UNMAP || e->op == IOGUARD_OP_UNMAP_FAST)
+		return e->ret > 0 ? IOGUARD_RESULT_OK : IOGUARD_RESULT_ERROR;
+	if (e->op == IOGUARD_OP_MAP_SG)
+		return e->ret >= 0 ? IOGUARD_RESULT_OK : IOGUARD_RESULT_ERROR;
+	return e->ret == 0 ? IOGUARD_RESULT_OK : IOGUARD_RESULT_ERROR;
+}
+
+static __always_inline void hist_add(const struct ioguard_event *e, __u32 kind, __u64 value)
+{
+	struct ioguard_hist_key key = { .group = e->group, .op = e->op, .kind = kind };
+	struct ioguard_hist *h = bpf_map_lookup_elem(&hists, &key);
+
+	if (!h) {
+		bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hists, &key);
+		if (!h)
+			return;
+	}
+	__sync_fetch_and_add(&h->slots[ioguard_hist_slot(value)], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, value);
+}
+
+static __always_inline void calls_add(const struct ioguard_event *e)
+{
+	struct ioguard_calls_key key = {
+		.group = e->group,
+		.op = e->op,
+		.result = event_result(e),
+	};
+	struct ioguard_calls *c = bpf_map_lookup_elem(&calls, &key);
+
+	if (!c) {
+		bpf_map_update_elem(&calls, &key, &zero_calls, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&calls, &key);
+		if (!c)
+			return;
+	}
+	__sync_fetch_and_add(&c->calls, 1);
+	if (e->flags & IOGUARD_EV_HAS_SIZE)
+		__sync_fetch_and_add(&c->bytes, e->size);
+}
+
+/* Accounts a finished operation in the aggregates and streams it if asked to. */
+static __always_inline void event_submit(struct ioguard_event *e)
+{
+	if (e->flags & IOGUARD_EV_HAS_LATENCY)
+		hist_add(e, IOGUARD_HIST_LATENCY, e->latency_ns);
+	if (e->flags & IOGUARD_EV_HAS_SIZE)
+		hist_add(e, IOGUARD_HIST_SIZE, e->size);
+	calls_add(e);
+	if (!emit_events)
+		return;
+	e->cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
+}
+
 static __always_inline void remember_domain_group(struct iommu_domain *domain, __s32 group)
 {
 	__u64 key = (__u64)domain;
@@ -173,9 +272,9 @@ int BPF_PROG(attach_device_enter)
 SEC("fexit/iommu_attach_device")
 int BPF_PROG(attach_device_exit, struct iommu_domain *domain, struct device *dev, int ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_ATTACH_DEVICE);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_ATTACH_DEVICE))
 		return 0;
 	event_latency(e);
 	event_device(e, dev);
@@ -183,7 +282,7 @@ int BPF_PROG(attach_device_exit, struct iommu_domain *domain, struct device *dev
 	event_ret(e, ret);
 	if (!ret && (e->flags & IOGUARD_EV_HAS_GROUP))
 		remember_domain_group(domain, e->group);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -196,14 +295,14 @@ int BPF_PROG(detach_device_enter)
 SEC("fexit/iommu_detach_device")
 int BPF_PROG(detach_device_exit, struct iommu_domain *domain, struct device *dev)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_DETACH_DEVICE);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_DETACH_DEVICE))
 		return 0;
 	event_latency(e);
 	event_device(e, dev);
 	event_domain(e, domain);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	forget_domain_group(domain);
 	return 0;
 }
@@ -217,9 +316,9 @@ int BPF_PROG(attach_group_enter)
 static __always_inline int attach_group_done(struct iommu_domain *domain,
 					     struct iommu_group *group, int ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_ATTACH_GROUP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_ATTACH_GROUP))
 		return 0;
 	event_latency(e);
 	event_group(e, group);
@@ -227,7 +326,7 @@ static __always_inline int attach_group_done(struct iommu_domain *domain,
 	event_ret(e, ret);
 	if (!ret && (e->flags & IOGUARD_EV_HAS_GROUP))
 		remember_domain_group(domain, e->group);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -276,14 +375,14 @@ int BPF_PROG(detach_group_enter)
 static __always_inline int detach_group_done(struct iommu_domain *domain,
 					     struct iommu_group *group)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_DETACH_GROUP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_DETACH_GROUP))
 		return 0;
 	event_latency(e);
 	event_group(e, group);
 	event_domain(e, domain);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	forget_domain_group(domain);
 	return 0;
 }
@@ -315,14 +414,14 @@ int BPF_PROG(claim_device_enter)
 SEC("fexit/iommu_device_claim_dma_owner")
 int BPF_PROG(claim_device_exit, struct device *dev, void *owner, int ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_CLAIM_DEVICE);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_CLAIM_DEVICE))
 		return 0;
 	event_latency(e);
 	event_device(e, dev);
 	event_ret(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -335,13 +434,13 @@ int BPF_PROG(release_device_enter)
 SEC("fexit/iommu_device_release_dma_owner")
 int BPF_PROG(release_device_exit, struct device *dev)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_RELEASE_DEVICE);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_RELEASE_DEVICE))
 		return 0;
 	event_latency(e);
 	event_device(e, dev);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -354,14 +453,14 @@ int BPF_PROG(claim_group_enter)
 SEC("fexit/iommu_group_claim_dma_owner")
 int BPF_PROG(claim_group_exit, struct iommu_group *group, void *owner, int ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_CLAIM_GROUP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_CLAIM_GROUP))
 		return 0;
 	event_latency(e);
 	event_group(e, group);
 	event_ret(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -374,13 +473,13 @@ int BPF_PROG(release_group_enter)
 SEC("fexit/iommu_group_release_dma_owner")
 int BPF_PROG(release_group_exit, struct iommu_group *group)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_RELEASE_GROUP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_RELEASE_GROUP))
 		return 0;
 	event_latency(e);
 	event_group(e, group);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -394,17 +493,15 @@ SEC("fexit/iommu_map")
 int BPF_PROG(map_exit, struct iommu_domain *domain, unsigned long iova, phys_addr_t paddr,
 	     size_t size, int prot, gfp_t gfp, int ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_MAP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_MAP))
 		return 0;
 	event_latency(e);
 	event_domain(e, domain);
-	e->iova = iova;
-	e->size = size;
-	e->flags |= IOGUARD_EV_HAS_IOVA | IOGUARD_EV_HAS_SIZE;
+	event_range(e, iova, size);
 	event_ret(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -418,9 +515,9 @@ SEC("fexit/iommu_map_sg")
 int BPF_PROG(map_sg_exit, struct iommu_domain *domain, unsigned long iova,
 	     struct scatterlist *sg, unsigned int nents, int prot, gfp_t gfp, ssize_t ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_MAP_SG);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_MAP_SG))
 		return 0;
 	event_latency(e);
 	event_domain(e, domain);
@@ -431,7 +528,7 @@ int BPF_PROG(map_sg_exit, struct iommu_domain *domain, unsigned long iova,
 		e->flags |= IOGUARD_EV_HAS_SIZE;
 	}
 	event_ret(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -445,17 +542,15 @@ SEC("fexit/iommu_unmap")
 int BPF_PROG(unmap_exit, struct iommu_domain *domain, unsigned long iova, size_t size,
 	     size_t ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_UNMAP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_UNMAP))
 		return 0;
 	event_latency(e);
 	event_domain(e, domain);
-	e->iova = iova;
-	e->size = size;
-	e->flags |= IOGUARD_EV_HAS_IOVA | IOGUARD_EV_HAS_SIZE;
+	event_range(e, iova, size);
 	event_ret(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -469,17 +564,15 @@ SEC("fexit/iommu_unmap_fast")
 int BPF_PROG(unmap_fast_exit, struct iommu_domain *domain, unsigned long iova, size_t size,
 	     struct iommu_iotlb_gather *gather, size_t ret)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_UNMAP_FAST);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_UNMAP_FAST))
 		return 0;
 	event_latency(e);
 	event_domain(e, domain);
-	e->iova = iova;
-	e->size = size;
-	e->flags |= IOGUARD_EV_HAS_IOVA | IOGUARD_EV_HAS_SIZE;
+	event_range(e, iova, size);
 	event_ret(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -488,41 +581,37 @@ int BPF_PROG(unmap_fast_exit, struct iommu_domain *domain, unsigned long iova, s
 SEC("tp_btf/attach_device_to_domain")
 int BPF_PROG(tp_attach_device, struct device *dev)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_ATTACH_GROUP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_ATTACH_GROUP))
 		return 0;
 	event_device(e, dev);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
 SEC("tp_btf/map")
 int BPF_PROG(tp_map, unsigned long iova, phys_addr_t paddr, size_t size)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_MAP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_MAP))
 		return 0;
-	e->iova = iova;
-	e->size = size;
-	e->flags |= IOGUARD_EV_HAS_IOVA | IOGUARD_EV_HAS_SIZE;
-	bpf_ringbuf_submit(e, 0);
+	event_range(e, iova, size);
+	event_submit(e);
 	return 0;
 }
 
 SEC("tp_btf/unmap")
 int BPF_PROG(tp_unmap, unsigned long iova, size_t size, size_t unmapped_size)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_UNMAP);
+	struct ioguard_event ev, *e = &ev;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_UNMAP))
 		return 0;
-	e->iova = iova;
-	e->size = size;
-	e->flags |= IOGUARD_EV_HAS_IOVA | IOGUARD_EV_HAS_SIZE;
+	event_range(e, iova, size);
 	event_ret(e, unmapped_size);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -530,14 +619,24 @@ int BPF_PROG(tp_unmap, unsigned long iova, size_t size, size_t unmapped_size)
 SEC("tp_btf/io_page_fault")
 int BPF_PROG(tp_io_page_fault, struct device *dev, unsigned long iova, int flags)
 {
-	struct ioguard_event *e = event_begin(IOGUARD_OP_IO_PAGE_FAULT);
+	struct ioguard_event ev, *e = &ev;
+	struct ioguard_fault_key key = {};
+	__u64 *count, one = 1;
 
-	if (!e)
+	if (!event_begin(e, IOGUARD_OP_IO_PAGE_FAULT))
 		return 0;
 	event_device(e, dev);
 	e->iova = iova;
 	e->flags |= IOGUARD_EV_HAS_IOVA;
 	event_ret(e, flags);
-	bpf_ringbuf_submit(e, 0);
+
+	__builtin_memcpy(key.device, e->device, sizeof(key.device));
+	key.group = e->group;
+	count = bpf_map_lookup_elem(&faults, &key);
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&faults, &key, &one, BPF_NOEXIST);
+	event_submit(e);
 	return 0;
 }

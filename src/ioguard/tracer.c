@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "ioguard.h"
+#include "ioguard/metrics.h"
 #include "tracer.h"
 #include "trace.skel.h"
 
@@ -205,7 +206,7 @@ int tracer__events_fd(const struct tracer *t)
 
 uint64_t tracer__events_lost(const struct tracer *t)
 {
-	return __atomic_load_n(&t->skel->bss->events_lost, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->skel->bss->lost[IOGUARD_LOST_RINGBUF_FULL], __ATOMIC_RELAXED);
 }
 
 unsigned int tracer__hooks_attached(const struct tracer *t)

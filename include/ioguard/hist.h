@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The histogram slot of a value, shared by the BPF programs (which count) and the
+ * loader (which exports and tests the bounds), so both agree by construction.
+ */
+#ifndef IOGUARD_HIST_H
+#define IOGUARD_HIST_H
+
+#include "ioguard/metrics.h"
+
+/*
+ * floor(log2(v)) for v > 0 by a shift cascade: clang 14's BPF backend cannot lower
+ * __builtin_clzll, and the same code on both sides keeps the bounds identical.
+ */
+static inline __u32 ioguard_log2_floor(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+/*
+ * ioguard_hist_slot() - slot s = ceil(log2(v)), with v <= 1 in slot 0: slot s holds
+ * (2^(s-1), 2^s], so a value of exactly 2^s is in slot s, whose "le" bound is 2^s.
+ * Clamped to the last slot, which is exported as +Inf only.
+ */
+static inline __u32 ioguard_hist_slot(__u64 v)
+{
+	__u32 slot;
+
+	if (v <= 1)
+		return 0;
+	slot = ioguard_log2_floor(v - 1) + 1;
+	return slot < IOGUARD_HIST_SLOTS ? slot : IOGUARD_HIST_SLOTS - 1;
+}
+
+#endif /* IOGUARD_HIST_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * ABI of the in-kernel aggregation shared by bpf/trace.bpf.c and the ioguard loader:
+ * log2 histograms and counters kept in per-CPU hash maps, summed over CPUs by the reader.
+ * Fixed-width types only; no pointers, no logic.
+ */
+#ifndef IOGUARD_METRICS_H
+#define IOGUARD_METRICS_H
+
+/*
+ * Histogram slots. A value v lands in slot s = ceil(log2(v)) (v <= 1 in slot 0), so slot
+ * s counts values in (2^(s-1), 2^s] and its exported upper bound ("le") is exactly 2^s
+ * units. Values above 2^(IOGUARD_HIST_SLOTS - 2) are clamped into the last slot, which is
+ * exported only as le="+Inf".
+ * Latency is in nanoseconds (2^30 ns ~ 1.07 s is the last finite bound); sizes in bytes
+ * (2^30 bytes = 1 GiB).
+ */
+#define IOGUARD_HIST_SLOTS 32
+
+/* The group of an operation whose domain was never seen attached. */
+#define IOGUARD_GROUP_UNKNOWN (-1)
+
+enum ioguard_hist_kind {
+	IOGUARD_HIST_LATENCY = 0,	/* nanoseconds */
+	IOGUARD_HIST_SIZE,		/* bytes */
+	IOGUARD_HIST_KIND_COUNT,
+};
+
+enum ioguard_result {
+	IOGUARD_RESULT_OK = 0,
+	IOGUARD_RESULT_ERROR,
+	IOGUARD_RESULT_COUNT,
+};
+
+/* Key of the histogram map: one histogram per (group, op, kind). */
+struct ioguard_hist_key {
+	__s32 group;
+	__u32 op;	/* enum ioguard_op */
+	__u32 kind;	/* enum ioguard_hist_kind */
+	__u32 pad;	/* zero */
+};
+
+struct ioguard_hist {
+	__u64 slots[IOGUARD_HIST_SLOTS];
+	__u64 count;
+	__u64 sum;	/* in the kind's unit */
+};
+
+/* Key of the call counters: calls and bytes per (group, op, result). */
+struct ioguard_calls_key {
+	__s32 group;
+	__u32 op;	/* enum ioguard_op */
+	__u32 result;	/* enum ioguard_result */
+	__u32 pad;	/* zero */
+};
+
+struct ioguard_calls {
+	__u64 calls;
+	__u64 bytes;	/* map/unmap: bytes requested; 0 for other ops */
+};
+
+/* Key of the IO page fault counter. */
+struct ioguard_fault_key {
+	char device[32];	/* IOGUARD_DEV_NAME_LEN, the PCI BDF for PCI devices */
+	__s32 group;
+	__u32 pad;		/* zero */
+};
+
+enum ioguard_lost_reason {
+	IOGUARD_LOST_RINGBUF_FULL = 0,	/* bpf_ringbuf_reserve() failed */
+	IOGUARD_LOST_CALL_TABLE_FULL,	/* no room to remember a call's start time */
+	IOGUARD_LOST_REASON_COUNT,
+};
+
+#endif /* IOGUARD_METRICS_H */
