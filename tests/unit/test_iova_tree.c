@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Unit tests for src/ioasid/iova_tree.c: edge cases, then a randomized differential test
+ * against a sorted-array model with iova_tree__validate() after every step.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/ioasid/iova_tree.h"
+
+#define PAGE 0x1000ULL
+/* Distinct non-NULL data per start, including 0 and UINT64_MAX. */
+#define TAG(x) ((void *)(uintptr_t)((x) ^ 0xa5a5a5a5a5a5a5a5ULL))
+
+static int setup_tree(void **state)
+{
+	*state = iova_tree_new();
+	return *state ? 0 : -1;
+}
+
+static int teardown_tree(void **state)
+{
+	struct iova_tree *t = *state;
+
+	assert_int_equal(iova_tree__validate(t), 0);
+	iova_tree_free(t);
+	return 0;
+}
+
+static int _do_insert(struct iova_tree *t, uint64_t start, uint64_t last)
+{
+	int err = iova_tree_insert(t, start, last, TAG(start));
+
+	assert_int_equal(iova_tree__validate(t), 0);
+	return err;
+}
+
+static void do_insert(struct iova_tree *t, uint64_t start, uint64_t last)
+{
+	assert_int_equal(_do_insert(t, start, last), 0);
+}
+
+static void do_insert_err(int err, struct iova_tree *t, uint64_t start, uint64_t last)
+{
+	size_t count = iova_tree_count(t);
+
+	assert_int_equal(_do_insert(t, start, last), err);
+	assert_int_equal(iova_tree_count(t), count);
+}
+
+static int _do_remove(struct iova_tree *t, uint64_t start)
+{
+	int err = iova_tree_remove(t, start);
+
+	assert_int_equal(iova_tree__validate(t), 0);
+	return err;
+}
+
+static void do_remove(struct iova_tree *t, uint64_t start)
+{
+	assert_int_equal(_do_remove(t, start), 0);
+}
+
+static void do_remove_err(int err, struct iova_tree *t, uint64_t start)
+{
+	assert_int_equal(_do_remove(t, start), err);
+}
+
+static int _do_alloc(struct iova_tree *t, uint64_t lo, uint64_t hi, uint64_t length,
+		     uint64_t align, uint64_t *iova)
+{
+	return iova_tree_alloc(t, lo, hi, length, align, iova);
+}
+
+static uint64_t do_alloc(struct iova_tree *t, uint64_t lo, uint64_t hi, uint64_t length,
+			 uint64_t align)
+{
+	uint64_t iova = 0;
+
+	assert_int_equal(_do_alloc(t, lo, hi, length, align, &iova), 0);
+	return iova;
+}
+
+static void do_alloc_err(int err, struct iova_tree *t, uint64_t lo, uint64_t hi,
+			 uint64_t length, uint64_t align)
+{
+	uint64_t iova = 0x5a5a;
+
+	assert_int_equal(_do_alloc(t, lo, hi, length, align, &iova), err);
+	assert_int_equal(iova, 0x5a5a);
+}
+
+/* Asserts that iova lies in [start, last] and nothing else is returned. */
+static void assert_found(struct iova_tree *t, uint64_t iova, uint64_t start, uint64_t last)
+{
+	uint64_t s = 0, l = 0;
+
+	assert_ptr_equal(iova_tree_find(t, iova, &s, &l), TAG(start));
+	assert_int_equal(s, start);
+	assert_int_equal(l, last);
+}
+
+static void test_new_free(void **state)
+{
+	struct iova_tree *t = *state;
+
+	assert_int_equal(iova_tree_count(t), 0);
+	assert_null(iova_tree_find(t, 0, NULL, NULL));
+	assert_null(iova_tree_find(t, UINT64_MAX, NULL, NULL));
+	assert_null(iova_tree_next(t, 0, NULL, NULL));
+	assert_null(iova_tree_first_overlap(t, 0, UINT64_MAX, NULL, NULL));
+	iova_tree_free(NULL);
+}
+
+static void test_insert_invalid(void **state)
+{
+	struct iova_tree *t = *state;
+
+	do_insert_err(-EINVAL, t, 0x2000, 0x1fff);
+	do_insert_err(-EINVAL, t, UINT64_MAX, 0);
+	do_insert(t, 0x2000, 0x2000);
+	assert_found(t, 0x2000, 0x2000, 0x2000);
+}
+
+static void test_adjacent(void **state)
+{
+	struct iova_tree *t = *state;
+
+	do_insert(t, 0x2000, 0x2fff);
+	do_insert(t, 0x3000, 0x3fff);
+	do_insert(t, 0x1000, 0x1fff);
+	assert_int_equal(iova_tree_count(t), 3);
+	assert_found(t, 0x1fff, 0x1000, 0x1fff);
+	assert_found(t, 0x2000, 0x2000, 0x2fff);
+	assert_found(t, 0x3fff, 0x3000, 0x3fff);
+	assert_null(iova_tree_find(t, 0xfff, NULL, NULL));
+	assert_null(iova_tree_find(t, 0x4000, NULL, NULL));
+}
+
+static void test_overlap(void **state)
+{
+	struct iova_tree *t = *state;
+
+	do_insert(t, 0x2000, 0x3fff);
+	do_insert_err(-EEXIST, t, 0x2000, 0x3fff);	/* identical */
+	do_insert_err(-EEXIST, t, 0x1000, 0x2000);	/* left edge */
+	do_insert_err(-EEXIST, t, 0x3fff, 0x4fff);	/* right edge */
+	do_insert_err(-EEXIST, t, 0x2800, 0x2fff);	/* contained */
+	do_insert_err(-EEXIST, t, 0x1000, 0x4fff);	/* containing */
+	do_insert_err(-EEXIST, t, 0, UINT64_MAX);
+	do_insert(t, 0x1000, 0x1fff);
+	do_insert(t, 0x4000, 0x4fff);
+	do_insert_err(-EEXIST, t, 0x1fff, 0x4000);	/* across three */
+	assert_int_equal(iova_tree_count(t), 3);
+}
+
+static void test_full_range(void **state)
+{
+	struct iova_tree *t = *state;
+	uint64_t s, l;
+
+	do_insert(t, 0, UINT64_MAX);
+	assert_found(t, 0, 0, UINT64_MAX);
+	assert_found(t, UINT64_MAX, 0, UINT64_MAX);
+	do_insert_err(-EEXIST, t, UINT64_MAX, UINT64_MAX);
+	do_insert_err(-EEXIST, t, 0, 0);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, 1, 1);
+	assert_ptr_equal(iova_tree_first_overlap(t, UINT64_MAX, UINT64_MAX, &s, &l), TAG(0));
+	assert_int_equal(s, 0);
+	assert_int_equal(l, UINT64_MAX);
+	assert_null(iova_tree_next(t, 0, NULL, NULL));
+	do_remove(t, 0);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX, 1), 0);
+	/* Only the last byte is free: the tail gap. */
+	do_insert(t, 0, UINT64_MAX - 1);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 1, 1), UINT64_MAX);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, 1, 2);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, 2, 1);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX - 1, 1, 1);
+}
+
+static void test_bounds(void **state)
+{
+	struct iova_tree *t = *state;
+
+	do_insert(t, UINT64_MAX, UINT64_MAX);
+	do_insert(t, 0, 0);
+	assert_found(t, UINT64_MAX, UINT64_MAX, UINT64_MAX);
+	assert_found(t, 0, 0, 0);
+	assert_null(iova_tree_find(t, 1, NULL, NULL));
+	assert_null(iova_tree_next(t, UINT64_MAX, NULL, NULL));
+	assert_ptr_equal(iova_tree_next(t, 0, NULL, NULL), TAG(UINT64_MAX));
+
+	/* The only free range is [1, UINT64_MAX - 1]: length 2^64 - 2. */
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX - 1, 1), 1);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, UINT64_MAX, 1);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, UINT64_MAX - 1, 2);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX - 2, 2), 2);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 1ULL << 62, 1ULL << 63), 1ULL << 63);
+	assert_int_equal(do_alloc(t, UINT64_MAX - 1, UINT64_MAX, 1, 1), UINT64_MAX - 1);
+	do_alloc_err(-ENOSPC, t, UINT64_MAX - 1, UINT64_MAX, 2, 1);
+	/* Aligning up from the window start would overflow. */
+	do_alloc_err(-ENOSPC, t, UINT64_MAX - 10, UINT64_MAX, 1, PAGE);
+	do_alloc_err(-ENOSPC, t, UINT64_MAX - 1, UINT64_MAX, 1, 1ULL << 63);
+
+	do_remove(t, UINT64_MAX);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX, 1), 1);
+	do_insert(t, 1, UINT64_MAX);
+	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, 1, 1);
+}
+
+static void test_alloc_invalid(void **state)
+{
+	struct iova_tree *t = *state;
+
+	do_alloc_err(-EINVAL, t, 0, UINT64_MAX, 0, 1);
+	do_alloc_err(-EINVAL, t, 0, UINT64_MAX, 1, 0);
+	do_alloc_err(-EINVAL, t, 0, UINT64_MAX, 1, 3);
+	do_alloc_err(-EINVAL, t, 0, UINT64_MAX, 1, (1ULL << 63) + 1);
+	do_alloc_err(-ENOSPC, t, 0x2000, 0x1000, 1, 1);	/* lo > hi */
+	do_alloc_err(-ENOSPC, t, 0x1000, 0x1fff, 0x1001, 1);	/* window too small */
+	assert_int_equal(do_alloc(t, 0x1000, 0x1fff, 0x1000, 0x1000), 0x1000);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, 1ULL << 63), 0);
+	assert_int_equal(do_alloc(t, 1, UINT64_MAX, PAGE, 1ULL << 63), 1ULL << 63);
+}
+
+static void test_alloc_alignment(void **state)
+{
+	struct iova_tree *t = *state;
+
+	/* Holes [0x1000, 0x2fff] (8 KiB at 4 KiB) and [0x4000, 0x7fff] (16 KiB at 16 KiB). */
+	do_insert(t, 0, 0xfff);
+	do_insert(t, 0x3000, 0x3fff);
+	do_insert(t, 0x8000, 0x8fff);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 0x2000, PAGE), 0x1000);
+	/* 8 KiB aligned to 8 KiB does not fit the first hole at 0x1000. */
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 0x2000, 0x2000), 0x4000);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 0x4000, 0x4000), 0x4000);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 0x4000, 0x8000), 0x10000);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 1, 1), 0x1000);
+	assert_int_equal(do_alloc(t, 0x1001, UINT64_MAX, 1, 2), 0x1002);
+	assert_int_equal(do_alloc(t, 0x1001, UINT64_MAX, 0x1fff, 1), 0x1001);
+	assert_int_equal(do_alloc(t, 0x1001, UINT64_MAX, 0x2000, 1), 0x4000);
+}
+
+/* Every other page mapped, then holes of other sizes. */
+static void test_alloc_fragmented(void **state)
+{
+	struct iova_tree *t = *state;
+	uint64_t i, iova;
+
+	for (i = 0; i < 512; i++)
+		do_insert(t, 2 * i * PAGE, (2 * i + 1) * PAGE - 1);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), PAGE);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, PAGE), 1023 * PAGE);
+	/* Unmapping page 100 joins the holes at 99 and 101. */
+	do_remove(t, 200 * PAGE);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, PAGE), 199 * PAGE);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 3 * PAGE, PAGE), 199 * PAGE);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, 2 * PAGE), 200 * PAGE);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 4 * PAGE, PAGE), 1023 * PAGE);
+	do_remove(t, 900 * PAGE);
+	assert_int_equal(do_alloc(t, 201 * PAGE, UINT64_MAX, 2 * PAGE, PAGE), 899 * PAGE);
+
+	/* Fill the single-page holes below the first large one, lowest first. */
+	for (i = 0; i < 99; i++) {
+		iova = do_alloc(t, 0, UINT64_MAX, PAGE, PAGE);
+		assert_int_equal(iova, (2 * i + 1) * PAGE);
+		do_insert(t, iova, iova + PAGE - 1);
+	}
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), 199 * PAGE);
+}
+
+static void test_alloc_window(void **state)
+{
+	struct iova_tree *t = *state;
+
+	/* Free: [0, 0xfff], [0x3000, 0x5fff], [0x8000, ...]. */
+	do_insert(t, 0x1000, 0x2fff);
+	do_insert(t, 0x6000, 0x7fff);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), 0);
+	assert_int_equal(do_alloc(t, 0x800, UINT64_MAX, PAGE, PAGE), 0x3000);
+	assert_int_equal(do_alloc(t, 0x800, UINT64_MAX, 0x800, 1), 0x800);
+	/* Window cuts the hole at its start and at its end. */
+	assert_int_equal(do_alloc(t, 0x3800, 0x57ff, 0x2000, 1), 0x3800);
+	do_alloc_err(-ENOSPC, t, 0x3800, 0x57ff, 0x2001, 1);
+	do_alloc_err(-ENOSPC, t, 0x3800, 0x57ff, 0x2000, PAGE);
+	assert_int_equal(do_alloc(t, 0x3800, 0x57ff, PAGE, PAGE), 0x4000);
+	/* Windows inside a mapping, or reaching only the tail. */
+	do_alloc_err(-ENOSPC, t, 0x1000, 0x2fff, 1, 1);
+	assert_int_equal(do_alloc(t, 0x6000, UINT64_MAX, PAGE, PAGE), 0x8000);
+	assert_int_equal(do_alloc(t, 0x6000, 0x8fff, PAGE, PAGE), 0x8000);
+	do_alloc_err(-ENOSPC, t, 0x6000, 0x8ffe, PAGE, PAGE);
+	assert_int_equal(do_alloc(t, 0x2fff, 0x3000, 1, 1), 0x3000);
+}
+
+static void test_overlap_iter(void **state)
+{
+	struct iova_tree *t = *state;
+	uint64_t s, l, seen[4];
+	int n = 0;
+
+	do_insert(t, 0x1000, 0x1fff);
+	do_insert(t, 0x3000, 0x3fff);
+	do_insert(t, 0x5000, 0x5fff);
+	do_insert(t, 0x7000, 0x7fff);
+	for (void *d = iova_tree_first_overlap(t, 0x1fff, 0x5000, &s, &l); d && s <= 0x5000;
+	     d = iova_tree_next(t, s, &s, &l))
+		seen[n++] = s;
+	assert_int_equal(n, 3);
+	assert_int_equal(seen[0], 0x1000);
+	assert_int_equal(seen[1], 0x3000);
+	assert_int_equal(seen[2], 0x5000);
+	assert_null(iova_tree_first_overlap(t, 0x2000, 0x2fff, NULL, NULL));
+	assert_null(iova_tree_first_overlap(t, 0x8000, UINT64_MAX, NULL, NULL));
+	assert_null(iova_tree_first_overlap(t, 0x5000, 0x4000, NULL, NULL));
+	assert_ptr_equal(iova_tree_first_overlap(t, 0, UINT64_MAX, NULL, NULL), TAG(0x1000));
+	assert_ptr_equal(iova_tree_first_overlap(t, 0x2000, 0x3000, NULL, NULL), TAG(0x3000));
+	assert_ptr_equal(iova_tree_next(t, 0x2fff, NULL, NULL), TAG(0x3000));
+	assert_ptr_equal(iova_tree_next(t, 0x3000, NULL, NULL), TAG(0x5000));
+}
+
+static void test_remove_reinsert(void **state)
+{
+	struct iova_tree *t = *state;
+
+	do_insert(t, 0x1000, 0x1fff);
+	do_insert(t, 0x2000, 0x2fff);
+	do_remove_err(-ENOENT, t, 0x1001);
+	do_remove_err(-ENOENT, t, 0x3000);
+	do_remove(t, 0x1000);
+	do_remove_err(-ENOENT, t, 0x1000);
+	assert_null(iova_tree_find(t, 0x1000, NULL, NULL));
+	assert_int_equal(do_alloc(t, 0x1000, UINT64_MAX, PAGE, PAGE), 0x1000);
+	do_insert(t, 0x800, 0x1fff);
+	assert_found(t, 0x1fff, 0x800, 0x1fff);
+	do_remove(t, 0x2000);
+	do_remove(t, 0x800);
+	assert_int_equal(iova_tree_count(t), 0);
+	do_insert(t, 0x2000, 0x2fff);
+	assert_int_equal(iova_tree_count(t), 1);
+}
+
+/* The reference model: intervals sorted by start in an array, every query O(n). */
+struct ref_iv {
+	uint64_t start, last;
+};
+
+struct ref {
+	struct ref_iv *iv;
+	size_t n, cap;
+};
+
+static size_t ref_lower(const struct ref *r, uint64_t start)
+{
+	size_t i = 0;
+
+	while (i < r->n && r->iv[i].start < start)
+		i++;
+	return i;
+}
+
+static int ref_insert(struct ref *r, uint64_t start, uint64_t last)
+{
+	size_t i;
+
+	if (last < start)
+		return -EINVAL;
+	for (i = 0; i < r->n; i++)
+		if (r->iv[i].start <= last && start <= r->iv[i].last)
+			return -EEXIST;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->iv = realloc(r->iv, r->cap * sizeof(*r->iv));
+		assert_non_null(r->iv);
+	}
+	i = ref_lower(r, start);
+	memmove(&r->iv[i + 1], &r->iv[i], (r->n - i) * sizeof(*r->iv));
+	r->iv[i] = (struct ref_iv){ start, last };
+	r->n++;
+	return 0;
+}
+
+static int ref_remove(struct ref *r, uint64_t start)
+{
+	size_t i = ref_lower(r, start);
+
+	if (i == r->n || r->iv[i].start != start)
+		return -ENOENT;
+	memmove(&r->iv[i], &r->iv[i + 1], (r->n - i - 1) * sizeof(*r->iv));
+	r->n--;
+	return 0;
+}
+
+static const struct ref_iv *ref_find(const struct ref *r, uint64_t iova)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->iv[i].start <= iova && iova <= r->iv[i].last)
+			return &r->iv[i];
+	return NULL;
+}
+
+/* Written with 128-bit arithmetic, independently of the tree's overflow checks. */
+static bool ref_fit(unsigned __int128 s, unsigned __int128 e, uint64_t lo, uint64_t hi,
+		    uint64_t length, uint64_t align, uint64_t *iova)
+{
+	unsigned __int128 a;
+
+	if (s < lo)
+		s = lo;
+	if (e > hi)
+		e = hi;
+	if (s > e)
+		return false;
+	a = (s + align - 1) / align * align;
+	if (a + length - 1 > e)
+		return false;
+	*iova = (uint64_t)a;
+	return true;
+}
+
+static int ref_alloc(const struct ref *r, uint64_t lo, uint64_t hi, uint64_t length,
+		     uint64_t align, uint64_t *iova)
+{
+	unsigned __int128 free_start = 0;
+
+	if (!length || !align || (align & (align - 1)))
+		return -EINVAL;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->iv[i].start > free_start &&
+		    ref_fit(free_start, r->iv[i].start - 1, lo, hi, length, align, iova))
+			return 0;
+		free_start = (unsigned __int128)r->iv[i].last + 1;
+	}
+	if (free_start <= UINT64_MAX && ref_fit(free_start, UINT64_MAX, lo, hi, length, align, iova))
+		return 0;
+	return -ENOSPC;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+/* Fixture variants: where in the 64-bit space the intervals live and their granularity. */
+struct universe {
+	const char *name;
+	uint64_t base;	/* lowest address used */
+	uint64_t slots;	/* addresses are base + k * unit, k < slots */
+	uint64_t unit;
+	uint64_t max_len;	/* in units */
+};
+
+static const struct universe u_low = { "low bytes", 0, 1024, 1, 16 };
+static const struct universe u_pages = { "pages", 0x7f0000000000ULL, 4096, PAGE, 64 };
+static const struct universe u_top = { "top bytes", UINT64_MAX - 1023, 1024, 1, 16 };
+static const struct universe u_huge = { "huge ranges", 0, 64, 1ULL << 58, 8 };
+
+static uint64_t uaddr(const struct universe *u, uint64_t k)
+{
+	return u->base + k * u->unit;
+}
+
+static uint64_t rand_len(const struct universe *u)
+{
+	return (1 + rng() % u->max_len) * u->unit;
+}
+
+static void check_same_alloc(struct iova_tree *t, const struct ref *r, uint64_t lo, uint64_t hi,
+			     uint64_t length, uint64_t align)
+{
+	uint64_t got = 1, want = 2;
+	int gerr = iova_tree_alloc(t, lo, hi, length, align, &got);
+	int werr = ref_alloc(r, lo, hi, length, align, &want);
+
+	if (gerr != werr || (!gerr && got != want))
+		fail_msg("alloc [%#llx, %#llx] len %#llx align %#llx: tree %d %#llx, model %d %#llx",
+			 (unsigned long long)lo, (unsigned long long)hi,
+			 (unsigned long long)length, (unsigned long long)align, gerr,
+			 (unsigned long long)got, werr, (unsigned long long)want);
+}
+
+static void random_step(struct iova_tree *t, struct ref *r, const struct universe *u)
+{
+	uint64_t k = rng() % u->slots, a = uaddr(u, k), s, l, len, align, lo, hi;
+	const struct ref_iv *want;
+	size_t i;
+	void *d;
+
+	switch (rng() % 8) {
+	case 0:
+	case 1: /* insert, often overlapping something, sometimes reaching the space's end */
+		len = rand_len(u);
+		l = a + len - 1 < a ? UINT64_MAX : a + len - 1;
+		if (rng() % 16 == 0)
+			l = a - 1;	/* last < start, or wraps */
+		assert_int_equal(iova_tree_insert(t, a, l, TAG(a)), ref_insert(r, a, l));
+		break;
+	case 2:
+	case 3: /* remove an existing interval, or a start that is not one */
+		if (r->n && rng() % 4)
+			a = r->iv[rng() % r->n].start;
+		assert_int_equal(iova_tree_remove(t, a), ref_remove(r, a));
+		break;
+	case 4: /* find */
+		a += rng() % u->unit;
+		want = ref_find(r, a);
+		d = iova_tree_find(t, a, &s, &l);
+		if (!want) {
+			assert_null(d);
+			break;
+		}
+		assert_ptr_equal(d, TAG(want->start));
+		assert_int_equal(s, want->start);
+		assert_int_equal(l, want->last);
+		break;
+	case 5: /* overlap iteration */
+		len = rand_len(u) * 4;
+		l = a + len - 1 < a ? UINT64_MAX : a + len - 1;
+		i = 0;
+		while (i < r->n && r->iv[i].last < a)
+			i++;
+		for (d = iova_tree_first_overlap(t, a, l, &s, NULL); d && s <= l; d = iova_tree_next(t, s, &s, NULL), i++) {
+			assert_true(i < r->n);
+			assert_int_equal(s, r->iv[i].start);
+		}
+		assert_true(i == r->n || r->iv[i].start > l);
+		break;
+	default: /* alloc: random window, length and alignment */
+		len = rng() % 4 ? rand_len(u) : 1 + rng() % (2 * u->unit);
+		align = 1ULL << (rng() % 4 ? rng() % 13 : rng() % 64);
+		if (rng() % 3 == 0) {
+			lo = 0;
+			hi = UINT64_MAX;
+		} else {
+			lo = uaddr(u, rng() % u->slots) + rng() % u->unit;
+			hi = uaddr(u, rng() % u->slots) + rng() % u->unit;
+			if (rng() % 8 == 0)
+				hi = UINT64_MAX;
+		}
+		check_same_alloc(t, r, lo, hi, len, align);
+		break;
+	}
+	assert_int_equal(iova_tree_count(t), r->n);
+	assert_int_equal(iova_tree__validate(t), 0);
+}
+
+static void test_random_vs_model(void **state)
+{
+	const struct universe *u = *state;
+	struct iova_tree *t = iova_tree_new();
+	struct ref r = { 0 };
+
+	assert_non_null(t);
+	rng_state = 0x9e3779b97f4a7c15ULL ^ u->base ^ u->unit;
+	for (int i = 0; i < 20000; i++)
+		random_step(t, &r, u);
+	/* Drain in random order: exercises every removal case down to the empty tree. */
+	while (r.n) {
+		uint64_t a = r.iv[rng() % r.n].start;
+
+		assert_int_equal(iova_tree_remove(t, a), ref_remove(&r, a));
+		assert_int_equal(iova_tree__validate(t), 0);
+	}
+	assert_int_equal(iova_tree_count(t), 0);
+	check_same_alloc(t, &r, 0, UINT64_MAX, UINT64_MAX, 1);
+	free(r.iv);
+	iova_tree_free(t);
+}
+
+/* Sequential fill and drain: the shapes that force the most rotations. */
+static void test_sequential(void **state)
+{
+	struct iova_tree *t = *state;
+	uint64_t i;
+
+	for (i = 0; i < 2000; i++)
+		do_insert(t, i * 2 * PAGE, i * 2 * PAGE + PAGE - 1);
+	for (i = 2000; i-- > 0;)
+		do_insert(t, (i * 2 + 1) * PAGE, (i * 2 + 2) * PAGE - 1);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), 4000 * PAGE);
+	for (i = 0; i < 4000; i += 2)
+		do_remove(t, i * PAGE);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), 0);
+	for (i = 4000; i-- > 0;)
+		if (i & 1)
+			do_remove(t, i * PAGE);
+	assert_int_equal(iova_tree_count(t), 0);
+}
+
+#define TREE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup_tree, teardown_tree)
+#define RANDOM_TEST(u) { .name = "test_random_vs_model/" #u, \
+			.test_func = test_random_vs_model, .initial_state = (void *)&(u) }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TREE_TEST(test_new_free),
+		TREE_TEST(test_insert_invalid),
+		TREE_TEST(test_adjacent),
+		TREE_TEST(test_overlap),
+		TREE_TEST(test_full_range),
+		TREE_TEST(test_bounds),
+		TREE_TEST(test_alloc_invalid),
+		TREE_TEST(test_alloc_alignment),
+		TREE_TEST(test_alloc_fragmented),
+		TREE_TEST(test_alloc_window),
+		TREE_TEST(test_overlap_iter),
+		TREE_TEST(test_remove_reinsert),
+		TREE_TEST(test_sequential),
+		RANDOM_TEST(u_low),
+		RANDOM_TEST(u_pages),
+		RANDOM_TEST(u_top),
+		RANDOM_TEST(u_huge),
+	};
+
+	return cmocka_run_group_tests_name("iova_tree", tests, NULL, NULL);
+}
