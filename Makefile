@@ -34,9 +34,9 @@ UAPI := $(OUTPUT)/uapi
 # the 6.12 headers come from linux-source-6.12 via the kernel cache.
 UAPI_STAMP := $(UAPI)/include/linux/iommufd.h
 
-PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd
+PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd libmd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lyaml -lmicrohttpd)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lyaml -lmicrohttpd -lmd)
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g

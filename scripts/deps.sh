@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libyaml-dev libmicrohttpd-dev libbsd-dev
+	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
 	# tests
 	libcmocka-dev valgrind python3
 	# the lab: kernels and the guest
