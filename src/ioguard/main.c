@@ -8,6 +8,7 @@
 
 static const struct cmd commands[] = {
 	{ "trace", do_trace, "stream IOMMU attach, ownership and map events" },
+	{ "policy", do_policy, "validate policy files" },
 	{ 0 },
 };
 
