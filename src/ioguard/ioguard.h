@@ -48,5 +48,7 @@ int bpf_environment_check(void);
 
 int do_trace(int argc, char **argv);
 int do_policy(int argc, char **argv);
+int do_groups(int argc, char **argv);
+int do_plan(int argc, char **argv);
 
 #endif /* IOGUARD_IOGUARD_H */

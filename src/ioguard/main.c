@@ -9,6 +9,8 @@
 static const struct cmd commands[] = {
 	{ "trace", do_trace, "stream IOMMU attach, ownership and map events" },
 	{ "policy", do_policy, "validate policy files" },
+	{ "groups", do_groups, "IOMMU groups, devices, drivers and both viability verdicts" },
+	{ "plan", do_plan, "what-if: is assigning devices to tenants group-viable (sim)" },
 	{ 0 },
 };
 
