@@ -9,7 +9,7 @@ packages=(
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
 	# tests
-	libcmocka-dev valgrind python3
+	libcmocka-dev valgrind python3 prometheus
 	# the lab: kernels and the guest
 	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils
 	linux-source-6.12 flex bison bc libssl-dev dwarves

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Prometheus text exposition, format 0.0.4
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/), names after
+ * https://prometheus.io/docs/practices/naming/: base units (seconds, bytes), _total on
+ * counters, cumulative histograms. Every number is printed from integers, never through
+ * a double, so bucket bounds, sums and counts are exact and the same on every scrape.
+ *
+ * Histograms are the bulk of the text (34 lines each), so their lines are written with
+ * one capacity check per histogram and hand-rolled integer formatting, not printf.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "exposition.h"
+
+/* Longest decimal __u64, without NUL. */
+#define U64_DEC_LEN 20
+
+static const char *const result_names[IOGUARD_RESULT_COUNT] = {
+	[IOGUARD_RESULT_OK] = "ok",
+	[IOGUARD_RESULT_ERROR] = "error",
+};
+
+static const char *const lost_reason_names[IOGUARD_LOST_REASON_COUNT] = {
+	[IOGUARD_LOST_RINGBUF_FULL] = "ringbuf_full",
+	[IOGUARD_LOST_CALL_TABLE_FULL] = "call_table_full",
+};
+
+/* ---- buffer ----------------------------------------------------------------------- */
+
+void buf__reset(struct buf *b)
+{
+	b->len = 0;
+	b->err = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void buf__release(struct buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->err = 0;
+}
+
+int buf__reserve(struct buf *b, size_t extra)
+{
+	size_t need, ncap;
+	char *p;
+
+	if (b->err)
+		return b->err;
+	/* One more byte for the NUL that keeps the text a C string. */
+	if (extra > SIZE_MAX - b->len - 1) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	p = realloc(b->data, ncap);
+	if (!p) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	b->data = p;
+	b->cap = ncap;
+	return 0;
+}
+
+void buf__append(struct buf *b, const void *data, size_t len)
+{
+	if (buf__reserve(b, len))
+		return;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void buf__puts(struct buf *b, const char *s)
+{
+	buf__append(b, s, strlen(s));
+}
+
+void buf__printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = -EINVAL;
+		return;
+	}
+	if (buf__reserve(b, n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, n + 1, fmt, ap);
+	va_end(ap);
+	b->len += n;
+}
+
+/* ---- number formatting ------------------------------------------------------------ */
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static unsigned int dec_len(__u64 v)
+{
+	unsigned int n = 1;
+
+	while (v >= 100) {
+		v /= 100;
+		n += 2;
+	}
+	return n + (v >= 10);
+}
+
+/*
+ * Writes @v in decimal at @p, two digits per step (this runs once per histogram line);
+ * returns the end. @p needs U64_DEC_LEN bytes.
+ */
+static char *put_u64(char *p, __u64 v)
+{
+	char *end = p + dec_len(v), *q = end;
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, digit_pairs + (v % 100) * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(q - 2, digit_pairs + v * 2, 2);
+	else
+		q[-1] = '0' + v;
+	return end;
+}
+
+/*
+ * Writes @ns nanoseconds as seconds, exactly: "0", "0.0000015", "12.000000001".
+ * @p needs U64_DEC_LEN + 2 bytes.
+ */
+static char *put_ns_as_seconds(char *p, __u64 ns)
+{
+	__u64 frac = ns % 1000000000ULL;
+	char digits[9];
+	int i, n = 9;
+
+	p = put_u64(p, ns / 1000000000ULL);
+	if (!frac)
+		return p;
+	for (i = 8; i >= 0; i--) {
+		digits[i] = '0' + frac % 10;
+		frac /= 10;
+	}
+	while (digits[n - 1] == '0')
+		n--;
+	*p++ = '.';
+	memcpy(p, digits, n);
+	return p + n;
+}
+
+/*
+ * The value mant * 10^exp10 as Go's strconv.FormatFloat(v, 'g', -1, 64) prints it when
+ * the shortest round-trip digits of v are the digits of @mant, which holds for every
+ * bound here (at most 10 significant digits, far below a double's 15).
+ */
+static void format_go_g(__u64 mant, int exp10, char *out)
+{
+	char d[U64_DEC_LEN + 1];
+	int nd, dp, exp, i;
+	char *p = out;
+
+	while (mant && mant % 10 == 0) {
+		mant /= 10;
+		exp10++;
+	}
+	nd = put_u64(d, mant) - d;
+	dp = nd + exp10;	/* position of the decimal point in the digit string */
+	exp = dp - 1;
+	if (exp < -4 || exp >= 6) {
+		/* %e: d.ddde±XX, at least two exponent digits. */
+		*p++ = d[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, d + 1, nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		*p++ = exp < 0 ? '-' : '+';
+		if (exp < 0)
+			exp = -exp;
+		if (exp < 10)
+			*p++ = '0';
+		p = put_u64(p, exp);
+	} else if (dp <= 0) {
+		/* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		for (i = dp; i < 0; i++)
+			*p++ = '0';
+		memcpy(p, d, nd);
+		p += nd;
+	} else {
+		/* ddd[.ddd] or ddd000 */
+		for (i = 0; i < dp; i++)
+			*p++ = i < nd ? d[i] : '0';
+		if (nd > dp) {
+			*p++ = '.';
+			memcpy(p, d + dp, nd - dp);
+			p += nd - dp;
+		}
+	}
+	*p = '\0';
+}
+
+const char *exposition_le(__u32 kind, __u32 slot, char *out)
+{
+	if (slot >= IOGUARD_HIST_SLOTS - 1) {
+		strcpy(out, "+Inf");
+		return out;
+	}
+	format_go_g(1ULL << slot, kind == IOGUARD_HIST_LATENCY ? -9 : 0, out);
+	return out;
+}
+
+/* ---- labels and families ---------------------------------------------------------- */
+
+void exposition_escape(struct buf *b, const char *v)
+{
+	const char *run = v;
+
+	for (; *v; v++) {
+		const char *esc;
+
+		switch (*v) {
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		default:
+			continue;
+		}
+		buf__append(b, run, v - run);
+		buf__append(b, esc, 2);
+		run = v + 1;
+	}
+	buf__append(b, run, v - run);
+}
+
+/* The group label value: the id, or "unknown" for IOGUARD_GROUP_UNKNOWN. */
+static const char *group_label(__s32 group, char *tmp, size_t size)
+{
+	if (group == IOGUARD_GROUP_UNKNOWN)
+		return "unknown";
+	snprintf(tmp, size, "%d", group);
+	return tmp;
+}
+
+static void family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf__printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One label pair, preceded by a comma unless it is the first: name="escaped value". */
+static void label(struct buf *b, bool first, const char *name, const char *value)
+{
+	if (!first)
+		buf__append(b, ",", 1);
+	buf__puts(b, name);
+	buf__append(b, "=\"", 2);
+	exposition_escape(b, value);
+	buf__append(b, "\"", 1);
+}
+
+static void sample_u64(struct buf *b, __u64 v)
+{
+	char tmp[U64_DEC_LEN + 1];
+	char *e = put_u64(tmp, v);
+
+	*e++ = '\n';
+	buf__append(b, " ", 1);
+	buf__append(b, tmp, e - tmp);
+}
+
+static void sample_seconds(struct buf *b, __u64 ns)
+{
+	char tmp[U64_DEC_LEN + 3];
+	char *e = put_ns_as_seconds(tmp, ns);
+
+	*e++ = '\n';
+	buf__append(b, " ", 1);
+	buf__append(b, tmp, e - tmp);
+}
+
+/* "name{" for a sample with labels. */
+static void series(struct buf *b, const char *name)
+{
+	buf__puts(b, name);
+	buf__append(b, "{", 1);
+}
+
+/* The per-slot tails of the _bucket lines of one kind: ,le="0.000131072"} */
+struct le_tails {
+	char s[IOGUARD_HIST_SLOTS][EXPOSITION_LE_LEN + 8];
+	unsigned char len[IOGUARD_HIST_SLOTS];
+};
+
+static void le_tails_init(struct le_tails *t, __u32 kind)
+{
+	char le[EXPOSITION_LE_LEN];
+	__u32 slot;
+
+	for (slot = 0; slot < IOGUARD_HIST_SLOTS; slot++)
+		t->len[slot] = snprintf(t->s[slot], sizeof(t->s[slot]), ",le=\"%s\"} ",
+					exposition_le(kind, slot, le));
+}
+
+/*
+ * One histogram: _bucket lines for slots 0..30 and +Inf, then _sum and _count.
+ * The buckets are the running sum of the slots, and _count is the +Inf bucket (the sum
+ * of all slots), not hist.count: the BPF side bumps a slot and the count with separate
+ * atomic adds, so a snapshot taken mid-update could otherwise disagree with itself.
+ */
+static void write_hist(struct buf *b, const char *name, const struct metrics_hist_entry *e,
+		       const struct le_tails *le)
+{
+	char prefix[192], gtmp[16];
+	size_t name_len = strlen(name), prefix_len, labels_len, line_max;
+	const char *labels;
+	__u64 cum = 0;
+	__u32 slot;
+	char *p;
+	int n;
+
+	/* "name_bucket{group=\"12\",op=\"map\"": the labels start at name_len + 8. */
+	n = snprintf(prefix, sizeof(prefix), "%s_bucket{group=\"%s\",op=\"%s\"", name,
+		     group_label(e->group, gtmp, sizeof(gtmp)), event_op_name(e->op));
+	if (n < 0 || (size_t)n >= sizeof(prefix)) {
+		b->err = b->err ?: -ENAMETOOLONG;
+		return;
+	}
+	prefix_len = n;
+	labels = prefix + name_len + 8;
+	labels_len = prefix_len - name_len - 8;
+	line_max = prefix_len + EXPOSITION_LE_LEN + 8 + U64_DEC_LEN + 3;
+	if (buf__reserve(b, line_max * (IOGUARD_HIST_SLOTS + 2)))
+		return;
+	p = b->data + b->len;
+	for (slot = 0; slot < IOGUARD_HIST_SLOTS; slot++) {
+		cum += e->hist.slots[slot];
+		memcpy(p, prefix, prefix_len);
+		p += prefix_len;
+		memcpy(p, le->s[slot], le->len[slot]);
+		p += le->len[slot];
+		p = put_u64(p, cum);
+		*p++ = '\n';
+	}
+	memcpy(p, name, name_len);
+	p += name_len;
+	memcpy(p, "_sum{", 5);
+	p += 5;
+	memcpy(p, labels, labels_len);
+	p += labels_len;
+	memcpy(p, "} ", 2);
+	p += 2;
+	if (e->kind == IOGUARD_HIST_LATENCY)
+		p = put_ns_as_seconds(p, e->hist.sum);
+	else
+		p = put_u64(p, e->hist.sum);
+	*p++ = '\n';
+	memcpy(p, name, name_len);
+	p += name_len;
+	memcpy(p, "_count{", 7);
+	p += 7;
+	memcpy(p, labels, labels_len);
+	p += labels_len;
+	memcpy(p, "} ", 2);
+	p += 2;
+	p = put_u64(p, cum);
+	*p++ = '\n';
+	*p = '\0';
+	b->len = p - b->data;
+}
+
+static void write_hists(struct buf *b, const struct metrics_snapshot *s, __u32 kind,
+			const char *name)
+{
+	struct le_tails le;
+	size_t i;
+
+	le_tails_init(&le, kind);
+	for (i = 0; i < s->hists.n; i++) {
+		if (s->hists.v[i].kind == kind)
+			write_hist(b, name, &s->hists.v[i], &le);
+	}
+}
+
+static bool op_has_bytes(__u32 op)
+{
+	return op == IOGUARD_OP_MAP || op == IOGUARD_OP_UNMAP || op == IOGUARD_OP_UNMAP_FAST ||
+	       op == IOGUARD_OP_MAP_SG;
+}
+
+static void write_calls(struct buf *b, const struct metrics_snapshot *s, bool bytes)
+{
+	const char *name = bytes ? "ioguard_iommu_bytes_total" : "ioguard_iommu_calls_total";
+	char gtmp[16];
+	size_t i;
+
+	for (i = 0; i < s->calls.n; i++) {
+		const struct metrics_calls_entry *e = &s->calls.v[i];
+
+		if (bytes && !op_has_bytes(e->op))
+			continue;
+		series(b, name);
+		label(b, true, "group", group_label(e->group, gtmp, sizeof(gtmp)));
+		label(b, false, "op", event_op_name(e->op));
+		label(b, false, "result", result_names[e->result]);
+		buf__append(b, "}", 1);
+		sample_u64(b, bytes ? e->bytes : e->calls);
+	}
+}
+
+int exposition_render(const struct metrics_snapshot *s, struct buf *out)
+{
+	char gtmp[16];
+	size_t i;
+	__u32 r;
+
+	family(out, "ioguard_build_info", "gauge",
+	       "Build of the running ioguard; mode is the attach mode of the BPF programs "
+	       "(fentry, tp_btf, or none when no program is loaded). Always 1.");
+	series(out, "ioguard_build_info");
+	label(out, true, "version", s->version[0] ? s->version : "unknown");
+	label(out, false, "mode", s->mode[0] ? s->mode : "none");
+	buf__append(out, "}", 1);
+	sample_u64(out, 1);
+
+	family(out, "ioguard_iommu_op_latency_seconds", "histogram",
+	       "Time spent in IOMMU attach, ownership and map operations (fentry to fexit), "
+	       "by IOMMU group and op. Bucket bounds are powers of two nanoseconds.");
+	write_hists(out, s, IOGUARD_HIST_LATENCY, "ioguard_iommu_op_latency_seconds");
+
+	family(out, "ioguard_iommu_op_size_bytes", "histogram",
+	       "Size requested by IOMMU map and unmap operations, by IOMMU group and op. "
+	       "Bucket bounds are powers of two bytes.");
+	write_hists(out, s, IOGUARD_HIST_SIZE, "ioguard_iommu_op_size_bytes");
+
+	family(out, "ioguard_iommu_calls_total", "counter",
+	       "IOMMU operations finished, by IOMMU group, op and result (ok or error).");
+	write_calls(out, s, false);
+
+	family(out, "ioguard_iommu_bytes_total", "counter",
+	       "Bytes requested by IOMMU map and unmap operations, by IOMMU group, op and "
+	       "result.");
+	write_calls(out, s, true);
+
+	family(out, "ioguard_io_page_faults_total", "counter",
+	       "IO page faults reported by the IOMMU (iommu:io_page_fault), by device and "
+	       "IOMMU group.");
+	for (i = 0; i < s->faults.n; i++) {
+		const struct metrics_fault_entry *e = &s->faults.v[i];
+
+		series(out, "ioguard_io_page_faults_total");
+		label(out, true, "device", e->device);
+		label(out, false, "group", group_label(e->group, gtmp, sizeof(gtmp)));
+		buf__append(out, "}", 1);
+		sample_u64(out, e->faults);
+	}
+
+	family(out, "ioguard_policy_decisions_total", "counter",
+	       "Policy decisions taken by the enforcement hooks, by hook, decision, reason and "
+	       "tenant.");
+	for (i = 0; i < s->decisions.n; i++) {
+		const struct metrics_decision_entry *e = &s->decisions.v[i];
+
+		series(out, "ioguard_policy_decisions_total");
+		label(out, true, "hook", e->hook);
+		label(out, false, "decision", e->decision);
+		label(out, false, "reason", e->reason);
+		label(out, false, "tenant", e->tenant);
+		buf__append(out, "}", 1);
+		sample_u64(out, e->count);
+	}
+
+	family(out, "ioguard_group_info", "gauge",
+	       "IOMMU groups of the host; type is the default domain type (DMA, DMA-FQ, "
+	       "identity, ...). Always 1.");
+	for (i = 0; i < s->groups.n; i++) {
+		const struct metrics_group_entry *e = &s->groups.v[i];
+
+		series(out, "ioguard_group_info");
+		label(out, true, "group", group_label(e->group, gtmp, sizeof(gtmp)));
+		label(out, false, "type", e->type[0] ? e->type : "unknown");
+		buf__append(out, "}", 1);
+		sample_u64(out, 1);
+	}
+
+	family(out, "ioguard_group_devices", "gauge", "Devices in the IOMMU group.");
+	for (i = 0; i < s->groups.n; i++) {
+		series(out, "ioguard_group_devices");
+		label(out, true, "group", group_label(s->groups.v[i].group, gtmp, sizeof(gtmp)));
+		buf__append(out, "}", 1);
+		sample_u64(out, s->groups.v[i].devices);
+	}
+
+	family(out, "ioguard_group_viable", "gauge",
+	       "1 when the IOMMU group is viable for user-space DMA under the rule: kernel "
+	       "(what VFIO_GROUP_FLAGS_VIABLE reports) or strict (every endpoint bound to VFIO "
+	       "and claimed by one owner).");
+	for (i = 0; i < s->groups.n; i++) {
+		const struct metrics_group_entry *e = &s->groups.v[i];
+		const char *g = group_label(e->group, gtmp, sizeof(gtmp));
+
+		series(out, "ioguard_group_viable");
+		label(out, true, "group", g);
+		label(out, false, "rule", "kernel");
+		buf__append(out, "}", 1);
+		sample_u64(out, e->viable_kernel);
+		series(out, "ioguard_group_viable");
+		label(out, true, "group", g);
+		label(out, false, "rule", "strict");
+		buf__append(out, "}", 1);
+		sample_u64(out, e->viable_strict);
+	}
+
+	family(out, "ioguard_events_lost_total", "counter",
+	       "Trace events lost in the kernel, by reason: ringbuf_full (the ring buffer was "
+	       "full) or call_table_full (no room to time a call). The other families still "
+	       "count these operations; call_table_full loses only their latency.");
+	for (r = 0; r < IOGUARD_LOST_REASON_COUNT; r++) {
+		series(out, "ioguard_events_lost_total");
+		label(out, true, "reason", lost_reason_names[r]);
+		buf__append(out, "}", 1);
+		sample_u64(out, s->lost[r]);
+	}
+
+	family(out, "ioguard_bpf_stats_enabled", "gauge",
+	       "1 when kernel.bpf_stats_enabled is on; while it is 0 the kernel does not count "
+	       "program runs and the ioguard_bpf_program_* counters stand still.");
+	buf__puts(out, "ioguard_bpf_stats_enabled");
+	sample_u64(out, s->bpf_stats_enabled);
+
+	family(out, "ioguard_bpf_program_runs_total", "counter",
+	       s->bpf_stats_enabled ?
+	       "Runs of each ioguard BPF program (kernel bpf_stats)." :
+	       "Runs of each ioguard BPF program (kernel bpf_stats). Not counting now: "
+	       "kernel.bpf_stats_enabled is 0.");
+	for (i = 0; i < s->progs.n; i++) {
+		series(out, "ioguard_bpf_program_runs_total");
+		label(out, true, "program", s->progs.v[i].name);
+		buf__append(out, "}", 1);
+		sample_u64(out, s->progs.v[i].run_cnt);
+	}
+
+	family(out, "ioguard_bpf_program_run_seconds_total", "counter",
+	       s->bpf_stats_enabled ?
+	       "Time spent running each ioguard BPF program (kernel bpf_stats)." :
+	       "Time spent running each ioguard BPF program (kernel bpf_stats). Not counting "
+	       "now: kernel.bpf_stats_enabled is 0.");
+	for (i = 0; i < s->progs.n; i++) {
+		series(out, "ioguard_bpf_program_run_seconds_total");
+		label(out, true, "program", s->progs.v[i].name);
+		buf__append(out, "}", 1);
+		sample_seconds(out, s->progs.v[i].run_time_ns);
+	}
+
+	return out->err;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Prometheus text exposition (format 0.0.4) of a struct metrics_snapshot, and the
+ * growable buffer it is written into. docs/metrics.md lists every family.
+ */
+#ifndef IOGUARD_EXPOSITION_H
+#define IOGUARD_EXPOSITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "snapshot.h"
+
+/* The Content-Type of what exposition_render() writes. */
+#define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * struct buf - a growable byte buffer with a sticky error: after a failed allocation
+ * every append is a no-op and @err holds -ENOMEM, so a writer checks once at the end.
+ * Zero-initialise it (struct buf b = { 0 }); buf__release() frees the memory. The data
+ * is NUL-terminated whenever @len > 0 and @err is 0.
+ */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+/* Empties @b (and clears its error), keeping the allocation. */
+void buf__reset(struct buf *b);
+/* Frees the memory; @b is then empty and reusable. Accepts NULL. */
+void buf__release(struct buf *b);
+/* Makes room for @extra more bytes; 0 or -ENOMEM (also recorded in @b->err). */
+int buf__reserve(struct buf *b, size_t extra);
+void buf__append(struct buf *b, const void *data, size_t len);
+void buf__puts(struct buf *b, const char *s);
+void buf__printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * exposition_render() - append the exposition of @s to @out
+ * @s:   the snapshot, printed in array order (call metrics_snapshot__sort() first for a
+ *       stable series order).
+ * @out: the buffer; what it held before is kept.
+ *
+ * Every family gets HELP and TYPE lines, even when it has no sample.
+ * Return: 0 or -ENOMEM (@out then holds a partial text that must not be served).
+ */
+int exposition_render(const struct metrics_snapshot *s, struct buf *out);
+
+/*
+ * exposition_le() - the "le" label value of histogram slot @slot
+ * @kind: enum ioguard_hist_kind; latency bounds are in seconds, sizes in bytes.
+ * @slot: 0 .. IOGUARD_HIST_SLOTS - 1; the last slot is "+Inf".
+ * @out:  at least EXPOSITION_LE_LEN bytes.
+ *
+ * The bound of slot s is 2^s nanoseconds or bytes, printed exactly, the way Go's
+ * strconv.FormatFloat(v, 'g', -1, 64) prints it (so as client_golang would):
+ * "1e-09", "5.12e-07", "0.000131072", "1.073741824"; "4096", "1.048576e+06".
+ * Return: @out.
+ */
+#define EXPOSITION_LE_LEN 24
+const char *exposition_le(__u32 kind, __u32 slot, char *out);
+
+/* Appends @v with '\\', '"' and newline escaped as the format requires. */
+void exposition_escape(struct buf *b, const char *v);
+
+#endif /* IOGUARD_EXPOSITION_H */
