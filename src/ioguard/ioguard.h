@@ -50,5 +50,6 @@ int do_trace(int argc, char **argv);
 int do_policy(int argc, char **argv);
 int do_groups(int argc, char **argv);
 int do_plan(int argc, char **argv);
+int do_metrics(int argc, char **argv);
 
 #endif /* IOGUARD_IOGUARD_H */

@@ -11,6 +11,7 @@ static const struct cmd commands[] = {
 	{ "policy", do_policy, "validate policy files" },
 	{ "groups", do_groups, "IOMMU groups, devices, drivers and both viability verdicts" },
 	{ "plan", do_plan, "what-if: is assigning devices to tenants group-viable (sim)" },
+	{ "metrics", do_metrics, "serve or write Prometheus metrics" },
 	{ 0 },
 };
 

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* ioguard metrics: serve /metrics, or write the exposition for node_exporter. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exposition.h"
+#include "http_server.h"
+#include "ioguard.h"
+#include "snapshot.h"
+#include "textfile.h"
+
+#define DEFAULT_INTERVAL_S 15
+#define MAX_INTERVAL_S (24 * 3600)
+#define TICK_MS 200
+
+static volatile sig_atomic_t exiting;
+
+/* One snapshot reused by every scrape and textfile write; see render_metrics(). */
+struct metrics_ctx {
+	struct metrics_snapshot *snap;
+};
+
+static void metrics_help(void)
+{
+	fprintf(stderr,
+		"Usage: %s metrics [OPTIONS]\n\n"
+		"Exports ioguard's metrics in the Prometheus text format (docs/metrics.md).\n"
+		"Without --textfile, serves them on http://%s/metrics until stopped.\n\n"
+		"Options:\n"
+		"  -l, --listen ADDR     serve /metrics on ADDR: IPv4:PORT or [IPv6]:PORT\n"
+		"                        (default %s; other addresses are unauthenticated)\n"
+		"  -t, --textfile PATH   write the metrics to PATH atomically, for node_exporter's\n"
+		"                        textfile collector (PATH should end in .prom)\n"
+		"  -1, --once            write one snapshot (to PATH, or to stdout without\n"
+		"                        --textfile) and exit\n"
+		"  -i, --interval SEC    rewrite the textfile every SEC seconds (default %d)\n"
+		"  -h, --help            this text\n",
+		bin_name, HTTP_SERVER_DEFAULT_LISTEN, HTTP_SERVER_DEFAULT_LISTEN,
+		DEFAULT_INTERVAL_S);
+}
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+/*
+ * Collects and renders one exposition into @out. Callers serialise: the HTTP server calls
+ * it under its lock, and the textfile path takes that same lock when a server runs.
+ */
+static int render_metrics(void *ctx, struct buf *out)
+{
+	struct metrics_ctx *m = ctx;
+	int err;
+
+	metrics_snapshot__reset(m->snap);
+	err = metrics_collect(m->snap);
+	if (err)
+		return err;
+	metrics_snapshot__sort(m->snap);
+	return exposition_render(m->snap, out);
+}
+
+static bool is_loopback(const char *listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (http_listen_parse(listen, &ss, &len, NULL, 0))
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+}
+
+static int write_textfile(struct metrics_ctx *m, struct http_server *srv, const char *path)
+{
+	struct buf out = { 0 };
+	char msg[PATH_MAX + 256];
+	int err;
+
+	if (srv)
+		http_server__lock(srv);
+	err = render_metrics(m, &out);
+	if (srv)
+		http_server__unlock(srv);
+	if (err) {
+		p_err("cannot collect metrics for %s: %s", path, strerror(-err));
+		goto out;
+	}
+	err = textfile_write(path, out.data, out.len, msg, sizeof(msg));
+	if (err)
+		p_err("%s", msg);
+out:
+	buf__release(&out);
+	return err;
+}
+
+static int print_once(struct metrics_ctx *m)
+{
+	struct buf out = { 0 };
+	int err;
+
+	err = render_metrics(m, &out);
+	if (err) {
+		p_err("cannot collect metrics: %s", strerror(-err));
+		goto out;
+	}
+	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout)) {
+		err = -EIO;
+		p_err("cannot write the metrics to stdout: %s", strerror(errno));
+	}
+out:
+	buf__release(&out);
+	return err;
+}
+
+/* Sleeps up to @ms, waking early when a signal asks to exit. */
+static void nap_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int parse_interval(const char *arg, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > MAX_INTERVAL_S) {
+		p_err("invalid --interval '%s': expected whole seconds from 1 to %d", arg,
+		      MAX_INTERVAL_S);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int do_metrics(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "once", no_argument, NULL, '1' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct http_server_opts hopts = { .sz = sizeof(hopts) };
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *listen = NULL, *textfile = NULL;
+	struct metrics_ctx m = { 0 };
+	struct http_server *srv = NULL;
+	unsigned long interval = 0, waited_ms;
+	bool once = false;
+	char msg[512];
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, ":l:t:1i:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			listen = optarg;
+			break;
+		case 't':
+			textfile = optarg;
+			break;
+		case '1':
+			once = true;
+			break;
+		case 'i':
+			if (parse_interval(optarg, &interval))
+				return -EINVAL;
+			break;
+		case 'h':
+			metrics_help();
+			return 0;
+		default:
+			return p_bad_option(opt, argv);
+		}
+	}
+	if (optind < argc) {
+		p_err("unexpected argument '%s'; see '%s metrics --help'", argv[optind], bin_name);
+		return -EINVAL;
+	}
+	if (once && listen) {
+		p_err("--once writes one snapshot and exits: it cannot be combined with --listen");
+		return -EINVAL;
+	}
+	if (interval && !textfile) {
+		p_err("--interval sets how often the textfile is rewritten: it needs --textfile");
+		return -EINVAL;
+	}
+	if (interval && once) {
+		p_err("--interval and --once contradict each other: pick one");
+		return -EINVAL;
+	}
+	if (!interval)
+		interval = DEFAULT_INTERVAL_S;
+	/* Validate the address before collecting anything: a typo fails fast. */
+	if (listen && http_listen_parse(listen, &(struct sockaddr_storage){ 0 },
+					&(socklen_t){ 0 }, msg, sizeof(msg))) {
+		p_err("%s", msg);
+		return -EINVAL;
+	}
+
+	m.snap = metrics_snapshot__new();
+	if (!m.snap) {
+		p_err("cannot allocate the metrics snapshot: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (once) {
+		err = textfile ? write_textfile(&m, NULL, textfile) : print_once(&m);
+		goto out_snap;
+	}
+	/* A daemon: the textfile alone, or the server (default) with an optional textfile. */
+	if (textfile) {
+		err = write_textfile(&m, NULL, textfile);
+		if (err)
+			goto out_snap;
+	}
+	if (listen || !textfile) {
+		hopts.listen = listen ?: HTTP_SERVER_DEFAULT_LISTEN;
+		if (!is_loopback(hopts.listen))
+			p_warn("%s is not a loopback address: anyone who can reach it can read "
+			       "the metrics", hopts.listen);
+		srv = http_server__start(&hopts, render_metrics, &m, msg, sizeof(msg));
+		if (!srv) {
+			err = -errno;
+			p_err("%s", msg);
+			goto out_snap;
+		}
+		p_info("serving metrics on http://%s/metrics; Ctrl-C to stop",
+		       http_server__address(srv));
+	}
+	if (textfile)
+		p_info("writing %s every %lu s; Ctrl-C to stop", textfile, interval);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = 0;
+	waited_ms = 0;
+	while (!exiting) {
+		nap_ms(TICK_MS);
+		waited_ms += TICK_MS;
+		if (!textfile || waited_ms < interval * 1000)
+			continue;
+		waited_ms = 0;
+		/* Keep serving through a transient failure (disk full); it was reported. */
+		write_textfile(&m, srv, textfile);
+	}
+	http_server__stop(srv);
+out_snap:
+	metrics_snapshot__free(m.snap);
+	return err;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The /metrics HTTP endpoint, on libmicrohttpd.
+ *
+ * Threading: libmicrohttpd runs one internal polling thread (epoll or poll) that accepts,
+ * reads and writes every connection, and calls the request handler. A GET or HEAD of
+ * /metrics calls the caller's render callback in that thread with the server lock held,
+ * so renders never overlap; a caller that changes what render reads (a policy swap, a
+ * reload) takes the same lock with http_server__lock() and a scrape then sees the state
+ * before or after the change, never half of it. The rendered text is handed to
+ * libmicrohttpd, which sends it without blocking: a slow client holds its connection
+ * (until the connection timeout), not the lock nor the thread.
+ *
+ * Robustness: the listening socket is created here (clear bind errors), then given to
+ * libmicrohttpd with a connection limit, an idle timeout and a per-connection memory
+ * limit that bounds the request line and headers (larger requests get 4xx and a close).
+ * Only GET and HEAD of /metrics are served; other paths get 404, other methods 405.
+ */
+#ifndef IOGUARD_HTTP_SERVER_H
+#define IOGUARD_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "exposition.h"
+
+#define HTTP_SERVER_DEFAULT_LISTEN "127.0.0.1:9464"
+
+/*
+ * Fills @out (empty, already reset) with the response body. Return 0, or a negative
+ * errno that turns the scrape into a 500.
+ */
+typedef int (*http_render_fn)(void *ctx, struct buf *out);
+
+/*
+ * struct http_server_opts - settings; zero means the default.
+ * @sz:          sizeof(struct http_server_opts)
+ * @listen:      "ADDR:PORT" or "[ADDR6]:PORT"; HTTP_SERVER_DEFAULT_LISTEN
+ * @timeout_s:   idle connection timeout in seconds; 10
+ * @max_conns:   simultaneous connections; 16
+ * @conn_memory: per-connection memory for the request line and headers, in bytes; 16 KiB
+ */
+struct http_server_opts {
+	size_t sz;
+	const char *listen;
+	unsigned int timeout_s;
+	unsigned int max_conns;
+	size_t conn_memory;
+};
+
+struct http_server;
+
+/**
+ * http_listen_parse() - parse a listen address
+ * @s:      "127.0.0.1:9464", "[::1]:9464"; numeric addresses only, port 0-65535 (0 asks
+ *          the kernel for a free port).
+ * @ss:     the address.
+ * @len:    its length.
+ * @errmsg: why @s was refused; may be NULL.
+ * @errlen: size of @errmsg.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		      char *errmsg, size_t errlen);
+
+/**
+ * http_server__start() - listen and serve /metrics from a background thread
+ * @opts:   settings, or NULL for the defaults.
+ * @render: called per scrape, under the server lock.
+ * @ctx:    passed to @render.
+ * @errmsg: on failure, what failed on what and why; may be NULL.
+ * @errlen: size of @errmsg.
+ *
+ * Return: the server, or NULL with errno set (EINVAL for a bad address, EADDRINUSE...).
+ */
+struct http_server *http_server__start(const struct http_server_opts *opts,
+				       http_render_fn render, void *ctx,
+				       char *errmsg, size_t errlen);
+
+/* Stops serving, closes every connection and frees @srv. Accepts NULL. */
+void http_server__stop(struct http_server *srv);
+
+/* The bound address, "127.0.0.1:9464" or "[::1]:40123" (the real port when 0 was asked). */
+const char *http_server__address(const struct http_server *srv);
+/* The bound port. */
+unsigned int http_server__port(const struct http_server *srv);
+
+/*
+ * Hold off scrapes while the caller changes what render reads. Lock order: the server
+ * lock is taken before any lock that render takes. Do not call from render.
+ */
+void http_server__lock(struct http_server *srv);
+void http_server__unlock(struct http_server *srv);
+
+/* Scrapes served (2xx) and failed (render error), for tests and logs. */
+unsigned long http_server__scrapes(struct http_server *srv, unsigned long *failed);
+
+#endif /* IOGUARD_HTTP_SERVER_H */
