@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every kernel difference the BPF programs meet, in one place: local flavours of VFIO's
+ * private structs (relocated by CO-RE against the vfio module's or vmlinux's BTF) and
+ * the fields that exist only with some configurations.
+ */
+#ifndef IOGUARD_CORE_FIXES_BPF_H
+#define IOGUARD_CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* drivers/vfio/vfio.h, stable since the group/device split of v6.2. */
+struct vfio_group___ioguard {
+	struct cdev cdev;
+	struct iommu_group *iommu_group;
+} __attribute__((preserve_access_index));
+
+/*
+ * include/linux/vfio.h. The cdev exists only with CONFIG_VFIO_DEVICE_CDEV (v6.6+, off in
+ * Debian 12's 6.12): without it there are no /dev/vfio/devices nodes to identify.
+ */
+struct vfio_device___ioguard {
+	struct device *dev;
+	struct cdev cdev;
+} __attribute__((preserve_access_index));
+
+/* drivers/vfio/vfio.h; iommufd is set by VFIO_DEVICE_BIND_IOMMUFD (v6.6+). */
+struct vfio_device_file___ioguard {
+	struct vfio_device___ioguard *device;
+	void *iommufd;
+} __attribute__((preserve_access_index));
+
+/* The device of a VFIO device cdev, or NULL where the kernel has no device cdevs. */
+static __always_inline struct device *vfio_cdev_device(struct cdev *cdev)
+{
+	struct vfio_device___ioguard *vdev;
+
+	if (!bpf_core_field_exists(struct vfio_device___ioguard, cdev))
+		return NULL;
+	vdev = (void *)cdev - bpf_core_field_offset(struct vfio_device___ioguard, cdev);
+	return BPF_CORE_READ(vdev, dev);
+}
+
+/* The iommufd a VFIO device file is bound to; NULL before binding or without cdevs. */
+static __always_inline void *vfio_file_iommufd(struct vfio_device_file___ioguard *df)
+{
+	if (!bpf_core_field_exists(struct vfio_device_file___ioguard, iommufd))
+		return NULL;
+	return BPF_CORE_READ(df, iommufd);
+}
+
+#endif /* IOGUARD_CORE_FIXES_BPF_H */
