@@ -48,6 +48,9 @@ int bpf_environment_check(void);
 
 int do_trace(int argc, char **argv);
 int do_policy(int argc, char **argv);
+int do_load(int argc, char **argv);
+int do_unload(int argc, char **argv);
+int do_status(int argc, char **argv);
 int do_groups(int argc, char **argv);
 int do_plan(int argc, char **argv);
 int do_metrics(int argc, char **argv);

@@ -9,6 +9,9 @@
 static const struct cmd commands[] = {
 	{ "trace", do_trace, "stream IOMMU attach, ownership and map events" },
 	{ "policy", do_policy, "validate policy files" },
+	{ "load", do_load, "load a policy and enforce it (atomic swap when one is loaded)" },
+	{ "unload", do_unload, "stop enforcing and remove the pins" },
+	{ "status", do_status, "what is loaded, in which mode, and decision counters" },
 	{ "groups", do_groups, "IOMMU groups, devices, drivers and both viability verdicts" },
 	{ "plan", do_plan, "what-if: is assigning devices to tenants group-viable (sim)" },
 	{ "metrics", do_metrics, "serve or write Prometheus metrics" },

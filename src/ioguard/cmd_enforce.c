@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* ioguard load, unload and status: the enforcement lifecycle. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "enforcer.h"
+#include "ioguard.h"
+#include "policy.h"
+#include "policy_compile.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+static void load_help(void)
+{
+	fprintf(stderr,
+		"Usage: %s load [OPTIONS] FILE\n\n"
+		"Checks the policy FILE and makes it the policy in force. The first load attaches\n"
+		"the BPF LSM programs and pins them under %s (IOGUARD_PIN_DIR), so enforcement\n"
+		"continues after ioguard exits; a later load swaps the policy in one step. A\n"
+		"policy that fails to load leaves the previous one fully in force.\n\n"
+		"Options:\n"
+		"  --no-owner-check     accept a FILE not owned by root or writable by others\n"
+		"  -h, --help           this text\n", bin_name, ENFORCER_PIN_DIR);
+}
+
+int do_load(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "no-owner-check", no_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct policy_load_opts popts = { .sz = sizeof(popts) };
+	struct policy_error perr = POLICY_ERROR_INIT;
+	struct compiled_policy *cp = NULL;
+	struct policy *p = NULL;
+	char err[1024] = "", notes[1024] = "", hash[2 * POLICY_HASH_SIZE + 1];
+	bool swapped;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'O':
+			popts.skip_owner_check = true;
+			break;
+		case 'h':
+			load_help();
+			return 0;
+		default:
+			return p_bad_option(opt, argv);
+		}
+	}
+	if (argc - optind != 1) {
+		p_err("load takes one policy file; see '%s load --help'", bin_name);
+		return -EINVAL;
+	}
+	ret = bpf_environment_check();
+	if (ret)
+		return ret;
+	ret = policy__load(argv[optind], &popts, &p, &perr);
+	if (ret) {
+		p_err("%s; the policy in force is unchanged", perr.msg);
+		return ret == -EINVAL ? -EBADMSG : ret;
+	}
+	ret = enforcer_probe(err, sizeof(err));
+	if (ret) {
+		p_err("enforcement cannot work on this kernel: %s", err);
+		goto out_free;
+	}
+	ret = policy_compile(p, CGROUP_ROOT, &cp, err, sizeof(err));
+	if (ret) {
+		p_err("%s: %s; the policy in force is unchanged", argv[optind], err);
+		goto out_free;
+	}
+	if (cp->warnings[0])
+		p_warn("%s: %s (those values match no process)", argv[optind], cp->warnings);
+	ret = enforcer_load(cp, &swapped, notes, sizeof(notes), err, sizeof(err));
+	if (ret) {
+		p_err("%s: %s; the policy in force is unchanged", argv[optind], err);
+		goto out_free;
+	}
+	if (notes[0])
+		p_warn("%s", notes);
+	policy__hash_hex(p, hash);
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "policy", p->name);
+		jsonw_string_field(json_wtr, "sha256", hash);
+		jsonw_string_field(json_wtr, "mode", policy_mode__str(p->mode));
+		jsonw_bool_field(json_wtr, "swapped", swapped);
+		jsonw_string_field(json_wtr, "pin_dir", enforcer_pin_dir());
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("policy %s (sha256 %.16s, %s, default %s, viability %s) is in force; %s\n",
+		       p->name, hash, policy_mode__str(p->mode), policy_default__str(p->dflt),
+		       policy_viability__str(p->viability),
+		       swapped ? "swapped atomically" : "programs attached and pinned");
+	}
+out_free:
+	compiled_policy__free(cp);
+	policy__free(p);
+	return ret;
+}
+
+int do_unload(int argc, char **argv)
+{
+	char err[512];
+	int ret;
+
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			fprintf(stderr, "Usage: %s unload\n\nDetaches the enforcement programs and "
+				"removes every pin: VFIO and iommufd are unrestricted again.\n",
+				bin_name);
+			return 0;
+		}
+		p_err("unload takes no arguments");
+		return -EINVAL;
+	}
+	ret = bpf_environment_check();
+	if (ret)
+		return ret;
+	ret = enforcer_unload(err, sizeof(err));
+	if (ret) {
+		p_err("%s", err);
+		return ret;
+	}
+	if (!json_output)
+		printf("unloaded: no ioguard policy is enforced\n");
+	return 0;
+}
+
+static void format_time(__u64 ns, char *buf, size_t len)
+{
+	time_t sec = ns / 1000000000ULL;
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void hex(const __u8 *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void status_json(const struct enforcer_status *st)
+{
+	char when[32], hash[65];
+	size_t i;
+
+	jsonw_start_object(json_wtr);
+	jsonw_string_field(json_wtr, "pin_dir", enforcer_pin_dir());
+	jsonw_bool_field(json_wtr, "enforcing", st->policy_active);
+	jsonw_name(json_wtr, "programs");
+	jsonw_start_array(json_wtr);
+	for (i = 0; i < st->n_links; i++)
+		jsonw_string(json_wtr, st->links[i]);
+	jsonw_end_array(json_wtr);
+	if (st->policy_active) {
+		format_time(st->slot.load_time_ns, when, sizeof(when));
+		hex(st->slot.hash, sizeof(st->slot.hash), hash);
+		jsonw_name(json_wtr, "policy");
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "name", st->slot.name);
+		jsonw_string_field(json_wtr, "sha256", hash);
+		jsonw_string_field(json_wtr, "mode",
+				   st->slot.mode == IOGUARD_MODE_AUDIT ? "audit" : "enforce");
+		jsonw_string_field(json_wtr, "default", st->slot.default_allow ? "allow" : "deny");
+		jsonw_string_field(json_wtr, "viability", st->slot.strict ? "strict" : "kernel");
+		jsonw_string_field(json_wtr, "loaded_at", when);
+		jsonw_uint_field(json_wtr, "generation", st->gen);
+		jsonw_uint_field(json_wtr, "tenants", st->slot.n_tenants);
+		jsonw_end_object(json_wtr);
+	} else {
+		jsonw_null_field(json_wtr, "policy");
+	}
+	jsonw_name(json_wtr, "decisions");
+	jsonw_start_array(json_wtr);
+	for (i = 0; i < st->n_counters; i++) {
+		const struct enforcer_counter *c = &st->counters[i];
+
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "hook", enforcer_hook_name(c->key.hook));
+		jsonw_string_field(json_wtr, "decision", enforcer_decision_name(c->key.decision));
+		jsonw_string_field(json_wtr, "reason", enforcer_reason_name(c->key.reason));
+		if (st->policy_active && c->key.tenant >= 0 &&
+		    (__u32)c->key.tenant < st->slot.n_tenants)
+			jsonw_string_field(json_wtr, "tenant", st->slot.tenants[c->key.tenant].name);
+		else
+			jsonw_null_field(json_wtr, "tenant");
+		jsonw_uint_field(json_wtr, "count", c->count);
+		jsonw_end_object(json_wtr);
+	}
+	jsonw_end_array(json_wtr);
+	jsonw_end_object(json_wtr);
+}
+
+static void status_text(const struct enforcer_status *st)
+{
+	char when[32], hash[65];
+	size_t i;
+
+	if (!st->pinned) {
+		printf("not loaded: no ioguard policy is enforced\n");
+		return;
+	}
+	printf("pins:      %s\n", enforcer_pin_dir());
+	printf("programs:  ");
+	for (i = 0; i < st->n_links; i++)
+		printf("%s%s (lsm/fexit)", i ? ", " : "", st->links[i]);
+	printf("%s\n", st->n_links ? "" : "none attached");
+	if (!st->policy_active) {
+		printf("policy:    none in force (everything is allowed)\n");
+		return;
+	}
+	format_time(st->slot.load_time_ns, when, sizeof(when));
+	hex(st->slot.hash, sizeof(st->slot.hash), hash);
+	printf("policy:    %s\n", st->slot.name);
+	printf("sha256:    %s\n", hash);
+	printf("mode:      %s, default %s, viability %s, %u tenants\n",
+	       st->slot.mode == IOGUARD_MODE_AUDIT ? "audit" : "enforce",
+	       st->slot.default_allow ? "allow" : "deny", st->slot.strict ? "strict" : "kernel",
+	       st->slot.n_tenants);
+	printf("loaded at: %s (generation %u)\n", when, st->gen);
+	printf("decisions:\n");
+	for (i = 0; i < st->n_counters; i++) {
+		const struct enforcer_counter *c = &st->counters[i];
+		const char *tenant = "-";
+
+		if (c->key.tenant >= 0 && (__u32)c->key.tenant < st->slot.n_tenants)
+			tenant = st->slot.tenants[c->key.tenant].name;
+		printf("  %-14s %-6s %-18s %-16s %llu\n", enforcer_hook_name(c->key.hook),
+		       enforcer_decision_name(c->key.decision),
+		       enforcer_reason_name(c->key.reason), tenant, c->count);
+	}
+}
+
+int do_status(int argc, char **argv)
+{
+	struct enforcer_status st;
+	char err[512];
+	int ret;
+
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json")) {
+			json_output = true;
+			if (!json_wtr)
+				json_wtr = jsonw_new(stdout);
+		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			fprintf(stderr, "Usage: %s status [--json]\n\nWhat is loaded: policy, "
+				"hash, mode, load time, attached programs, decision counters.\n",
+				bin_name);
+			return 0;
+		} else {
+			p_err("unknown argument '%s'; see '%s status --help'", argv[1], bin_name);
+			return -EINVAL;
+		}
+	}
+	ret = enforcer_status(&st, err, sizeof(err));
+	if (ret) {
+		p_err("%s", err);
+		return ret;
+	}
+	if (json_output)
+		status_json(&st);
+	else
+		status_text(&st);
+	enforcer_status__clear(&st);
+	return 0;
+}

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "enforcer.h"
+#include "enforce.skel.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+#define LSM_LIST_PATH "/sys/kernel/security/lsm"
+
+/* Maps shared between loads; every other object is recreated by a first load. */
+static const char *const pinned_maps[] = {
+	"active", "policies", "matches", "kernel_info", "decisions", "decision_counts",
+	"mapped_bytes", "pending",
+};
+
+/* The ioctl handler that identifies each file kind, by enum ioguard_file_kind. */
+static const char *const ioctl_handlers[IOGUARD_FILE_KIND_COUNT] = {
+	[IOGUARD_FILE_GROUP] = "vfio_group_fops_unl_ioctl",
+	[IOGUARD_FILE_DEVICE] = "vfio_device_fops_unl_ioctl",
+	[IOGUARD_FILE_IOMMUFD] = "iommufd_fops_ioctl",
+	[IOGUARD_FILE_CONTAINER] = "vfio_fops_unl_ioctl",
+};
+
+static const char *const file_kind_names[IOGUARD_FILE_KIND_COUNT] = {
+	"VFIO group files", "VFIO device files", "/dev/iommu", "/dev/vfio/vfio",
+};
+
+static const char *const hook_names[IOGUARD_HOOK_COUNT] = {
+	"open", "set_container", "get_device_fd", "bind_iommufd", "attach_pt", "map_dma",
+	"ioas_map", "ioas_copy", "ioctl",
+};
+
+static const char *const decision_names[IOGUARD_DECISION_COUNT] = {
+	"allow", "deny", "audit",
+};
+
+static const char *const reason_names[IOGUARD_REASON_COUNT] = {
+	"none", "not_tenant", "default_deny", "no_tenant", "group_not_viable",
+	"group_too_large", "dma_limit", "iova_window", "unidentified", "bad_argument",
+};
+
+const char *enforcer_hook_name(unsigned int hook)
+{
+	return hook < IOGUARD_HOOK_COUNT ? hook_names[hook] : "unknown";
+}
+
+const char *enforcer_decision_name(unsigned int decision)
+{
+	return decision < IOGUARD_DECISION_COUNT ? decision_names[decision] : "unknown";
+}
+
+const char *enforcer_reason_name(unsigned int reason)
+{
+	return reason < IOGUARD_REASON_COUNT ? reason_names[reason] : "unknown";
+}
+
+const char *enforcer_pin_dir(void)
+{
+	const char *dir = getenv("IOGUARD_PIN_DIR");
+
+	return dir && *dir ? dir : ENFORCER_PIN_DIR;
+}
+
+static void pin_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", enforcer_pin_dir(), name);
+}
+
+int enforcer_probe(char *err, size_t len)
+{
+	char lsms[512] = "", parent[4096], *tok, *save;
+	struct statfs fs;
+	FILE *f;
+
+	snprintf(parent, sizeof(parent), "%s", enforcer_pin_dir());
+	*strrchr(parent, '/') = '\0';
+	if (statfs(parent, &fs) || fs.f_type != BPF_FS_MAGIC) {
+		snprintf(err, len, "bpffs is not mounted at %s, so enforcement could not outlive "
+			 "the loader: mount -t bpf bpf %s", parent, parent);
+		return -ENOENT;
+	}
+	f = fopen(LSM_LIST_PATH, "r");
+	if (!f) {
+		snprintf(err, len, "cannot read %s (%s), so the active LSMs are unknown: mount "
+			 "securityfs with 'mount -t securityfs securityfs /sys/kernel/security'",
+			 LSM_LIST_PATH, strerror(errno));
+		return -ENOENT;
+	}
+	if (!fgets(lsms, sizeof(lsms), f))
+		lsms[0] = '\0';
+	fclose(f);
+	lsms[strcspn(lsms, "\n")] = '\0';
+	{
+		char copy[512];
+
+		snprintf(copy, sizeof(copy), "%s", lsms);
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, "bpf"))
+				return 0;
+		}
+	}
+	snprintf(err, len, "the BPF LSM is not active (active LSMs: %s): boot with "
+		 "lsm=%s%sbpf on the kernel command line (needs CONFIG_BPF_LSM=y)",
+		 lsms[0] ? lsms : "none", lsms, lsms[0] ? "," : "");
+	return -EOPNOTSUPP;
+}
+
+/* Addresses of the ioctl handlers from /proc/kallsyms; 0 for an absent module. */
+static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t notes_len,
+			  char *err, size_t err_len)
+{
+	char line[512], name[256], type;
+	unsigned long long addr;
+	bool any_zero = false;
+	struct stat st;
+	size_t used;
+	FILE *f;
+	int i;
+
+	memset(k, 0, sizeof(*k));
+	f = fopen("/proc/kallsyms", "r");
+	if (!f) {
+		snprintf(err, err_len, "cannot read /proc/kallsyms: %s", strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (type != 't' && type != 'T')
+			continue;
+		for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
+			if (strcmp(name, ioctl_handlers[i]))
+				continue;
+			if (!addr)
+				any_zero = true;
+			k->ioctl_handler[i] = addr;
+		}
+	}
+	fclose(f);
+	if (any_zero) {
+		snprintf(err, err_len, "kernel addresses are hidden in /proc/kallsyms "
+			 "(kernel.kptr_restrict): run as root with kptr_restrict at most 1");
+		return -EPERM;
+	}
+	if (!stat("/dev/iommu", &st) && S_ISCHR(st.st_mode))
+		k->iommufd_rdev = (major(st.st_rdev) << 20) | minor(st.st_rdev);
+	if (!stat("/dev/vfio/vfio", &st) && S_ISCHR(st.st_mode))
+		k->container_rdev = (major(st.st_rdev) << 20) | minor(st.st_rdev);
+
+	notes[0] = '\0';
+	for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
+		if (k->ioctl_handler[i])
+			continue;
+		used = strlen(notes);
+		snprintf(notes + used, notes_len - used, "%s%s", used ? ", " : "",
+			 file_kind_names[i]);
+	}
+	if (notes[0]) {
+		used = strlen(notes);
+		snprintf(notes + used, notes_len - used, ": not in this kernel now (module not "
+			 "loaded?); their VFIO/iommufd ioctls are denied until the policy is "
+			 "loaded again");
+	}
+	return 0;
+}
+
+static bool kernel_has(const struct ioguard_kernel_info *k, const char *fn)
+{
+	int i;
+
+	for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
+		if (!strcmp(fn, ioctl_handlers[i]))
+			return k->ioctl_handler[i] != 0;
+	}
+	return true;
+}
+
+/* Waits until no program can still be running with what it read before this call. */
+static void wait_for_readers(void)
+{
+	/* MEMBARRIER_CMD_GLOBAL is a synchronize_rcu(), and BPF programs run under RCU. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(100 * 1000);
+}
+
+static int open_pinned(const char *name)
+{
+	char path[4096];
+
+	pin_path(path, sizeof(path), name);
+	return bpf_obj_get(path);
+}
+
+/* Deletes every match key of generation @gen. */
+static void clear_generation(int matches_fd, __u32 gen)
+{
+	struct ioguard_match_key key, next, *prev = NULL;
+	struct ioguard_match_key *doomed = NULL;
+	size_t n = 0, cap = 0, i;
+
+	while (!bpf_map_get_next_key(matches_fd, prev, &next)) {
+		if (next.gen == gen) {
+			if (n == cap) {
+				struct ioguard_match_key *d;
+
+				cap = cap ? cap * 2 : 64;
+				d = realloc(doomed, cap * sizeof(*d));
+				if (!d)
+					break;
+				doomed = d;
+			}
+			doomed[n++] = next;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(matches_fd, &doomed[i]);
+	free(doomed);
+}
+
+/* Writes @cp into generation @gen of the pinned maps; not yet active. */
+static int write_generation(int policies_fd, int matches_fd, const struct compiled_policy *cp,
+			    __u32 gen, char *err, size_t len)
+{
+	__u8 one = 1;
+	size_t i;
+
+	clear_generation(matches_fd, gen);
+	for (i = 0; i < cp->n_matches; i++) {
+		struct ioguard_match_key key = cp->matches[i];
+
+		key.gen = gen;
+		if (bpf_map_update_elem(matches_fd, &key, &one, BPF_ANY)) {
+			snprintf(err, len, "cannot write the policy's match table: %s",
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	if (bpf_map_update_elem(policies_fd, &gen, &cp->slot, BPF_ANY)) {
+		snprintf(err, len, "cannot write the policy slot: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int swap_policy(const struct compiled_policy *cp, const struct ioguard_kernel_info *k,
+		       char *err, size_t len)
+{
+	int active_fd, policies_fd, matches_fd, kinfo_fd, ret;
+	struct ioguard_policy_slot *empty = NULL;
+	__u32 zero = 0, gen = 0, next;
+
+	active_fd = open_pinned("active");
+	policies_fd = open_pinned("policies");
+	matches_fd = open_pinned("matches");
+	kinfo_fd = open_pinned("kernel_info");
+	if (active_fd < 0 || policies_fd < 0 || matches_fd < 0 || kinfo_fd < 0) {
+		ret = -errno;
+		snprintf(err, len, "cannot open the pinned maps in %s: %s", enforcer_pin_dir(),
+			 strerror(errno));
+		goto out_close;
+	}
+	if (bpf_map_lookup_elem(active_fd, &zero, &gen)) {
+		ret = -errno;
+		snprintf(err, len, "cannot read the active generation: %s", strerror(errno));
+		goto out_close;
+	}
+	next = !(gen & 1);
+	ret = write_generation(policies_fd, matches_fd, cp, next, err, len);
+	if (ret)
+		goto out_close;
+	/* Module addresses may have changed since the last load; one update, no mixing. */
+	if (bpf_map_update_elem(kinfo_fd, &zero, k, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, len, "cannot update the kernel addresses: %s", strerror(errno));
+		goto out_close;
+	}
+	/* The commit point: one 4-byte update makes the new generation the policy. */
+	if (bpf_map_update_elem(active_fd, &zero, &next, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, len, "cannot switch to the new policy: %s", strerror(errno));
+		goto out_close;
+	}
+	wait_for_readers();
+	/* Nothing reads the old generation any more: retire it. */
+	empty = calloc(1, sizeof(*empty));
+	gen &= 1;
+	if (empty)
+		bpf_map_update_elem(policies_fd, &gen, empty, BPF_ANY);
+	clear_generation(matches_fd, gen);
+	free(empty);
+	ret = 0;
+out_close:
+	if (active_fd >= 0)
+		close(active_fd);
+	if (policies_fd >= 0)
+		close(policies_fd);
+	if (matches_fd >= 0)
+		close(matches_fd);
+	if (kinfo_fd >= 0)
+		close(kinfo_fd);
+	return ret;
+}
+
+static void remove_pins(void)
+{
+	char path[4096];
+	struct dirent *d;
+	DIR *dir = opendir(enforcer_pin_dir());
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		pin_path(path, sizeof(path), d->d_name);
+		unlink(path);
+	}
+	closedir(dir);
+	rmdir(enforcer_pin_dir());
+}
+
+static bool programs_pinned(void)
+{
+	char path[4096];
+
+	pin_path(path, sizeof(path), "link_ioguard_file_ioctl");
+	return !access(path, F_OK);
+}
+
+static int first_load(const struct compiled_policy *cp, const struct ioguard_kernel_info *k,
+		      char *err, size_t len)
+{
+	struct enforce_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[4096];
+	__u32 zero = 0;
+	size_t i;
+	int ret;
+
+	/* Leftovers of an interrupted load: maps without programs enforce nothing. */
+	remove_pins();
+	skel = enforce_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
+		return ret;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		if (!strncmp(sec, "fexit/", 6) && !kernel_has(k, sec + 6))
+			bpf_program__set_autoload(prog, false);
+	}
+	ret = enforce_bpf__load(skel);
+	if (ret) {
+		snprintf(err, len, "the kernel refused the enforcement programs: %s "
+			 "(run with --verbose for the verifier log)", strerror(-ret));
+		goto out_destroy;
+	}
+	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), k, sizeof(*k),
+				 BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, len, "cannot write the kernel addresses: %s", strerror(errno));
+		goto out_destroy;
+	}
+	ret = enforce_bpf__attach(skel);
+	if (ret) {
+		snprintf(err, len, "the enforcement programs cannot be attached: %s",
+			 strerror(-ret));
+		goto out_destroy;
+	}
+	if (mkdir(enforcer_pin_dir(), 0700) && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, len, "cannot create %s: %s", enforcer_pin_dir(), strerror(errno));
+		goto out_destroy;
+	}
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
+		pin_path(path, sizeof(path), pinned_maps[i]);
+		ret = map ? bpf_map__pin(map, path) : -ENOENT;
+		if (ret) {
+			snprintf(err, len, "cannot pin map %s at %s: %s", pinned_maps[i], path,
+				 strerror(-ret));
+			goto out_unpin;
+		}
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_link *link = NULL;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (prog == skel->progs.ioguard_file_open)
+			link = skel->links.ioguard_file_open;
+		else if (prog == skel->progs.ioguard_file_ioctl)
+			link = skel->links.ioguard_file_ioctl;
+		else if (prog == skel->progs.container_ioctl_exit)
+			link = skel->links.container_ioctl_exit;
+		else if (prog == skel->progs.iommufd_ioctl_exit)
+			link = skel->links.iommufd_ioctl_exit;
+		else if (prog == skel->progs.process_exit)
+			link = skel->links.process_exit;
+		if (!link)
+			continue;
+		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(),
+			 bpf_program__name(prog));
+		ret = bpf_link__pin(link, path);
+		if (ret) {
+			snprintf(err, len, "cannot pin link %s: %s", path, strerror(-ret));
+			goto out_unpin;
+		}
+	}
+	/*
+	 * Everything is attached and pinned with an empty slot, which allows everything:
+	 * the state before the load. Writing the slot below is what makes the policy.
+	 */
+	ret = write_generation(bpf_map__fd(skel->maps.policies), bpf_map__fd(skel->maps.matches),
+			       cp, 0, err, len);
+	if (ret)
+		goto out_unpin;
+	goto out_destroy;
+
+out_unpin:
+	remove_pins();
+out_destroy:
+	enforce_bpf__destroy(skel);
+	return ret;
+}
+
+int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
+		  size_t notes_len, char *err, size_t err_len)
+{
+	struct ioguard_kernel_info k;
+	int ret;
+
+	ret = resolve_kernel(&k, notes, notes_len, err, err_len);
+	if (ret)
+		return ret;
+	*swapped = programs_pinned();
+	if (*swapped)
+		return swap_policy(cp, &k, err, err_len);
+	return first_load(cp, &k, err, err_len);
+}
+
+/*
+ * Ids of the programs behind the pinned links. A link's id disappears as soon as its
+ * last reference goes, but the detach runs later, in the link's deferred release, which
+ * then drops its program: a program id that is gone means a detached program.
+ */
+static size_t pinned_prog_ids(__u32 *ids, size_t max)
+{
+	char path[4096];
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir = opendir(enforcer_pin_dir());
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < max) {
+		struct bpf_link_info info = {};
+		__u32 info_len = sizeof(info);
+		int fd;
+
+		if (strncmp(d->d_name, "link_", 5))
+			continue;
+		pin_path(path, sizeof(path), d->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
+			ids[n++] = info.prog_id;
+		close(fd);
+	}
+	closedir(dir);
+	return n;
+}
+
+int enforcer_unload(char *err, size_t len)
+{
+	__u32 ids[ENFORCER_MAX_LINKS];
+	size_t n, i;
+	int tries;
+
+	if (access(enforcer_pin_dir(), F_OK)) {
+		snprintf(err, len, "nothing is loaded (%s does not exist)", enforcer_pin_dir());
+		return -ENOENT;
+	}
+	n = pinned_prog_ids(ids, ENFORCER_MAX_LINKS);
+	remove_pins();
+	if (!access(enforcer_pin_dir(), F_OK)) {
+		snprintf(err, len, "cannot remove %s: %s", enforcer_pin_dir(), strerror(errno));
+		return -EBUSY;
+	}
+	/*
+	 * The kernel releases a link whose last reference was a pin from a workqueue, so
+	 * the programs may still run for a moment after the unlink: wait until every
+	 * program is gone, so that "unloaded" means nothing is enforced any more.
+	 */
+	for (i = 0; i < n; i++) {
+		for (tries = 0; tries < 500; tries++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(10 * 1000);
+		}
+		if (tries == 500) {
+			snprintf(err, len, "program %u is still loaded 5 s after its pin was removed: "
+				 "another process holds it (bpftool prog show id %u)", ids[i], ids[i]);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static void read_counters(struct enforcer_status *st)
+{
+	struct ioguard_decision_key key, prev_key, *prev = NULL;
+	int fd = open_pinned("decision_counts"), ncpu = libbpf_num_possible_cpus(), i;
+	unsigned long long *values = NULL;
+
+	if (fd < 0 || ncpu <= 0)
+		goto out;
+	values = calloc(ncpu, sizeof(*values));
+	if (!values)
+		goto out;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		struct enforcer_counter *c;
+		unsigned long long sum = 0;
+
+		prev_key = key;
+		prev = &prev_key;
+		if (bpf_map_lookup_elem(fd, &key, values))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			sum += values[i];
+		c = realloc(st->counters, (st->n_counters + 1) * sizeof(*c));
+		if (!c)
+			break;
+		st->counters = c;
+		c[st->n_counters].key = key;
+		c[st->n_counters].count = sum;
+		st->n_counters++;
+	}
+out:
+	free(values);
+	if (fd >= 0)
+		close(fd);
+}
+
+int enforcer_status(struct enforcer_status *st, char *err, size_t len)
+{
+	struct dirent *d;
+	__u32 zero = 0, gen;
+	DIR *dir;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	dir = opendir(enforcer_pin_dir());
+	if (!dir)
+		return 0;
+	st->pinned = true;
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "link_", 5) || st->n_links >= ENFORCER_MAX_LINKS)
+			continue;
+		snprintf(st->links[st->n_links++], sizeof(st->links[0]), "%s", d->d_name + 5);
+	}
+	closedir(dir);
+
+	fd = open_pinned("active");
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &gen)) {
+		int pfd = open_pinned("policies");
+
+		st->gen = gen & 1;
+		if (pfd >= 0 && !bpf_map_lookup_elem(pfd, &st->gen, &st->slot))
+			st->policy_active = st->slot.loaded && st->n_links;
+		if (pfd >= 0)
+			close(pfd);
+	}
+	if (fd >= 0)
+		close(fd);
+	fd = open_pinned("kernel_info");
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &st->kernel);
+		close(fd);
+	}
+	read_counters(st);
+	return 0;
+}
+
+void enforcer_status__clear(struct enforcer_status *st)
+{
+	free(st->counters);
+	st->counters = NULL;
+	st->n_counters = 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The enforcer: bpf/enforce.bpf.c loaded, attached and pinned under a bpffs directory
+ * (/sys/fs/bpf/ioguard, or $IOGUARD_PIN_DIR) so that enforcement outlives the loader,
+ * and the policy swap that replaces what it enforces in one step.
+ */
+#ifndef IOGUARD_ENFORCER_H
+#define IOGUARD_ENFORCER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "ioguard/enforce.h"
+#include "policy_compile.h"
+
+#define ENFORCER_PIN_DIR "/sys/fs/bpf/ioguard"
+#define ENFORCER_MAX_LINKS 8
+
+/* Where the pins live: $IOGUARD_PIN_DIR or ENFORCER_PIN_DIR. */
+const char *enforcer_pin_dir(void);
+
+/*
+ * enforcer_probe() - can enforcement work on this kernel? Checks bpffs, that the BPF
+ * LSM is in the active LSM list, and that kernel addresses are readable. Returns 0 or
+ * a negative errno with the reason and the fix in @err.
+ */
+int enforcer_probe(char *err, size_t len);
+
+/*
+ * enforcer_load() - make @cp the policy in force. With programs already pinned, writes
+ * the inactive generation and flips to it in one map update (*swapped = true);
+ * otherwise loads, attaches and pins the programs with no policy active (everything
+ * allowed, as before the load) and then makes @cp active. Until that last update the
+ * previous state stays fully in force, whatever happens to the loader.
+ * @notes receives what the loader learned about the kernel (files it cannot identify).
+ */
+int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
+		  size_t notes_len, char *err, size_t err_len);
+
+/* Removes every pin; the programs detach when nothing else holds them. */
+int enforcer_unload(char *err, size_t len);
+
+struct enforcer_counter {
+	struct ioguard_decision_key key;
+	unsigned long long count;
+};
+
+/* What `ioguard status` shows. */
+struct enforcer_status {
+	bool pinned;				/* the pin directory exists */
+	unsigned int n_links;
+	char links[ENFORCER_MAX_LINKS][64];	/* attached programs, by name */
+	bool policy_active;
+	unsigned int gen;
+	struct ioguard_policy_slot slot;	/* the active slot, when policy_active */
+	struct ioguard_kernel_info kernel;
+	struct enforcer_counter *counters;
+	size_t n_counters;
+};
+
+int enforcer_status(struct enforcer_status *st, char *err, size_t len);
+void enforcer_status__clear(struct enforcer_status *st);
+
+const char *enforcer_hook_name(unsigned int hook);
+const char *enforcer_decision_name(unsigned int decision);
+const char *enforcer_reason_name(unsigned int reason);
+
+#endif /* IOGUARD_ENFORCER_H */

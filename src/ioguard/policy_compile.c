@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "policy_compile.h"
+
+/* The kernel's internal dev_t (MKDEV: major << 20 | minor), as BPF reads s_dev. */
+static __u32 kernel_dev(dev_t d)
+{
+	return (major(d) << 20) | minor(d);
+}
+
+static void warn(struct compiled_policy *c, const char *fmt, const char *what,
+		 const char *tenant)
+{
+	size_t used = strlen(c->warnings);
+
+	snprintf(c->warnings + used, sizeof(c->warnings) - used, "%s", used ? "; " : "");
+	used = strlen(c->warnings);
+	snprintf(c->warnings + used, sizeof(c->warnings) - used, fmt, what, tenant);
+}
+
+static int add_match(struct compiled_policy *c, size_t *cap, __u32 tenant, __u32 kind,
+		     __u32 aux, __u64 value)
+{
+	struct ioguard_match_key *k;
+
+	if (c->n_matches == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+
+		k = realloc(c->matches, ncap * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		c->matches = k;
+		*cap = ncap;
+	}
+	k = &c->matches[c->n_matches++];
+	memset(k, 0, sizeof(*k));
+	k->tenant = tenant;
+	k->kind = kind;
+	k->aux = aux;
+	k->value = value;
+	return 0;
+}
+
+static int compile_selector(struct ioguard_selector *s, const struct policy_device *d,
+			    __u32 tenant)
+{
+	memset(s, 0, sizeof(*s));
+	s->tenant = tenant;
+	switch (d->kind) {
+	case POLICY_DEV_BDF:
+		s->kind = IOGUARD_SEL_BDF;
+		/* The kernel's PCI device name: "%04x:%02x:%02x.%d". */
+		snprintf(s->bdf, sizeof(s->bdf), "%04x:%02x:%02x.%d", d->bdf.domain, d->bdf.bus,
+			 d->bdf.dev, d->bdf.fn);
+		break;
+	case POLICY_DEV_ID:
+		s->kind = IOGUARD_SEL_ID;
+		s->mask = (d->id.vendor == POLICY_PCI_ID_ANY ? 0 : 0xffff0000u) |
+			  (d->id.device == POLICY_PCI_ID_ANY ? 0 : 0x0000ffffu);
+		s->value = (((d->id.vendor & 0xffff) << 16) | (d->id.device & 0xffff)) & s->mask;
+		break;
+	case POLICY_DEV_CLASS:
+		s->kind = IOGUARD_SEL_CLASS;
+		s->value = d->class.value;
+		s->mask = d->class.mask;
+		break;
+	case POLICY_DEV_GROUP:
+		s->kind = IOGUARD_SEL_GROUP;
+		s->value = d->group;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cgroup_root,
+			  const struct policy_tenant *t, __u32 idx)
+{
+	struct ioguard_tenant *bt = &c->slot.tenants[idx];
+	char path[4096];
+	struct stat st;
+	size_t i;
+	int err = 0;
+
+	snprintf(bt->name, sizeof(bt->name), "%s", t->name);
+	bt->max_dma_bytes = t->max_dma_bytes;
+	bt->n_windows = t->n_windows;
+	for (i = 0; i < t->n_windows; i++) {
+		bt->windows[i].start = t->windows[i].start;
+		bt->windows[i].last = t->windows[i].last;
+	}
+	if (t->n_uids)
+		bt->match_kinds |= 1U << IOGUARD_MATCH_UID;
+	for (i = 0; i < t->n_uids && !err; i++)
+		err = add_match(c, cap, idx, IOGUARD_MATCH_UID, 0, t->uids[i]);
+	if (t->n_gids)
+		bt->match_kinds |= 1U << IOGUARD_MATCH_GID;
+	for (i = 0; i < t->n_gids && !err; i++)
+		err = add_match(c, cap, idx, IOGUARD_MATCH_GID, 0, t->gids[i]);
+	if (t->n_cgroups)
+		bt->match_kinds |= 1U << IOGUARD_MATCH_CGROUP;
+	for (i = 0; i < t->n_cgroups && !err; i++) {
+		/* On cgroup v2 a cgroup's id is its directory's inode number. */
+		snprintf(path, sizeof(path), "%s%s", cgroup_root,
+			 strcmp(t->cgroups[i], "/") ? t->cgroups[i] : "");
+		if (stat(path, &st)) {
+			warn(c, "cgroup %s of tenant %s does not exist", t->cgroups[i], t->name);
+			continue;
+		}
+		err = add_match(c, cap, idx, IOGUARD_MATCH_CGROUP, 0, st.st_ino);
+	}
+	if (t->n_exes)
+		bt->match_kinds |= 1U << IOGUARD_MATCH_EXE;
+	for (i = 0; i < t->n_exes && !err; i++) {
+		if (stat(t->exes[i], &st)) {
+			warn(c, "executable %s of tenant %s does not exist", t->exes[i], t->name);
+			continue;
+		}
+		err = add_match(c, cap, idx, IOGUARD_MATCH_EXE, kernel_dev(st.st_dev), st.st_ino);
+	}
+	return err;
+}
+
+int policy_compile(const struct policy *p, const char *cgroup_root,
+		   struct compiled_policy **out, char *errbuf, size_t err_len)
+{
+	struct compiled_policy *c;
+	struct timespec now;
+	size_t i, j, cap = 0, n_sel = 0;
+	int err = 0;
+
+	if (p->n_tenants > IOGUARD_MAX_TENANTS) {
+		snprintf(errbuf, err_len, "%zu tenants; the enforcement programs hold at most %d",
+			 p->n_tenants, IOGUARD_MAX_TENANTS);
+		return -E2BIG;
+	}
+	for (i = 0; i < p->n_tenants; i++) {
+		n_sel += p->tenants[i].n_devices;
+		if (p->tenants[i].n_windows > IOGUARD_MAX_WINDOWS) {
+			snprintf(errbuf, err_len, "tenant %s has %zu IOVA windows; at most %d",
+				 p->tenants[i].name, p->tenants[i].n_windows, IOGUARD_MAX_WINDOWS);
+			return -E2BIG;
+		}
+	}
+	if (n_sel > IOGUARD_MAX_SELECTORS) {
+		snprintf(errbuf, err_len, "%zu device selectors; the enforcement programs hold "
+			 "at most %d", n_sel, IOGUARD_MAX_SELECTORS);
+		return -E2BIG;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->slot.mode = p->mode == POLICY_MODE_AUDIT ? IOGUARD_MODE_AUDIT : IOGUARD_MODE_ENFORCE;
+	c->slot.default_allow = p->dflt == POLICY_DEFAULT_ALLOW;
+	c->slot.strict = p->viability == POLICY_VIABILITY_STRICT;
+	c->slot.n_tenants = p->n_tenants;
+	clock_gettime(CLOCK_REALTIME, &now);
+	c->slot.load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	memcpy(c->slot.hash, p->hash, sizeof(c->slot.hash));
+	memcpy(&c->slot.policy_id, p->hash, sizeof(c->slot.policy_id));
+	snprintf(c->slot.name, sizeof(c->slot.name), "%s", p->name);
+
+	n_sel = 0;
+	for (i = 0; i < p->n_tenants && !err; i++) {
+		const struct policy_tenant *t = &p->tenants[i];
+
+		for (j = 0; j < t->n_devices && !err; j++)
+			err = compile_selector(&c->slot.selectors[n_sel++], &t->devices[j], i);
+		if (!err)
+			err = compile_tenant(c, &cap, cgroup_root, t, i);
+	}
+	c->slot.n_selectors = n_sel;
+	if (err) {
+		snprintf(errbuf, err_len, "cannot compile the policy: %s", strerror(-err));
+		compiled_policy__free(c);
+		return err;
+	}
+	/* Marked loaded here; the slot only counts once it is written and made active. */
+	c->slot.loaded = 1;
+	*out = c;
+	return 0;
+}
+
+void compiled_policy__free(struct compiled_policy *c)
+{
+	if (!c)
+		return;
+	free(c->matches);
+	free(c);
+}

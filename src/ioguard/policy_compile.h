@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Compiles a parsed policy into what the enforcement programs read. */
+#ifndef IOGUARD_POLICY_COMPILE_H
+#define IOGUARD_POLICY_COMPILE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+#include "ioguard/enforce.h"
+#include "policy.h"
+
+struct compiled_policy {
+	struct ioguard_policy_slot slot;
+	struct ioguard_match_key *matches;	/* gen left 0: set when written */
+	size_t n_matches;
+	/* Criteria values that resolved to nothing (missing cgroup or executable). */
+	char warnings[1024];
+};
+
+/*
+ * policy_compile() - build the slot and the match keys of @p. Cgroup paths resolve to
+ * cgroup ids under @cgroup_root (/sys/fs/cgroup), executables to (s_dev, i_ino).
+ * A criterion value that does not resolve matches no process and is listed in
+ * warnings. Returns 0, -E2BIG when the policy exceeds what the programs hold (and says
+ * which limit in @err), or -ENOMEM.
+ */
+int policy_compile(const struct policy *p, const char *cgroup_root,
+		   struct compiled_policy **out, char *err, size_t err_len);
+void compiled_policy__free(struct compiled_policy *c);
+
+#endif /* IOGUARD_POLICY_COMPILE_H */
