@@ -108,3 +108,50 @@ stop_trace() {
 }
 
 check_events() { python3 "$REPO/tests/vm/check_events.py" "$@"; }
+
+# write_policy NAME: the policy on stdin, root-owned 0644 (load refuses anything else).
+write_policy() {
+	local path="/tmp/ioguard-policy-$1.yaml"
+	cat > "$path"
+	chown root:root "$path"
+	chmod 0644 "$path"
+	echo "$path"
+}
+
+policy_load() {
+	"$IOGUARD" load "$1" || fail "ioguard load $1 failed"
+}
+
+policy_unload() {
+	"$IOGUARD" unload >/dev/null 2>&1
+	true
+}
+
+# decision_count HOOK DECISION REASON: summed over tenants, from ioguard status --json.
+decision_count() {
+	"$IOGUARD" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+hook, decision, reason = sys.argv[1:4]
+print(sum(d["count"] for d in s["decisions"]
+          if d["hook"] == hook and d["decision"] == decision and d["reason"] == reason))
+' "$1" "$2" "$3"
+}
+
+# workload_expect NAME RESULT.json FIELD=VALUE...: asserts fields of a vfio_workload result.
+workload_expect() {
+	local what=$1 file=$2
+	shift 2
+	python3 - "$file" "$what" "$@" <<'PY' || fail "$what: unexpected workload result"
+import json, sys
+w = json.load(open(sys.argv[1]))
+for cond in sys.argv[3:]:
+    k, v = cond.split("=", 1)
+    got = w.get(k)
+    want = None if v == "null" else (int(v) if v.lstrip("-").isdigit() else v)
+    if got != want:
+        print(f"{sys.argv[2]}: {k} is {got!r}, expected {want!r}: {w}")
+        sys.exit(1)
+print(f"ok: {sys.argv[2]}: " + ", ".join(sys.argv[3:]))
+PY
+}

@@ -7,6 +7,9 @@
  *   vfio_workload type1   BDF [--pages N] [--iova A] legacy container, TYPE1v2 maps
  *   vfio_workload iommufd BDF [--pages N] [--iova A] VFIO cdev bound to /dev/iommu, IOAS maps
  *
+ * --cycles N repeats the map-all/unmap-all round N times in one process; --bind-also BDF
+ * (iommufd) binds another device to the same iommufd before BDF is attached.
+ *
  * Each run prints one JSON object: what was done, or which step failed with which errno.
  * Maps are one page each at IOVA A + i * 4096, then unmapped one by one.
  */
@@ -35,6 +38,8 @@ struct workload {
 	int group;
 	unsigned long pages;
 	uint64_t iova;
+	unsigned long cycles;
+	const char *bind_also;
 	unsigned long maps;
 	unsigned long unmaps;
 	const char *failed_step;
@@ -96,6 +101,72 @@ static int run_status(struct workload *w)
 	return 0;
 }
 
+/* Maps every page at its IOVA, then unmaps them one by one. */
+static int type1_round(struct workload *w, int container, void *buf)
+{
+	unsigned long i;
+
+	for (i = 0; i < w->pages; i++) {
+		struct vfio_iommu_type1_dma_map map = {
+			.argsz = sizeof(map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)buf + i * PAGE_SIZE_4K,
+			.iova = w->iova + i * PAGE_SIZE_4K,
+			.size = PAGE_SIZE_4K,
+		};
+
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map))
+			return fail(w, "map_dma");
+		w->maps++;
+	}
+	for (i = 0; i < w->pages; i++) {
+		struct vfio_iommu_type1_dma_unmap unmap = {
+			.argsz = sizeof(unmap),
+			.iova = w->iova + i * PAGE_SIZE_4K,
+			.size = PAGE_SIZE_4K,
+		};
+
+		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+			return fail(w, "unmap_dma");
+		w->unmaps++;
+	}
+	return 0;
+}
+
+static int iommufd_round(struct workload *w, int iommufd, __u32 ioas_id, void *buf)
+{
+	unsigned long i;
+
+	for (i = 0; i < w->pages; i++) {
+		struct iommu_ioas_map map = {
+			.size = sizeof(map),
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+				 IOMMU_IOAS_MAP_WRITEABLE,
+			.ioas_id = ioas_id,
+			.user_va = (uintptr_t)buf + i * PAGE_SIZE_4K,
+			.length = PAGE_SIZE_4K,
+			.iova = w->iova + i * PAGE_SIZE_4K,
+		};
+
+		if (ioctl(iommufd, IOMMU_IOAS_MAP, &map))
+			return fail(w, "ioas_map");
+		w->maps++;
+	}
+	for (i = 0; i < w->pages; i++) {
+		struct iommu_ioas_unmap unmap = {
+			.size = sizeof(unmap),
+			.ioas_id = ioas_id,
+			.iova = w->iova + i * PAGE_SIZE_4K,
+			.length = PAGE_SIZE_4K,
+		};
+
+		if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap))
+			return fail(w, "ioas_unmap");
+		w->unmaps++;
+	}
+	return 0;
+}
+
 static int run_type1(struct workload *w)
 {
 	size_t len = w->pages * PAGE_SIZE_4K;
@@ -135,34 +206,8 @@ static int run_type1(struct workload *w)
 		err = fail(w, "get_device_fd");
 		goto out;
 	}
-	for (i = 0; i < w->pages; i++) {
-		struct vfio_iommu_type1_dma_map map = {
-			.argsz = sizeof(map),
-			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uintptr_t)buf + i * PAGE_SIZE_4K,
-			.iova = w->iova + i * PAGE_SIZE_4K,
-			.size = PAGE_SIZE_4K,
-		};
-
-		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
-			err = fail(w, "map_dma");
-			goto out;
-		}
-		w->maps++;
-	}
-	for (i = 0; i < w->pages; i++) {
-		struct vfio_iommu_type1_dma_unmap unmap = {
-			.argsz = sizeof(unmap),
-			.iova = w->iova + i * PAGE_SIZE_4K,
-			.size = PAGE_SIZE_4K,
-		};
-
-		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
-			err = fail(w, "unmap_dma");
-			goto out;
-		}
-		w->unmaps++;
-	}
+	for (i = 0; i < w->cycles && !err; i++)
+		err = type1_round(w, container, buf);
 out:
 	if (device >= 0)
 		close(device);
@@ -175,14 +220,14 @@ out:
 }
 
 /* /dev/vfio/devices/vfioN of a device bound to a VFIO driver, from sysfs. */
-static int open_vfio_cdev(struct workload *w)
+static int open_vfio_cdev(struct workload *w, const char *bdf)
 {
 	char path[PATH_MAX];
 	struct dirent *d;
 	DIR *dir;
 	int fd = -1;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", w->bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
 	dir = opendir(path);
 	if (!dir)
 		return fail(w, "find_vfio_cdev");
@@ -206,7 +251,7 @@ static int open_vfio_cdev(struct workload *w)
 static int run_iommufd(struct workload *w)
 {
 	size_t len = w->pages * PAGE_SIZE_4K;
-	int iommufd = -1, device = -1, err = 0;
+	int iommufd = -1, device = -1, other = -1, err = 0;
 	bool attached = false;
 	unsigned long i;
 	void *buf;
@@ -219,10 +264,26 @@ static int run_iommufd(struct workload *w)
 		err = fail(w, "open_iommufd");
 		goto out;
 	}
-	device = open_vfio_cdev(w);
+	device = open_vfio_cdev(w, w->bdf);
 	if (device < 0) {
 		err = device;
 		goto out;
+	}
+	if (w->bind_also) {
+		struct vfio_device_bind_iommufd bind_other = {
+			.argsz = sizeof(bind_other),
+			.iommufd = iommufd,
+		};
+
+		other = open_vfio_cdev(w, w->bind_also);
+		if (other < 0) {
+			err = other;
+			goto out;
+		}
+		if (ioctl(other, VFIO_DEVICE_BIND_IOMMUFD, &bind_other)) {
+			err = fail(w, "bind_iommufd_also");
+			goto out;
+		}
 	}
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
@@ -246,37 +307,8 @@ static int run_iommufd(struct workload *w)
 		goto out;
 	}
 	attached = true;
-	for (i = 0; i < w->pages; i++) {
-		struct iommu_ioas_map map = {
-			.size = sizeof(map),
-			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-				 IOMMU_IOAS_MAP_WRITEABLE,
-			.ioas_id = alloc.out_ioas_id,
-			.user_va = (uintptr_t)buf + i * PAGE_SIZE_4K,
-			.length = PAGE_SIZE_4K,
-			.iova = w->iova + i * PAGE_SIZE_4K,
-		};
-
-		if (ioctl(iommufd, IOMMU_IOAS_MAP, &map)) {
-			err = fail(w, "ioas_map");
-			goto out;
-		}
-		w->maps++;
-	}
-	for (i = 0; i < w->pages; i++) {
-		struct iommu_ioas_unmap unmap = {
-			.size = sizeof(unmap),
-			.ioas_id = alloc.out_ioas_id,
-			.iova = w->iova + i * PAGE_SIZE_4K,
-			.length = PAGE_SIZE_4K,
-		};
-
-		if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap)) {
-			err = fail(w, "ioas_unmap");
-			goto out;
-		}
-		w->unmaps++;
-	}
+	for (i = 0; i < w->cycles && !err; i++)
+		err = iommufd_round(w, iommufd, alloc.out_ioas_id, buf);
 out:
 	if (attached) {
 		struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
@@ -284,6 +316,8 @@ out:
 		if (ioctl(device, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) && !err)
 			err = fail(w, "detach_pt");
 	}
+	if (other >= 0)
+		close(other);
 	if (device >= 0)
 		close(device);
 	if (iommufd >= 0)
@@ -310,7 +344,8 @@ static void print_result(const struct workload *w)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vfio_workload status|type1|iommufd BDF [--pages N] [--iova A]\n");
+	fprintf(stderr, "usage: vfio_workload status|type1|iommufd BDF [--pages N] [--iova A] "
+		"[--cycles N] [--bind-also BDF]\n");
 }
 
 int main(int argc, char **argv)
@@ -318,9 +353,13 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "pages", required_argument, NULL, 'n' },
 		{ "iova", required_argument, NULL, 'i' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "bind-also", required_argument, NULL, 'b' },
 		{ 0 },
 	};
-	struct workload w = { .pages = 64, .iova = 0x100000, .viable = -1, .container_set = -1 };
+	struct workload w = {
+		.pages = 64, .iova = 0x100000, .cycles = 1, .viable = -1, .container_set = -1,
+	};
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -330,6 +369,12 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			w.iova = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			w.cycles = strtoul(optarg, NULL, 0);
+			break;
+		case 'b':
+			w.bind_also = optarg;
 			break;
 		default:
 			usage();
