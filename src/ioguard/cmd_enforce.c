@@ -10,6 +10,7 @@
 #include "ioguard.h"
 #include "policy.h"
 #include "policy_compile.h"
+#include "policy_topology.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
@@ -64,6 +65,11 @@ int do_load(int argc, char **argv)
 	if (ret) {
 		p_err("%s; the policy in force is unchanged", perr.msg);
 		return ret == -EINVAL ? -EBADMSG : ret;
+	}
+	ret = policy_topology_report(argv[optind], p, NULL);
+	if (ret) {
+		p_err("%s is not loaded; the policy in force is unchanged", argv[optind]);
+		goto out_free;
 	}
 	ret = enforcer_probe(err, sizeof(err));
 	if (ret) {

@@ -14,6 +14,7 @@
 
 #include "ioguard.h"
 #include "policy.h"
+#include "policy_topology.h"
 
 static void policy_usage(void)
 {
@@ -26,20 +27,6 @@ static void policy_usage(void)
 		"  --no-owner-check   do not require FILE to be owned by root and not writable by\n"
 		"                     group or others (for policy files in a source tree)\n",
 		bin_name);
-}
-
-/*
- * policy_check_topology() - checks that need the device topology: group viability (no
- * IOMMU group split between tenants, naming the group, devices and tenants), BDFs or
- * wildcards that reach one device from two tenants, and warnings for devices that do not
- * exist. @sysfs_root is NULL for the live system.
- *
- * Not implemented: it lands with libioasid's topology. Until then it checks nothing and
- * says so; it must not be taken for a group-viability check.
- */
-static int policy_check_topology(const struct policy *p, const char *sysfs_root)
-{
-	return -EOPNOTSUPP;
 }
 
 static void print_error(const char *path, const struct policy_error *perr)
@@ -145,15 +132,10 @@ static int do_check(int argc, char **argv)
 			err = -EBADMSG;
 		goto out_free;
 	}
-	err = policy_check_topology(p, sysfs_root);
-	if (err == -EOPNOTSUPP) {
-		p_warn("%s: topology not checked (group viability needs libioasid's topology, "
-		       "not yet wired in)", path);
-		err = 0;
-	}
+	err = policy_topology_report(path, p, sysfs_root);
 	if (err)
 		goto out_free;
-	print_ok(path, p, false);
+	print_ok(path, p, true);
 out_free:
 	policy__free(p);
 out:

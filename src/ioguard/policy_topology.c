@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ioguard.h"
+#include "policy_topology.h"
+
+static bool selector_matches(const struct policy_device *sel, const struct ioasid_device *dev)
+{
+	const struct ioasid_group *group = ioasid_device__group(dev);
+	char bdf[32];
+
+	switch (sel->kind) {
+	case POLICY_DEV_BDF:
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", sel->bdf.domain, sel->bdf.bus,
+			 sel->bdf.dev, sel->bdf.fn);
+		return !strcmp(bdf, ioasid_device__name(dev));
+	case POLICY_DEV_ID:
+		if (!ioasid_device__is_pci(dev))
+			return false;
+		return (sel->id.vendor == POLICY_PCI_ID_ANY ||
+			sel->id.vendor == ioasid_device__vendor(dev)) &&
+		       (sel->id.device == POLICY_PCI_ID_ANY ||
+			sel->id.device == ioasid_device__device_id(dev));
+	case POLICY_DEV_CLASS:
+		return ioasid_device__is_pci(dev) &&
+		       (ioasid_device__class(dev) & sel->class.mask) == sel->class.value;
+	case POLICY_DEV_GROUP:
+		return group && ioasid_group__id(group) == sel->group;
+	}
+	return false;
+}
+
+int policy_device_owner(const struct policy *p, const struct ioasid_device *dev)
+{
+	size_t t, s;
+
+	for (t = 0; t < p->n_tenants; t++) {
+		for (s = 0; s < p->tenants[t].n_devices; s++) {
+			if (selector_matches(&p->tenants[t].devices[s], dev))
+				return t;
+		}
+	}
+	return POLICY_NO_OWNER;
+}
+
+static const char *owner_name(const struct policy *p, int owner)
+{
+	return owner == POLICY_NO_OWNER ? "no tenant" : p->tenants[owner].name;
+}
+
+/* First endpoint of @group whose owner differs from the group's first endpoint's. */
+static int check_group(const struct policy *p, const struct ioasid_group *group,
+		       char *err, size_t err_len)
+{
+	const struct ioasid_device *first = NULL;
+	int first_owner = POLICY_NO_OWNER;
+	size_t i;
+
+	for (i = 0; i < ioasid_group__nr_devices(group); i++) {
+		const struct ioasid_device *dev = ioasid_group__device(group, i);
+		int owner;
+
+		if (ioasid_device__is_bridge(dev))
+			continue;
+		owner = policy_device_owner(p, dev);
+		if (!first) {
+			first = dev;
+			first_owner = owner;
+			continue;
+		}
+		if (owner == first_owner)
+			continue;
+		/* Owned next to unowned is harmless only if nobody may use the unowned one. */
+		if ((owner == POLICY_NO_OWNER || first_owner == POLICY_NO_OWNER) &&
+		    p->dflt == POLICY_DEFAULT_DENY)
+			continue;
+		snprintf(err, err_len, "IOMMU group %u is split: %s belongs to %s but %s belongs "
+			 "to %s%s; devices of one group can reach each other by DMA, so they must "
+			 "have one owner", ioasid_group__id(group), ioasid_device__name(first),
+			 owner_name(p, first_owner), ioasid_device__name(dev), owner_name(p, owner),
+			 owner == POLICY_NO_OWNER || first_owner == POLICY_NO_OWNER ?
+			 " (usable by anyone: default is allow)" : "");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static bool selector_reaches_any(const struct policy_device *sel,
+				 const struct ioasid_topology *topo)
+{
+	size_t i;
+
+	for (i = 0; i < ioasid_topology__nr_devices(topo); i++) {
+		if (selector_matches(sel, ioasid_topology__device(topo, i)))
+			return true;
+	}
+	return false;
+}
+
+static void warn_unreached(const struct policy *p, const struct ioasid_topology *topo,
+			   char *warn, size_t warn_len)
+{
+	size_t t, s, used;
+
+	warn[0] = '\0';
+	for (t = 0; t < p->n_tenants; t++) {
+		for (s = 0; s < p->tenants[t].n_devices; s++) {
+			const struct policy_device *sel = &p->tenants[t].devices[s];
+
+			if (selector_reaches_any(sel, topo))
+				continue;
+			used = strlen(warn);
+			snprintf(warn + used, warn_len - used, "%u:%u: the device selector of "
+				 "tenant %s matches no device on this system\n", sel->pos.line,
+				 sel->pos.column, p->tenants[t].name);
+		}
+	}
+}
+
+int policy_topology_check(const struct policy *p, const struct ioasid_topology *topo,
+			  char *err, size_t err_len, char *warn, size_t warn_len)
+{
+	size_t g;
+	int ret;
+
+	warn_unreached(p, topo, warn, warn_len);
+	for (g = 0; g < ioasid_topology__nr_groups(topo); g++) {
+		ret = check_group(p, ioasid_topology__group(topo, g), err, err_len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root)
+{
+	struct ioasid_topology *topo = NULL;
+	struct ioasid_error ierr = { 0 };
+	char err[1024] = "", warn[2048] = "", groups[4096], *line, *save;
+	struct stat st;
+	int ret;
+
+	snprintf(groups, sizeof(groups), "%s/sys/kernel/iommu_groups",
+		 sysfs_root ? sysfs_root : "");
+	if (stat(groups, &st)) {
+		p_warn("%s: no IOMMU groups (%s: %s): nothing to check group viability against",
+		       path, groups, strerror(errno));
+		return 0;
+	}
+	ret = ioasid_topology__load(sysfs_root, &topo, &ierr);
+	if (ret) {
+		p_err("%s: cannot read the device topology: %s", path, ierr.msg);
+		return ret;
+	}
+	ret = policy_topology_check(p, topo, err, sizeof(err), warn, sizeof(warn));
+	for (line = strtok_r(warn, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *cause = strchr(strchr(line, ':') + 1, ':');
+
+		fprintf(stderr, "%s:%.*s: warning:%s\n", path, (int)(cause - line), line, cause + 1);
+	}
+	if (ret)
+		p_err("%s: %s", path, err);
+	ioasid_topology__free(topo);
+	return ret;
+}

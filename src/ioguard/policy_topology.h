@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A policy against the device topology: who owns each device, and whether the
+ * ownership keeps every IOMMU group whole.
+ */
+#ifndef IOGUARD_POLICY_TOPOLOGY_H
+#define IOGUARD_POLICY_TOPOLOGY_H
+
+#include <stddef.h>
+
+#include "ioasid/ioasid.h"
+#include "policy.h"
+
+#define POLICY_NO_OWNER (-1)
+
+/*
+ * policy_device_owner() - index of the tenant owning @dev, or POLICY_NO_OWNER. The first
+ * selector that matches, in tenant order then selector order, decides: the order in
+ * which the enforcement programs scan the compiled selectors.
+ */
+int policy_device_owner(const struct policy *p, const struct ioasid_device *dev);
+
+/*
+ * policy_topology_check() - is @p group-viable on @topo?
+ * A group whose endpoints belong to different tenants, or to a tenant and to nobody
+ * while the default is allow, would let two parties share one isolation unit: -EPERM,
+ * with the group, the devices and the tenants in @err. Selectors that reach no device
+ * (a BDF or group that does not exist) are listed in @warn, one "LINE:COLUMN: cause"
+ * line each. Bridges are not endpoints.
+ */
+int policy_topology_check(const struct policy *p, const struct ioasid_topology *topo,
+			  char *err, size_t err_len, char *warn, size_t warn_len);
+
+/*
+ * policy_topology_report() - policy_topology_check() on the topology at @sysfs_root
+ * (NULL: the live /sys), printing warnings as "FILE:LINE:COLUMN: warning: ..." and the
+ * error naming @path. A system without IOMMU groups has nothing to split; that is said,
+ * not hidden. Returns 0, -EPERM for a split group, or the topology loader's error.
+ */
+int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root);
+
+#endif /* IOGUARD_POLICY_TOPOLOGY_H */

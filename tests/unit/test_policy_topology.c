@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Group viability of policies on the q35 fixture: bridge 00:02.0 with e1000 01:01.0 and
+ * 01:02.0 in one group, edu 00:03.0 alone. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../src/ioguard/policy_topology.h"
+
+#define FIXTURE "tests/fixtures/sysfs/q35-host"
+#define HEADER "name: t\nmode: enforce\n"
+
+struct result {
+	int ret;
+	char err[1024];
+	char warn[2048];
+};
+
+static struct policy *parse(const char *text)
+{
+	struct policy_load_opts opts = { .sz = sizeof(opts), .skip_owner_check = true };
+	struct policy_error perr = POLICY_ERROR_INIT;
+	char path[] = "/tmp/test_policy_topology-XXXXXX";
+	struct policy *p = NULL;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	if (policy__load(path, &opts, &p, &perr))
+		fail_msg("policy did not parse: %s", perr.msg);
+	unlink(path);
+	return p;
+}
+
+static struct result check(const char *text)
+{
+	struct ioasid_topology *topo = NULL;
+	struct ioasid_error ierr = { 0 };
+	struct policy *p = parse(text);
+	struct result r = { 0 };
+
+	if (ioasid_topology__load(FIXTURE, &topo, &ierr))
+		fail_msg("fixture: %s", ierr.msg);
+	r.ret = policy_topology_check(p, topo, r.err, sizeof(r.err), r.warn, sizeof(r.warn));
+	ioasid_topology__free(topo);
+	policy__free(p);
+	return r;
+}
+
+static void test_group_split_between_tenants_is_refused(void **state)
+{
+	struct result r = check(HEADER "default: deny\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:01.0 } ] }\n"
+		"  - { name: b, match: { uid: 2 }, devices: [ { bdf: 0000:01:02.0 } ] }\n");
+
+	assert_int_equal(r.ret, -EPERM);
+	assert_non_null(strstr(r.err, "IOMMU group 1 is split: 0000:01:01.0 belongs to a but "
+				      "0000:01:02.0 belongs to b"));
+}
+
+static void test_whole_group_to_one_tenant_is_viable(void **state)
+{
+	struct result r = check(HEADER "default: deny\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { group: 1 } ] }\n"
+		"  - { name: b, match: { uid: 2 }, devices: [ { id: \"1234:11e8\" } ] }\n");
+
+	assert_int_equal(r.ret, 0);
+	assert_string_equal(r.warn, "");
+}
+
+static void test_owned_and_unowned_under_default_allow_is_refused(void **state)
+{
+	struct result r = check(HEADER "default: allow\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:02.0 } ] }\n");
+
+	assert_int_equal(r.ret, -EPERM);
+	assert_non_null(strstr(r.err, "0000:01:01.0 belongs to no tenant but 0000:01:02.0 "
+				      "belongs to a (usable by anyone: default is allow)"));
+}
+
+static void test_owned_and_unowned_under_default_deny_is_viable(void **state)
+{
+	struct result r = check(HEADER "default: deny\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:02.0 } ] }\n");
+
+	assert_int_equal(r.ret, 0);
+}
+
+static void test_wildcard_reaching_both_endpoints_keeps_the_group(void **state)
+{
+	struct result r = check(HEADER "default: allow\ntenants:\n"
+		"  - { name: nics, match: { uid: 1 }, devices: [ { id: \"8086:*\" } ] }\n");
+
+	/* 8086:* also reaches the q35 chipset functions, all in group 3: still one owner. */
+	assert_int_equal(r.ret, 0);
+}
+
+static void test_first_matching_tenant_owns_the_device(void **state)
+{
+	struct result r = check(HEADER "default: deny\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:01.0 } ] }\n"
+		"  - { name: b, match: { uid: 2 }, devices: [ { class: \"0x020000\" } ] }\n");
+
+	/* a takes 01:01.0 first; the class selector gives b the other e1000: a split. */
+	assert_int_equal(r.ret, -EPERM);
+	assert_non_null(strstr(r.err, "belongs to a but 0000:01:02.0 belongs to b"));
+}
+
+static void test_selector_reaching_nothing_is_a_warning(void **state)
+{
+	struct result r = check(HEADER "default: deny\ntenants:\n"
+		"  - name: a\n    match: { uid: 1 }\n    devices:\n"
+		"      - { bdf: 0000:3b:00.0 }\n      - { group: 99 }\n");
+
+	assert_int_equal(r.ret, 0);
+	assert_string_equal(r.warn,
+		"8:16: the device selector of tenant a matches no device on this system\n"
+		"9:18: the device selector of tenant a matches no device on this system\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_split_between_tenants_is_refused),
+		cmocka_unit_test(test_whole_group_to_one_tenant_is_viable),
+		cmocka_unit_test(test_owned_and_unowned_under_default_allow_is_refused),
+		cmocka_unit_test(test_owned_and_unowned_under_default_deny_is_viable),
+		cmocka_unit_test(test_wildcard_reaching_both_endpoints_keeps_the_group),
+		cmocka_unit_test(test_first_matching_tenant_owns_the_device),
+		cmocka_unit_test(test_selector_reaching_nothing_is_a_warning),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
