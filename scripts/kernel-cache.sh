@@ -17,6 +17,13 @@ cache=${IOGUARD_CACHE:-$HOME/.cache/ioguard}
 mkdir -p "$cache"
 
 log() { echo "kernel-cache: $*" >&2; }
+
+# Serialises work on one artifact between concurrent runs (two checkouts, two make
+# check): the second waits for the first and then finds the artifact built.
+lock() {
+	exec 9>"$cache/.lock-$1"
+	flock 9
+}
 die() { echo "kernel-cache: $*" >&2; exit 1; }
 
 source_tarball() {
@@ -33,28 +40,35 @@ source_version() {
 
 # Unpacked source tree, shared by the header and kernel steps.
 source_tree() {
-	local ver dir tmp
+	local ver dir
 	ver=$(source_version)
 	dir="$cache/src-$ver"
 	if [ ! -f "$dir/.complete" ]; then
-		log "unpacking linux-source $ver"
-		rm -rf "$dir" "$dir.tmp"
-		mkdir -p "$dir.tmp"
-		tar -C "$dir.tmp" -xJf "$(source_tarball)"
-		tmp=$(ls -d "$dir.tmp"/linux-source-6.12)
-		mv "$tmp" "$dir"
-		rm -rf "$dir.tmp"
-		touch "$dir/.complete"
+		( lock "src-$ver"; [ -f "$dir/.complete" ] || unpack_source "$dir" )
 	fi
 	echo "$dir"
+}
+
+unpack_source() {
+	local dir=$1 tmp
+
+	log "unpacking $(basename "$dir")"
+	rm -rf "$dir" "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	tar -C "$dir.tmp" -xJf "$(source_tarball)"
+	tmp=$(ls -d "$dir.tmp"/linux-source-6.12)
+	mv "$tmp" "$dir"
+	rm -rf "$dir.tmp"
+	touch "$dir/.complete"
 }
 
 cmd_headers() {
 	local ver out src
 	ver=$(source_version)
 	out="$cache/headers-$ver"
+	src=$(source_tree)
+	lock "headers-$ver"
 	if [ ! -f "$out/include/linux/iommufd.h" ]; then
-		src=$(source_tree)
 		log "installing uAPI headers of $ver"
 		rm -rf "$out.tmp"
 		make -s -C "$src" O="$out.tmp/build" headers_install \
@@ -70,11 +84,13 @@ cmd_iommufd() {
 	ver=$(source_version)
 	key=$( (echo "$ver"; cat "$repo/tests/vm/iommufd.config" "$0") | sha256sum | cut -c1-16)
 	out="$cache/kernel-iommufd-$key"
+	src=$(source_tree)
+	lock "kernel-iommufd-$key"
 	if [ ! -f "$out/bzImage" ]; then
-		src=$(source_tree)
 		build="$cache/build-iommufd-$key"
 		start=$(date +%s)
 		log "building the iommufd kernel ($ver, key $key); about 6 minutes on 2 cores"
+		rm -rf "$build"
 		mkdir -p "$build"
 		make -s -C "$src" O="$build" tinyconfig >&2
 		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
@@ -106,6 +122,7 @@ cmd_debian() {
 		awk '{print $1}' | sort -V | tail -n 1)
 	[ -n "$pkg" ] || die "no linux-image-6.12.*-amd64-unsigned package found (apt-get update?)"
 	out="$cache/debian-$pkg"
+	lock "debian-$pkg"
 	if [ ! -f "$out/.complete" ]; then
 		log "fetching $pkg"
 		rm -rf "$out" "$out.tmp"
