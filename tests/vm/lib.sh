@@ -155,3 +155,19 @@ for cond in sys.argv[3:]:
 print(f"ok: {sys.argv[2]}: " + ", ".join(sys.argv[3:]))
 PY
 }
+
+# run_in UID CGROUP CMD...: CMD as UID:UID (no supplementary groups) inside the cgroup
+# v2 directory /sys/fs/cgroup/CGROUP (created if needed).
+run_in() {
+	local uid=$1 cg=/sys/fs/cgroup$2
+	shift 2
+	mkdir -p "$cg"
+	bash -c 'echo $$ > "$1/cgroup.procs" && shift 2 && exec setpriv --reuid="$0" --regid="$0" --clear-groups "$@"' \
+		"$uid" "$cg" - "$@"
+}
+
+# The VFIO and iommufd nodes readable by anyone, so that only the policy decides.
+open_up_device_nodes() {
+	chmod 0666 /dev/vfio/* /dev/vfio/devices/* /dev/iommu 2>/dev/null
+	true
+}

@@ -9,6 +9,9 @@
  *
  * --cycles N repeats the map-all/unmap-all round N times in one process; --bind-also BDF
  * (iommufd) binds another device to the same iommufd before BDF is attached.
+ * --hammer SEC --log FILE (type1) maps and unmaps one page at A for SEC seconds and logs
+ * each map as "START_NS END_NS ERRNO" (CLOCK_MONOTONIC), to judge decisions against
+ * the policy in force at the time.
  *
  * Each run prints one JSON object: what was done, or which step failed with which errno.
  * Maps are one page each at IOVA A + i * 4096, then unmapped one by one.
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -40,6 +44,8 @@ struct workload {
 	uint64_t iova;
 	unsigned long cycles;
 	const char *bind_also;
+	unsigned long hammer_seconds;
+	const char *log_path;
 	unsigned long maps;
 	unsigned long unmaps;
 	const char *failed_step;
@@ -167,6 +173,53 @@ static int iommufd_round(struct workload *w, int iommufd, __u32 ioas_id, void *b
 	return 0;
 }
 
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Map/unmap one page until the time is up, logging every map's outcome. */
+static int type1_hammer(struct workload *w, int container, void *buf)
+{
+	unsigned long long end = now_ns() + w->hammer_seconds * 1000000000ULL, t0, t1;
+	FILE *log = fopen(w->log_path, "w");
+	int err = 0;
+
+	if (!log)
+		return fail(w, "open_log");
+	while ((t0 = now_ns()) < end) {
+		struct vfio_iommu_type1_dma_map map = {
+			.argsz = sizeof(map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)buf,
+			.iova = w->iova,
+			.size = PAGE_SIZE_4K,
+		};
+		struct vfio_iommu_type1_dma_unmap unmap = {
+			.argsz = sizeof(unmap),
+			.iova = w->iova,
+			.size = PAGE_SIZE_4K,
+		};
+		int rc = ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? errno : 0;
+
+		t1 = now_ns();
+		fprintf(log, "%llu %llu %d\n", t0, t1, rc);
+		if (!rc) {
+			w->maps++;
+			if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
+				err = fail(w, "unmap_dma");
+				break;
+			}
+			w->unmaps++;
+		}
+	}
+	fclose(log);
+	return err;
+}
+
 static int run_type1(struct workload *w)
 {
 	size_t len = w->pages * PAGE_SIZE_4K;
@@ -206,7 +259,9 @@ static int run_type1(struct workload *w)
 		err = fail(w, "get_device_fd");
 		goto out;
 	}
-	for (i = 0; i < w->cycles && !err; i++)
+	if (w->hammer_seconds)
+		err = type1_hammer(w, container, buf);
+	for (i = 0; i < w->cycles && !err && !w->hammer_seconds; i++)
 		err = type1_round(w, container, buf);
 out:
 	if (device >= 0)
@@ -345,7 +400,7 @@ static void print_result(const struct workload *w)
 static void usage(void)
 {
 	fprintf(stderr, "usage: vfio_workload status|type1|iommufd BDF [--pages N] [--iova A] "
-		"[--cycles N] [--bind-also BDF]\n");
+		"[--cycles N] [--bind-also BDF] [--hammer SEC --log FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -355,6 +410,8 @@ int main(int argc, char **argv)
 		{ "iova", required_argument, NULL, 'i' },
 		{ "cycles", required_argument, NULL, 'c' },
 		{ "bind-also", required_argument, NULL, 'b' },
+		{ "hammer", required_argument, NULL, 'H' },
+		{ "log", required_argument, NULL, 'l' },
 		{ 0 },
 	};
 	struct workload w = {
@@ -376,12 +433,19 @@ int main(int argc, char **argv)
 		case 'b':
 			w.bind_also = optarg;
 			break;
+		case 'H':
+			w.hammer_seconds = strtoul(optarg, NULL, 0);
+			break;
+		case 'l':
+			w.log_path = optarg;
+			break;
 		default:
 			usage();
 			return 2;
 		}
 	}
-	if (argc - optind != 2 || !w.pages || w.iova % PAGE_SIZE_4K) {
+	if (argc - optind != 2 || !w.pages || w.iova % PAGE_SIZE_4K ||
+	    (w.hammer_seconds && !w.log_path)) {
 		usage();
 		return 2;
 	}

@@ -1,0 +1,48 @@
+#!/bin/bash
+# DMA limits: a tenant may have 64 KiB mapped at once, inside [1 MiB, 2 MiB). Mapping
+# beyond the budget is denied, below it allowed; unmapping gives the budget back (three
+# rounds of 16 pages in one process); a map outside the window is denied.
+. "$REPO/tests/vm/lib.sh"
+trap 'cleanup_trace; policy_unload' EXIT
+
+bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
+bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
+backends=(type1)
+[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
+
+policy=$(write_policy dma <<'POLICY'
+name: lab-dma-limit
+mode: enforce
+default: deny
+tenants:
+  - name: edu
+    match: { uid: 0 }
+    devices:
+      - id: "1234:11e8"
+    max_dma_bytes: 64KiB
+    iova_windows:
+      - { start: 0x100000, end: 0x1fffff }
+POLICY
+)
+policy_load "$policy"
+for b in "${backends[@]}"; do
+	w() { "$LAB_TOOLS/vfio_workload" $b "$bdf" "$@"; }
+	w --pages 16 > "$work/$b-at-limit.json"
+	workload_expect "$b: 16 pages = the limit" "$work/$b-at-limit.json" failed_step=null maps=16
+	w --pages 17 > "$work/$b-over.json"
+	workload_expect "$b: the 17th page is over the limit" "$work/$b-over.json" \
+		maps=16 errno=1
+	w --pages 16 --cycles 3 > "$work/$b-cycles.json"
+	workload_expect "$b: unmaps give the budget back" "$work/$b-cycles.json" \
+		failed_step=null maps=48 unmaps=48
+	w --pages 1 --iova 0x300000 > "$work/$b-window.json"
+	workload_expect "$b: outside the IOVA window" "$work/$b-window.json" maps=0 errno=1
+done
+"$IOGUARD" status
+for reason in dma_limit iova_window; do
+	hook=map_dma
+	n=$(( $(decision_count map_dma deny $reason) + $(decision_count ioas_map deny $reason) ))
+	[ "$n" -ge ${#backends[@]} ] || fail "expected $reason denials for each backend, counted $n"
+	note "$reason denials counted: $n"
+done
+restore_driver "$bdf"
