@@ -21,6 +21,7 @@
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LSM_LIST_PATH "/sys/kernel/security/lsm"
+#define KALLSYMS_READ_SIZE (1 << 20)
 
 /* Maps shared between loads; every other object is recreated by a first load. */
 static const char *const pinned_maps[] = {
@@ -124,7 +125,7 @@ int enforcer_probe(char *err, size_t len)
 static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t notes_len,
 			  char *err, size_t err_len)
 {
-	char line[512], name[256], type;
+	char line[512], name[256], type, *kallsyms_buf;
 	unsigned long long addr;
 	bool any_zero = false;
 	struct stat st;
@@ -138,7 +139,13 @@ static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t not
 		snprintf(err, err_len, "cannot read /proc/kallsyms: %s", strerror(errno));
 		return -errno;
 	}
+	/* kallsyms is generated per read: few large reads cost far less than many small. */
+	kallsyms_buf = malloc(KALLSYMS_READ_SIZE);
+	if (kallsyms_buf)
+		setvbuf(f, kallsyms_buf, _IOFBF, KALLSYMS_READ_SIZE);
 	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "ioctl"))
+			continue;
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
 			continue;
 		if (type != 't' && type != 'T')
@@ -152,6 +159,7 @@ static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t not
 		}
 	}
 	fclose(f);
+	free(kallsyms_buf);
 	if (any_zero) {
 		snprintf(err, err_len, "kernel addresses are hidden in /proc/kallsyms "
 			 "(kernel.kptr_restrict): run as root with kptr_restrict at most 1");
@@ -172,9 +180,9 @@ static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t not
 	}
 	if (notes[0]) {
 		used = strlen(notes);
-		snprintf(notes + used, notes_len - used, ": not in this kernel now (module not "
-			 "loaded?); their VFIO/iommufd ioctls are denied until the policy is "
-			 "loaded again");
+		snprintf(notes + used, notes_len - used, ": not in this kernel now; if their "
+			 "module loads later, their VFIO/iommufd ioctls are denied until the policy "
+			 "is loaded again");
 	}
 	return 0;
 }
