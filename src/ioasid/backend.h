@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Private interface between libioasid's object model (ctx.c, device.c, ioas.c) and its
- * backends (sim.c today; iommufd and legacy VFIO type1 later).
+ * backends: sim.c (in memory), iommufd.c (/dev/iommu and the VFIO cdev) and vfio.c
+ * (legacy VFIO container/group with the type1 IOMMU).
  *
  * Division of labour: the object model checks every rule and picks every IOVA before it
  * calls a backend, so the same misuse gives the same errno on every backend. A backend
@@ -39,7 +40,8 @@ struct ioasid_geometry {
 /**
  * struct ioasid_backend_ops - raw operations of a backend
  * @name: "sim", "iommufd", "vfio".
- * @open: set up @be->priv from @opts. Optional.
+ * @open: set up @be->priv from @opts; may set @be->opts.max_alignment when it is 0.
+ *	Optional.
  * @close: free @be->priv. Optional.
  * @ctx_open: open the owner (e.g. /dev/iommu); set ctx->priv. Optional.
  * @ctx_close: close it; everything in it is already torn down. Optional.
@@ -55,6 +57,9 @@ struct ioasid_geometry {
  *	object model stops and keeps the area.
  * @copy: optional; map what @src maps at @src_iova into @dst at @dst_iova. When NULL,
  *	the object model calls @map with the source's user address instead.
+ * @allow_iovas: optional; tell the kernel the allowed ranges the object model has
+ *	validated (IOMMU_IOAS_ALLOW_IOVAS). The model picks automatic IOVAs itself, so this
+ *	only keeps the kernel's view equal to the model's: a refusal there means they differ.
  */
 struct ioasid_backend_ops {
 	const char *name;
@@ -78,8 +83,30 @@ struct ioasid_backend_ops {
 	int (*copy)(struct ioasid_ctx *ctx, struct ioasid_ioas_obj *dst, uint64_t dst_iova,
 		    struct ioasid_ioas_obj *src, uint64_t src_iova, uint64_t length,
 		    uint32_t prot);
+	int (*allow_iovas)(struct ioasid_ctx *ctx, struct ioasid_ioas_obj *ioas,
+			   const struct ioasid_iova_range *ranges, uint32_t nr);
 };
 
 extern const struct ioasid_backend_ops ioasid_sim_ops;
+extern const struct ioasid_backend_ops ioasid_iommufd_ops;
+extern const struct ioasid_backend_ops ioasid_vfio_ops;
+
+/*
+ * Kernel backends (iommufd.c, vfio.c): the domain geometry of a group as the kernel
+ * reports it (IOVA ranges of a scratch attach: aperture minus reserved regions), checked
+ * against the group's reserved_regions from sysfs, which is what the object model will
+ * subtract. Return: 0 with @geo filled, -EPROTO if the kernel's holes are not the ones
+ * sysfs predicts (the model would then disagree with the kernel), -EINVAL if @nr is 0.
+ */
+/*
+ * Kernel backends: the cap of iopt_alloc_iova()'s automatic IOVA alignment in the running
+ * kernel, HPAGE_SIZE with CONFIG_TRANSPARENT_HUGEPAGE and PAGE_SIZE without (read from
+ * /sys/kernel/mm/transparent_hugepage/hpage_pmd_size, which exists exactly then).
+ */
+uint64_t kernel_max_alignment(void);
+
+int kernel_geometry_from_ranges(const struct ioasid_group *group,
+				const struct ioasid_iova_range *ranges, uint32_t nr,
+				uint64_t pgsize_bitmap, struct ioasid_geometry *geo);
 
 #endif /* IOASID_BACKEND_H */

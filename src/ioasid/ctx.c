@@ -15,6 +15,8 @@
 
 static const struct ioasid_backend_ops *const backends[] = {
 	&ioasid_sim_ops,
+	&ioasid_iommufd_ops,
+	&ioasid_vfio_ops,
 };
 
 int ioasid_backend__open(struct ioasid_topology *topo, const struct ioasid_backend_opts *opts,
@@ -47,9 +49,6 @@ int ioasid_backend__open(struct ioasid_topology *topo, const struct ioasid_backe
 		memcpy(&be->opts, opts, opts->sz < sizeof(be->opts) ? opts->sz : sizeof(be->opts));
 	be->opts.sz = sizeof(be->opts);
 	be->opts.name = ops->name;
-	/* HPAGE_SIZE on x86-64: the cap of iopt_alloc_iova()'s automatic alignment. */
-	if (!be->opts.max_alignment)
-		be->opts.max_alignment = 2ULL << 20;
 	if (be->opts.max_alignment & (be->opts.max_alignment - 1)) {
 		err = -EINVAL;
 		goto err_free;
@@ -59,11 +58,15 @@ int ioasid_backend__open(struct ioasid_topology *topo, const struct ioasid_backe
 		err = -ENOMEM;
 		goto err_free;
 	}
+	/* A kernel backend sets max_alignment from the running kernel when it is 0. */
 	if (ops->open) {
 		err = ops->open(be, &be->opts);
 		if (err)
 			goto err_free;
 	}
+	/* HPAGE_SIZE on x86-64: the cap of iopt_alloc_iova()'s automatic alignment. */
+	if (!be->opts.max_alignment)
+		be->opts.max_alignment = 2ULL << 20;
 	*out = be;
 	return 0;
 err_free:

@@ -844,6 +844,14 @@ int ioasid_ioas__allow_iovas(struct ioasid_ctx *ctx, uint32_t ioas_id,
 			return ioasid_err(-EADDRINUSE);
 		}
 	}
+	if (ctx->be->ops->allow_iovas) {
+		int err = ctx->be->ops->allow_iovas(ctx, ioas, copy, nr);
+
+		if (err) {
+			free(copy);
+			return ctx_fail(ctx, err, "allow IOVAs: %s", strerror(-err));
+		}
+	}
 	free(ioas->allowed);
 	ioas->allowed = copy;
 	ioas->nr_allowed = nr;
