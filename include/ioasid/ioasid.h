@@ -438,8 +438,9 @@ struct ioasid_backend;
  * @aperture_start: sim: first IOVA the IOMMU translates (default 0).
  * @aperture_last: sim: last IOVA the IOMMU translates (default 2^39-1, QEMU's intel-iommu).
  * @pgsize_bitmap: sim: IOMMU page sizes (default 4 KiB | 2 MiB | 1 GiB).
- * @max_alignment: sim: largest automatic IOVA alignment, HPAGE_SIZE in the kernel
- *	(default 2 MiB).
+ * @max_alignment: largest automatic IOVA alignment, a power of two (iopt_alloc_iova()
+ *	caps it at HPAGE_SIZE with CONFIG_TRANSPARENT_HUGEPAGE, at PAGE_SIZE without).
+ *	0: 2 MiB for sim; for iommufd and vfio, what the running kernel uses.
  * @fail_nth: sim: make the Nth raw backend operation fail with -ENOMEM (0 = never); for
  *	testing error paths.
  */

@@ -26,6 +26,8 @@
  * @buf: page-aligned user address of @buf_size bytes the scenarios may map.
  * @buf_size: at least SC_BUF_SIZE.
  * @log: where failures are described.
+ * @max_alignment: the backend's cap of automatic IOVA alignment (opts.max_alignment;
+ *	0 means the sim's default, 2 MiB).
  */
 struct sc_env {
 	struct ioasid_backend *be;
@@ -34,6 +36,7 @@ struct sc_env {
 	uint64_t buf;
 	uint64_t buf_size;
 	FILE *log;
+	uint64_t max_alignment;
 };
 
 #define SC_PAGE 4096ULL
