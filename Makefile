@@ -126,10 +126,10 @@ $(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS) | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd
 
-$(OUTPUT)/lab/%: tests/vm/tools/%.c | $(UAPI_STAMP)
+$(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,LAB,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) -lbsd $(PKG_LIBS)
 
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
