@@ -351,6 +351,72 @@ static void test_huge_group(void **state)
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Real captures of the lab guests (tests/vm/scenarios/capture-sysfs.sh) on both kernels,
+ * in both states of the multi-device group: edu (1234:11e8) alone in its group, the
+ * pci-bridge and two e1000 (8086:100e) in one group, MSI window reserved everywhere.
+ */
+static const struct {
+	const char *name;
+	const char *e2;			/* driver of 0000:01:02.0 */
+} lab_captures[] = {
+	{ "lab-debian-one-vfio", "e1000" },
+	{ "lab-debian-both-vfio", "vfio-pci" },
+	{ "lab-iommufd-one-vfio", "e1000" },
+	{ "lab-iommufd-both-vfio", "vfio-pci" },
+};
+
+static void assert_msi_window(const struct ioasid_group *g)
+{
+	const struct ioasid_resv_region *r;
+	size_t i;
+
+	for (i = 0; (r = ioasid_group__resv(g, i)); i++)
+		if (r->type == IOASID_RESV_MSI && r->start == 0xfee00000ULL &&
+		    r->last == 0xfeefffffULL)
+			return;
+	fail_msg("group %u has no MSI window 0xfee00000-0xfeefffff", ioasid_group__id(g));
+}
+
+static void test_lab_captures(void **state)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(lab_captures) / sizeof(lab_captures[0]); i++) {
+		struct ioasid_topology *t = do_load(lab_captures[i].name);
+		const struct ioasid_device *edu = dev(t, "0000:00:03.0");
+		const struct ioasid_device *br = dev(t, "0000:00:02.0");
+		const struct ioasid_device *e1 = dev(t, "0000:01:01.0");
+		const struct ioasid_device *e2 = dev(t, "0000:01:02.0");
+		const struct ioasid_group *g = ioasid_device__group(e1);
+
+		assert_int_equal(ioasid_device__vendor(edu), 0x1234);
+		assert_int_equal(ioasid_device__device_id(edu), 0x11e8);
+		assert_string_equal(ioasid_device__driver(edu), "vfio-pci");
+		assert_int_equal(ioasid_group__nr_devices(ioasid_device__group(edu)), 1);
+		assert_msi_window(ioasid_device__group(edu));
+
+		assert_non_null(g);
+		assert_int_equal(ioasid_group__nr_devices(g), 3);
+		assert_ptr_equal(ioasid_device__group(e2), g);
+		assert_ptr_equal(ioasid_device__group(br), g);
+		assert_true(ioasid_device__is_bridge(br));
+		assert_null(ioasid_device__driver(br));
+		for (k = 0; k < 2; k++) {
+			const struct ioasid_device *e = k ? e2 : e1;
+
+			assert_int_equal(ioasid_device__vendor(e), 0x8086);
+			assert_int_equal(ioasid_device__device_id(e), 0x100e);
+			assert_false(ioasid_device__is_bridge(e));
+		}
+		assert_string_equal(ioasid_device__driver(e1), "vfio-pci");
+		assert_string_equal(ioasid_device__driver(e2), lab_captures[i].e2);
+		assert_msi_window(g);
+		assert_true(ioasid_topology__nr_groups(t) >= 2);
+		ioasid_topology__free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_live_system),
 		cmocka_unit_test(test_set_driver),
 		cmocka_unit_test(test_huge_group),
+		cmocka_unit_test(test_lab_captures),
 	};
 
 	if (find_fixtures()) {

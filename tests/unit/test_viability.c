@@ -254,6 +254,55 @@ static void test_owners(void **state)
 	ioasid_topology__free(t);
 }
 
+/*
+ * Verdicts on the real lab captures (tests/fixtures/sysfs/lab-*), the same the lab's
+ * groups-kernel scenario checks against VFIO_GROUP_GET_STATUS: one e1000 on its driver
+ * makes the group not viable under both rules, naming it; both on vfio-pci is viable.
+ */
+static void test_lab_verdicts(void **state)
+{
+	static const struct {
+		const char *name;
+		bool viable;
+	} caps[] = {
+		{ "lab-debian-one-vfio", false },
+		{ "lab-debian-both-vfio", true },
+		{ "lab-iommufd-one-vfio", false },
+		{ "lab-iommufd-both-vfio", true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		struct ioasid_topology *t = load(caps[i].name);
+		const struct ioasid_device *e1 = ioasid_topology__find_device(t, "0000:01:01.0");
+		const struct ioasid_device *edu = ioasid_topology__find_device(t, "0000:00:03.0");
+		struct ioasid_verdict *v;
+
+		assert_non_null(e1);
+		assert_non_null(edu);
+		v = do_check(t, ioasid_group__id(ioasid_device__group(e1)), NULL);
+		assert_int_equal(ioasid_verdict__viable(v, IOASID_RULE_KERNEL), caps[i].viable);
+		assert_int_equal(ioasid_verdict__viable(v, IOASID_RULE_STRICT), caps[i].viable);
+		assert_true(ioasid_verdict__device_ok(v, e1, IOASID_RULE_KERNEL));
+		if (caps[i].viable) {
+			assert_int_equal(ioasid_verdict__nr_reasons(v), 0);
+		} else {
+			/* One device, both rules: the kernel reason and its strict copy. */
+			assert_int_equal(ioasid_verdict__nr_reasons(v), 2);
+			expect_reason(v, IOASID_RULE_KERNEL, "0000:01:02.0", IOASID_CAUSE_DMA_API_DRIVER,
+				      "0000:01:02.0 is bound to e1000, which uses the kernel DMA API");
+			expect_reason(v, IOASID_RULE_STRICT, "0000:01:02.0", IOASID_CAUSE_DMA_API_DRIVER,
+				      "0000:01:02.0 is bound to e1000, which uses the kernel DMA API");
+		}
+		ioasid_verdict__free(v);
+		v = do_check(t, ioasid_group__id(ioasid_device__group(edu)), NULL);
+		assert_true(ioasid_verdict__viable(v, IOASID_RULE_KERNEL));
+		assert_true(ioasid_verdict__viable(v, IOASID_RULE_STRICT));
+		ioasid_verdict__free(v);
+		ioasid_topology__free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_group1_variants),
 		cmocka_unit_test(test_empty_group),
 		cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_lab_verdicts),
 	};
 
 	if (find_fixtures()) {
