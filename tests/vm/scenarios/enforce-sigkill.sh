@@ -1,0 +1,72 @@
+#!/bin/bash
+# SIGKILL of the loader at any point of a load: afterwards either the old or the new
+# policy is fully in force, status says which, and the kernel's answers match it. Both
+# for swaps (A <-> B) and for a first load (nothing -> A).
+# lab-timeout: 900
+. "$REPO/tests/vm/lib.sh"
+trap 'cleanup_trace; policy_unload' EXIT
+
+bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
+bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
+policy() {
+	write_policy "$1" <<POLICY
+name: $1
+mode: enforce
+default: deny
+tenants:
+  - name: edu
+    match: { uid: 0 }
+    devices: [ { id: "1234:11e8" } ]
+    iova_windows: [ { start: $2, end: $3 } ]
+POLICY
+}
+a=$(policy kill-a 0x100000 0x1fffff)
+b=$(policy kill-b 0x200000 0x2fffff)
+hash_a=$(sha256sum "$a" | cut -d' ' -f1)
+hash_b=$(sha256sum "$b" | cut -d' ' -f1)
+in_force() {
+	"$IOGUARD" status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["policy"]["sha256"] if s["enforcing"] else "none")'
+}
+maps_at() {	# 0 if a one-page map at IOVA $1 is allowed
+	"$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 1 --iova "$1" > "$work/probe.json"
+	python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["errno"])' "$work/probe.json"
+}
+kill_load_at_random() {	# kill_load_at_random FILE MAX_MS
+	"$IOGUARD" load "$1" > /dev/null 2>&1 &
+	local pid=$!
+	sleep "$(python3 -c "import random; print(random.uniform(0, $2) / 1000)")"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+}
+
+policy_load "$a"
+old=0 new=0
+for i in $(seq 1 25); do
+	if [ "$(in_force)" = "$hash_a" ]; then target=$b; else target=$a; fi
+	before=$(in_force)
+	kill_load_at_random "$target" 1500
+	now=$(in_force)
+	case "$now" in
+	"$hash_a") maps_at 0x100000 || fail "swap $i: status says A but A's IOVA is denied" ;;
+	"$hash_b") maps_at 0x100000 && fail "swap $i: status says B but A's IOVA is allowed" ;;
+	*) fail "swap $i: after SIGKILL the policy in force is '$now', neither A nor B" ;;
+	esac
+	if [ "$now" = "$before" ]; then old=$((old + 1)); else new=$((new + 1)); fi
+done
+note "swaps killed: 25; old policy kept $old times, new policy complete $new times"
+
+none=0 loaded=0
+for i in $(seq 1 10); do
+	"$IOGUARD" unload > /dev/null 2>&1
+	kill_load_at_random "$a" 5000
+	now=$(in_force)
+	case "$now" in
+	none) maps_at 0x300000 || fail "first load $i: no policy in force but 0x300000 is denied"
+	      none=$((none + 1)) ;;
+	"$hash_a") maps_at 0x300000 && fail "first load $i: A in force but 0x300000 is allowed"
+	      loaded=$((loaded + 1)) ;;
+	*) fail "first load $i: after SIGKILL the policy in force is '$now'" ;;
+	esac
+done
+note "first loads killed: 10; nothing in force $none times, A complete $loaded times"
+restore_driver "$bdf"
