@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <dirent.h>
@@ -48,6 +49,7 @@ struct workload {
 	const char *log_path;
 	unsigned long maps;
 	unsigned long unmaps;
+	unsigned long long elapsed_ns;	/* of the map/unmap rounds only */
 	const char *failed_step;
 	int failed_errno;
 	int viable;		/* -1 unknown */
@@ -181,7 +183,14 @@ static unsigned long long now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Map/unmap one page until the time is up, logging every map's outcome. */
+static volatile sig_atomic_t stop_hammer;
+
+static void on_term(int sig)
+{
+	stop_hammer = 1;
+}
+
+/* Map/unmap one page until the time is up or SIGTERM, logging every map's outcome. */
 static int type1_hammer(struct workload *w, int container, void *buf)
 {
 	unsigned long long end = now_ns() + w->hammer_seconds * 1000000000ULL, t0, t1;
@@ -190,7 +199,8 @@ static int type1_hammer(struct workload *w, int container, void *buf)
 
 	if (!log)
 		return fail(w, "open_log");
-	while ((t0 = now_ns()) < end) {
+	signal(SIGTERM, on_term);
+	while ((t0 = now_ns()) < end && !stop_hammer) {
 		struct vfio_iommu_type1_dma_map map = {
 			.argsz = sizeof(map),
 			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -261,8 +271,10 @@ static int run_type1(struct workload *w)
 	}
 	if (w->hammer_seconds)
 		err = type1_hammer(w, container, buf);
+	w->elapsed_ns = now_ns();
 	for (i = 0; i < w->cycles && !err && !w->hammer_seconds; i++)
 		err = type1_round(w, container, buf);
+	w->elapsed_ns = now_ns() - w->elapsed_ns;
 out:
 	if (device >= 0)
 		close(device);
@@ -362,8 +374,10 @@ static int run_iommufd(struct workload *w)
 		goto out;
 	}
 	attached = true;
+	w->elapsed_ns = now_ns();
 	for (i = 0; i < w->cycles && !err; i++)
 		err = iommufd_round(w, iommufd, alloc.out_ioas_id, buf);
+	w->elapsed_ns = now_ns() - w->elapsed_ns;
 out:
 	if (attached) {
 		struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
@@ -384,9 +398,10 @@ out:
 static void print_result(const struct workload *w)
 {
 	printf("{\"backend\":\"%s\",\"bdf\":\"%s\",\"group\":%d,\"pid\":%d,\"pages\":%lu,"
-	       "\"iova\":%llu,\"page_size\":%lu,\"maps\":%lu,\"unmaps\":%lu",
+	       "\"iova\":%llu,\"page_size\":%lu,\"maps\":%lu,\"unmaps\":%lu,"
+	       "\"elapsed_ns\":%llu",
 	       w->backend, w->bdf, w->group, getpid(), w->pages, (unsigned long long)w->iova,
-	       PAGE_SIZE_4K, w->maps, w->unmaps);
+	       PAGE_SIZE_4K, w->maps, w->unmaps, w->elapsed_ns);
 	if (w->viable >= 0)
 		printf(",\"viable\":%s,\"container_set\":%s", w->viable ? "true" : "false",
 		       w->container_set ? "true" : "false");
