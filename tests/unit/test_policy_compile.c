@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* What the enforcement programs read: slots, selectors and match keys of a policy. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../src/ioguard/policy_compile.h"
+
+static struct policy *parse(const char *text)
+{
+	struct policy_load_opts opts = { .sz = sizeof(opts), .skip_owner_check = true };
+	struct policy_error perr = POLICY_ERROR_INIT;
+	char path[] = "/tmp/test_policy_compile-XXXXXX";
+	struct policy *p = NULL;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	if (policy__load(path, &opts, &p, &perr))
+		fail_msg("policy did not parse: %s", perr.msg);
+	unlink(path);
+	return p;
+}
+
+static struct compiled_policy *compile_ok(struct policy *p, const char *cgroup_root)
+{
+	struct compiled_policy *c = NULL;
+	char err[256] = "";
+
+	if (policy_compile(p, cgroup_root, &c, err, sizeof(err)))
+		fail_msg("compile failed: %s", err);
+	return c;
+}
+
+static size_t count_matches(const struct compiled_policy *c, __u32 tenant, __u32 kind)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n_matches; i++)
+		n += c->matches[i].tenant == tenant && c->matches[i].kind == kind;
+	return n;
+}
+
+static void test_settings_and_identity(void **state)
+{
+	struct policy *p = parse("name: lab\nmode: audit\ndefault: allow\nviability: strict\n");
+	struct compiled_policy *c = compile_ok(p, "/nonexistent");
+
+	assert_int_equal(c->slot.loaded, 1);
+	assert_int_equal(c->slot.mode, IOGUARD_MODE_AUDIT);
+	assert_int_equal(c->slot.default_allow, 1);
+	assert_int_equal(c->slot.strict, 1);
+	assert_string_equal(c->slot.name, "lab");
+	assert_memory_equal(c->slot.hash, p->hash, sizeof(c->slot.hash));
+	assert_memory_equal(&c->slot.policy_id, p->hash, sizeof(c->slot.policy_id));
+	assert_true(c->slot.load_time_ns > 0);
+	compiled_policy__free(c);
+	policy__free(p);
+}
+
+static void test_selectors_in_tenant_then_file_order(void **state)
+{
+	struct policy *p = parse("name: s\nmode: enforce\ndefault: deny\ntenants:\n"
+		"  - name: a\n    match: { uid: 1 }\n    devices:\n"
+		"      - { bdf: 3b:00.1 }\n      - { id: \"8086:*\" }\n"
+		"  - name: b\n    match: { uid: 2 }\n    devices:\n"
+		"      - { class: \"0x020000/0xff0000\" }\n      - { group: 7 }\n"
+		"      - { id: \"*:10d3\" }\n");
+	struct compiled_policy *c = compile_ok(p, "/nonexistent");
+	const struct ioguard_selector *s = c->slot.selectors;
+
+	assert_int_equal(c->slot.n_selectors, 5);
+	assert_int_equal(s[0].kind, IOGUARD_SEL_BDF);
+	assert_int_equal(s[0].tenant, 0);
+	/* The kernel's own spelling of the name, NUL-padded for a 16-byte compare. */
+	assert_string_equal(s[0].bdf, "0000:3b:00.1");
+	assert_int_equal(s[1].kind, IOGUARD_SEL_ID);
+	assert_int_equal(s[1].mask, 0xffff0000);
+	assert_int_equal(s[1].value, 0x80860000);
+	assert_int_equal(s[2].kind, IOGUARD_SEL_CLASS);
+	assert_int_equal(s[2].tenant, 1);
+	assert_int_equal(s[2].value, 0x020000);
+	assert_int_equal(s[2].mask, 0xff0000);
+	assert_int_equal(s[3].kind, IOGUARD_SEL_GROUP);
+	assert_int_equal(s[3].value, 7);
+	assert_int_equal(s[4].mask, 0x0000ffff);
+	assert_int_equal(s[4].value, 0x10d3);
+	compiled_policy__free(c);
+	policy__free(p);
+}
+
+static void test_match_keys_and_resolution(void **state)
+{
+	char root[] = "/tmp/test_policy_compile-cg-XXXXXX", dir[256];
+	struct compiled_policy *c;
+	struct policy *p;
+	struct stat cg, exe;
+	size_t i;
+	bool found_cg = false, found_exe = false;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/tenant-a", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(stat(dir, &cg), 0);
+	assert_int_equal(stat("/bin/sh", &exe), 0);
+	p = parse("name: m\nmode: enforce\ndefault: deny\ntenants:\n"
+		  "  - name: a\n    match:\n      uid: [1, 2]\n      gid: 3\n"
+		  "      cgroup: [/tenant-a, /missing]\n      exe: [/bin/sh, /no/such/exe]\n"
+		  "    devices: [ { group: 1 } ]\n    max_dma_bytes: 64KiB\n"
+		  "    iova_windows: [ { start: 0x1000, end: 0x1fff }, { base: 0x10000, size: 4KiB } ]\n");
+	c = compile_ok(p, root);
+
+	assert_int_equal(c->slot.tenants[0].match_kinds, 0xf);
+	assert_int_equal(c->slot.tenants[0].max_dma_bytes, 65536);
+	assert_int_equal(c->slot.tenants[0].n_windows, 2);
+	assert_int_equal(c->slot.tenants[0].windows[1].start, 0x10000);
+	assert_int_equal(c->slot.tenants[0].windows[1].last, 0x10fff);
+	assert_int_equal(count_matches(c, 0, IOGUARD_MATCH_UID), 2);
+	assert_int_equal(count_matches(c, 0, IOGUARD_MATCH_GID), 1);
+	/* Values that resolve to nothing match nobody, and say so. */
+	assert_int_equal(count_matches(c, 0, IOGUARD_MATCH_CGROUP), 1);
+	assert_int_equal(count_matches(c, 0, IOGUARD_MATCH_EXE), 1);
+	assert_non_null(strstr(c->warnings, "cgroup /missing of tenant a does not exist"));
+	assert_non_null(strstr(c->warnings, "executable /no/such/exe of tenant a does not exist"));
+	for (i = 0; i < c->n_matches; i++) {
+		const struct ioguard_match_key *k = &c->matches[i];
+
+		assert_int_equal(k->gen, 0);
+		if (k->kind == IOGUARD_MATCH_CGROUP)
+			found_cg = k->value == cg.st_ino;
+		if (k->kind == IOGUARD_MATCH_EXE)
+			found_exe = k->value == exe.st_ino &&
+				    k->aux == ((major(exe.st_dev) << 20) | minor(exe.st_dev));
+	}
+	assert_true(found_cg);
+	assert_true(found_exe);
+	compiled_policy__free(c);
+	policy__free(p);
+	rmdir(dir);
+	rmdir(root);
+}
+
+static void test_limits_of_the_programs(void **state)
+{
+	char text[8192] = "name: big\nmode: enforce\ndefault: deny\ntenants:\n";
+	struct compiled_policy *c = NULL;
+	struct policy *p;
+	char err[256] = "";
+	int i;
+
+	for (i = 0; i < IOGUARD_MAX_TENANTS + 1; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "  - { name: t%d, match: { uid: %d }, devices: [ { group: %d } ] }\n",
+			 i, i, i);
+	p = parse(text);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
+	assert_null(c);
+	assert_string_equal(err, "33 tenants; the enforcement programs hold at most 32");
+	policy__free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_settings_and_identity),
+		cmocka_unit_test(test_selectors_in_tenant_then_file_order),
+		cmocka_unit_test(test_match_keys_and_resolution),
+		cmocka_unit_test(test_limits_of_the_programs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
