@@ -16,6 +16,10 @@ repo=$(cd "$here/.." && pwd)
 cache=${IOGUARD_CACHE:-$HOME/.cache/ioguard}
 mkdir -p "$cache"
 
+# The iommufd kernel is keyed by the source version, the config fragment and this
+# recipe number: bump it when the build steps below change what is built.
+IOMMUFD_RECIPE=1
+
 log() { echo "kernel-cache: $*" >&2; }
 
 # Serialises work on one artifact between concurrent runs (two checkouts, two make
@@ -82,7 +86,8 @@ cmd_headers() {
 cmd_iommufd() {
 	local ver key out src build start
 	ver=$(source_version)
-	key=$( (echo "$ver"; cat "$repo/tests/vm/iommufd.config" "$0") | sha256sum | cut -c1-16)
+	key=$( (echo "$ver recipe $IOMMUFD_RECIPE"; cat "$repo/tests/vm/iommufd.config") |
+		sha256sum | cut -c1-16)
 	out="$cache/kernel-iommufd-$key"
 	src=$(source_tree)
 	lock "kernel-iommufd-$key"
