@@ -168,6 +168,6 @@ run_in() {
 
 # The VFIO and iommufd nodes readable by anyone, so that only the policy decides.
 open_up_device_nodes() {
-	chmod 0666 /dev/vfio/* /dev/vfio/devices/* /dev/iommu 2>/dev/null
+	find /dev/vfio /dev/iommu -type c -exec chmod 0666 {} + 2>/dev/null
 	true
 }
