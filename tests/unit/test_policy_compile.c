@@ -13,24 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "policy_helpers.h"
+
 #include "../../src/ioguard/policy_compile.h"
-
-static struct policy *parse(const char *text)
-{
-	struct policy_load_opts opts = { .sz = sizeof(opts), .skip_owner_check = true };
-	struct policy_error perr = POLICY_ERROR_INIT;
-	char path[] = "/tmp/test_policy_compile-XXXXXX";
-	struct policy *p = NULL;
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	if (policy__load(path, &opts, &p, &perr))
-		fail_msg("policy did not parse: %s", perr.msg);
-	unlink(path);
-	return p;
-}
 
 static struct compiled_policy *compile_ok(struct policy *p, const char *cgroup_root)
 {
@@ -53,7 +38,7 @@ static size_t count_matches(const struct compiled_policy *c, __u32 tenant, __u32
 
 static void test_settings_and_identity(void **state)
 {
-	struct policy *p = parse("name: lab\nmode: audit\ndefault: allow\nviability: strict\n");
+	struct policy *p = parse_policy_text("name: lab\nmode: audit\ndefault: allow\nviability: strict\n");
 	struct compiled_policy *c = compile_ok(p, "/nonexistent");
 
 	assert_int_equal(c->slot.loaded, 1);
@@ -70,7 +55,7 @@ static void test_settings_and_identity(void **state)
 
 static void test_selectors_in_tenant_then_file_order(void **state)
 {
-	struct policy *p = parse("name: s\nmode: enforce\ndefault: deny\ntenants:\n"
+	struct policy *p = parse_policy_text("name: s\nmode: enforce\ndefault: deny\ntenants:\n"
 		"  - name: a\n    match: { uid: 1 }\n    devices:\n"
 		"      - { bdf: 3b:00.1 }\n      - { id: \"8086:*\" }\n"
 		"  - name: b\n    match: { uid: 2 }\n    devices:\n"
@@ -113,7 +98,7 @@ static void test_match_keys_and_resolution(void **state)
 	assert_int_equal(mkdir(dir, 0755), 0);
 	assert_int_equal(stat(dir, &cg), 0);
 	assert_int_equal(stat("/bin/sh", &exe), 0);
-	p = parse("name: m\nmode: enforce\ndefault: deny\ntenants:\n"
+	p = parse_policy_text("name: m\nmode: enforce\ndefault: deny\ntenants:\n"
 		  "  - name: a\n    match:\n      uid: [1, 2]\n      gid: 3\n"
 		  "      cgroup: [/tenant-a, /missing]\n      exe: [/bin/sh, /no/such/exe]\n"
 		  "    devices: [ { group: 1 } ]\n    max_dma_bytes: 64KiB\n"
@@ -162,7 +147,7 @@ static void test_limits_of_the_programs(void **state)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "  - { name: t%d, match: { uid: %d }, devices: [ { group: %d } ] }\n",
 			 i, i, i);
-	p = parse(text);
+	p = parse_policy_text(text);
 	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
 	assert_null(c);
 	assert_string_equal(err, "33 tenants; the enforcement programs hold at most 32");

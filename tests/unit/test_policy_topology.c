@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "policy_helpers.h"
+
 #include "../../src/ioguard/policy_topology.h"
 
 #define FIXTURE "tests/fixtures/sysfs/q35-host"
@@ -23,28 +25,11 @@ struct result {
 	char warn[2048];
 };
 
-static struct policy *parse(const char *text)
-{
-	struct policy_load_opts opts = { .sz = sizeof(opts), .skip_owner_check = true };
-	struct policy_error perr = POLICY_ERROR_INIT;
-	char path[] = "/tmp/test_policy_topology-XXXXXX";
-	struct policy *p = NULL;
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	if (policy__load(path, &opts, &p, &perr))
-		fail_msg("policy did not parse: %s", perr.msg);
-	unlink(path);
-	return p;
-}
-
 static struct result check(const char *text)
 {
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr = { 0 };
-	struct policy *p = parse(text);
+	struct policy *p = parse_policy_text(text);
 	struct result r = { 0 };
 
 	if (ioasid_topology__load(FIXTURE, &topo, &ierr))

@@ -171,3 +171,32 @@ open_up_device_nodes() {
 	find /dev/vfio /dev/iommu -type c -exec chmod 0666 {} + 2>/dev/null
 	true
 }
+
+# window_policy NAME START END: root's edu tenant may map only inside [START, END].
+window_policy() {
+	write_policy "$1" <<POLICY
+name: $1
+mode: enforce
+default: deny
+tenants:
+  - name: edu
+    match: { uid: 0 }
+    devices: [ { id: "1234:11e8" } ]
+    iova_windows: [ { start: $2, end: $3 } ]
+POLICY
+}
+
+# group_policy NAME MODE GROUP: strict viability, root's tenant owns the whole GROUP.
+group_policy() {
+	write_policy "$1" <<POLICY
+name: $1
+mode: $2
+default: allow
+viability: strict
+tenants:
+  - name: group-owner
+    match: { uid: 0 }
+    devices:
+      - group: $3
+POLICY
+}

@@ -11,18 +11,7 @@ first=${endpoints[0]}
 bind_driver "$first" vfio-pci || fail "cannot bind $first"
 for bdf in "${endpoints[@]:1}"; do bind_driver "$bdf" none || fail "cannot unbind $bdf"; done
 
-policy=$(write_policy audit <<POLICY
-name: lab-audit
-mode: audit
-default: allow
-viability: strict
-tenants:
-  - name: group-owner
-    match: { uid: 0 }
-    devices:
-      - group: $group
-POLICY
-)
+policy=$(group_policy lab-audit audit "$group")
 policy_load "$policy"
 "$LAB_TOOLS/vfio_workload" type1 "$first" --pages 2 > "$work/audit.json"
 workload_expect "audit: the would-deny goes through" "$work/audit.json" failed_step=null maps=2

@@ -8,20 +8,8 @@ trap 'cleanup_trace; policy_unload' EXIT
 
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
-policy() {
-	write_policy "$1" <<POLICY
-name: $1
-mode: enforce
-default: deny
-tenants:
-  - name: edu
-    match: { uid: 0 }
-    devices: [ { id: "1234:11e8" } ]
-    iova_windows: [ { start: $2, end: $3 } ]
-POLICY
-}
-a=$(policy kill-a 0x100000 0x1fffff)
-b=$(policy kill-b 0x200000 0x2fffff)
+a=$(window_policy kill-a 0x100000 0x1fffff)
+b=$(window_policy kill-b 0x200000 0x2fffff)
 hash_a=$(sha256sum "$a" | cut -d' ' -f1)
 hash_b=$(sha256sum "$b" | cut -d' ' -f1)
 in_force() {

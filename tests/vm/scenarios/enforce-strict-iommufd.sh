@@ -20,18 +20,7 @@ for bdf in "${endpoints[@]}"; do bind_driver "$bdf" vfio-pci || fail "cannot bin
 workload_expect "no policy: the kernel attaches a half-bound group" "$work/kernel.json" \
 	failed_step=null
 
-policy=$(write_policy strict <<POLICY
-name: lab-strict-iommufd
-mode: enforce
-default: allow
-viability: strict
-tenants:
-  - name: group-owner
-    match: { uid: 0 }
-    devices:
-      - group: $group
-POLICY
-)
+policy=$(group_policy lab-strict-iommufd enforce "$group")
 policy_load "$policy"
 "$LAB_TOOLS/vfio_workload" iommufd "$first" --pages 2 > "$work/half.json"
 workload_expect "strict, only $first bound" "$work/half.json" failed_step=attach_pt errno=1

@@ -17,18 +17,7 @@ for bdf in "${endpoints[@]:1}"; do bind_driver "$bdf" none || fail "cannot unbin
 "$LAB_TOOLS/vfio_workload" type1 "$first" --pages 2 > "$work/kernel.json"
 workload_expect "no policy: the kernel allows it" "$work/kernel.json" failed_step=null
 
-policy=$(write_policy strict <<POLICY
-name: lab-strict
-mode: enforce
-default: allow
-viability: strict
-tenants:
-  - name: group-owner
-    match: { uid: 0 }
-    devices:
-      - group: $group
-POLICY
-)
+policy=$(group_policy lab-strict enforce "$group")
 policy_load "$policy"
 "$IOGUARD" status
 "$LAB_TOOLS/vfio_workload" type1 "$first" --pages 2 > "$work/strict-half.json"

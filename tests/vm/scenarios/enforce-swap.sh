@@ -9,20 +9,8 @@ trap 'cleanup_trace; policy_unload' EXIT
 
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
-policy() {	# policy NAME WINDOW_START WINDOW_END
-	write_policy "$1" <<POLICY
-name: $1
-mode: enforce
-default: deny
-tenants:
-  - name: edu
-    match: { uid: 0 }
-    devices: [ { id: "1234:11e8" } ]
-    iova_windows: [ { start: $2, end: $3 } ]
-POLICY
-}
-allow=$(policy swap-allow 0x100000 0x1fffff)
-deny=$(policy swap-deny 0x200000 0x2fffff)
+allow=$(window_policy swap-allow 0x100000 0x1fffff)
+deny=$(window_policy swap-deny 0x200000 0x2fffff)
 policy_load "$allow"
 
 "$LAB_TOOLS/vfio_workload" type1 "$bdf" --iova 0x100000 --hammer 850 --log "$work/hammer.log" \
