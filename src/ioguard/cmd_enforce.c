@@ -166,8 +166,12 @@ static void status_json(const struct enforcer_status *st)
 	jsonw_bool_field(json_wtr, "enforcing", st->policy_active);
 	jsonw_name(json_wtr, "programs");
 	jsonw_start_array(json_wtr);
-	for (i = 0; i < st->n_links; i++)
-		jsonw_string(json_wtr, st->links[i]);
+	for (i = 0; i < st->n_links; i++) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "name", st->links[i]);
+		jsonw_string_field(json_wtr, "attach", st->link_modes[i]);
+		jsonw_end_object(json_wtr);
+	}
 	jsonw_end_array(json_wtr);
 	if (st->policy_active) {
 		format_time(st->slot.load_time_ns, when, sizeof(when));
@@ -220,7 +224,7 @@ static void status_text(const struct enforcer_status *st)
 	printf("pins:      %s\n", enforcer_pin_dir());
 	printf("programs:  ");
 	for (i = 0; i < st->n_links; i++)
-		printf("%s%s (lsm/fexit)", i ? ", " : "", st->links[i]);
+		printf("%s%s (%s)", i ? ", " : "", st->links[i], st->link_modes[i]);
 	printf("%s\n", st->n_links ? "" : "none attached");
 	if (!st->policy_active) {
 		printf("policy:    none in force (everything is allowed)\n");

@@ -574,6 +574,22 @@ out:
 		close(fd);
 }
 
+/* How a pinned link is attached, as the kernel reports it ("lsm_mac", "trace_fexit"). */
+static void link_mode(const char *pin, char *buf, size_t len)
+{
+	struct bpf_link_info info = {};
+	__u32 info_len = sizeof(info);
+	const char *mode = NULL;
+	int fd = open_pinned(pin);
+
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
+	    info.type == BPF_LINK_TYPE_TRACING)
+		mode = libbpf_bpf_attach_type_str(info.tracing.attach_type);
+	snprintf(buf, len, "%s", mode ? mode : "unknown");
+	if (fd >= 0)
+		close(fd);
+}
+
 int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 {
 	struct dirent *d;
@@ -589,6 +605,7 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 	while ((d = readdir(dir))) {
 		if (strncmp(d->d_name, "link_", 5) || st->n_links >= ENFORCER_MAX_LINKS)
 			continue;
+		link_mode(d->d_name, st->link_modes[st->n_links], sizeof(st->link_modes[0]));
 		snprintf(st->links[st->n_links++], sizeof(st->links[0]), "%s", d->d_name + 5);
 	}
 	closedir(dir);

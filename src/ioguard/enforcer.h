@@ -51,6 +51,7 @@ struct enforcer_status {
 	bool pinned;				/* the pin directory exists */
 	unsigned int n_links;
 	char links[ENFORCER_MAX_LINKS][64];	/* attached programs, by name */
+	char link_modes[ENFORCER_MAX_LINKS][32];	/* how: lsm_mac, trace_fexit, ... */
 	bool policy_active;
 	unsigned int gen;
 	struct ioguard_policy_slot slot;	/* the active slot, when policy_active */
