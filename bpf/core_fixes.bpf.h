@@ -49,4 +49,29 @@ static __always_inline void *vfio_file_iommufd(struct vfio_device_file___ioguard
 	return BPF_CORE_READ(df, iommufd);
 }
 
+/*
+ * drivers/iommu/iommufd/iommufd_private.h: private, so absent from vmlinux.h and present
+ * in the kernel's BTF only with CONFIG_IOMMUFD (vmlinux when built in, the iommufd
+ * module's BTF otherwise; libbpf relocates against either). Stable since v6.2.
+ */
+struct iommufd_group___ioguard {
+	struct iommu_group *group;
+} __attribute__((preserve_access_index));
+
+struct iommufd_device___ioguard {
+	struct iommufd_group___ioguard *igroup;
+	struct device *dev;
+} __attribute__((preserve_access_index));
+
+/*
+ * The hooks on iommufd_device_*() read their arguments with bpf_get_func_arg() and the
+ * return value with bpf_get_func_ret() instead of naming them: the PASID attach work
+ * (v6.15) inserted a pasid argument into iommufd_device_attach(), which moves the
+ * return value; the iommufd_device stays argument 0.
+ */
+static __always_inline struct device *iommufd_idev_device(struct iommufd_device___ioguard *idev)
+{
+	return idev ? BPF_CORE_READ(idev, dev) : NULL;
+}
+
 #endif /* IOGUARD_CORE_FIXES_BPF_H */

@@ -8,8 +8,10 @@
  *  - tp_btf on the iommu:* tracepoints, for kernels that refuse fentry: attach, map and
  *    unmap without latency, return value or domain, and no ownership claims (they have
  *    no tracepoint).
- * Every record goes through one ring buffer; a record that finds it full is counted in
- * events_lost, never dropped silently.
+ * The iommufd_device_*() hooks are fentry-only and optional (CONFIG_IOMMUFD).
+ * Every operation is counted in the aggregates; the stream settings (ops, group,
+ * sampling) only choose which records go to the ring buffer. A record that finds it
+ * full is counted in lost[], never dropped silently.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -18,6 +20,7 @@
 #include "ioguard/trace.h"
 #include "ioguard/metrics.h"
 #include "ioguard/hist.h"
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -25,6 +28,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 target_tgid = 0;
 /* Stream one record per operation to the ring buffer; off keeps only the aggregates. */
 const volatile bool emit_events = true;
+/* Ops streamed: bit (1 << enum ioguard_op) each; 0 streams every op. */
+const volatile __u32 emit_ops = 0;
+/* Stream only operations of this IOMMU group, when emit_group_set. */
+const volatile bool emit_group_set = false;
+const volatile __s32 emit_group = 0;
+/* Stream 1 of every N map-type records (IOGUARD_OP_MAP_MASK), per CPU; 0 or 1: all. */
+const volatile __u32 map_sample_every = 1;
 
 /* Indexed by enum ioguard_lost_reason. */
 __u64 lost[IOGUARD_LOST_REASON_COUNT] = {};
@@ -85,6 +95,14 @@ struct {
 	__type(key, struct ioguard_fault_key);
 	__type(value, __u64);
 } faults SEC(".maps");
+
+/* Map-type records seen by this CPU, for map_sample_every. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_seq SEC(".maps");
 
 static const struct ioguard_hist zero_hist;
 static const struct ioguard_calls zero_calls;
@@ -231,6 +249,28 @@ static __always_inline void calls_add(const struct ioguard_event *e)
 		__sync_fetch_and_add(&c->bytes, e->size);
 }
 
+/* Whether the stream settings keep this record; the aggregates count it regardless. */
+static __always_inline bool streamed(const struct ioguard_event *e)
+{
+	__u32 zero = 0;
+	__u64 *seq;
+
+	if (!emit_events)
+		return false;
+	if (emit_ops && (e->op >= 32 || !(emit_ops & (1U << e->op))))
+		return false;
+	if (emit_group_set && e->group != emit_group)
+		return false;
+	if (map_sample_every > 1 && e->op < 32 && (IOGUARD_OP_MAP_MASK & (1U << e->op))) {
+		seq = bpf_map_lookup_elem(&sample_seq, &zero);
+		if (!seq)
+			return true;
+		/* Per-CPU and with migration disabled: a plain increment is exact. */
+		return (*seq)++ % map_sample_every == 0;
+	}
+	return true;
+}
+
 /* Accounts a finished operation in the aggregates and streams it if asked to. */
 static __always_inline void event_submit(struct ioguard_event *e)
 {
@@ -239,7 +279,7 @@ static __always_inline void event_submit(struct ioguard_event *e)
 	if (e->flags & IOGUARD_EV_HAS_SIZE)
 		hist_add(e, IOGUARD_HIST_SIZE, e->size);
 	calls_add(e);
-	if (!emit_events)
+	if (!streamed(e))
 		return;
 	e->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -572,6 +612,113 @@ int BPF_PROG(unmap_fast_exit, struct iommu_domain *domain, unsigned long iova, s
 	event_domain(e, domain);
 	event_range(e, iova, size);
 	event_ret(e, ret);
+	event_submit(e);
+	return 0;
+}
+
+/*
+ * iommufd's device API (CONFIG_IOMMUFD, v6.2+): bind claims the device's DMA ownership
+ * for an iommufd context, attach connects it to an IOAS or HW page table. The core
+ * iommu_* hooks above see the same work underneath; these name the iommufd step.
+ * Arguments and return values go through bpf_get_func_arg/ret(): see core_fixes.bpf.h.
+ */
+static __always_inline void event_idev(struct ioguard_event *e,
+				       struct iommufd_device___ioguard *idev)
+{
+	struct iommufd_group___ioguard *igroup;
+
+	if (!idev)
+		return;
+	event_device(e, iommufd_idev_device(idev));
+	if (e->flags & IOGUARD_EV_HAS_GROUP)
+		return;
+	igroup = BPF_CORE_READ(idev, igroup);
+	if (igroup)
+		event_group(e, BPF_CORE_READ(igroup, group));
+}
+
+SEC("fentry/iommufd_device_bind")
+int BPF_PROG(iommufd_bind_enter)
+{
+	return call_enter(IOGUARD_OP_IOMMUFD_BIND);
+}
+
+SEC("fexit/iommufd_device_bind")
+int BPF_PROG(iommufd_bind_exit)
+{
+	struct ioguard_event ev, *e = &ev;
+	__u64 dev = 0, ret = 0;
+
+	if (!event_begin(e, IOGUARD_OP_IOMMUFD_BIND))
+		return 0;
+	event_latency(e);
+	bpf_get_func_arg(ctx, 1, &dev);
+	bpf_get_func_ret(ctx, &ret);
+	event_device(e, (struct device *)dev);
+	/* An ERR_PTR() is the errno; a valid iommufd_device is success. */
+	event_ret(e, ret >= (__u64)-4095 ? (long)ret : 0);
+	event_submit(e);
+	return 0;
+}
+
+/*
+ * Unbind frees the iommufd_device: the record is made at entry, while it can still be
+ * read, and has no latency.
+ */
+SEC("fentry/iommufd_device_unbind")
+int BPF_PROG(iommufd_unbind_enter)
+{
+	struct ioguard_event ev, *e = &ev;
+	__u64 idev = 0;
+
+	if (!event_begin(e, IOGUARD_OP_IOMMUFD_UNBIND))
+		return 0;
+	bpf_get_func_arg(ctx, 0, &idev);
+	event_idev(e, (struct iommufd_device___ioguard *)idev);
+	event_submit(e);
+	return 0;
+}
+
+SEC("fentry/iommufd_device_attach")
+int BPF_PROG(iommufd_attach_enter)
+{
+	return call_enter(IOGUARD_OP_IOMMUFD_ATTACH);
+}
+
+SEC("fexit/iommufd_device_attach")
+int BPF_PROG(iommufd_attach_exit)
+{
+	struct ioguard_event ev, *e = &ev;
+	__u64 idev = 0, ret = 0;
+
+	if (!event_begin(e, IOGUARD_OP_IOMMUFD_ATTACH))
+		return 0;
+	event_latency(e);
+	bpf_get_func_arg(ctx, 0, &idev);
+	bpf_get_func_ret(ctx, &ret);
+	event_idev(e, (struct iommufd_device___ioguard *)idev);
+	event_ret(e, (int)ret);
+	event_submit(e);
+	return 0;
+}
+
+SEC("fentry/iommufd_device_detach")
+int BPF_PROG(iommufd_detach_enter)
+{
+	return call_enter(IOGUARD_OP_IOMMUFD_DETACH);
+}
+
+SEC("fexit/iommufd_device_detach")
+int BPF_PROG(iommufd_detach_exit)
+{
+	struct ioguard_event ev, *e = &ev;
+	__u64 idev = 0;
+
+	if (!event_begin(e, IOGUARD_OP_IOMMUFD_DETACH))
+		return 0;
+	event_latency(e);
+	bpf_get_func_arg(ctx, 0, &idev);
+	event_idev(e, (struct iommufd_device___ioguard *)idev);
 	event_submit(e);
 	return 0;
 }

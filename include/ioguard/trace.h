@@ -28,8 +28,16 @@ enum ioguard_op {
 	IOGUARD_OP_UNMAP_FAST,		/* iommu_unmap_fast() */
 	IOGUARD_OP_MAP_SG,		/* iommu_map_sg() */
 	IOGUARD_OP_IO_PAGE_FAULT,	/* tp io_page_fault */
+	IOGUARD_OP_IOMMUFD_BIND,	/* iommufd_device_bind() */
+	IOGUARD_OP_IOMMUFD_UNBIND,	/* iommufd_device_unbind() */
+	IOGUARD_OP_IOMMUFD_ATTACH,	/* iommufd_device_attach() */
+	IOGUARD_OP_IOMMUFD_DETACH,	/* iommufd_device_detach() */
 	IOGUARD_OP_COUNT,
 };
+
+/* Map-type ops, the ones --sample thins out of the stream. */
+#define IOGUARD_OP_MAP_MASK ((1U << IOGUARD_OP_MAP) | (1U << IOGUARD_OP_UNMAP) | \
+			     (1U << IOGUARD_OP_UNMAP_FAST) | (1U << IOGUARD_OP_MAP_SG))
 
 /* Which fields of struct ioguard_event hold a value. */
 #define IOGUARD_EV_HAS_LATENCY	(1U << 0)

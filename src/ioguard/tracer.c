@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +59,83 @@ static const char *section_target(const struct bpf_program *prog)
 	return slash ? slash + 1 : "";
 }
 
-static bool kernel_has_target(const struct btf *vmlinux, const struct bpf_program *prog)
+/*
+ * The kernel's BTF: vmlinux, and the BTF of every loaded module, read only when a
+ * target is missing from vmlinux (iommufd and VFIO may be modules).
+ */
+struct kernel_btf {
+	struct btf *vmlinux;
+	struct btf **modules;
+	size_t n_modules;
+	bool modules_read;
+};
+
+static void kernel_btf_read_modules(struct kernel_btf *k)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+
+	k->modules_read = true;
+	dir = opendir("/sys/kernel/btf");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		struct btf **grown, *btf;
+
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", d->d_name);
+		btf = btf__parse_split(path, k->vmlinux);
+		if (!btf)
+			continue;
+		grown = realloc(k->modules, (k->n_modules + 1) * sizeof(*grown));
+		if (!grown) {
+			btf__free(btf);
+			break;
+		}
+		k->modules = grown;
+		k->modules[k->n_modules++] = btf;
+	}
+	closedir(dir);
+}
+
+static void kernel_btf_free(struct kernel_btf *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_modules; i++)
+		btf__free(k->modules[i]);
+	free(k->modules);
+	btf__free(k->vmlinux);
+}
+
+static bool btf_has(const struct btf *btf, const char *name, __u32 kind)
+{
+	return btf__find_by_name_kind(btf, name, kind) > 0;
+}
+
+static bool kernel_has_target(struct kernel_btf *k, const struct bpf_program *prog)
 {
 	char name[128];
+	__u32 kind = BTF_KIND_FUNC;
+	size_t i;
 
 	if (section_has_prefix(prog, "tp_btf/")) {
 		snprintf(name, sizeof(name), "btf_trace_%s", section_target(prog));
-		return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+		kind = BTF_KIND_TYPEDEF;
+	} else {
+		snprintf(name, sizeof(name), "%s", section_target(prog));
 	}
-	return btf__find_by_name_kind(vmlinux, section_target(prog), BTF_KIND_FUNC) > 0;
+	if (btf_has(k->vmlinux, name, kind))
+		return true;
+	if (!k->modules_read)
+		kernel_btf_read_modules(k);
+	for (i = 0; i < k->n_modules; i++) {
+		if (btf_has(k->modules[i], name, kind))
+			return true;
+	}
+	return false;
 }
 
 static bool wanted_in_mode(const struct bpf_program *prog, enum tracer_mode mode)
@@ -88,7 +158,7 @@ static void note_skipped(struct tracer *t, const char *target)
 }
 
 static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum tracer_mode mode,
-		     const struct btf *vmlinux)
+		     struct kernel_btf *kbtf)
 {
 	struct bpf_program *prog;
 	int err;
@@ -99,12 +169,17 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 		goto out;
 	}
 	t->skel->rodata->target_tgid = opts->target_tgid;
+	t->skel->rodata->emit_events = !opts->no_events;
+	t->skel->rodata->emit_ops = opts->stream_ops;
+	t->skel->rodata->emit_group_set = opts->stream_group;
+	t->skel->rodata->emit_group = opts->group;
+	t->skel->rodata->map_sample_every = opts->sample_every;
 	t->attached = 0;
 	t->skipped[0] = '\0';
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		bool on = wanted_in_mode(prog, mode);
 
-		if (on && !kernel_has_target(vmlinux, prog)) {
+		if (on && !kernel_has_target(kbtf, prog)) {
 			note_skipped(t, section_target(prog));
 			on = false;
 		}
@@ -133,8 +208,8 @@ out:
 
 int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 {
+	struct kernel_btf kbtf = { 0 };
 	struct tracer *t;
-	struct btf *vmlinux;
 	int err;
 
 	err = bpf_environment_check();
@@ -146,8 +221,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
+	kbtf.vmlinux = btf__load_vmlinux_btf();
+	if (!kbtf.vmlinux) {
 		err = -errno;
 		p_err("cannot read the kernel's BTF: %s", strerror(-err));
 		goto err_free;
@@ -155,7 +230,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 
 	if (opts->mode != TRACER_MODE_TP_BTF) {
 		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
-		err = load_mode(t, opts, TRACER_MODE_FENTRY, vmlinux);
+		err = load_mode(t, opts, TRACER_MODE_FENTRY, &kbtf);
 		libbpf_probing = false;
 		if (!err)
 			goto out_btf;
@@ -167,7 +242,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		snprintf(t->fallback_reason, sizeof(t->fallback_reason),
 			 "fentry/fexit refused: %s", strerror(-err));
 	}
-	err = load_mode(t, opts, TRACER_MODE_TP_BTF, vmlinux);
+	err = load_mode(t, opts, TRACER_MODE_TP_BTF, &kbtf);
 	if (err) {
 		p_err("the iommu tracepoints cannot be attached%s: %s%s",
 		      t->fallback_reason[0] ? " either" : "", strerror(-err),
@@ -175,12 +250,12 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		goto err_btf;
 	}
 out_btf:
-	btf__free(vmlinux);
+	kernel_btf_free(&kbtf);
 	*out = t;
 	return 0;
 
 err_btf:
-	btf__free(vmlinux);
+	kernel_btf_free(&kbtf);
 err_free:
 	free(t);
 	return err;
@@ -228,4 +303,36 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len)
 			     t->fallback_reason[0] ? ")" : "");
 	if (n >= 0 && (size_t)n < len && t->skipped[0])
 		snprintf(buf + n, len - n, "; absent from this kernel: %s", t->skipped);
+}
+
+void tracer__maps(const struct tracer *t, struct tracer_maps *maps)
+{
+	maps->hists_fd = bpf_map__fd(t->skel->maps.hists);
+	maps->calls_fd = bpf_map__fd(t->skel->maps.calls);
+	maps->faults_fd = bpf_map__fd(t->skel->maps.faults);
+}
+
+void tracer__lost(const struct tracer *t, __u64 lost[IOGUARD_LOST_REASON_COUNT])
+{
+	int i;
+
+	for (i = 0; i < IOGUARD_LOST_REASON_COUNT; i++)
+		lost[i] = __atomic_load_n(&t->skel->bss->lost[i], __ATOMIC_RELAXED);
+}
+
+size_t tracer__programs(const struct tracer *t, struct tracer_prog *out, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		if (!bpf_program__autoload(prog) || bpf_program__fd(prog) < 0)
+			continue;
+		if (n < max) {
+			out[n].name = bpf_program__name(prog);
+			out[n].fd = bpf_program__fd(prog);
+		}
+		n++;
+	}
+	return n;
 }

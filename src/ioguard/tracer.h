@@ -6,7 +6,11 @@
 #define IOGUARD_TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
+
+#include "ioguard/metrics.h"
 
 enum tracer_mode {
 	TRACER_MODE_AUTO = 0,	/* fentry/fexit, else tracepoints */
@@ -14,11 +18,29 @@ enum tracer_mode {
 	TRACER_MODE_TP_BTF,	/* iommu:* tracepoints */
 };
 
+/*
+ * struct tracer_opts - what to trace and what to stream. Zero means the default.
+ * Every operation of a traced process is counted in the aggregates (hists, calls,
+ * faults); @no_events and the stream filters only choose which records reach the ring
+ * buffer, in the kernel, before they cost a copy.
+ * @sz:           sizeof(struct tracer_opts)
+ * @target_tgid:  0 traces every process; otherwise only this one (aggregates too)
+ * @no_events:    aggregates only, nothing on the ring buffer (ioguard metrics)
+ * @stream_ops:   bit (1 << enum ioguard_op) per op streamed; 0 streams every op
+ * @stream_group: stream only operations of IOMMU group @group, when set
+ * @sample_every: stream 1 of every N map, map_sg, unmap and unmap_fast records (per
+ *                CPU); 0 or 1 streams all. The aggregates stay exact.
+ */
 struct tracer_opts {
-	size_t sz;		/* sizeof(struct tracer_opts) */
+	size_t sz;
 	enum tracer_mode mode;
-	uint32_t target_tgid;	/* 0: every process */
+	uint32_t target_tgid;
 	bool verbose;		/* libbpf's messages, also while probing */
+	bool no_events;
+	uint32_t stream_ops;
+	bool stream_group;
+	int32_t group;
+	uint32_t sample_every;
 };
 
 struct tracer;
@@ -41,5 +63,32 @@ unsigned int tracer__hooks_attached(const struct tracer *t);
 
 /* One human-readable line: mode, hooks attached and skipped, what is unavailable. */
 void tracer__describe(const struct tracer *t, char *buf, size_t len);
+
+/*
+ * struct tracer_maps - the aggregation maps of a loaded tracer (include/ioguard/metrics.h):
+ * per-CPU hashes keyed by struct ioguard_hist_key, ioguard_calls_key and
+ * ioguard_fault_key. The fds belong to the tracer; do not close them.
+ */
+struct tracer_maps {
+	int hists_fd;
+	int calls_fd;
+	int faults_fd;
+};
+
+void tracer__maps(const struct tracer *t, struct tracer_maps *maps);
+/* Events lost so far, by enum ioguard_lost_reason (the programs' lost[] counters). */
+void tracer__lost(const struct tracer *t, __u64 lost[IOGUARD_LOST_REASON_COUNT]);
+
+/* One loaded program: its libbpf name and fd (owned by the tracer). */
+struct tracer_prog {
+	const char *name;
+	int fd;
+};
+
+/*
+ * tracer__programs() - the programs loaded in this mode, up to @max of them into @out.
+ * Return: how many are loaded (may exceed @max).
+ */
+size_t tracer__programs(const struct tracer *t, struct tracer_prog *out, size_t max);
 
 #endif /* IOGUARD_TRACER_H */
