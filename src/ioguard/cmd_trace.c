@@ -7,33 +7,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "decisions.h"
+#include "enforcer.h"
 #include "event.h"
 #include "ioguard.h"
 #include "tracer.h"
 
 #define POLL_TIMEOUT_MS 100
+#define MAX_SAMPLE_EVERY 1000000
 
 static volatile sig_atomic_t exiting;
 
 struct trace_session {
 	struct event_printer *printer;
+	struct event_filter filter;
 	unsigned long long events;
+	unsigned long long decisions;
 };
 
 static void trace_help(void)
 {
 	fprintf(stderr,
 		"Usage: %s trace [OPTIONS]\n\n"
-		"Streams IOMMU attach, DMA-ownership and map events: one line (or, with\n"
-		"--json, one JSON object) per event. Ctrl-C stops; events lost to a full\n"
-		"ring buffer are counted and reported on exit.\n\n"
+		"Streams IOMMU attach, DMA-ownership and map events, and the decisions of the\n"
+		"enforcement programs when they are loaded: one line (or, with --json, one JSON\n"
+		"object) per record. Ctrl-C stops; events lost to a full ring buffer are\n"
+		"counted and reported on exit.\n\n"
 		"Options:\n"
 		"  -j, --json           JSON Lines output\n"
 		"  -m, --mode MODE      auto (default), fentry or tp_btf\n"
 		"  -p, --pid PID        only this process\n"
+		"  -g, --group N        only operations of IOMMU group N\n"
+		"  -D, --device BDF     only records naming this PCI device, and the maps of its\n"
+		"                       IOMMU group\n"
+		"  -o, --op NAME[,...]  only these ops: attach_device, detach_device,\n"
+		"                       attach_group, detach_group, claim_device, release_device,\n"
+		"                       claim_group, release_group, map, unmap, unmap_fast, map_sg,\n"
+		"                       io_page_fault, iommufd_bind, iommufd_unbind, iommufd_attach,\n"
+		"                       iommufd_detach, decision\n"
+		"  -s, --sample N       show 1 of every N map/unmap records (counts stay exact)\n"
 		"  -d, --duration SEC   stop after SEC seconds\n"
 		"  -v, --verbose        show libbpf's messages\n"
 		"  -h, --help           this text\n", bin_name);
@@ -51,6 +67,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	if (!event_filter__event(&s->filter, e))
+		return 0;
 	s->events++;
 	if (json_output)
 		event_printer__json(s->printer, json_wtr, e);
@@ -59,7 +77,20 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int parse_uint(const char *arg, const char *what, unsigned long max,
+static void handle_decision(void *ctx, const struct ioguard_decision *d, const char *tenant)
+{
+	struct trace_session *s = ctx;
+
+	if (!event_filter__decision(&s->filter, d))
+		return;
+	s->decisions++;
+	if (json_output)
+		event_printer__decision_json(s->printer, json_wtr, d, tenant);
+	else
+		event_printer__decision_text(s->printer, stdout, d, tenant);
+}
+
+static int parse_uint(const char *arg, const char *what, unsigned long min, unsigned long max,
 		      unsigned long *out)
 {
 	char *end;
@@ -67,8 +98,9 @@ static int parse_uint(const char *arg, const char *what, unsigned long max,
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v > max) {
-		p_err("invalid %s '%s': expected a whole number up to %lu", what, arg, max);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		p_err("invalid %s '%s': expected a whole number from %lu to %lu", what, arg, min,
+		      max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -84,12 +116,36 @@ static int64_t realtime_offset_ns(void)
 	return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 }
 
+/* The IOMMU group of a PCI device from sysfs; -ENOENT when it has none. */
+static int device_group(const char *bdf, __s32 *group)
+{
+	char path[PATH_MAX], target[PATH_MAX], *slash;
+	ssize_t n;
+	long g;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	g = strtol(slash ? slash + 1 : target, NULL, 10);
+	if (g < 0 || g > INT_MAX)
+		return -ENOENT;
+	*group = g;
+	return 0;
+}
+
 int do_trace(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "op", required_argument, NULL, 'o' },
+		{ "sample", required_argument, NULL, 's' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -98,15 +154,16 @@ int do_trace(int argc, char **argv)
 	struct tracer_opts topts = { .sz = sizeof(topts) };
 	struct trace_session session = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct decision_reader *decisions = NULL;
 	struct ring_buffer *rb = NULL;
 	struct tracer *tracer = NULL;
-	unsigned long duration = 0, pid;
+	unsigned long duration = 0, v;
 	struct timespec start, now;
-	char description[512];
-	uint64_t lost;
+	char description[512], why[512];
+	__u64 lost[IOGUARD_LOST_REASON_COUNT];
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, ":jm:p:d:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jm:p:g:D:o:s:d:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json_output = true;
@@ -124,12 +181,43 @@ int do_trace(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (parse_uint(optarg, "--pid", INT_MAX, &pid))
+			if (parse_uint(optarg, "--pid", 1, INT_MAX, &v))
 				return -EINVAL;
-			topts.target_tgid = pid;
+			topts.target_tgid = v;
+			session.filter.pid = v;
+			break;
+		case 'g':
+			if (parse_uint(optarg, "--group", 0, INT_MAX, &v))
+				return -EINVAL;
+			topts.stream_group = true;
+			topts.group = v;
+			session.filter.group_set = true;
+			session.filter.group = v;
+			break;
+		case 'D':
+			if (event_filter__parse_device(&session.filter, optarg)) {
+				p_err("invalid --device '%s': expected a PCI address such as "
+				      "0000:00:03.0 or 00:03.0", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'o':
+			if (event_filter__parse_ops(&session.filter, optarg, why, sizeof(why))) {
+				p_err("invalid --op '%s': %s; see '%s trace --help' for the names",
+				      optarg, why, bin_name);
+				return -EINVAL;
+			}
+			/* Ops outside the list never reach the ring buffer. */
+			topts.stream_ops = session.filter.ops;
+			topts.no_events = !session.filter.ops;
+			break;
+		case 's':
+			if (parse_uint(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
+				return -EINVAL;
+			topts.sample_every = v;
 			break;
 		case 'd':
-			if (parse_uint(optarg, "--duration", 365UL * 24 * 3600, &duration))
+			if (parse_uint(optarg, "--duration", 0, 365UL * 24 * 3600, &duration))
 				return -EINVAL;
 			break;
 		case 'v':
@@ -151,6 +239,13 @@ int do_trace(int argc, char **argv)
 		if (!json_wtr)
 			return -ENOMEM;
 	}
+	if (session.filter.device[0]) {
+		session.filter.device_group_set =
+			!device_group(session.filter.device, &session.filter.device_group);
+		if (!session.filter.device_group_set)
+			p_warn("--device %s: the device has no IOMMU group here; only records "
+			       "naming it are shown", session.filter.device);
+	}
 
 	session.printer = event_printer__new(realtime_offset_ns());
 	if (!session.printer)
@@ -164,11 +259,25 @@ int do_trace(int argc, char **argv)
 		p_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out_tracer;
 	}
+	if (!session.filter.decisions_off) {
+		err = decision_reader__open(&rb, handle_decision, &session, &decisions, why,
+					    sizeof(why));
+		if (err == -EBUSY)
+			p_warn("policy decisions not shown: %s", why);
+		else if (err && err != -ENOENT)
+			p_warn("policy decisions not shown: %s", why);
+		err = 0;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
 	tracer__describe(tracer, description, sizeof(description));
-	p_info("tracing, %s; Ctrl-C to stop", description);
+	p_info("tracing, %s%s%s; Ctrl-C to stop", description,
+	       decisions ? "; policy decisions from " : "",
+	       decisions ? enforcer_pin_dir() : "");
+	if (topts.sample_every > 1)
+		p_info("showing 1 of every %u map/unmap records; counts and histograms stay exact",
+		       topts.sample_every);
 	if (!json_output)
 		event_printer__text_header(stdout);
 	fflush(stdout);
@@ -194,15 +303,18 @@ int do_trace(int argc, char **argv)
 	ring_buffer__consume(rb);
 	fflush(stdout);
 
-	lost = tracer__events_lost(tracer);
-	if (lost)
+	tracer__lost(tracer, lost);
+	if (lost[IOGUARD_LOST_RINGBUF_FULL])
 		p_warn("%llu events seen, %llu lost because the ring buffer was full",
-		       session.events, (unsigned long long)lost);
+		       session.events, (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
 	else
 		p_info("%llu events seen, none lost", session.events);
+	if (decisions)
+		p_info("%llu policy decisions seen", session.decisions);
 
 out_rb:
 	ring_buffer__free(rb);
+	decision_reader__free(decisions);
 out_tracer:
 	tracer__free(tracer);
 out_printer:

@@ -7,6 +7,7 @@
 
 #include <bsd/sys/tree.h>
 
+#include "enforcer.h"
 #include "event.h"
 
 static const char *const op_names[IOGUARD_OP_COUNT] = {
@@ -24,6 +25,10 @@ static const char *const op_names[IOGUARD_OP_COUNT] = {
 	[IOGUARD_OP_UNMAP_FAST] = "unmap_fast",
 	[IOGUARD_OP_MAP_SG] = "map_sg",
 	[IOGUARD_OP_IO_PAGE_FAULT] = "io_page_fault",
+	[IOGUARD_OP_IOMMUFD_BIND] = "iommufd_bind",
+	[IOGUARD_OP_IOMMUFD_UNBIND] = "iommufd_unbind",
+	[IOGUARD_OP_IOMMUFD_ATTACH] = "iommufd_attach",
+	[IOGUARD_OP_IOMMUFD_DETACH] = "iommufd_detach",
 };
 
 const char *event_op_name(__u32 op)
@@ -203,4 +208,172 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 	else
 		jsonw_null_field(w, "ret");
 	jsonw_end_object(w);
+}
+
+static void decision_strings(const struct ioguard_decision *d, char *comm, char *device,
+			     char *group)
+{
+	snprintf(comm, IOGUARD_COMM_LEN + 1, "%.*s", IOGUARD_COMM_LEN, d->comm);
+	snprintf(device, IOGUARD_DEV_NAME_LEN + 1, "%.*s", IOGUARD_DEV_NAME_LEN, d->device);
+	if (d->group >= 0)
+		snprintf(group, 16, "%d", d->group);
+	else
+		snprintf(group, 16, "-");
+}
+
+void event_printer__decision_text(struct event_printer *p, FILE *out,
+				  const struct ioguard_decision *d, const char *tenant)
+{
+	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1], group[16];
+	struct ioguard_event when = { .ts_ns = d->ts_ns };
+	struct tm tm;
+	long usec;
+
+	decision_strings(d, comm, device, group);
+	wall_time(p, &when, &tm, &usec);
+	fprintf(out, "%02d:%02d:%02d.%06ld %-3s %-7u %-15s %-14s %-12s %5s %s %s %s "
+		"tenant=%s uid=%u\n", tm.tm_hour, tm.tm_min, tm.tm_sec, usec, "-", d->pid, comm,
+		EVENT_OP_DECISION, device[0] ? device : "-", group,
+		enforcer_hook_name(d->hook), enforcer_decision_name(d->decision),
+		enforcer_reason_name(d->reason), tenant ?: "-", d->uid);
+}
+
+void event_printer__decision_json(struct event_printer *p, struct json_writer *w,
+				  const struct ioguard_decision *d, const char *tenant)
+{
+	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1], group[16];
+	char time[80], policy[24];
+	struct ioguard_event when = { .ts_ns = d->ts_ns };
+	struct tm tm;
+	long usec;
+
+	decision_strings(d, comm, device, group);
+	wall_time(p, &when, &tm, &usec);
+	snprintf(time, sizeof(time), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	snprintf(policy, sizeof(policy), "%016" PRIx64, (uint64_t)d->policy_id);
+
+	/* The keys of an event first, null where a decision has no such value. */
+	jsonw_start_object(w);
+	jsonw_string_field(w, "time", time);
+	jsonw_uint_field(w, "ts_ns", d->ts_ns);
+	jsonw_null_field(w, "cpu");
+	jsonw_uint_field(w, "pid", d->pid);
+	jsonw_null_field(w, "tid");
+	jsonw_string_field(w, "comm", comm);
+	jsonw_string_field(w, "op", EVENT_OP_DECISION);
+	if (device[0])
+		jsonw_string_field(w, "device", device);
+	else
+		jsonw_null_field(w, "device");
+	if (d->group >= 0)
+		jsonw_int_field(w, "group", d->group);
+	else
+		jsonw_null_field(w, "group");
+	jsonw_null_field(w, "domain");
+	jsonw_null_field(w, "iova");
+	jsonw_null_field(w, "size");
+	jsonw_null_field(w, "latency_ns");
+	jsonw_null_field(w, "ret");
+	jsonw_string_field(w, "hook", enforcer_hook_name(d->hook));
+	jsonw_string_field(w, "decision", enforcer_decision_name(d->decision));
+	jsonw_string_field(w, "reason", enforcer_reason_name(d->reason));
+	if (tenant)
+		jsonw_string_field(w, "tenant", tenant);
+	else
+		jsonw_null_field(w, "tenant");
+	jsonw_uint_field(w, "uid", d->uid);
+	jsonw_uint_field(w, "value", d->value);
+	jsonw_string_field(w, "policy_id", policy);
+	jsonw_end_object(w);
+}
+
+int event_filter__parse_ops(struct event_filter *f, const char *list, char *err, size_t len)
+{
+	char *copy, *tok, *save;
+	bool decisions = false;
+	__u32 ops = 0;
+	int op, ret = 0;
+
+	copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, EVENT_OP_DECISION)) {
+			decisions = true;
+			continue;
+		}
+		op = event_op_parse(tok);
+		if (op < 0) {
+			snprintf(err, len, "unknown op '%s'", tok);
+			ret = -EINVAL;
+			goto out;
+		}
+		ops |= 1U << op;
+	}
+	if (!ops && !decisions) {
+		snprintf(err, len, "no op named");
+		ret = -EINVAL;
+		goto out;
+	}
+	f->ops = ops;
+	f->ops_set = true;
+	f->decisions_off = !decisions;
+out:
+	free(copy);
+	return ret;
+}
+
+int event_filter__parse_device(struct event_filter *f, const char *bdf)
+{
+	unsigned int domain = 0, bus, dev, fn;
+	char tail;
+
+	if (sscanf(bdf, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn, &tail) != 4) {
+		domain = 0;
+		if (sscanf(bdf, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
+			return -EINVAL;
+	}
+	if (strspn(bdf, "0123456789abcdefABCDEF:.") != strlen(bdf) || domain > 0xffff ||
+	    bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(f->device, sizeof(f->device), "%04x:%02x:%02x.%x", domain, bus, dev, fn);
+	return 0;
+}
+
+static bool filter_place(const struct event_filter *f, const char *device, bool has_group,
+			 __s32 group)
+{
+	if (f->group_set && (!has_group || group != f->group))
+		return false;
+	if (!f->device[0])
+		return true;
+	if (device)
+		return !strcmp(device, f->device);
+	return f->device_group_set && has_group && group == f->device_group;
+}
+
+bool event_filter__event(const struct event_filter *f, const struct ioguard_event *e)
+{
+	char device[IOGUARD_DEV_NAME_LEN + 1];
+
+	if (f->pid && e->pid != f->pid)
+		return false;
+	if (f->ops_set && (e->op >= 32 || !(f->ops & (1U << e->op))))
+		return false;
+	snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN, e->device);
+	return filter_place(f, (e->flags & IOGUARD_EV_HAS_DEVICE) ? device : NULL,
+			    e->flags & IOGUARD_EV_HAS_GROUP, e->group);
+}
+
+bool event_filter__decision(const struct event_filter *f, const struct ioguard_decision *d)
+{
+	char device[IOGUARD_DEV_NAME_LEN + 1];
+
+	if (f->decisions_off)
+		return false;
+	if (f->pid && d->pid != f->pid)
+		return false;
+	snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN, d->device);
+	return filter_place(f, device[0] ? device : NULL, d->group >= 0, d->group);
 }

@@ -26,3 +26,15 @@ check "trace negative duration" 2 "invalid --duration '-1'" "$IOGUARD" trace --d
 check "trace stray argument" 2 "unexpected argument 'extra'" "$IOGUARD" trace extra
 if "$IOGUARD" --version | grep -q '^ioguard [0-9]'; then echo "ok version"; else echo "not ok version"; fi
 check "trace missing argument" 2 "option '--pid' needs an argument" "$IOGUARD" trace --pid
+check "trace zero pid" 2 "invalid --pid '0'" "$IOGUARD" trace --pid 0
+check "trace bad group" 2 "invalid --group 'x'" "$IOGUARD" trace --group x
+check "trace negative group" 2 "invalid --group '-3'" "$IOGUARD" trace --group -3
+check "trace bad device" 2 "invalid --device 'eth0'" "$IOGUARD" trace --device eth0
+check "trace device out of range" 2 "invalid --device '00:20.0'" "$IOGUARD" trace --device 00:20.0
+check "trace unknown op" 2 "unknown op 'mapp'" "$IOGUARD" trace --op map,mapp
+check "trace empty op list" 2 "invalid --op ','" "$IOGUARD" trace --op ,
+check "trace sample zero" 2 "invalid --sample '0'" "$IOGUARD" trace --sample 0
+check "trace sample too large" 2 "invalid --sample '1000001'" "$IOGUARD" trace --sample 1000001
+check "trace sample not a number" 2 "invalid --sample '1e3'" "$IOGUARD" trace --sample 1e3
+check "metrics bad mode" 2 "invalid --mode 'x'" "$IOGUARD" metrics --mode x
+check "metrics mode with no-trace" 2 "cannot be combined with --no-trace" "$IOGUARD" metrics --no-trace --mode tp_btf

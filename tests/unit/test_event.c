@@ -156,6 +156,191 @@ static void test_text_unterminated_comm_is_bounded(void **state)
 	assert_null(strstr(c->buf, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"));
 }
 
+
+static struct ioguard_decision denial(void)
+{
+	struct ioguard_decision d = {
+		.ts_ns = 1500000,
+		.policy_id = 0x0123456789abcdefULL,
+		.value = 0x40000000,
+		.pid = 77,
+		.uid = 0,
+		.hook = IOGUARD_HOOK_MAP_DMA,
+		.decision = IOGUARD_DECISION_DENY,
+		.reason = IOGUARD_REASON_IOVA_WINDOW,
+		.group = 3,
+		.tenant = 0,
+	};
+
+	strcpy(d.comm, "vfio_workload");
+	strcpy(d.device, "0000:00:03.0");
+	return d;
+}
+
+static void test_json_decision(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_decision d = denial();
+
+	event_printer__decision_json(c->p, c->w, &d, "lab");
+	fflush(c->f);
+	assert_string_equal(c->buf,
+		"{\"time\":\"2026-11-23T19:00:00.001500Z\",\"ts_ns\":1500000,\"cpu\":null,"
+		"\"pid\":77,\"tid\":null,\"comm\":\"vfio_workload\",\"op\":\"decision\","
+		"\"device\":\"0000:00:03.0\",\"group\":3,\"domain\":null,\"iova\":null,"
+		"\"size\":null,\"latency_ns\":null,\"ret\":null,\"hook\":\"map_dma\","
+		"\"decision\":\"deny\",\"reason\":\"iova_window\",\"tenant\":\"lab\",\"uid\":0,"
+		"\"value\":1073741824,\"policy_id\":\"0123456789abcdef\"}\n");
+}
+
+static void test_decision_without_tenant_or_device(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_decision d = denial();
+
+	d.device[0] = '\0';
+	d.group = -1;
+	d.tenant = -1;
+	event_printer__decision_json(c->p, c->w, &d, NULL);
+	event_printer__decision_text(c->p, c->f, &d, NULL);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"device\":null,\"group\":null,"));
+	assert_non_null(strstr(c->buf, "\"tenant\":null,"));
+	assert_non_null(strstr(c->buf, " decision       -                "
+				       "- map_dma deny iova_window tenant=- uid=0\n"));
+}
+
+static void test_text_decision(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_decision d = denial();
+
+	memset(d.comm, 'C', sizeof(d.comm));
+	event_printer__decision_text(c->p, c->f, &d, "lab");
+	fflush(c->f);
+	/* An unterminated comm is bounded by its array. */
+	assert_non_null(strstr(c->buf, "19:00:00.001500 -   77      CCCCCCCCCCCCCCCC "));
+	assert_null(strstr(c->buf, "CCCCCCCCCCCCCCCCC"));
+	assert_non_null(strstr(c->buf, " decision       0000:00:03.0     3 map_dma deny "
+				       "iova_window tenant=lab uid=0\n"));
+}
+
+static void test_new_iommufd_ops_have_names(void **state)
+{
+	assert_string_equal(event_op_name(IOGUARD_OP_IOMMUFD_BIND), "iommufd_bind");
+	assert_string_equal(event_op_name(IOGUARD_OP_IOMMUFD_UNBIND), "iommufd_unbind");
+	assert_string_equal(event_op_name(IOGUARD_OP_IOMMUFD_ATTACH), "iommufd_attach");
+	assert_string_equal(event_op_name(IOGUARD_OP_IOMMUFD_DETACH), "iommufd_detach");
+	/* The stream's op mask is a __u32. */
+	assert_true(IOGUARD_OP_COUNT <= 32);
+}
+
+/* ---- filters ---------------------------------------------------------------------- */
+
+static void test_filter_parse_ops(void **state)
+{
+	struct event_filter f = { 0 };
+	char err[64] = "";
+
+	assert_int_equal(event_filter__parse_ops(&f, "map,unmap_fast", err, sizeof(err)), 0);
+	assert_true(f.ops_set);
+	assert_int_equal(f.ops, (1U << IOGUARD_OP_MAP) | (1U << IOGUARD_OP_UNMAP_FAST));
+	assert_true(f.decisions_off);
+	assert_int_equal(event_filter__parse_ops(&f, "decision", err, sizeof(err)), 0);
+	assert_int_equal(f.ops, 0);
+	assert_false(f.decisions_off);
+	assert_int_equal(event_filter__parse_ops(&f, "map,bogus", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown op 'bogus'");
+	assert_int_equal(event_filter__parse_ops(&f, ",", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "no op named");
+	assert_int_equal(event_filter__parse_ops(&f, "none", err, sizeof(err)), -EINVAL);
+}
+
+static void test_filter_parse_device(void **state)
+{
+	struct event_filter f = { 0 };
+
+	assert_int_equal(event_filter__parse_device(&f, "00:03.0"), 0);
+	assert_string_equal(f.device, "0000:00:03.0");
+	assert_int_equal(event_filter__parse_device(&f, "0001:3B:1f.7"), 0);
+	assert_string_equal(f.device, "0001:3b:1f.7");
+	assert_int_equal(event_filter__parse_device(&f, "00:20.0"), -EINVAL);	/* device > 0x1f */
+	assert_int_equal(event_filter__parse_device(&f, "00:03.8"), -EINVAL);
+	assert_int_equal(event_filter__parse_device(&f, "00:03.0x"), -EINVAL);
+	assert_int_equal(event_filter__parse_device(&f, "eth0"), -EINVAL);
+	assert_int_equal(event_filter__parse_device(&f, "-1:03.0"), -EINVAL);
+}
+
+static void test_filter_events(void **state)
+{
+	struct ioguard_event map = map_event(0x1000, 0x100000), attach = { 0 };
+	struct event_filter f = { 0 };
+	char err[64];
+
+	attach.op = IOGUARD_OP_ATTACH_GROUP;
+	attach.pid = 42;
+	attach.group = 7;
+	strcpy(attach.device, "0000:00:03.0");
+	attach.flags = IOGUARD_EV_HAS_GROUP | IOGUARD_EV_HAS_DEVICE;
+
+	assert_true(event_filter__event(&f, &map));
+	f.pid = 41;
+	assert_false(event_filter__event(&f, &map));
+	f.pid = 42;
+	assert_true(event_filter__event(&f, &map));
+
+	assert_int_equal(event_filter__parse_ops(&f, "attach_group", err, sizeof(err)), 0);
+	assert_false(event_filter__event(&f, &map));
+	assert_true(event_filter__event(&f, &attach));
+	f.ops_set = false;
+
+	f.group_set = true;
+	f.group = 8;
+	assert_false(event_filter__event(&f, &map));
+	f.group = 7;
+	assert_true(event_filter__event(&f, &map));
+	map.flags &= ~IOGUARD_EV_HAS_GROUP;	/* a map of a domain never seen attached */
+	assert_false(event_filter__event(&f, &map));
+	map.flags |= IOGUARD_EV_HAS_GROUP;
+	f.group_set = false;
+
+	/* --device: records naming it, and the maps of its group. */
+	assert_int_equal(event_filter__parse_device(&f, "00:03.0"), 0);
+	assert_true(event_filter__event(&f, &attach));
+	assert_false(event_filter__event(&f, &map));
+	f.device_group_set = true;
+	f.device_group = 7;
+	assert_true(event_filter__event(&f, &map));
+	strcpy(attach.device, "0000:00:04.0");
+	assert_false(event_filter__event(&f, &attach));
+}
+
+static void test_filter_decisions(void **state)
+{
+	struct ioguard_decision d = denial();
+	struct event_filter f = { 0 };
+	char err[64];
+
+	assert_true(event_filter__decision(&f, &d));
+	assert_int_equal(event_filter__parse_ops(&f, "map", err, sizeof(err)), 0);
+	assert_false(event_filter__decision(&f, &d));
+	assert_int_equal(event_filter__parse_ops(&f, "map,decision", err, sizeof(err)), 0);
+	assert_true(event_filter__decision(&f, &d));
+	f.pid = 78;
+	assert_false(event_filter__decision(&f, &d));
+	f.pid = 77;
+	f.group_set = true;
+	f.group = 3;
+	assert_true(event_filter__decision(&f, &d));
+	f.group = 4;
+	assert_false(event_filter__decision(&f, &d));
+	f.group_set = false;
+	assert_int_equal(event_filter__parse_device(&f, "0000:00:03.0"), 0);
+	assert_true(event_filter__decision(&f, &d));
+	assert_int_equal(event_filter__parse_device(&f, "0000:00:02.0"), 0);
+	assert_false(event_filter__decision(&f, &d));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, capture_setup, capture_teardown)
@@ -166,6 +351,14 @@ int main(void)
 		T(test_domains_get_ids_in_order_of_first_sight),
 		T(test_text_line_fields),
 		T(test_text_unterminated_comm_is_bounded),
+		T(test_json_decision),
+		T(test_decision_without_tenant_or_device),
+		T(test_text_decision),
+		cmocka_unit_test(test_new_iommufd_ops_have_names),
+		cmocka_unit_test(test_filter_parse_ops),
+		cmocka_unit_test(test_filter_parse_device),
+		cmocka_unit_test(test_filter_events),
+		cmocka_unit_test(test_filter_decisions),
 	};
 #undef T
 

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "decisions.h"
+#include "enforcer.h"
+
+struct decision_reader {
+	decision_fn fn;
+	void *ctx;
+	int lock_fd;		/* the pin directory, flock()ed */
+	int map_fd;		/* the `decisions` ring buffer */
+	int policies_fd;	/* the `policies` array, for tenant names */
+	unsigned long long count;
+	/* The two generation slots as last read; re-read when a record's policy differs. */
+	struct ioguard_policy_slot slots[IOGUARD_GENERATIONS];
+	bool slot_read[IOGUARD_GENERATIONS];
+};
+
+const char *decision_tenant_name(const struct ioguard_policy_slot *slot, __u64 policy_id,
+				 __s32 tenant)
+{
+	if (tenant < 0 || !slot->loaded || slot->policy_id != policy_id ||
+	    (__u32)tenant >= slot->n_tenants || (__u32)tenant >= IOGUARD_MAX_TENANTS)
+		return NULL;
+	return slot->tenants[tenant].name[0] ? slot->tenants[tenant].name : NULL;
+}
+
+static const char *tenant_of(struct decision_reader *r, const struct ioguard_decision *d)
+{
+	__u32 gen = d->gen & 1;
+	struct ioguard_policy_slot *slot = &r->slots[gen];
+
+	if (d->tenant < 0)
+		return NULL;
+	if (!r->slot_read[gen] || slot->policy_id != d->policy_id) {
+		r->slot_read[gen] = !bpf_map_lookup_elem(r->policies_fd, &gen, slot);
+		if (!r->slot_read[gen])
+			return NULL;
+	}
+	return decision_tenant_name(slot, d->policy_id, d->tenant);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct decision_reader *r = ctx;
+	struct ioguard_decision d;
+
+	if (size < sizeof(d))
+		return 0;
+	memcpy(&d, data, sizeof(d));
+	d.comm[sizeof(d.comm) - 1] = '\0';
+	d.device[sizeof(d.device) - 1] = '\0';
+	r->count++;
+	r->fn(r->ctx, &d, tenant_of(r, &d));
+	return 0;
+}
+
+int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
+			  struct decision_reader **out, char *why, size_t len)
+{
+	const char *dir = enforcer_pin_dir();
+	struct decision_reader *r;
+	char path[4096];
+	int err;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fn = fn;
+	r->ctx = ctx;
+	r->map_fd = r->policies_fd = -1;
+	r->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->lock_fd < 0) {
+		err = -errno;
+		snprintf(why, len, "no enforcement is pinned at %s (%s)", dir, strerror(errno));
+		if (err == -ENOTDIR)
+			err = -ENOENT;
+		goto err_free;
+	}
+	if (flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(why, len, "another process (the ioguard daemon, or another trace) "
+			 "consumes the decision records of %s: see its output; 'ioguard status' "
+			 "counts them", dir);
+		goto err_close;
+	}
+	snprintf(path, sizeof(path), "%s/decisions", dir);
+	r->map_fd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/policies", dir);
+	r->policies_fd = bpf_obj_get(path);
+	if (r->map_fd < 0 || r->policies_fd < 0) {
+		err = -errno;
+		snprintf(why, len, "cannot open the pinned decision records in %s: %s", dir,
+			 strerror(errno));
+		goto err_close;
+	}
+	if (*rb) {
+		err = ring_buffer__add(*rb, r->map_fd, on_record, r);
+	} else {
+		*rb = ring_buffer__new(r->map_fd, on_record, r, NULL);
+		err = *rb ? 0 : -errno;
+	}
+	if (err) {
+		snprintf(why, len, "cannot read the decision ring buffer %s/decisions: %s", dir,
+			 strerror(-err));
+		goto err_close;
+	}
+	*out = r;
+	return 0;
+
+err_close:
+	if (r->map_fd >= 0)
+		close(r->map_fd);
+	if (r->policies_fd >= 0)
+		close(r->policies_fd);
+	close(r->lock_fd);
+err_free:
+	free(r);
+	return err;
+}
+
+void decision_reader__free(struct decision_reader *r)
+{
+	if (!r)
+		return;
+	/*
+	 * The ring buffer manager keeps its own mapping of the map; the map fd and the lock
+	 * go now, so another reader can take over.
+	 */
+	close(r->map_fd);
+	close(r->policies_fd);
+	close(r->lock_fd);
+	free(r);
+}
+
+unsigned long long decision_reader__count(const struct decision_reader *r)
+{
+	return r->count;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The consumer of the enforcement programs' decision records: the pinned `decisions`
+ * ring buffer under enforcer_pin_dir(), with each record's tenant resolved to its name
+ * through the pinned policy slots.
+ *
+ * One consumer at a time: a BPF ring buffer has one consumer position, and two readers
+ * would split (or repeat) the records between them. The reader therefore holds an
+ * exclusive flock(2) on the pin directory while it consumes; a second reader (an
+ * `ioguard trace` next to the daemon) is told who has the records instead.
+ */
+#ifndef IOGUARD_DECISIONS_H
+#define IOGUARD_DECISIONS_H
+
+#include <stddef.h>
+
+#include <bpf/libbpf.h>
+
+#include "ioguard/enforce.h"
+
+/* @tenant: the tenant's name, or NULL when the record names none (or its policy is gone). */
+typedef void (*decision_fn)(void *ctx, const struct ioguard_decision *d, const char *tenant);
+
+struct decision_reader;
+
+/*
+ * decision_reader__open() - start consuming the pinned decision records
+ * @rb:     ring buffer manager the records are added to (ring_buffer__add()): polling
+ *          @rb then calls @fn for each record; if *@rb is NULL, one is created.
+ * @fn:     called per record, from ring_buffer__poll() or __consume().
+ * @ctx:    passed to @fn.
+ * @out:    the reader.
+ * @why:    when no reader was opened, why (nothing pinned, another consumer).
+ *
+ * Return: 0; -ENOENT when enforcement is not pinned; -EBUSY when another process holds
+ * the records; another negative errno. @why says which, in a sentence.
+ */
+int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
+			  struct decision_reader **out, char *why, size_t len);
+/*
+ * Releases the lock so another reader can take over. The ring buffer manager still
+ * calls into the reader: free the manager first. Accepts NULL.
+ */
+void decision_reader__free(struct decision_reader *r);
+/* Records delivered so far. */
+unsigned long long decision_reader__count(const struct decision_reader *r);
+
+/*
+ * decision_tenant_name() - the name of tenant @tenant of the policy @policy_id that was
+ * in generation @gen, from the slot @slot (as read from the pinned `policies` map), or
+ * NULL when the record names no tenant or the slot holds another policy now.
+ */
+const char *decision_tenant_name(const struct ioguard_policy_slot *slot, __u64 policy_id,
+				 __s32 tenant);
+
+#endif /* IOGUARD_DECISIONS_H */
