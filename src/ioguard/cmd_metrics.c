@@ -11,11 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collect.h"
 #include "exposition.h"
 #include "http_server.h"
 #include "ioguard.h"
 #include "snapshot.h"
 #include "textfile.h"
+#include "tracer.h"
 
 #define DEFAULT_INTERVAL_S 15
 #define MAX_INTERVAL_S (24 * 3600)
@@ -26,6 +28,7 @@ static volatile sig_atomic_t exiting;
 /* One snapshot reused by every scrape and textfile write; see render_metrics(). */
 struct metrics_ctx {
 	struct metrics_snapshot *snap;
+	struct collect_ctx collect;
 };
 
 static void metrics_help(void)
@@ -42,6 +45,11 @@ static void metrics_help(void)
 		"  -1, --once            write one snapshot (to PATH, or to stdout without\n"
 		"                        --textfile) and exit\n"
 		"  -i, --interval SEC    rewrite the textfile every SEC seconds (default %d)\n"
+		"  -m, --mode MODE       attach mode of the counting programs: auto (default),\n"
+		"                        fentry or tp_btf\n"
+		"      --no-trace        load no BPF program: groups, policy decisions and build\n"
+		"                        info only\n"
+		"  -v, --verbose         show libbpf's messages\n"
 		"  -h, --help            this text\n",
 		bin_name, HTTP_SERVER_DEFAULT_LISTEN, HTTP_SERVER_DEFAULT_LISTEN,
 		DEFAULT_INTERVAL_S);
@@ -62,7 +70,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	int err;
 
 	metrics_snapshot__reset(m->snap);
-	err = metrics_collect(m->snap);
+	err = collect_metrics(&m->collect, m->snap);
 	if (err)
 		return err;
 	metrics_snapshot__sort(m->snap);
@@ -154,20 +162,26 @@ int do_metrics(int argc, char **argv)
 		{ "textfile", required_argument, NULL, 't' },
 		{ "once", no_argument, NULL, '1' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "no-trace", no_argument, NULL, 'N' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct http_server_opts hopts = { .sz = sizeof(hopts) };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *listen = NULL, *textfile = NULL;
-	struct metrics_ctx m = { 0 };
+	/* Aggregates only: nothing is streamed, every operation is still counted. */
+	struct tracer_opts topts = { .sz = sizeof(topts), .no_events = true };
+	struct metrics_ctx m = { .collect = { .sz = sizeof(m.collect) } };
 	struct http_server *srv = NULL;
+	struct tracer *tracer = NULL;
 	unsigned long interval = 0, waited_ms;
-	bool once = false;
+	bool once = false, no_trace = false;
 	char msg[512];
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, ":l:t:1i:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":l:t:1i:m:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			listen = optarg;
@@ -181,6 +195,24 @@ int do_metrics(int argc, char **argv)
 		case 'i':
 			if (parse_interval(optarg, &interval))
 				return -EINVAL;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				topts.mode = TRACER_MODE_AUTO;
+			else if (!strcmp(optarg, "fentry"))
+				topts.mode = TRACER_MODE_FENTRY;
+			else if (!strcmp(optarg, "tp_btf"))
+				topts.mode = TRACER_MODE_TP_BTF;
+			else {
+				p_err("invalid --mode '%s': expected auto, fentry or tp_btf", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'N':
+			no_trace = true;
+			break;
+		case 'v':
+			topts.verbose = true;
 			break;
 		case 'h':
 			metrics_help();
@@ -214,10 +246,26 @@ int do_metrics(int argc, char **argv)
 		return -EINVAL;
 	}
 
+	if (no_trace && topts.mode != TRACER_MODE_AUTO) {
+		p_err("--mode chooses how the counting programs attach: it cannot be combined "
+		      "with --no-trace");
+		return -EINVAL;
+	}
+
 	m.snap = metrics_snapshot__new();
 	if (!m.snap) {
 		p_err("cannot allocate the metrics snapshot: %s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
+	if (!no_trace) {
+		char description[512];
+
+		err = tracer__open(&topts, &tracer);
+		if (err)
+			goto out_snap;
+		tracer__describe(tracer, description, sizeof(description));
+		p_info("counting, %s", description);
+		m.collect.tracer = tracer;
 	}
 	if (once) {
 		err = textfile ? write_textfile(&m, NULL, textfile) : print_once(&m);
@@ -261,6 +309,7 @@ int do_metrics(int argc, char **argv)
 	}
 	http_server__stop(srv);
 out_snap:
+	tracer__free(tracer);
 	metrics_snapshot__free(m.snap);
 	return err;
 }

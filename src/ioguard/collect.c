@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect.h"
+#include "ioasid/ioasid.h"
+#include "ioguard.h"
+
+#define MAX_TRACER_PROGS 64
+
+/* Per-CPU values are laid out 8-byte aligned, one per possible CPU. */
+static size_t percpu_stride(size_t value_size)
+{
+	return (value_size + 7) & ~(size_t)7;
+}
+
+/*
+ * Walks a per-CPU hash map, calling @fn with each key and its per-CPU values. Keys that
+ * disappear between get_next_key and lookup (a concurrent delete) are skipped.
+ */
+static int walk_percpu(int fd, size_t key_size, size_t value_size,
+		       int (*fn)(struct metrics_snapshot *s, const void *key,
+				 const void *values, int ncpu),
+		       struct metrics_snapshot *s)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	void *key = NULL, *next = NULL, *values = NULL;
+	bool first = true;
+
+	if (ncpu <= 0)
+		return ncpu ?: -EINVAL;
+	key = calloc(1, key_size);
+	next = calloc(1, key_size);
+	values = calloc(ncpu, percpu_stride(value_size));
+	if (!key || !next || !values) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	for (;;) {
+		if (bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		first = false;
+		memcpy(key, next, key_size);
+		if (bpf_map_lookup_elem(fd, key, values)) {
+			if (errno == ENOENT)
+				continue;
+			err = -errno;
+			break;
+		}
+		err = fn(s, key, values, ncpu);
+		if (err)
+			break;
+	}
+out_free:
+	free(values);
+	free(next);
+	free(key);
+	return err;
+}
+
+static int add_hist(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
+{
+	const struct ioguard_hist_key *key = k;
+	size_t stride = percpu_stride(sizeof(struct ioguard_hist));
+	struct ioguard_hist sum = { 0 };
+	int cpu, i;
+
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const struct ioguard_hist *h = (const void *)((const char *)values + cpu * stride);
+
+		for (i = 0; i < IOGUARD_HIST_SLOTS; i++)
+			sum.slots[i] += h->slots[i];
+		sum.count += h->count;
+		sum.sum += h->sum;
+	}
+	/* Ops or kinds this build does not know (a newer BPF object) are left out. */
+	if (key->op >= IOGUARD_OP_COUNT || key->kind >= IOGUARD_HIST_KIND_COUNT)
+		return 0;
+	return metrics_snapshot__add_hist(s, key->group, key->op, key->kind, &sum);
+}
+
+static int add_calls(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
+{
+	const struct ioguard_calls_key *key = k;
+	size_t stride = percpu_stride(sizeof(struct ioguard_calls));
+	__u64 calls = 0, bytes = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const struct ioguard_calls *c = (const void *)((const char *)values + cpu * stride);
+
+		calls += c->calls;
+		bytes += c->bytes;
+	}
+	if (key->op >= IOGUARD_OP_COUNT || key->result >= IOGUARD_RESULT_COUNT)
+		return 0;
+	return metrics_snapshot__add_calls(s, key->group, key->op, key->result, calls, bytes);
+}
+
+static int add_fault(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
+{
+	const struct ioguard_fault_key *key = k;
+	char device[sizeof(key->device) + 1];
+	__u64 faults = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < ncpu; cpu++)
+		faults += *(const __u64 *)((const char *)values + cpu * percpu_stride(8));
+	snprintf(device, sizeof(device), "%.*s", (int)sizeof(key->device), key->device);
+	return metrics_snapshot__add_fault(s, device[0] ? device : "unknown", key->group, faults);
+}
+
+int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps)
+{
+	int err = 0;
+
+	if (maps->hists_fd >= 0)
+		err = walk_percpu(maps->hists_fd, sizeof(struct ioguard_hist_key),
+				  sizeof(struct ioguard_hist), add_hist, s);
+	if (!err && maps->calls_fd >= 0)
+		err = walk_percpu(maps->calls_fd, sizeof(struct ioguard_calls_key),
+				  sizeof(struct ioguard_calls), add_calls, s);
+	if (!err && maps->faults_fd >= 0)
+		err = walk_percpu(maps->faults_fd, sizeof(struct ioguard_fault_key),
+				  sizeof(__u64), add_fault, s);
+	return err;
+}
+
+int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
+{
+	struct ioasid_topology *topo = NULL;
+	struct ioasid_error ierr;
+	size_t i, n;
+	int err;
+
+	err = ioasid_topology__load(sysfs_root, &topo, &ierr);
+	/* A machine without IOMMU groups (no IOMMU) has no groups to report. */
+	if (err == -ENOENT) {
+		err = 0;
+		goto out;
+	}
+	if (err)
+		goto out;
+	n = ioasid_topology__nr_groups(topo);
+	for (i = 0; i < n && !err; i++) {
+		const struct ioasid_group *g = ioasid_topology__group(topo, i);
+		struct ioasid_verdict *v = NULL;
+
+		err = ioasid_group__check(g, NULL, &v);
+		if (err)
+			break;
+		err = metrics_snapshot__add_group(s, ioasid_group__id(g), ioasid_group__type(g),
+						  ioasid_group__nr_devices(g),
+						  ioasid_verdict__viable(v, IOASID_RULE_KERNEL),
+						  ioasid_verdict__viable(v, IOASID_RULE_STRICT));
+		ioasid_verdict__free(v);
+	}
+out:
+	ioasid_topology__free(topo);
+	return err;
+}
+
+int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *st)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < st->n_counters && !err; i++) {
+		const struct enforcer_counter *c = &st->counters[i];
+		const char *tenant = COLLECT_NO_TENANT;
+
+		if (st->policy_active && c->key.tenant >= 0 &&
+		    (__u32)c->key.tenant < st->slot.n_tenants &&
+		    (__u32)c->key.tenant < IOGUARD_MAX_TENANTS &&
+		    st->slot.tenants[c->key.tenant].name[0])
+			tenant = st->slot.tenants[c->key.tenant].name;
+		err = metrics_snapshot__add_decision(s, enforcer_hook_name(c->key.hook),
+						     enforcer_decision_name(c->key.decision),
+						     enforcer_reason_name(c->key.reason), tenant,
+						     c->count);
+	}
+	return err;
+}
+
+int collect_program(struct metrics_snapshot *s, const char *name, int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return metrics_snapshot__add_prog(s, name, info.run_cnt, info.run_time_ns);
+}
+
+int collect_bpf_stats_enabled(const char *path, bool *on)
+{
+	FILE *f = fopen(path, "r");
+	int v = 0, err = 0;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &v) != 1)
+		err = -EINVAL;
+	fclose(f);
+	*on = v != 0;
+	return err;
+}
+
+/* The programs behind the pinned enforcement links, named after the link pins. */
+static int collect_pinned_programs(struct metrics_snapshot *s)
+{
+	const char *dir_path = enforcer_pin_dir();
+	char path[4096];
+	struct dirent *d;
+	int err = 0;
+	DIR *dir;
+
+	dir = opendir(dir_path);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && !err) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int link_fd, prog_fd;
+
+		if (strncmp(d->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir_path, d->d_name);
+		link_fd = bpf_obj_get(path);
+		if (link_fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
+			prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+			/* A program detaching right now is simply not reported. */
+			if (prog_fd >= 0) {
+				err = collect_program(s, d->d_name + 5, prog_fd);
+				close(prog_fd);
+			}
+		}
+		close(link_fd);
+	}
+	closedir(dir);
+	return err;
+}
+
+static int collect_tracer(struct metrics_snapshot *s, const struct tracer *t)
+{
+	struct tracer_prog progs[MAX_TRACER_PROGS];
+	__u64 lost[IOGUARD_LOST_REASON_COUNT];
+	struct tracer_maps maps;
+	size_t n, i;
+	int err, r;
+
+	tracer__maps(t, &maps);
+	err = collect_aggregates(s, &maps);
+	if (err)
+		return err;
+	tracer__lost(t, lost);
+	for (r = 0; r < IOGUARD_LOST_REASON_COUNT; r++)
+		metrics_snapshot__add_lost(s, r, lost[r]);
+	n = tracer__programs(t, progs, MAX_TRACER_PROGS);
+	for (i = 0; i < n && i < MAX_TRACER_PROGS && !err; i++)
+		err = collect_program(s, progs[i].name, progs[i].fd);
+	return err;
+}
+
+int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
+{
+	struct enforcer_status st;
+	char msg[512];
+	bool stats_on = false;
+	int err;
+
+	err = metrics_snapshot__set_build(s, IOGUARD_VERSION,
+					  ctx->tracer ? tracer__mode_name(tracer__mode(ctx->tracer))
+						      : NULL);
+	if (err)
+		return err;
+	/* Off when the file cannot be read (no procfs): the counters then stand still. */
+	collect_bpf_stats_enabled(ctx->bpf_stats_path ?: COLLECT_BPF_STATS_PATH, &stats_on);
+	s->bpf_stats_enabled = stats_on;
+
+	if (ctx->tracer) {
+		err = collect_tracer(s, ctx->tracer);
+		if (err)
+			return err;
+	}
+	err = collect_groups(s, ctx->sysfs_root ?: "/");
+	if (err)
+		return err;
+	if (ctx->no_enforcement)
+		return 0;
+	err = enforcer_status(&st, msg, sizeof(msg));
+	if (err)
+		return err;
+	err = collect_decisions(s, &st);
+	enforcer_status__clear(&st);
+	if (!err && st.pinned)
+		err = collect_pinned_programs(s);
+	return err;
+}
+
+int metrics_collect(struct metrics_snapshot *s)
+{
+	struct collect_ctx ctx = { .sz = sizeof(ctx) };
+
+	return collect_metrics(&ctx, s);
+}
