@@ -9,10 +9,7 @@
 #include "enforcer.h"
 #include "ioguard.h"
 #include "policy.h"
-#include "policy_compile.h"
-#include "policy_topology.h"
-
-#define CGROUP_ROOT "/sys/fs/cgroup"
+#include "policy_apply.h"
 
 static void load_help(void)
 {
@@ -35,10 +32,9 @@ int do_load(int argc, char **argv)
 		{ 0 },
 	};
 	struct policy_load_opts popts = { .sz = sizeof(popts) };
-	struct policy_error perr = POLICY_ERROR_INIT;
-	struct compiled_policy *cp = NULL;
+	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &popts };
+	char hash[2 * POLICY_HASH_SIZE + 1];
 	struct policy *p = NULL;
-	char err[1024] = "", notes[1024] = "", hash[2 * POLICY_HASH_SIZE + 1];
 	bool swapped;
 	int opt, ret;
 
@@ -61,35 +57,9 @@ int do_load(int argc, char **argv)
 	ret = bpf_environment_check();
 	if (ret)
 		return ret;
-	ret = policy__load(argv[optind], &popts, &p, &perr);
-	if (ret) {
-		p_err("%s; the policy in force is unchanged", perr.msg);
-		return ret == -EINVAL ? -EBADMSG : ret;
-	}
-	ret = policy_topology_report(argv[optind], p, NULL);
-	if (ret) {
-		p_err("%s is not loaded; the policy in force is unchanged", argv[optind]);
-		goto out_free;
-	}
-	ret = enforcer_probe(err, sizeof(err));
-	if (ret) {
-		p_err("enforcement cannot work on this kernel: %s", err);
-		goto out_free;
-	}
-	ret = policy_compile(p, CGROUP_ROOT, &cp, err, sizeof(err));
-	if (ret) {
-		p_err("%s: %s; the policy in force is unchanged", argv[optind], err);
-		goto out_free;
-	}
-	if (cp->warnings[0])
-		p_warn("%s: %s (those values match no process)", argv[optind], cp->warnings);
-	ret = enforcer_load(cp, &swapped, notes, sizeof(notes), err, sizeof(err));
-	if (ret) {
-		p_err("%s: %s; the policy in force is unchanged", argv[optind], err);
-		goto out_free;
-	}
-	if (notes[0])
-		p_warn("%s", notes);
+	ret = policy_apply(argv[optind], &aopts, &p, &swapped);
+	if (ret)
+		return ret;
 	policy__hash_hex(p, hash);
 	if (json_output) {
 		jsonw_start_object(json_wtr);
@@ -105,10 +75,8 @@ int do_load(int argc, char **argv)
 		       policy_viability__str(p->viability),
 		       swapped ? "swapped atomically" : "programs attached and pinned");
 	}
-out_free:
-	compiled_policy__free(cp);
 	policy__free(p);
-	return ret;
+	return 0;
 }
 
 int do_unload(int argc, char **argv)

@@ -54,5 +54,6 @@ int do_status(int argc, char **argv);
 int do_groups(int argc, char **argv);
 int do_plan(int argc, char **argv);
 int do_metrics(int argc, char **argv);
+int do_run(int argc, char **argv);
 
 #endif /* IOGUARD_IOGUARD_H */

@@ -15,6 +15,7 @@ static const struct cmd commands[] = {
 	{ "groups", do_groups, "IOMMU groups, devices, drivers and both viability verdicts" },
 	{ "plan", do_plan, "what-if: is assigning devices to tenants group-viable (sim)" },
 	{ "metrics", do_metrics, "serve or write Prometheus metrics" },
+	{ "run", do_run, "the daemon: enforce a policy, serve metrics, log events" },
 	{ 0 },
 };
 

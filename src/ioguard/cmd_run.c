@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ioguard run: the daemon. Enforces a policy file (loading the programs, or adopting the
+ * pinned ones), counts and streams IOMMU operations, serves /metrics, reloads the policy
+ * on SIGHUP and when the file changes, and logs events and decisions as JSON Lines.
+ *
+ * One thread runs the loop below and owns the tracer's ring buffer, the decision reader
+ * and the reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
+ * maps are read, never changed, by a scrape) and the reloader's counters, which the loop
+ * changes only under http_server__lock(): a scrape sees a reload whole or not at all.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "collect.h"
+#include "decisions.h"
+#include "enforcer.h"
+#include "event.h"
+#include "exposition.h"
+#include "http_server.h"
+#include "ioguard.h"
+#include "policy_apply.h"
+#include "snapshot.h"
+#include "textfile.h"
+#include "tracer.h"
+
+#define TICK_MS 200
+/* A change on disk is applied once the file has been quiet this long. */
+#define SETTLE_MS 200
+#define DEFAULT_INTERVAL_S 15
+#define MAX_INTERVAL_S (24 * 3600)
+#define MAX_SAMPLE_EVERY 1000000
+
+struct daemon {
+	/* Settings */
+	const char *policy_path;
+	const char *listen;
+	const char *textfile;
+	unsigned long interval_s;
+	bool unload_on_exit;
+	bool no_events;
+	struct tracer_opts topts;
+	struct policy_load_opts popts;
+
+	/* State owned by the loop */
+	struct policy_reloader reloader;
+	struct tracer *tracer;
+	struct ring_buffer *rb;
+	struct decision_reader *decisions;
+	struct event_printer *printer;
+	struct json_writer *log;
+	struct http_server *srv;
+	int signal_fd;
+	int inotify_fd;
+	char policy_dir[PATH_MAX];
+	char policy_base[NAME_MAX + 1];
+	bool change_pending;
+	struct timespec change_seen;
+	/* Without inotify (CONFIG_INOTIFY_USER=n): the file's identity, checked every tick. */
+	bool stat_polling;
+	struct stat last_stat;
+
+	/* Read by scrapes, under the server lock */
+	struct metrics_snapshot *snap;
+	struct collect_ctx collect;
+};
+
+static void run_help(void)
+{
+	fprintf(stderr,
+		"Usage: %s run --policy FILE [OPTIONS]\n\n"
+		"The ioguard daemon (docs/daemon.md). Makes FILE the policy in force (loading the\n"
+		"enforcement programs, or swapping the policy of the pinned ones), counts and\n"
+		"streams IOMMU operations, serves /metrics, and logs every event and policy\n"
+		"decision as one JSON object a line on stdout. SIGHUP, or a change of FILE,\n"
+		"reloads the policy atomically; a file that fails to load is reported and the\n"
+		"policy in force stays. SIGTERM or SIGINT stop the daemon and leave enforcement\n"
+		"pinned.\n\n"
+		"Options:\n"
+		"  -P, --policy FILE     the policy file (required)\n"
+		"  -l, --listen ADDR     serve /metrics on ADDR: IPv4:PORT or [IPv6]:PORT\n"
+		"                        (default %s unless only --textfile is given)\n"
+		"  -t, --textfile PATH   also write the metrics to PATH atomically\n"
+		"  -i, --interval SEC    rewrite the textfile every SEC seconds (default %d)\n"
+		"  -u, --unload-on-exit  remove the enforcement on exit (default: it stays)\n"
+		"      --no-events       log policy decisions only, not IOMMU events\n"
+		"  -s, --sample N        log 1 of every N map/unmap events (counts stay exact)\n"
+		"  -m, --mode MODE       attach mode: auto (default), fentry or tp_btf\n"
+		"      --no-owner-check  accept a FILE not owned by root or writable by others\n"
+		"  -v, --verbose         show libbpf's messages\n"
+		"  -h, --help            this text\n",
+		bin_name, HTTP_SERVER_DEFAULT_LISTEN, DEFAULT_INTERVAL_S);
+}
+
+/*
+ * sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET (Type=notify). A
+ * missing socket means we do not run under systemd; errors are ignored, as libsystemd's.
+ */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + n;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+	close(fd);
+}
+
+static int64_t realtime_offset_ns(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+
+	if (size < sizeof(struct ioguard_event))
+		return 0;
+	event_printer__json(d->printer, d->log, data);
+	return 0;
+}
+
+static void on_decision(void *ctx, const struct ioguard_decision *dec, const char *tenant)
+{
+	struct daemon *d = ctx;
+
+	event_printer__decision_json(d->printer, d->log, dec, tenant);
+}
+
+/* The exposition of docs/metrics.md plus the daemon's own family; under the server lock. */
+static int render_metrics(void *ctx, struct buf *out)
+{
+	struct daemon *d = ctx;
+	int err;
+
+	metrics_snapshot__reset(d->snap);
+	err = collect_metrics(&d->collect, d->snap);
+	if (err)
+		return err;
+	metrics_snapshot__sort(d->snap);
+	err = exposition_render(d->snap, out);
+	if (err)
+		return err;
+	policy_reloader__render(&d->reloader, out);
+	return out->err;
+}
+
+static int write_textfile(struct daemon *d)
+{
+	struct buf out = { 0 };
+	char msg[PATH_MAX + 256];
+	int err;
+
+	if (d->srv)
+		http_server__lock(d->srv);
+	err = render_metrics(d, &out);
+	if (d->srv)
+		http_server__unlock(d->srv);
+	if (err) {
+		p_err("cannot collect metrics for %s: %s", d->textfile, strerror(-err));
+		goto out;
+	}
+	err = textfile_write(d->textfile, out.data, out.len, msg, sizeof(msg));
+	if (err)
+		p_err("%s", msg);
+out:
+	buf__release(&out);
+	return err;
+}
+
+static void reload_policy(struct daemon *d, bool force, const char *why)
+{
+	int ret;
+
+	notify_systemd("RELOADING=1");
+	if (d->srv)
+		http_server__lock(d->srv);
+	ret = policy_reloader__reload(&d->reloader, force);
+	if (d->srv)
+		http_server__unlock(d->srv);
+	if (ret == 1)
+		p_info("%s: %s is unchanged (same sha256); nothing to do", why, d->policy_path);
+	else if (!ret)
+		p_info("%s: policy %s from %s is in force", why, d->reloader.name, d->policy_path);
+	else
+		p_warn("%s: %s was refused (see above); policy %s stays in force", why,
+		       d->policy_path, d->reloader.name);
+	notify_systemd("READY=1");
+}
+
+/* Takes the decision records when nobody else has them; retried every tick. */
+static void try_open_decisions(struct daemon *d, bool report)
+{
+	char why[512];
+	int err;
+
+	if (d->decisions)
+		return;
+	err = decision_reader__open(&d->rb, on_decision, d, &d->decisions, why, sizeof(why));
+	if (!err)
+		p_info("logging policy decisions from %s/decisions", enforcer_pin_dir());
+	else if (report)
+		p_warn("policy decisions are not logged for now: %s", why);
+}
+
+static bool stat_differs(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev != b->st_dev || a->st_ino != b->st_ino || a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+/* The fallback watch: a replaced or rewritten file has a new inode, size or mtime. */
+static void poll_policy_stat(struct daemon *d)
+{
+	struct stat st = { 0 };
+
+	if (stat(d->policy_path, &st))
+		memset(&st, 0, sizeof(st));
+	if (!stat_differs(&st, &d->last_stat))
+		return;
+	d->last_stat = st;
+	d->change_pending = true;
+	clock_gettime(CLOCK_MONOTONIC, &d->change_seen);
+}
+
+static int watch_policy(struct daemon *d)
+{
+	char copy[PATH_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", d->policy_path);
+	snprintf(d->policy_dir, sizeof(d->policy_dir), "%s", dirname(copy));
+	snprintf(copy, sizeof(copy), "%s", d->policy_path);
+	snprintf(d->policy_base, sizeof(d->policy_base), "%s", basename(copy));
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd < 0 && errno == ENOSYS) {
+		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
+		       "changes every %d ms instead", d->policy_path, TICK_MS);
+		d->stat_polling = true;
+		if (stat(d->policy_path, &d->last_stat))
+			memset(&d->last_stat, 0, sizeof(d->last_stat));
+		return 0;
+	}
+	if (d->inotify_fd < 0)
+		return -errno;
+	/*
+	 * The directory, not the file: editors and config managers replace a file by a
+	 * rename, which a watch on the old inode would never report.
+	 */
+	if (inotify_add_watch(d->inotify_fd, d->policy_dir,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) < 0)
+		return -errno;
+	return 0;
+}
+
+static void read_inotify(struct daemon *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	char *p;
+
+	while ((n = read(d->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->len && !strcmp(ev->name, d->policy_base)) {
+				d->change_pending = true;
+				clock_gettime(CLOCK_MONOTONIC, &d->change_seen);
+			}
+		}
+	}
+}
+
+static int parse_uint(const char *arg, const char *what, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		p_err("invalid %s '%s': expected a whole number from %lu to %lu", what, arg, min,
+		      max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "policy", required_argument, NULL, 'P' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "unload-on-exit", no_argument, NULL, 'u' },
+		{ "no-events", no_argument, NULL, 'E' },
+		{ "sample", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "no-owner-check", no_argument, NULL, 'O' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	unsigned long v;
+	char msg[512];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":P:l:t:i:us:m:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'P':
+			d->policy_path = optarg;
+			break;
+		case 'l':
+			d->listen = optarg;
+			break;
+		case 't':
+			d->textfile = optarg;
+			break;
+		case 'i':
+			if (parse_uint(optarg, "--interval", 1, MAX_INTERVAL_S, &d->interval_s))
+				return -EINVAL;
+			break;
+		case 'u':
+			d->unload_on_exit = true;
+			break;
+		case 'E':
+			d->no_events = true;
+			break;
+		case 's':
+			if (parse_uint(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
+				return -EINVAL;
+			d->topts.sample_every = v;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				d->topts.mode = TRACER_MODE_AUTO;
+			else if (!strcmp(optarg, "fentry"))
+				d->topts.mode = TRACER_MODE_FENTRY;
+			else if (!strcmp(optarg, "tp_btf"))
+				d->topts.mode = TRACER_MODE_TP_BTF;
+			else {
+				p_err("invalid --mode '%s': expected auto, fentry or tp_btf", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'O':
+			d->popts.skip_owner_check = true;
+			break;
+		case 'v':
+			d->topts.verbose = true;
+			break;
+		case 'h':
+			run_help();
+			return 1;
+		default:
+			return p_bad_option(opt, argv);
+		}
+	}
+	if (optind < argc) {
+		p_err("unexpected argument '%s'; see '%s run --help'", argv[optind], bin_name);
+		return -EINVAL;
+	}
+	if (!d->policy_path) {
+		p_err("run needs --policy FILE: the policy the daemon enforces; see '%s run "
+		      "--help'", bin_name);
+		return -EINVAL;
+	}
+	if (d->interval_s && !d->textfile) {
+		p_err("--interval sets how often the textfile is rewritten: it needs --textfile");
+		return -EINVAL;
+	}
+	if (d->no_events && d->topts.sample_every) {
+		p_err("--sample thins the logged map events, and --no-events logs none: pick one");
+		return -EINVAL;
+	}
+	if (!d->interval_s)
+		d->interval_s = DEFAULT_INTERVAL_S;
+	if (!d->listen && !d->textfile)
+		d->listen = HTTP_SERVER_DEFAULT_LISTEN;
+	if (d->listen && http_listen_parse(d->listen, &(struct sockaddr_storage){ 0 },
+					   &(socklen_t){ 0 }, msg, sizeof(msg))) {
+		p_err("%s", msg);
+		return -EINVAL;
+	}
+	d->topts.no_events = d->no_events;
+	return 0;
+}
+
+/* Handles what the signal fd holds; returns true when the daemon must stop. */
+static bool read_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload_policy(d, true, "SIGHUP");
+		else
+			stop = true;
+	}
+	return stop;
+}
+
+static int main_loop(struct daemon *d)
+{
+	struct pollfd fds[3];
+	struct timespec last_write;
+	int err = 0, n;
+
+	fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(d->rb), .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = d->inotify_fd, .events = POLLIN };
+	clock_gettime(CLOCK_MONOTONIC, &last_write);
+	for (;;) {
+		n = poll(fds, 3, TICK_MS);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			p_err("poll failed: %s", strerror(errno));
+			break;
+		}
+		/* Ring buffers first: records of the last moments before a stop are kept. */
+		err = ring_buffer__consume(d->rb);
+		if (err < 0) {
+			p_err("reading the ring buffers failed: %s", strerror(-err));
+			break;
+		}
+		err = 0;
+		fflush(stdout);
+		if (fds[1].revents & POLLIN && read_signals(d))
+			break;
+		if (d->stat_polling)
+			poll_policy_stat(d);
+		else if (fds[2].revents & POLLIN)
+			read_inotify(d);
+		if (d->change_pending && elapsed_ms(&d->change_seen) >= SETTLE_MS) {
+			d->change_pending = false;
+			reload_policy(d, false, "file changed");
+		}
+		try_open_decisions(d, false);
+		if (d->textfile && elapsed_ms(&last_write) >= (long)d->interval_s * 1000) {
+			clock_gettime(CLOCK_MONOTONIC, &last_write);
+			/* A failure was reported; the next interval tries again. */
+			write_textfile(d);
+		}
+	}
+	ring_buffer__consume(d->rb);
+	fflush(stdout);
+	return err;
+}
+
+int do_run(int argc, char **argv)
+{
+	struct daemon d = {
+		.topts = { .sz = sizeof(d.topts) },
+		.popts = { .sz = sizeof(d.popts) },
+		.collect = { .sz = sizeof(d.collect) },
+		.signal_fd = -1,
+		.inotify_fd = -1,
+	};
+	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
+	struct http_server_opts hopts = { .sz = sizeof(hopts) };
+	char description[512], msg[512];
+	__u64 lost[IOGUARD_LOST_REASON_COUNT];
+	sigset_t mask, old_mask;
+	int err;
+
+	err = parse_args(&d, argc, argv);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = bpf_environment_check();
+	if (err)
+		return err;
+
+	/* Signals are read from a signalfd by the loop, never delivered asynchronously. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
+	/* A closed stdout (the log reader went away) is an error to report, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+	d.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d.signal_fd < 0) {
+		err = -errno;
+		p_err("cannot create a signalfd: %s", strerror(errno));
+		goto out_sigmask;
+	}
+	policy_reloader__init(&d.reloader, d.policy_path, &aopts);
+	err = policy_reloader__load(&d.reloader);
+	if (err)
+		goto out_fds;
+	/* A change between the load and the watch is missed until the next one or SIGHUP. */
+	err = watch_policy(&d);
+	if (err) {
+		p_err("cannot watch %s for changes: %s", d.policy_dir, strerror(-err));
+		goto out_unload;
+	}
+	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
+	       enforcer_pin_dir());
+
+	d.snap = metrics_snapshot__new();
+	d.printer = event_printer__new(realtime_offset_ns());
+	d.log = jsonw_new(stdout);
+	if (!d.snap || !d.printer || !d.log) {
+		err = -ENOMEM;
+		p_err("cannot allocate the daemon's state: %s", strerror(ENOMEM));
+		goto out_state;
+	}
+	err = tracer__open(&d.topts, &d.tracer);
+	if (err)
+		goto out_state;
+	d.collect.tracer = d.tracer;
+	d.rb = ring_buffer__new(tracer__events_fd(d.tracer), on_event, &d, NULL);
+	if (!d.rb) {
+		err = -errno;
+		p_err("cannot open the event ring buffer: %s", strerror(-err));
+		goto out_tracer;
+	}
+	try_open_decisions(&d, true);
+	tracer__describe(d.tracer, description, sizeof(description));
+	p_info("tracing, %s%s", description,
+	       d.no_events ? "; events are counted, not logged" : "");
+
+	if (d.textfile) {
+		err = write_textfile(&d);
+		if (err)
+			goto out_rb;
+		p_info("writing %s every %lu s", d.textfile, d.interval_s);
+	}
+	if (d.listen) {
+		hopts.listen = d.listen;
+		d.srv = http_server__start(&hopts, render_metrics, &d, msg, sizeof(msg));
+		if (!d.srv) {
+			err = -errno;
+			p_err("%s", msg);
+			goto out_rb;
+		}
+		p_info("serving metrics on http://%s/metrics", http_server__address(d.srv));
+	}
+	notify_systemd("READY=1");
+
+	err = main_loop(&d);
+
+	notify_systemd("STOPPING=1");
+	http_server__stop(d.srv);
+	d.srv = NULL;
+	tracer__lost(d.tracer, lost);
+	if (lost[IOGUARD_LOST_RINGBUF_FULL])
+		p_warn("%llu events lost because the ring buffer was full",
+		       (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
+out_rb:
+	ring_buffer__free(d.rb);
+	decision_reader__free(d.decisions);
+out_tracer:
+	tracer__free(d.tracer);
+out_state:
+	jsonw_destroy(d.log);
+	event_printer__free(d.printer);
+	metrics_snapshot__free(d.snap);
+out_unload:
+	if (d.unload_on_exit) {
+		if (enforcer_unload(msg, sizeof(msg))) {
+			p_err("--unload-on-exit: %s", msg);
+			err = err ?: -EIO;
+		} else {
+			p_info("enforcement removed (--unload-on-exit)");
+		}
+	} else {
+		p_info("exiting; policy %s stays in force, pinned in %s ('%s unload' removes it)",
+		       d.reloader.name, enforcer_pin_dir(), bin_name);
+	}
+out_fds:
+	if (d.inotify_fd >= 0)
+		close(d.inotify_fd);
+	if (d.signal_fd >= 0)
+		close(d.signal_fd);
+out_sigmask:
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	return err;
+}

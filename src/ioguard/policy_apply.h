@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Making a policy file the policy in force, shared by `ioguard load` and the daemon:
+ * load and validate the file, check it against the device topology (no split IOMMU
+ * group), check that enforcement can work, compile, then hand it to
+ * the enforcer (first load, or an atomic swap). Any failure leaves the policy in force
+ * unchanged; that is the enforcer's guarantee, and policy_apply() never calls it with
+ * anything but a fully compiled policy.
+ *
+ * The reloader adds what the daemon needs on top: the path it watches, whether a change
+ * is a real one (same SHA-256: nothing to do), and counters of reloads by result.
+ */
+#ifndef IOGUARD_POLICY_APPLY_H
+#define IOGUARD_POLICY_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exposition.h"
+#include "policy.h"
+#include "policy_compile.h"
+
+/*
+ * struct policy_apply_ops - the enforcer as policy_apply() uses it; the real one is
+ * policy_apply_enforcer (enforcer_probe() and enforcer_load()), tests pass a fake.
+ */
+struct policy_apply_ops {
+	int (*probe)(char *err, size_t len);
+	int (*load)(const struct compiled_policy *cp, bool *swapped, char *notes,
+		    size_t notes_len, char *err, size_t err_len);
+};
+
+extern const struct policy_apply_ops policy_apply_enforcer;
+
+/*
+ * struct policy_apply_opts - zero fields are defaults.
+ * @sz:          sizeof(struct policy_apply_opts)
+ * @load:        options of policy__load() (owner check); NULL: defaults
+ * @cgroup_root: where cgroup criteria resolve; NULL: /sys/fs/cgroup
+ * @sysfs_root:  the topology the policy must keep groups whole on; NULL: the live /sys
+ * @ops:         NULL: policy_apply_enforcer
+ * @unless_hash: when set and the file's SHA-256 equals it, nothing is applied
+ */
+struct policy_apply_opts {
+	size_t sz;
+	const struct policy_load_opts *load;
+	const char *cgroup_root;
+	const char *sysfs_root;
+	const struct policy_apply_ops *ops;
+	const uint8_t *unless_hash;
+};
+
+/*
+ * policy_apply() - make the policy file @path the policy in force
+ * Reports every problem, warning and enforcer note through p_err()/p_warn(), in the
+ * words of `ioguard load`. On success *@out is the policy now in force (free it with
+ * policy__free()) and *@swapped says whether it replaced a loaded one atomically.
+ *
+ * Return: 0; 1 when @unless_hash matched (nothing done, *@out NULL); -EBADMSG for a
+ * file with invalid content; another negative errno (the policy in force is unchanged).
+ */
+int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
+		 bool *swapped);
+
+enum policy_reload_result {
+	POLICY_RELOAD_OK = 0,		/* the new file is in force */
+	POLICY_RELOAD_ERROR,		/* refused: the previous policy stays */
+	POLICY_RELOAD_RESULT_COUNT,
+};
+
+/*
+ * struct policy_reloader - the daemon's policy: the file, the hash of what is in force,
+ * and the reload counters. Not thread-safe; the daemon's main loop owns it (a scrape
+ * reads the counters under the HTTP server lock, which the loop takes around a reload).
+ */
+struct policy_reloader {
+	const char *path;
+	struct policy_apply_opts opts;
+	bool loaded;
+	uint8_t hash[POLICY_HASH_SIZE];		/* of the policy in force, when loaded */
+	char name[POLICY_NAME_MAX + 1];
+	unsigned long long reloads[POLICY_RELOAD_RESULT_COUNT];
+};
+
+/* Sets up @r for @path (kept by pointer); @opts may be NULL. */
+void policy_reloader__init(struct policy_reloader *r, const char *path,
+			   const struct policy_apply_opts *opts);
+
+/*
+ * policy_reloader__load() - the first load: not counted as a reload.
+ * Return: 0 or the error of policy_apply().
+ */
+int policy_reloader__load(struct policy_reloader *r);
+
+/*
+ * policy_reloader__reload() - apply the file again, after SIGHUP (@force: even when
+ * unchanged) or a change seen on disk (skipped when its SHA-256 is the one in force).
+ * Counts the result. Return: 0 applied, 1 unchanged (not counted), negative errno
+ * refused (counted as error; the previous policy stays).
+ */
+int policy_reloader__reload(struct policy_reloader *r, bool force);
+
+/* Appends the ioguard_policy_reloads_total family (HELP, TYPE, one series per result). */
+void policy_reloader__render(const struct policy_reloader *r, struct buf *out);
+
+const char *policy_reload_result_name(enum policy_reload_result result);
+
+#endif /* IOGUARD_POLICY_APPLY_H */
