@@ -41,6 +41,26 @@ if [ -n "$MODULES_ROOT" ]; then
 	done
 fi
 
+# The management NIC (virtio-net, QEMU user networking; see run.sh): 10.0.2.15/24, the
+# address QEMU's hostfwd forwards to. Loopback too, which nothing else brings up here.
+ip link set lo up
+[ -n "$MODULES_ROOT" ] && modprobe -d "$MODULES_ROOT" virtio_net
+mgmt_if=""
+for i in $(seq 1 50); do
+	for n in /sys/class/net/*; do
+		[ "$(basename "$(readlink -f "$n/device/driver" 2>/dev/null)")" = virtio_net ] &&
+			mgmt_if=$(basename "$n")
+	done
+	[ -n "$mgmt_if" ] && break
+	sleep 0.1
+done
+if [ -n "$mgmt_if" ]; then
+	ip link set "$mgmt_if" up && ip addr add 10.0.2.15/24 dev "$mgmt_if" &&
+		echo "$mgmt_if" > "$lab/mgmt-if"
+else
+	echo "guest: no virtio-net management interface" > /dev/console
+fi
+
 for s in $SCENARIOS; do
 	log="$lab/$s.log"
 	if [ "$MODE" = demo ]; then

@@ -9,6 +9,15 @@
 #   00:02.0 pci-bridge  -> 01:01.0 e1000, 01:02.0 e1000   one IOMMU group of three
 #   00:03.0 edu (1234:11e8, can DMA)                      alone in its group
 #
+# Management NIC: virtio-net on QEMU user networking (guest 10.0.2.15/24, set up by
+# guest.sh), its own IOMMU group, with the guest's port 9464 forwarded to a free port on
+# the host's 127.0.0.1 (MGMT_PORT in the plan). Nothing else is reachable.
+#
+# Host companions: when tests/vm/host/NAME.sh exists for a scenario NAME, it runs on the
+# host once the guest has booted, as `NAME.sh MGMT_PORT RESULTS_DIR`, with its output in
+# NAME.host.log; the scenario passes only if the companion exits 0 too. Guest and host
+# synchronise through files in RESULTS_DIR/NAME/ (the guest's $work).
+#
 # Every scenario writes NAME.rc and NAME.log into a results directory shared with the
 # guest; the counts go to OUTPUT/results/vm-KERNEL as "passed failed skipped".
 set -uo pipefail
@@ -90,6 +99,11 @@ if [ -n "$modules_root" ]; then
 fi
 (cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd"
 
+# A free TCP port on the host's loopback for the management NIC's forward. Another
+# process could take it before QEMU binds it; QEMU then fails to start, loudly.
+mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+	die "cannot find a free port on 127.0.0.1"
+
 # --- the plan the guest reads --------------------------------------------------------
 {
 	printf 'REPO=%q\n' "$repo"
@@ -99,6 +113,7 @@ fi
 	printf 'SCENARIOS=%q\n' "${scenarios[*]}"
 	printf 'SCENARIO_TIMEOUT=%q\n' "$scenario_timeout"
 	printf 'MODE=%q\n' "$mode"
+	printf 'MGMT_PORT=%q\n' "$mgmt_port"
 } > "$results/plan"
 
 # --- boot ------------------------------------------------------------------------------
@@ -110,6 +125,8 @@ qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot
 	-device e1000,bus=br1,addr=1,netdev=n1 -netdev user,id=n1
 	-device e1000,bus=br1,addr=2,netdev=n2 -netdev user,id=n2
 	-device edu,addr=3
+	-device virtio-net-pci,addr=4,netdev=mgmt
+	-netdev "user,id=mgmt,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$mgmt_port-:9464"
 	-nic none
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
@@ -122,8 +139,38 @@ fi
 
 echo "lab: booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)" >&2
 start=$(date +%s.%N)
-timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null
-qemu_rc=$?
+if [ "$mode" = demo ]; then
+	timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null
+	qemu_rc=$?
+else
+	timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null &
+	qemu_pid=$!
+	# Host companions start once the guest has reached its root (init writes boot-seconds).
+	declare -A companion_pids=()
+	companions=()
+	for s in "${scenarios[@]}"; do
+		[ -f "$here/host/$s.sh" ] && companions+=("$s")
+	done
+	if [ ${#companions[@]} -gt 0 ]; then
+		while kill -0 "$qemu_pid" 2>/dev/null && [ ! -f "$results/boot-seconds" ]; do
+			sleep 0.2
+		done
+		for s in "${companions[@]}"; do
+			bash "$here/host/$s.sh" "$mgmt_port" "$results" > "$results/$s.host.log" 2>&1 &
+			companion_pids[$s]=$!
+		done
+	fi
+	wait "$qemu_pid"
+	qemu_rc=$?
+	# A companion still running after the guest is gone has nothing left to wait for.
+	for s in "${!companion_pids[@]}"; do
+		pid=${companion_pids[$s]}
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+		echo $? > "$results/$s.host.rc"
+	done
+fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 timed_out=0
 [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ] && timed_out=1
@@ -150,9 +197,16 @@ for s in "${scenarios[@]}"; do
 		continue
 	fi
 	rc=$(cat "$rcfile")
+	if [ "$rc" = 0 ] && [ -f "$here/host/$s.sh" ] && [ "$(cat "$results/$s.host.rc" 2>/dev/null)" != 0 ]; then
+		echo "FAIL $kernel/$s: the host companion tests/vm/host/$s.sh failed (exit $(cat "$results/$s.host.rc" 2>/dev/null || echo none))"
+		failed=$((failed + 1))
+		sed 's/^/    | /' "$results/$s.host.log" | tail -n 60
+		continue
+	fi
 	case "$rc" in
 	0)
 		echo "PASS $kernel/$s"
+		[ -f "$results/$s.host.log" ] && sed -n 's/^ok: /    host ok: /p' "$results/$s.host.log"
 		passed=$((passed + 1)) ;;
 	77)
 		echo "SKIP $kernel/$s: $(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//')"
