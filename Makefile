@@ -4,7 +4,9 @@
 #   make check      install deps, unit tests, then the lab on both kernels
 #   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind)
 #   make check-vm   lab scenarios; KERNEL=debian or KERNEL=iommufd for one kernel
-#   make bench      benchmarks (ratios measured in one run)
+#   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
+#                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
+#                   measured in one run
 #   make demo       live trace of real attach/map events inside the lab
 #   V=1             show full commands
 
@@ -144,8 +146,9 @@ check: deps
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS)
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
+	-$(Q)tests/vm/selftest.sh $(OUTPUT)
 	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
-	$(Q)scripts/summarize.sh $(OUTPUT)/results unit $(addprefix vm-,$(KERNEL))
+	$(Q)scripts/summarize.sh $(OUTPUT)/results unit vm-harness $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
@@ -159,6 +162,7 @@ check-vm: all
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run-bench.sh $(OUTPUT)
+	$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --bench overhead || exit 1; done
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -70,8 +70,9 @@ for s in $SCENARIOS; do
 	fi
 	echo "lab: scenario $s" > /dev/console
 	# A scenario may ask for more time with a "# lab-timeout: SECONDS" line.
-	limit=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\)$/\1/p' "$REPO/tests/vm/scenarios/$s.sh")
-	timeout --kill-after=5 "${limit:-$SCENARIO_TIMEOUT}" bash "$REPO/tests/vm/scenarios/$s.sh" > "$log" 2>&1 < /dev/null
+	script="$REPO/tests/vm/${SCENARIO_DIR:-scenarios}/$s.sh"
+	limit=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\)$/\1/p' "$script")
+	timeout --kill-after=5 "${limit:-$SCENARIO_TIMEOUT}" bash "$script" > "$log" 2>&1 < /dev/null
 	echo $? > "$lab/$s.rc"
 	echo "lab: scenario $s exit $(cat "$lab/$s.rc")" > /dev/console
 done
