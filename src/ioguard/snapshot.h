@@ -127,9 +127,9 @@ void metrics_snapshot__sort(struct metrics_snapshot *s);
 
 /*
  * metrics_collect() - fill @s (reset by the caller) with the current values.
- * The real collector reads the pinned or loaded BPF maps; until it lands,
- * collect_stub.c fills the build info only. Called once per scrape or textfile write,
- * serialised by the caller. Return: 0 or a negative errno.
+ * Without a tracer (collect.c's collect_metrics() takes one): enforcement decisions from
+ * the pins, group viability, per-program stats and build info. Called once per scrape
+ * or textfile write, serialised by the caller. Return: 0 or a negative errno.
  */
 int metrics_collect(struct metrics_snapshot *s);
 
