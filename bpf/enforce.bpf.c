@@ -413,7 +413,8 @@ static __always_inline void group_walk(struct group_walk *w, struct iommu_group 
 static __always_inline void count_decision(const struct decision *d, __u32 decision)
 {
 	struct ioguard_decision_key key = {
-		.hook = d->hook, .decision = decision, .reason = d->reason, .tenant = d->tenant,
+		.policy_id = d->policy->policy_id, .hook = d->hook, .decision = decision,
+		.reason = d->reason, .tenant = d->tenant,
 	};
 	__u64 *n = bpf_map_lookup_elem(&decision_counts, &key), one = 1;
 

@@ -169,8 +169,13 @@ struct ioguard_kernel_info {
 	__u32 container_rdev;	/* of /dev/vfio/vfio, 0 if absent */
 };
 
-/* Key of the decision counters. */
+/*
+ * Key of the decision counters. @policy_id ties @tenant (an index into that policy's
+ * tenants) to the policy that decided, so counts survive swaps without taking the next
+ * policy's tenant names.
+ */
 struct ioguard_decision_key {
+	__u64 policy_id;
 	__u32 hook;
 	__u32 decision;
 	__u32 reason;

@@ -127,6 +127,7 @@ static void hex(const __u8 *b, size_t n, char *out)
 static void status_json(const struct enforcer_status *st)
 {
 	char when[32], hash[65];
+	const char *tenant;
 	size_t i;
 
 	jsonw_start_object(json_wtr);
@@ -168,9 +169,9 @@ static void status_json(const struct enforcer_status *st)
 		jsonw_string_field(json_wtr, "hook", enforcer_hook_name(c->key.hook));
 		jsonw_string_field(json_wtr, "decision", enforcer_decision_name(c->key.decision));
 		jsonw_string_field(json_wtr, "reason", enforcer_reason_name(c->key.reason));
-		if (st->policy_active && c->key.tenant >= 0 &&
-		    (__u32)c->key.tenant < st->slot.n_tenants)
-			jsonw_string_field(json_wtr, "tenant", st->slot.tenants[c->key.tenant].name);
+		tenant = enforcer_counter_tenant(st, c);
+		if (tenant)
+			jsonw_string_field(json_wtr, "tenant", tenant);
 		else
 			jsonw_null_field(json_wtr, "tenant");
 		jsonw_uint_field(json_wtr, "count", c->count);
@@ -210,13 +211,11 @@ static void status_text(const struct enforcer_status *st)
 	printf("decisions:\n");
 	for (i = 0; i < st->n_counters; i++) {
 		const struct enforcer_counter *c = &st->counters[i];
-		const char *tenant = "-";
+		const char *tenant = enforcer_counter_tenant(st, c);
 
-		if (c->key.tenant >= 0 && (__u32)c->key.tenant < st->slot.n_tenants)
-			tenant = st->slot.tenants[c->key.tenant].name;
 		printf("  %-14s %-6s %-18s %-16s %llu\n", enforcer_hook_name(c->key.hook),
 		       enforcer_decision_name(c->key.decision),
-		       enforcer_reason_name(c->key.reason), tenant, c->count);
+		       enforcer_reason_name(c->key.reason), tenant ? tenant : "-", c->count);
 	}
 }
 

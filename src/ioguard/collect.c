@@ -177,13 +177,10 @@ int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *
 
 	for (i = 0; i < st->n_counters && !err; i++) {
 		const struct enforcer_counter *c = &st->counters[i];
-		const char *tenant = COLLECT_NO_TENANT;
+		const char *tenant = enforcer_counter_tenant(st, c);
 
-		if (st->policy_active && c->key.tenant >= 0 &&
-		    (__u32)c->key.tenant < st->slot.n_tenants &&
-		    (__u32)c->key.tenant < IOGUARD_MAX_TENANTS &&
-		    st->slot.tenants[c->key.tenant].name[0])
-			tenant = st->slot.tenants[c->key.tenant].name;
+		if (!tenant || !tenant[0])
+			tenant = COLLECT_NO_TENANT;
 		err = metrics_snapshot__add_decision(s, enforcer_hook_name(c->key.hook),
 						     enforcer_decision_name(c->key.decision),
 						     enforcer_reason_name(c->key.reason), tenant,

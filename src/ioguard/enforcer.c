@@ -631,6 +631,19 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 	return 0;
 }
 
+const char *enforcer_counter_tenant(const struct enforcer_status *st,
+				    const struct enforcer_counter *c)
+{
+	if (c->key.tenant < 0)
+		return NULL;
+	if (!st->policy_active || c->key.policy_id != st->slot.policy_id)
+		return "(earlier policy)";
+	if ((__u32)c->key.tenant >= st->slot.n_tenants ||
+	    (__u32)c->key.tenant >= IOGUARD_MAX_TENANTS)
+		return NULL;
+	return st->slot.tenants[c->key.tenant].name;
+}
+
 void enforcer_status__clear(struct enforcer_status *st)
 {
 	free(st->counters);

@@ -61,6 +61,14 @@ struct enforcer_status {
 };
 
 int enforcer_status(struct enforcer_status *st, char *err, size_t len);
+
+/*
+ * enforcer_counter_tenant() - the tenant a counter's decisions were about: its name in
+ * the active policy, "(earlier policy)" for counts a previous policy made, or NULL when
+ * no tenant was involved.
+ */
+const char *enforcer_counter_tenant(const struct enforcer_status *st,
+				    const struct enforcer_counter *c);
 void enforcer_status__clear(struct enforcer_status *st);
 
 const char *enforcer_hook_name(unsigned int hook);

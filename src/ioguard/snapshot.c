@@ -185,6 +185,15 @@ int metrics_snapshot__add_decision(struct metrics_snapshot *s, const char *hook,
 		err = copy_str(tmp.tenant, sizeof(tmp.tenant), tenant);
 	if (err)
 		return err;
+	/* Counts of several policies or tenants can share labels; one series sums them. */
+	for (size_t i = 0; i < s->decisions.n; i++) {
+		e = &s->decisions.v[i];
+		if (!strcmp(e->hook, tmp.hook) && !strcmp(e->decision, tmp.decision) &&
+		    !strcmp(e->reason, tmp.reason) && !strcmp(e->tenant, tmp.tenant)) {
+			e->count += count;
+			return 0;
+		}
+	}
 	e = ARRAY_PUSH(s->decisions);
 	if (!e)
 		return -ENOMEM;

@@ -64,11 +64,18 @@ static void test_groups_absent_is_empty(void **state)
 	metrics_snapshot__free(s);
 }
 
+#define ACTIVE_POLICY 0x1111ULL
+#define EARLIER_POLICY 0x2222ULL
+#define COUNTER(policy_, hook_, decision_, reason_, tenant_, n_) \
+	{ { .policy_id = (policy_), .hook = (hook_), .decision = (decision_), \
+	    .reason = (reason_), .tenant = (tenant_) }, (n_) }
+
 static struct enforcer_status fake_status(struct enforcer_counter *c, size_t n, bool active)
 {
 	struct enforcer_status st = { .pinned = true, .policy_active = active };
 
 	st.slot.loaded = 1;
+	st.slot.policy_id = ACTIVE_POLICY;
 	st.slot.n_tenants = 2;
 	strcpy(st.slot.tenants[0].name, "tenant-a");
 	strcpy(st.slot.tenants[1].name, "tenant-b");
@@ -80,13 +87,20 @@ static struct enforcer_status fake_status(struct enforcer_counter *c, size_t n, 
 static void test_decisions_are_named(void **state)
 {
 	struct enforcer_counter c[] = {
-		{ { IOGUARD_HOOK_MAP_DMA, IOGUARD_DECISION_DENY, IOGUARD_REASON_IOVA_WINDOW, 1 }, 3 },
-		{ { IOGUARD_HOOK_OPEN, IOGUARD_DECISION_ALLOW, IOGUARD_REASON_NONE, 0 }, 7 },
-		{ { IOGUARD_HOOK_OPEN, IOGUARD_DECISION_DENY, IOGUARD_REASON_NO_TENANT, -1 }, 1 },
-		/* An index the active policy does not have (counted under an older one). */
-		{ { IOGUARD_HOOK_IOAS_MAP, IOGUARD_DECISION_AUDIT, IOGUARD_REASON_DMA_LIMIT, 9 }, 2 },
+		COUNTER(ACTIVE_POLICY, IOGUARD_HOOK_MAP_DMA, IOGUARD_DECISION_DENY,
+			IOGUARD_REASON_IOVA_WINDOW, 1, 3),
+		COUNTER(ACTIVE_POLICY, IOGUARD_HOOK_OPEN, IOGUARD_DECISION_ALLOW,
+			IOGUARD_REASON_NONE, 0, 7),
+		COUNTER(ACTIVE_POLICY, IOGUARD_HOOK_OPEN, IOGUARD_DECISION_DENY,
+			IOGUARD_REASON_NO_TENANT, -1, 1),
+		/* Counted under an earlier policy: its index means nothing in this one. */
+		COUNTER(EARLIER_POLICY, IOGUARD_HOOK_IOAS_MAP, IOGUARD_DECISION_AUDIT,
+			IOGUARD_REASON_DMA_LIMIT, 1, 2),
+		/* The same labels from two earlier tenants make one series. */
+		COUNTER(EARLIER_POLICY, IOGUARD_HOOK_IOAS_MAP, IOGUARD_DECISION_AUDIT,
+			IOGUARD_REASON_DMA_LIMIT, 0, 4),
 	};
-	struct enforcer_status st = fake_status(c, 4, true);
+	struct enforcer_status st = fake_status(c, 5, true);
 	struct metrics_snapshot *s = metrics_snapshot__new();
 	const struct metrics_decision_entry *e;
 
@@ -100,21 +114,23 @@ static void test_decisions_are_named(void **state)
 	assert_int_equal(e->count, 3);
 	assert_string_equal(s->decisions.v[1].tenant, "tenant-a");
 	assert_string_equal(s->decisions.v[2].tenant, COLLECT_NO_TENANT);
-	assert_string_equal(s->decisions.v[3].tenant, COLLECT_NO_TENANT);
+	assert_string_equal(s->decisions.v[3].tenant, "(earlier policy)");
 	assert_string_equal(s->decisions.v[3].decision, "audit");
+	assert_int_equal(s->decisions.v[3].count, 6);
 	metrics_snapshot__free(s);
 }
 
 static void test_decisions_without_active_policy(void **state)
 {
 	struct enforcer_counter c[] = {
-		{ { IOGUARD_HOOK_OPEN, IOGUARD_DECISION_ALLOW, IOGUARD_REASON_NONE, 0 }, 5 },
+		COUNTER(ACTIVE_POLICY, IOGUARD_HOOK_OPEN, IOGUARD_DECISION_ALLOW,
+			IOGUARD_REASON_NONE, 0, 5),
 	};
 	struct enforcer_status st = fake_status(c, 1, false);
 	struct metrics_snapshot *s = metrics_snapshot__new();
 
 	assert_int_equal(collect_decisions(s, &st), 0);
-	assert_string_equal(s->decisions.v[0].tenant, COLLECT_NO_TENANT);
+	assert_string_equal(s->decisions.v[0].tenant, "(earlier policy)");
 	metrics_snapshot__free(s);
 }
 
