@@ -11,7 +11,7 @@ packages=(
 	# tests
 	libcmocka-dev valgrind python3 prometheus
 	# the lab: kernels and the guest
-	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils
+	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace
 	linux-source-6.12 flex bison bc libssl-dev dwarves
 )
 

@@ -1,0 +1,128 @@
+#!/bin/bash
+# Overhead benchmark, in the lab, one boot, configurations alternated round by round:
+#   none     nothing attached
+#   metrics  ioguard tracing with in-kernel histograms only (ioguard metrics)
+#   trace    ioguard tracing with every event streamed (ioguard trace --json)
+#   bpftrace bpftrace with the same probes and hist(), what a user would run instead
+#   policy   an enforcing ioguard policy (LSM on every map ioctl), nothing traced
+# Workload: 4 KiB map+unmap pairs through legacy VFIO (and iommufd where present) on the
+# DMA-capable device. Prints the median rate of each configuration and its ratio to
+# `none`, and the per-program BPF cost from kernel.bpf_stats_enabled.
+# lab-timeout: 1500
+. "$REPO/tests/vm/lib.sh"
+trap 'cleanup_trace; stop_config; policy_unload' EXIT
+
+ROUNDS=${BENCH_ROUNDS:-5}
+PAGES=256
+CYCLES=4
+bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
+bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
+backends=(type1)
+[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
+configs=(none metrics trace bpftrace policy)
+command -v bpftrace > /dev/null || configs=(none metrics trace policy)
+
+policy=$(write_policy bench <<'POLICY'
+name: bench
+mode: enforce
+default: deny
+tenants:
+  - name: edu
+    match: { uid: 0 }
+    devices: [ { id: "1234:11e8" } ]
+    max_dma_bytes: 1GiB
+    iova_windows: [ { start: 0x100000, end: 0xfffffff } ]
+POLICY
+)
+# kfunc probes on the functions ioguard's fentry programs use, with a latency hist().
+bt_script='
+kfunc:iommu_map { @start[tid] = nsecs; }
+kretfunc:iommu_map /@start[tid]/ { @map_ns = hist(nsecs - @start[tid]); @map_bytes = hist(args->size); delete(@start[tid]); }
+kfunc:iommu_unmap { @ustart[tid] = nsecs; }
+kretfunc:iommu_unmap /@ustart[tid]/ { @unmap_ns = hist(nsecs - @ustart[tid]); delete(@ustart[tid]); }
+kfunc:iommu_unmap_fast { @fstart[tid] = nsecs; }
+kretfunc:iommu_unmap_fast /@fstart[tid]/ { @unmap_fast_ns = hist(nsecs - @fstart[tid]); delete(@fstart[tid]); }
+'
+config_pid=""
+start_config() {
+	case "$1" in
+	none) ;;
+	metrics)
+		"$IOGUARD" metrics --listen 127.0.0.1:9465 > "$work/metrics.out" 2>&1 &
+		config_pid=$!
+		wait_for_text "$work/metrics.out" "serving metrics" ;;
+	trace)
+		"$IOGUARD" trace --json > /dev/null 2> "$work/trace.err" &
+		config_pid=$!
+		wait_for_text "$work/trace.err" "tracing," ;;
+	bpftrace)
+		bpftrace -e "$bt_script" > "$work/bpftrace.out" 2>&1 &
+		config_pid=$!
+		wait_for_text "$work/bpftrace.out" "Attaching" ;;
+	policy)
+		"$IOGUARD" load "$policy" > /dev/null || fail "cannot load the bench policy" ;;
+	esac
+}
+stop_config() {
+	[ -n "$config_pid" ] && kill -INT "$config_pid" 2>/dev/null && wait "$config_pid" 2>/dev/null
+	config_pid=""
+	"$IOGUARD" unload > /dev/null 2>&1
+	true
+}
+wait_for_text() {
+	local i
+	for i in $(seq 1 600); do
+		grep -q "$2" "$1" 2>/dev/null && { sleep 0.5; return 0; }
+		sleep 0.1
+	done
+	cat "$1"
+	fail "'$2' never appeared in $1"
+}
+
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+: > "$work/rates"
+for round in $(seq 1 "$ROUNDS"); do
+	for cfg in "${configs[@]}"; do
+		start_config "$cfg"
+		for b in "${backends[@]}"; do
+			"$LAB_TOOLS/vfio_workload" $b "$bdf" --pages $PAGES --cycles $CYCLES \
+				--iova 0x100000 > "$work/run.json" || fail "$cfg/$b: the workload failed"
+			python3 -c '
+import json, sys
+w = json.load(open(sys.argv[1]))
+print(sys.argv[2], sys.argv[3], w["maps"] / (w["elapsed_ns"] / 1e9))' \
+				"$work/run.json" "$cfg" "$b" >> "$work/rates"
+		done
+		[ "$cfg" = policy ] && bpftool prog show --json > "$work/progs-policy.json"
+		[ "$cfg" = metrics ] && bpftool prog show --json > "$work/progs-metrics.json"
+		stop_config
+	done
+done
+echo 0 > /proc/sys/kernel/bpf_stats_enabled
+
+python3 - "$work" <<'PY'
+import json, statistics, sys
+work = sys.argv[1]
+rates = {}
+for line in open(f"{work}/rates"):
+    cfg, backend, rate = line.split()
+    rates.setdefault((backend, cfg), []).append(float(rate))
+for backend in sorted({b for b, _ in rates}):
+    base = statistics.median(rates[(backend, "none")])
+    print(f"bench {backend}: map+unmap pairs/s (median of {len(rates[(backend, 'none')])} rounds)")
+    for (b, cfg), r in sorted(rates.items()):
+        if b != backend:
+            continue
+        m = statistics.median(r)
+        print(f"bench {backend} {cfg:9s} {m:10.0f}/s  ratio {m / base:.3f}")
+for kind in ("metrics", "policy"):
+    try:
+        progs = json.load(open(f"{work}/progs-{kind}.json"))
+    except (OSError, ValueError):
+        continue
+    for p in progs:
+        if p.get("run_cnt"):
+            print(f"bench bpf_stats {kind}: {p.get('name', '?'):28s} runs {p['run_cnt']:9d}  "
+                  f"{p['run_time_ns'] / p['run_cnt']:8.0f} ns/run")
+PY
+restore_driver "$bdf"
