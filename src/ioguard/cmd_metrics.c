@@ -139,22 +139,6 @@ static void nap_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int parse_interval(const char *arg, unsigned long *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > MAX_INTERVAL_S) {
-		p_err("invalid --interval '%s': expected whole seconds from 1 to %d", arg,
-		      MAX_INTERVAL_S);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 int do_metrics(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -193,7 +177,7 @@ int do_metrics(int argc, char **argv)
 			once = true;
 			break;
 		case 'i':
-			if (parse_interval(optarg, &interval))
+			if (parse_uint_arg(optarg, "--interval", 1, MAX_INTERVAL_S, &interval))
 				return -EINVAL;
 			break;
 		case 'm':

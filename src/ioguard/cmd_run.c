@@ -311,23 +311,6 @@ static void read_inotify(struct daemon *d)
 	}
 }
 
-static int parse_uint(const char *arg, const char *what, unsigned long min, unsigned long max,
-		      unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
-		p_err("invalid %s '%s': expected a whole number from %lu to %lu", what, arg, min,
-		      max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -360,7 +343,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->textfile = optarg;
 			break;
 		case 'i':
-			if (parse_uint(optarg, "--interval", 1, MAX_INTERVAL_S, &d->interval_s))
+			if (parse_uint_arg(optarg, "--interval", 1, MAX_INTERVAL_S, &d->interval_s))
 				return -EINVAL;
 			break;
 		case 'u':
@@ -370,7 +353,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->no_events = true;
 			break;
 		case 's':
-			if (parse_uint(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
+			if (parse_uint_arg(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
 				return -EINVAL;
 			d->topts.sample_every = v;
 			break;

@@ -90,23 +90,6 @@ static void handle_decision(void *ctx, const struct ioguard_decision *d, const c
 		event_printer__decision_text(s->printer, stdout, d, tenant);
 }
 
-static int parse_uint(const char *arg, const char *what, unsigned long min, unsigned long max,
-		      unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
-		p_err("invalid %s '%s': expected a whole number from %lu to %lu", what, arg, min,
-		      max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int64_t realtime_offset_ns(void)
 {
 	struct timespec mono, real;
@@ -181,13 +164,13 @@ int do_trace(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (parse_uint(optarg, "--pid", 1, INT_MAX, &v))
+			if (parse_uint_arg(optarg, "--pid", 1, INT_MAX, &v))
 				return -EINVAL;
 			topts.target_tgid = v;
 			session.filter.pid = v;
 			break;
 		case 'g':
-			if (parse_uint(optarg, "--group", 0, INT_MAX, &v))
+			if (parse_uint_arg(optarg, "--group", 0, INT_MAX, &v))
 				return -EINVAL;
 			topts.stream_group = true;
 			topts.group = v;
@@ -212,12 +195,12 @@ int do_trace(int argc, char **argv)
 			topts.no_events = !session.filter.ops;
 			break;
 		case 's':
-			if (parse_uint(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
+			if (parse_uint_arg(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
 				return -EINVAL;
 			topts.sample_every = v;
 			break;
 		case 'd':
-			if (parse_uint(optarg, "--duration", 0, 365UL * 24 * 3600, &duration))
+			if (parse_uint_arg(optarg, "--duration", 0, 365UL * 24 * 3600, &duration))
 				return -EINVAL;
 			break;
 		case 'v':

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -89,6 +90,23 @@ int p_bad_option(int opt, char **argv)
 	else
 		p_err("unknown option '%s'; see '%s %s --help'", arg, bin_name, argv[0]);
 	return -EINVAL;
+}
+
+int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		p_err("invalid %s '%s': expected a whole number from %lu to %lu", what, arg, min,
+		      max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
 }
 
 int bpf_environment_check(void)

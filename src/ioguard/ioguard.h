@@ -43,6 +43,13 @@ void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int p_bad_option(int opt, char **argv);
 
+/*
+ * parse_uint_arg() - @arg as a decimal whole number in [@min, @max] into *@out; on
+ * anything else, one error naming the option @what and the range, and -EINVAL.
+ */
+int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigned long max,
+		   unsigned long *out);
+
 /* Checks shared by every command that loads BPF programs; negative errno on failure. */
 int bpf_environment_check(void);
 
