@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture_helpers.h"
+
 #include "ioasid/ioasid.h"
 
 static char fixtures[PATH_MAX + 64];
@@ -318,5 +320,7 @@ int main(void)
 		printf("SKIP: tests/fixtures/sysfs not found (run from the repository or set IOGUARD_FIXTURES)\n");
 		return 77;
 	}
+	if (fixture_make_empty_dirs())
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
