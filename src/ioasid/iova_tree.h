@@ -62,8 +62,8 @@ int iova_tree_alloc(const struct iova_tree *t, uint64_t lo, uint64_t hi, uint64_
 size_t iova_tree_count(const struct iova_tree *t);
 
 /*
- * Debug: checks every invariant (order and disjointness, each node's gap, the subtree
- * maximum gaps, red-black colours and black heights, parent links, the count). Returns 0,
+ * Debug: checks every invariant (order and disjointness, node fill, search-array padding,
+ * every parent's child summaries: first, last and largest gap, and the count). Returns 0,
  * or -EUCLEAN and prints the first broken invariant to stderr. O(n).
  */
 int iova_tree__validate(const struct iova_tree *t);

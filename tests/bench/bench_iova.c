@@ -13,14 +13,16 @@
  *   unmap      remove the pages the map batch inserted, in another random order
  *   alloc      lowest free page in a random 64 KiB window (lands in a one-page hole)
  *   alloc-frag lowest free 8 KiB in a random 1 MiB window: skips the one-page holes
- *              (max_gap prunes them) to a three-page hole
+ *              (the gap summaries prune them) to a three-page hole
  *   alloc-big  2 MiB at 2 MiB alignment above BASE: no hole fits, so past every mapping
  * Every operation is also measured on consecutive positions from a random point, in
  * ascending order (pattern=seq: a VMM mapping guest memory in order, streaming DMA
  * lookups). The gap between the two at 10^6 is cache and TLB misses, not tree work; the
  * callgrind mode counts the tree work itself. Each figure is the best of REPS batches, in
- * ns per operation. Memory per mapping is the growth of glibc's allocated bytes
- * (mallinfo2) while the n mappings are inserted.
+ * ns per operation. Memory per mapping is measured while the n mappings are inserted, in
+ * two ways from glibc's mallinfo2: the growth of the bytes allocated (in-use chunks,
+ * headers included) and the growth of the heap itself (arena plus mmapped chunks), which
+ * also counts what alignment padding and fragmentation leave unusable around them.
  *
  *   bench_iova [--sizes N,N,...] [--reps R]
  *   bench_iova --ops N --size S --op OP [--seq]
@@ -80,11 +82,16 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* Bytes per mapping: allocated (in-use chunks) and heap (what the process holds). */
+struct mem {
+	double used, heap;
+};
+
 /* Mapping i sits at page 2i; the ones with i % HOLE_EVERY == HOLE_EVERY - 1 are unmapped. */
-static struct iova_tree *build(uint64_t n, double *bytes_per_mapping)
+static struct iova_tree *build(uint64_t n, struct mem *mem)
 {
 	struct iova_tree *t = iova_tree_new();
-	size_t before;
+	struct mallinfo2 before, after;
 	uint64_t i;
 	int err;
 
@@ -92,14 +99,20 @@ static struct iova_tree *build(uint64_t n, double *bytes_per_mapping)
 		fprintf(stderr, "bench_iova: iova_tree_new: %s\n", strerror(ENOMEM));
 		return NULL;
 	}
-	before = mallinfo2().uordblks;
+	/* Give back what earlier trees freed, so that the heap grows by this tree alone. */
+	malloc_trim(0);
+	before = mallinfo2();
 	for (i = 0; i < n; i++) {
 		err = iova_tree_insert(t, page_iova(2 * i), page_iova(2 * i) + PAGE - 1, t);
 		if (err)
 			goto err_free;
 	}
-	if (bytes_per_mapping)
-		*bytes_per_mapping = (double)(mallinfo2().uordblks - before) / n;
+	after = mallinfo2();
+	if (mem) {
+		mem->used = ((double)after.uordblks + after.hblkhd - before.uordblks -
+			     before.hblkhd) / n;
+		mem->heap = ((double)after.arena + after.hblkhd - before.arena - before.hblkhd) / n;
+	}
 	for (i = HOLE_EVERY - 1; i < n; i += HOLE_EVERY) {
 		err = iova_tree_remove(t, page_iova(2 * i));
 		if (err)
@@ -315,9 +328,9 @@ static const char *pattern_name(bool seq)
 	return seq ? "seq" : "random";
 }
 
-static int bench_size(uint64_t n, int reps, double ns[2][OP_NR], double *bytes)
+static int bench_size(uint64_t n, int reps, double ns[2][OP_NR], struct mem *mem)
 {
-	struct iova_tree *t = build(n, bytes);
+	struct iova_tree *t = build(n, mem);
 	int err = 0;
 
 	if (!t)
@@ -346,20 +359,51 @@ static int bench_size(uint64_t n, int reps, double ns[2][OP_NR], double *bytes)
 		}
 	}
 	if (!err)
-		printf("iova_tree n=%llu bytes_per_mapping=%.1f\n", (unsigned long long)n, *bytes);
+		printf("iova_tree n=%llu bytes_per_mapping=%.1f heap_bytes_per_mapping=%.1f\n",
+		       (unsigned long long)n, mem->used, mem->heap);
 	iova_tree_free(t);
 	return err;
 }
 
+/* The same figures as one table a pattern: ns per operation at each size, then the ratio. */
+static void print_summary(const uint64_t *sizes, int nsizes, double ns[][2][OP_NR],
+			  const struct mem *mem)
+{
+	for (int seq = 0; seq < 2; seq++) {
+		printf("\niova_tree summary pattern=%s: ns per operation, ratio largest/smallest\n",
+		       pattern_name(seq));
+		printf("  %-10s", "op");
+		for (int i = 0; i < nsizes; i++) {
+			char label[32];
+
+			snprintf(label, sizeof(label), "n=%llu", (unsigned long long)sizes[i]);
+			printf(" %13s", label);
+		}
+		printf(" %7s\n", "ratio");
+		for (enum op op = 0; op < OP_NR; op++) {
+			printf("  %-10s", op_names[op]);
+			for (int i = 0; i < nsizes; i++)
+				printf(" %13.1f", ns[i][seq][op]);
+			printf(" %7.2f\n", ns[nsizes - 1][seq][op] / ns[0][seq][op]);
+		}
+	}
+	printf("  %-10s", "bytes/map");
+	for (int i = 0; i < nsizes; i++)
+		printf(" %6.1f (%4.1f)", mem[i].used, mem[i].heap);
+	printf("   allocated (heap)\n\n");
+}
+
 static int run_table(const uint64_t *sizes, int nsizes, int reps)
 {
-	double ns[MAX_SIZES][2][OP_NR], bytes[MAX_SIZES];
+	double ns[MAX_SIZES][2][OP_NR];
+	struct mem mem[MAX_SIZES];
 	int err = 0;
 
 	for (int i = 0; i < nsizes && !err; i++)
-		err = bench_size(sizes[i], reps, ns[i], &bytes[i]);
+		err = bench_size(sizes[i], reps, ns[i], &mem[i]);
 	if (err || nsizes < 2)
 		return err;
+	print_summary(sizes, nsizes, ns, mem);
 	for (int seq = 0; seq < 2; seq++) {
 		for (enum op op = 0; op < OP_NR; op++) {
 			double abs = ns[nsizes - 1][seq][op], ratio = abs / ns[0][seq][op];

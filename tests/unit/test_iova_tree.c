@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for src/ioasid/iova_tree.c: edge cases, then a randomized differential test
- * against a sorted-array model with iova_tree__validate() after every step.
+ * Unit tests for src/ioasid/iova_tree.c: edge cases, node-boundary cases of the B+tree,
+ * then randomized differential tests against a sorted-array model with
+ * iova_tree__validate() after every step.
+ *
+ * Every test runs twice (fixture variants): on the library as built, 31 intervals a
+ * leaf and 31 children an inner node, and on the same source built here with tiny nodes
+ * (IOVA_TREE_SMALL_NODES: 3 and 3), where every few operations split, borrow or merge
+ * and a few hundred intervals make a tree ten levels tall.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,13 +22,86 @@
 
 #include "../../src/ioasid/iova_tree.h"
 
+/* The tiny-node build, its public functions renamed so that both link into one binary. */
+#define IOVA_TREE_SMALL_NODES
+#define iova_tree_new small_tree_new
+#define iova_tree_free small_tree_free
+#define iova_tree_insert small_tree_insert
+#define iova_tree_remove small_tree_remove
+#define iova_tree_find small_tree_find
+#define iova_tree_first_overlap small_tree_first_overlap
+#define iova_tree_next small_tree_next
+#define iova_tree_alloc small_tree_alloc
+#define iova_tree_count small_tree_count
+#define iova_tree__validate small_tree__validate
+#include "../../src/ioasid/iova_tree.c"
+#undef iova_tree_new
+#undef iova_tree_free
+#undef iova_tree_insert
+#undef iova_tree_remove
+#undef iova_tree_find
+#undef iova_tree_first_overlap
+#undef iova_tree_next
+#undef iova_tree_alloc
+#undef iova_tree_count
+#undef iova_tree__validate
+
+struct tree_impl {
+	const char *name;
+	uint64_t leaf_max;	/* intervals a leaf holds: the sizes of the boundary tests */
+	struct iova_tree *(*tree_new)(void);
+	void (*tree_free)(struct iova_tree *t);
+	int (*insert)(struct iova_tree *t, uint64_t start, uint64_t last, void *data);
+	int (*remove)(struct iova_tree *t, uint64_t start);
+	void *(*find)(const struct iova_tree *t, uint64_t iova, uint64_t *start, uint64_t *last);
+	void *(*first_overlap)(const struct iova_tree *t, uint64_t start, uint64_t last,
+			       uint64_t *ostart, uint64_t *olast);
+	void *(*next)(const struct iova_tree *t, uint64_t after_start, uint64_t *ostart,
+		      uint64_t *olast);
+	int (*alloc)(const struct iova_tree *t, uint64_t lo, uint64_t hi, uint64_t length,
+		     uint64_t align, uint64_t *iova);
+	size_t (*count)(const struct iova_tree *t);
+	int (*validate)(const struct iova_tree *t);
+};
+
+static const struct tree_impl impl_lib = {
+	.name = "31 a node", .leaf_max = 31,
+	.tree_new = iova_tree_new, .tree_free = iova_tree_free, .insert = iova_tree_insert,
+	.remove = iova_tree_remove, .find = iova_tree_find,
+	.first_overlap = iova_tree_first_overlap, .next = iova_tree_next,
+	.alloc = iova_tree_alloc, .count = iova_tree_count, .validate = iova_tree__validate,
+};
+
+static const struct tree_impl impl_small = {
+	.name = "3 a node", .leaf_max = LEAF_MAX,
+	.tree_new = small_tree_new, .tree_free = small_tree_free, .insert = small_tree_insert,
+	.remove = small_tree_remove, .find = small_tree_find,
+	.first_overlap = small_tree_first_overlap, .next = small_tree_next,
+	.alloc = small_tree_alloc, .count = small_tree_count, .validate = small_tree__validate,
+};
+
+/* The variant under test, set by the group setup. */
+static const struct tree_impl *impl;
+
+static int setup_lib(void **state)
+{
+	impl = &impl_lib;
+	return 0;
+}
+
+static int setup_small(void **state)
+{
+	impl = &impl_small;
+	return 0;
+}
+
 #define PAGE 0x1000ULL
 /* Distinct non-NULL data per start, including 0 and UINT64_MAX. */
 #define TAG(x) ((void *)(uintptr_t)((x) ^ 0xa5a5a5a5a5a5a5a5ULL))
 
 static int setup_tree(void **state)
 {
-	*state = iova_tree_new();
+	*state = impl->tree_new();
 	return *state ? 0 : -1;
 }
 
@@ -30,16 +109,16 @@ static int teardown_tree(void **state)
 {
 	struct iova_tree *t = *state;
 
-	assert_int_equal(iova_tree__validate(t), 0);
-	iova_tree_free(t);
+	assert_int_equal(impl->validate(t), 0);
+	impl->tree_free(t);
 	return 0;
 }
 
 static int _do_insert(struct iova_tree *t, uint64_t start, uint64_t last)
 {
-	int err = iova_tree_insert(t, start, last, TAG(start));
+	int err = impl->insert(t, start, last, TAG(start));
 
-	assert_int_equal(iova_tree__validate(t), 0);
+	assert_int_equal(impl->validate(t), 0);
 	return err;
 }
 
@@ -50,17 +129,17 @@ static void do_insert(struct iova_tree *t, uint64_t start, uint64_t last)
 
 static void do_insert_err(int err, struct iova_tree *t, uint64_t start, uint64_t last)
 {
-	size_t count = iova_tree_count(t);
+	size_t count = impl->count(t);
 
 	assert_int_equal(_do_insert(t, start, last), err);
-	assert_int_equal(iova_tree_count(t), count);
+	assert_int_equal(impl->count(t), count);
 }
 
 static int _do_remove(struct iova_tree *t, uint64_t start)
 {
-	int err = iova_tree_remove(t, start);
+	int err = impl->remove(t, start);
 
-	assert_int_equal(iova_tree__validate(t), 0);
+	assert_int_equal(impl->validate(t), 0);
 	return err;
 }
 
@@ -77,7 +156,7 @@ static void do_remove_err(int err, struct iova_tree *t, uint64_t start)
 static int _do_alloc(struct iova_tree *t, uint64_t lo, uint64_t hi, uint64_t length,
 		     uint64_t align, uint64_t *iova)
 {
-	return iova_tree_alloc(t, lo, hi, length, align, iova);
+	return impl->alloc(t, lo, hi, length, align, iova);
 }
 
 static uint64_t do_alloc(struct iova_tree *t, uint64_t lo, uint64_t hi, uint64_t length,
@@ -103,7 +182,7 @@ static void assert_found(struct iova_tree *t, uint64_t iova, uint64_t start, uin
 {
 	uint64_t s = 0, l = 0;
 
-	assert_ptr_equal(iova_tree_find(t, iova, &s, &l), TAG(start));
+	assert_ptr_equal(impl->find(t, iova, &s, &l), TAG(start));
 	assert_int_equal(s, start);
 	assert_int_equal(l, last);
 }
@@ -112,12 +191,12 @@ static void test_new_free(void **state)
 {
 	struct iova_tree *t = *state;
 
-	assert_int_equal(iova_tree_count(t), 0);
-	assert_null(iova_tree_find(t, 0, NULL, NULL));
-	assert_null(iova_tree_find(t, UINT64_MAX, NULL, NULL));
-	assert_null(iova_tree_next(t, 0, NULL, NULL));
-	assert_null(iova_tree_first_overlap(t, 0, UINT64_MAX, NULL, NULL));
-	iova_tree_free(NULL);
+	assert_int_equal(impl->count(t), 0);
+	assert_null(impl->find(t, 0, NULL, NULL));
+	assert_null(impl->find(t, UINT64_MAX, NULL, NULL));
+	assert_null(impl->next(t, 0, NULL, NULL));
+	assert_null(impl->first_overlap(t, 0, UINT64_MAX, NULL, NULL));
+	impl->tree_free(NULL);
 }
 
 static void test_insert_invalid(void **state)
@@ -137,12 +216,12 @@ static void test_adjacent(void **state)
 	do_insert(t, 0x2000, 0x2fff);
 	do_insert(t, 0x3000, 0x3fff);
 	do_insert(t, 0x1000, 0x1fff);
-	assert_int_equal(iova_tree_count(t), 3);
+	assert_int_equal(impl->count(t), 3);
 	assert_found(t, 0x1fff, 0x1000, 0x1fff);
 	assert_found(t, 0x2000, 0x2000, 0x2fff);
 	assert_found(t, 0x3fff, 0x3000, 0x3fff);
-	assert_null(iova_tree_find(t, 0xfff, NULL, NULL));
-	assert_null(iova_tree_find(t, 0x4000, NULL, NULL));
+	assert_null(impl->find(t, 0xfff, NULL, NULL));
+	assert_null(impl->find(t, 0x4000, NULL, NULL));
 }
 
 static void test_overlap(void **state)
@@ -159,7 +238,7 @@ static void test_overlap(void **state)
 	do_insert(t, 0x1000, 0x1fff);
 	do_insert(t, 0x4000, 0x4fff);
 	do_insert_err(-EEXIST, t, 0x1fff, 0x4000);	/* across three */
-	assert_int_equal(iova_tree_count(t), 3);
+	assert_int_equal(impl->count(t), 3);
 }
 
 static void test_full_range(void **state)
@@ -173,10 +252,10 @@ static void test_full_range(void **state)
 	do_insert_err(-EEXIST, t, UINT64_MAX, UINT64_MAX);
 	do_insert_err(-EEXIST, t, 0, 0);
 	do_alloc_err(-ENOSPC, t, 0, UINT64_MAX, 1, 1);
-	assert_ptr_equal(iova_tree_first_overlap(t, UINT64_MAX, UINT64_MAX, &s, &l), TAG(0));
+	assert_ptr_equal(impl->first_overlap(t, UINT64_MAX, UINT64_MAX, &s, &l), TAG(0));
 	assert_int_equal(s, 0);
 	assert_int_equal(l, UINT64_MAX);
-	assert_null(iova_tree_next(t, 0, NULL, NULL));
+	assert_null(impl->next(t, 0, NULL, NULL));
 	do_remove(t, 0);
 	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX, 1), 0);
 	/* Only the last byte is free: the tail gap. */
@@ -195,9 +274,9 @@ static void test_bounds(void **state)
 	do_insert(t, 0, 0);
 	assert_found(t, UINT64_MAX, UINT64_MAX, UINT64_MAX);
 	assert_found(t, 0, 0, 0);
-	assert_null(iova_tree_find(t, 1, NULL, NULL));
-	assert_null(iova_tree_next(t, UINT64_MAX, NULL, NULL));
-	assert_ptr_equal(iova_tree_next(t, 0, NULL, NULL), TAG(UINT64_MAX));
+	assert_null(impl->find(t, 1, NULL, NULL));
+	assert_null(impl->next(t, UINT64_MAX, NULL, NULL));
+	assert_ptr_equal(impl->next(t, 0, NULL, NULL), TAG(UINT64_MAX));
 
 	/* The only free range is [1, UINT64_MAX - 1]: length 2^64 - 2. */
 	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX - 1, 1), 1);
@@ -312,20 +391,20 @@ static void test_overlap_iter(void **state)
 	do_insert(t, 0x3000, 0x3fff);
 	do_insert(t, 0x5000, 0x5fff);
 	do_insert(t, 0x7000, 0x7fff);
-	for (void *d = iova_tree_first_overlap(t, 0x1fff, 0x5000, &s, &l); d && s <= 0x5000;
-	     d = iova_tree_next(t, s, &s, &l))
+	for (void *d = impl->first_overlap(t, 0x1fff, 0x5000, &s, &l); d && s <= 0x5000;
+	     d = impl->next(t, s, &s, &l))
 		seen[n++] = s;
 	assert_int_equal(n, 3);
 	assert_int_equal(seen[0], 0x1000);
 	assert_int_equal(seen[1], 0x3000);
 	assert_int_equal(seen[2], 0x5000);
-	assert_null(iova_tree_first_overlap(t, 0x2000, 0x2fff, NULL, NULL));
-	assert_null(iova_tree_first_overlap(t, 0x8000, UINT64_MAX, NULL, NULL));
-	assert_null(iova_tree_first_overlap(t, 0x5000, 0x4000, NULL, NULL));
-	assert_ptr_equal(iova_tree_first_overlap(t, 0, UINT64_MAX, NULL, NULL), TAG(0x1000));
-	assert_ptr_equal(iova_tree_first_overlap(t, 0x2000, 0x3000, NULL, NULL), TAG(0x3000));
-	assert_ptr_equal(iova_tree_next(t, 0x2fff, NULL, NULL), TAG(0x3000));
-	assert_ptr_equal(iova_tree_next(t, 0x3000, NULL, NULL), TAG(0x5000));
+	assert_null(impl->first_overlap(t, 0x2000, 0x2fff, NULL, NULL));
+	assert_null(impl->first_overlap(t, 0x8000, UINT64_MAX, NULL, NULL));
+	assert_null(impl->first_overlap(t, 0x5000, 0x4000, NULL, NULL));
+	assert_ptr_equal(impl->first_overlap(t, 0, UINT64_MAX, NULL, NULL), TAG(0x1000));
+	assert_ptr_equal(impl->first_overlap(t, 0x2000, 0x3000, NULL, NULL), TAG(0x3000));
+	assert_ptr_equal(impl->next(t, 0x2fff, NULL, NULL), TAG(0x3000));
+	assert_ptr_equal(impl->next(t, 0x3000, NULL, NULL), TAG(0x5000));
 }
 
 static void test_remove_reinsert(void **state)
@@ -338,15 +417,15 @@ static void test_remove_reinsert(void **state)
 	do_remove_err(-ENOENT, t, 0x3000);
 	do_remove(t, 0x1000);
 	do_remove_err(-ENOENT, t, 0x1000);
-	assert_null(iova_tree_find(t, 0x1000, NULL, NULL));
+	assert_null(impl->find(t, 0x1000, NULL, NULL));
 	assert_int_equal(do_alloc(t, 0x1000, UINT64_MAX, PAGE, PAGE), 0x1000);
 	do_insert(t, 0x800, 0x1fff);
 	assert_found(t, 0x1fff, 0x800, 0x1fff);
 	do_remove(t, 0x2000);
 	do_remove(t, 0x800);
-	assert_int_equal(iova_tree_count(t), 0);
+	assert_int_equal(impl->count(t), 0);
 	do_insert(t, 0x2000, 0x2fff);
-	assert_int_equal(iova_tree_count(t), 1);
+	assert_int_equal(impl->count(t), 1);
 }
 
 /* The reference model: intervals sorted by start in an array, every query O(n). */
@@ -462,12 +541,16 @@ struct universe {
 	uint64_t slots;	/* addresses are base + k * unit, k < slots */
 	uint64_t unit;
 	uint64_t max_len;	/* in units */
+	int grow;	/* insert-only steps first, to start from a tall tree */
+	int steps;	/* mixed steps after that */
 };
 
-static const struct universe u_low = { "low bytes", 0, 1024, 1, 16 };
-static const struct universe u_pages = { "pages", 0x7f0000000000ULL, 4096, PAGE, 64 };
-static const struct universe u_top = { "top bytes", UINT64_MAX - 1023, 1024, 1, 16 };
-static const struct universe u_huge = { "huge ranges", 0, 64, 1ULL << 58, 8 };
+static const struct universe u_low = { "low bytes", 0, 1024, 1, 16, 0, 40000 };
+static const struct universe u_pages = { "pages", 0x7f0000000000ULL, 4096, PAGE, 64, 0, 40000 };
+static const struct universe u_top = { "top bytes", UINT64_MAX - 1023, 1024, 1, 16, 0, 40000 };
+static const struct universe u_huge = { "huge ranges", 0, 64, 1ULL << 58, 8, 0, 20000 };
+/* Thousands of intervals: two inner levels with 31 a node, then shrinking back. */
+static const struct universe u_dense = { "dense pages", 1ULL << 32, 16384, PAGE, 3, 6000, 30000 };
 
 static uint64_t uaddr(const struct universe *u, uint64_t k)
 {
@@ -483,7 +566,7 @@ static void check_same_alloc(struct iova_tree *t, const struct ref *r, uint64_t 
 			     uint64_t length, uint64_t align)
 {
 	uint64_t got = 1, want = 2;
-	int gerr = iova_tree_alloc(t, lo, hi, length, align, &got);
+	int gerr = impl->alloc(t, lo, hi, length, align, &got);
 	int werr = ref_alloc(r, lo, hi, length, align, &want);
 
 	if (gerr != werr || (!gerr && got != want))
@@ -493,32 +576,32 @@ static void check_same_alloc(struct iova_tree *t, const struct ref *r, uint64_t 
 			 (unsigned long long)got, werr, (unsigned long long)want);
 }
 
-static void random_step(struct iova_tree *t, struct ref *r, const struct universe *u)
+static void random_step(struct iova_tree *t, struct ref *r, const struct universe *u, bool grow)
 {
 	uint64_t k = rng() % u->slots, a = uaddr(u, k), s, l, len, align, lo, hi;
 	const struct ref_iv *want;
 	size_t i;
 	void *d;
 
-	switch (rng() % 8) {
+	switch (grow ? 0 : rng() % 8) {
 	case 0:
 	case 1: /* insert, often overlapping something, sometimes reaching the space's end */
 		len = rand_len(u);
 		l = a + len - 1 < a ? UINT64_MAX : a + len - 1;
 		if (rng() % 16 == 0)
 			l = a - 1;	/* last < start, or wraps */
-		assert_int_equal(iova_tree_insert(t, a, l, TAG(a)), ref_insert(r, a, l));
+		assert_int_equal(impl->insert(t, a, l, TAG(a)), ref_insert(r, a, l));
 		break;
 	case 2:
 	case 3: /* remove an existing interval, or a start that is not one */
 		if (r->n && rng() % 4)
 			a = r->iv[rng() % r->n].start;
-		assert_int_equal(iova_tree_remove(t, a), ref_remove(r, a));
+		assert_int_equal(impl->remove(t, a), ref_remove(r, a));
 		break;
 	case 4: /* find */
 		a += rng() % u->unit;
 		want = ref_find(r, a);
-		d = iova_tree_find(t, a, &s, &l);
+		d = impl->find(t, a, &s, &l);
 		if (!want) {
 			assert_null(d);
 			break;
@@ -533,7 +616,8 @@ static void random_step(struct iova_tree *t, struct ref *r, const struct univers
 		i = 0;
 		while (i < r->n && r->iv[i].last < a)
 			i++;
-		for (d = iova_tree_first_overlap(t, a, l, &s, NULL); d && s <= l; d = iova_tree_next(t, s, &s, NULL), i++) {
+		for (d = impl->first_overlap(t, a, l, &s, NULL); d && s <= l;
+		     d = impl->next(t, s, &s, NULL), i++) {
 			assert_true(i < r->n);
 			assert_int_equal(s, r->iv[i].start);
 		}
@@ -554,31 +638,33 @@ static void random_step(struct iova_tree *t, struct ref *r, const struct univers
 		check_same_alloc(t, r, lo, hi, len, align);
 		break;
 	}
-	assert_int_equal(iova_tree_count(t), r->n);
-	assert_int_equal(iova_tree__validate(t), 0);
+	assert_int_equal(impl->count(t), r->n);
+	assert_int_equal(impl->validate(t), 0);
 }
 
 static void test_random_vs_model(void **state)
 {
 	const struct universe *u = *state;
-	struct iova_tree *t = iova_tree_new();
+	struct iova_tree *t = impl->tree_new();
 	struct ref r = { 0 };
 
 	assert_non_null(t);
 	rng_state = 0x9e3779b97f4a7c15ULL ^ u->base ^ u->unit;
-	for (int i = 0; i < 20000; i++)
-		random_step(t, &r, u);
+	for (int i = 0; i < u->grow; i++)
+		random_step(t, &r, u, true);
+	for (int i = 0; i < u->steps; i++)
+		random_step(t, &r, u, false);
 	/* Drain in random order: exercises every removal case down to the empty tree. */
 	while (r.n) {
 		uint64_t a = r.iv[rng() % r.n].start;
 
-		assert_int_equal(iova_tree_remove(t, a), ref_remove(&r, a));
-		assert_int_equal(iova_tree__validate(t), 0);
+		assert_int_equal(impl->remove(t, a), ref_remove(&r, a));
+		assert_int_equal(impl->validate(t), 0);
 	}
-	assert_int_equal(iova_tree_count(t), 0);
+	assert_int_equal(impl->count(t), 0);
 	check_same_alloc(t, &r, 0, UINT64_MAX, UINT64_MAX, 1);
 	free(r.iv);
-	iova_tree_free(t);
+	impl->tree_free(t);
 }
 
 /* Sequential fill and drain: the shapes that force the most rotations. */
@@ -598,7 +684,241 @@ static void test_sequential(void **state)
 	for (i = 4000; i-- > 0;)
 		if (i & 1)
 			do_remove(t, i * PAGE);
-	assert_int_equal(iova_tree_count(t), 0);
+	assert_int_equal(impl->count(t), 0);
+}
+
+/*
+ * B+tree node boundaries. Sizes around the node capacity L: one leaf, the first leaf
+ * split, several leaves, and 40 L (two inner levels with 31 a node, a dozen with 3).
+ */
+static uint64_t boundary_size(int k)
+{
+	const uint64_t sizes[] = { 1, 2, impl->leaf_max, impl->leaf_max + 1,
+				   3 * impl->leaf_max, 40 * impl->leaf_max };
+
+	return sizes[k];
+}
+#define NR_BOUNDARY_SIZES 6
+
+/* Interval i is the page at 2i: a one-page hole after each. */
+static uint64_t pg(uint64_t i)
+{
+	return 2 * i * PAGE;
+}
+
+/* Checks every interval, every hole and the order, across all leaves. */
+static void check_pages(struct iova_tree *t, const bool *present, uint64_t n)
+{
+	uint64_t s = 0, l = 0, i, prev = UINT64_MAX;
+	size_t count = 0;
+	void *d;
+
+	for (i = 0; i < n; i++) {
+		if (present[i]) {
+			assert_found(t, pg(i), pg(i), pg(i) + PAGE - 1);
+			assert_found(t, pg(i) + PAGE - 1, pg(i), pg(i) + PAGE - 1);
+			count++;
+		} else {
+			assert_null(impl->find(t, pg(i), NULL, NULL));
+		}
+		assert_null(impl->find(t, pg(i) + PAGE, NULL, NULL));
+	}
+	assert_int_equal(impl->count(t), count);
+	/* Walk with next(): every present interval once, in order. */
+	for (d = impl->first_overlap(t, 0, UINT64_MAX, &s, &l); d; d = impl->next(t, s, &s, &l)) {
+		i = s / (2 * PAGE);
+		assert_true(i < n && present[i]);
+		assert_true(prev == UINT64_MAX || i > prev);
+		assert_ptr_equal(d, TAG(s));
+		prev = i;
+		count--;
+	}
+	assert_int_equal(count, 0);
+	/* Lowest free page: page 0 if interval 0 is absent, else the hole after it. */
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), present[0] ? PAGE : 0);
+}
+
+enum order { ASCENDING, DESCENDING, OUTSIDE_IN, STRIDED, NR_ORDERS };
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+/* The k-th of n positions in the given order; each visits every position once. */
+static uint64_t order_pos(enum order o, uint64_t k, uint64_t n)
+{
+	uint64_t stride = 7;
+
+	switch (o) {
+	case ASCENDING:
+		return k;
+	case DESCENDING:
+		return n - 1 - k;
+	case OUTSIDE_IN:
+		return k % 2 ? n - 1 - k / 2 : k / 2;
+	default:
+		while (gcd(stride, n) != 1)
+			stride += 2;
+		return k * stride % n;
+	}
+}
+
+/* Every build order against every removal order, every size, checked after each step. */
+static void test_node_boundaries(void **state)
+{
+	struct iova_tree *t = *state;
+
+	for (int k = 0; k < NR_BOUNDARY_SIZES; k++) {
+		uint64_t n = boundary_size(k);
+		bool *present = calloc(n, sizeof(*present));
+
+		assert_non_null(present);
+		for (enum order in = 0; in < NR_ORDERS; in++) {
+			enum order out = (in + 1 + k) % NR_ORDERS;
+
+			for (uint64_t j = 0; j < n; j++) {
+				uint64_t i = order_pos(in, j, n);
+
+				do_insert(t, pg(i), pg(i) + PAGE - 1);
+				present[i] = true;
+				if (n < 100 || j % 97 == 0 || j == n - 1)
+					check_pages(t, present, n);
+			}
+			do_insert_err(-EEXIST, t, pg(n / 2), pg(n / 2));
+			do_insert_err(-EEXIST, t, pg(n / 2) + PAGE - 1, pg(n / 2) + PAGE);
+			for (uint64_t j = 0; j < n; j++) {
+				uint64_t i = order_pos(out, j, n);
+
+				do_remove_err(-ENOENT, t, pg(i) + 1);
+				do_remove(t, pg(i));
+				present[i] = false;
+				if (n < 100 || j % 97 == 0)
+					check_pages(t, present, n);
+			}
+			assert_int_equal(impl->count(t), 0);
+		}
+		free(present);
+	}
+}
+
+/*
+ * Removals that thin every leaf below the minimum: three of every four intervals in
+ * ascending order (the first leaves borrow from their full right siblings, later ones
+ * merge), then the rest from the middle outwards, then from the front. The model checks
+ * allocations after every step.
+ */
+static void test_remove_underflow(void **state)
+{
+	struct iova_tree *t = *state;
+	uint64_t n = 40 * impl->leaf_max, i, mid;
+	struct ref r = { 0 };
+
+	for (i = 0; i < n; i++) {
+		do_insert(t, i * PAGE, (i + 1) * PAGE - 1);
+		assert_int_equal(ref_insert(&r, i * PAGE, (i + 1) * PAGE - 1), 0);
+	}
+	for (i = 0; i < n; i++) {
+		if (i % 4 == 0)
+			continue;
+		do_remove(t, i * PAGE);
+		assert_int_equal(ref_remove(&r, i * PAGE), 0);
+		check_same_alloc(t, &r, 0, UINT64_MAX, PAGE, PAGE);
+		check_same_alloc(t, &r, i * PAGE / 2, UINT64_MAX, 3 * PAGE, PAGE);
+	}
+	mid = n / 2 & ~3ULL;
+	for (uint64_t k = 0; k <= n / 2; k += 4) {
+		uint64_t a = k % 8 ? mid + k : mid - k;
+
+		if (a >= n || ref_remove(&r, a * PAGE))
+			continue;
+		do_remove(t, a * PAGE);
+		check_same_alloc(t, &r, 0, UINT64_MAX, 7 * PAGE, PAGE);
+		check_same_alloc(t, &r, a * PAGE, (a + 16) * PAGE, PAGE, 2 * PAGE);
+	}
+	while (r.n) {
+		uint64_t a = r.iv[0].start;
+
+		do_remove(t, a);
+		assert_int_equal(ref_remove(&r, a), 0);
+		check_same_alloc(t, &r, 0, UINT64_MAX, 16 * PAGE, 16 * PAGE);
+	}
+	free(r.iv);
+}
+
+/*
+ * n adjacent pages and one hole, at every position in turn: at a leaf boundary the hole
+ * belongs to no leaf but to the inner node above (the range between two children).
+ */
+static void test_alloc_boundary_gaps(void **state)
+{
+	struct iova_tree *t = *state;
+	uint64_t n = 40 * impl->leaf_max, i;
+
+	for (i = 0; i < n; i++)
+		do_insert(t, i * PAGE, (i + 1) * PAGE - 1);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), n * PAGE);
+	for (i = 0; i < n; i++) {
+		do_remove(t, i * PAGE);
+		assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), i * PAGE);
+		assert_int_equal(do_alloc(t, 0, UINT64_MAX, 1, 1), i * PAGE);
+		assert_int_equal(do_alloc(t, i * PAGE + 1, UINT64_MAX, PAGE - 1, 1), i * PAGE + 1);
+		/* Too small once the window cuts it, or needing two pages: the tail. */
+		assert_int_equal(do_alloc(t, i * PAGE + 1, UINT64_MAX, PAGE, PAGE), n * PAGE);
+		assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, 1),
+				 i == n - 1 ? i * PAGE : n * PAGE);
+		do_alloc_err(-ENOSPC, t, 0, (i + 1) * PAGE - 2, PAGE, 1);
+		do_alloc_err(-ENOSPC, t, (i + 1) * PAGE, n * PAGE - 1, 1, 1);
+		if (i + 1 < n) {
+			/* Two pages across whatever boundary lies between i and i + 1. */
+			do_remove(t, (i + 1) * PAGE);
+			assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, 2 * PAGE),
+					 i % 2 ? n * PAGE : i * PAGE);
+			assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, PAGE), i * PAGE);
+			do_insert(t, (i + 1) * PAGE, (i + 2) * PAGE - 1);
+		}
+		do_insert(t, i * PAGE, (i + 1) * PAGE - 1);
+	}
+}
+
+/* A tree too large to validate at every step: many levels, checked at intervals. */
+static void test_tall_tree(void **state)
+{
+	struct iova_tree *t = *state;
+	const uint64_t n = 50000, stride = 7919;	/* a prime: visits every i once */
+	uint64_t i, k;
+
+	for (k = 0; k < n; k++) {
+		i = k * stride % n;
+		assert_int_equal(impl->insert(t, pg(i), pg(i) + PAGE - 1, TAG(pg(i))), 0);
+		if (k % 4999 == 0)
+			assert_int_equal(impl->validate(t), 0);
+	}
+	assert_int_equal(impl->validate(t), 0);
+	assert_int_equal(impl->count(t), n);
+	for (i = 0; i < n; i += 1009)
+		assert_found(t, pg(i) + 5, pg(i), pg(i) + PAGE - 1);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, PAGE, PAGE), PAGE);
+	/* The hole after the last interval runs into the free tail. */
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, 2 * PAGE, PAGE), pg(n) - PAGE);
+	assert_int_equal(do_alloc(t, pg(n / 2), UINT64_MAX, PAGE, PAGE), pg(n / 2) + PAGE);
+	/* Drain in another order; the removed half leaves three-page holes. */
+	for (k = 0; k < n; k++) {
+		i = (k * 104729 + 17) % n;
+		assert_int_equal(impl->remove(t, pg(i)), 0);
+		if (k % 4999 == 0) {
+			assert_int_equal(impl->validate(t), 0);
+			assert_int_equal(impl->count(t), n - k - 1);
+		}
+	}
+	assert_int_equal(impl->count(t), 0);
+	assert_int_equal(do_alloc(t, 0, UINT64_MAX, UINT64_MAX, 1), 0);
 }
 
 #define TREE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup_tree, teardown_tree)
@@ -621,11 +941,19 @@ int main(void)
 		TREE_TEST(test_overlap_iter),
 		TREE_TEST(test_remove_reinsert),
 		TREE_TEST(test_sequential),
+		TREE_TEST(test_node_boundaries),
+		TREE_TEST(test_remove_underflow),
+		TREE_TEST(test_alloc_boundary_gaps),
+		TREE_TEST(test_tall_tree),
 		RANDOM_TEST(u_low),
 		RANDOM_TEST(u_pages),
 		RANDOM_TEST(u_top),
 		RANDOM_TEST(u_huge),
+		RANDOM_TEST(u_dense),
 	};
+	int failed;
 
-	return cmocka_run_group_tests_name("iova_tree", tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name("iova_tree/31 a node", tests, setup_lib, NULL);
+	failed += cmocka_run_group_tests_name("iova_tree/3 a node", tests, setup_small, NULL);
+	return failed;
 }
