@@ -3,35 +3,23 @@
 # nothing loaded. Runs on the host (root), so it uses an unprivileged uid and a pin
 # directory outside bpffs to reach each check. Prints "ok"/"not ok" lines.
 set -u
-: "${IOGUARD:?IOGUARD must point at the ioguard binary}"
+. "$(dirname "$0")/lib.bash"
 policy=$(mktemp /tmp/ioguard-env-XXXXXX.yaml)
 trap 'rm -f "$policy"' EXIT
 printf 'name: env\nmode: enforce\ndefault: allow\n' > "$policy"
 chmod 0644 "$policy"
 
-check() {	# check NAME WANT_RC WANT_SUBSTRING CMD...
-	local name=$1 want_rc=$2 want=$3 out rc
-	shift 3
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ $rc -eq "$want_rc" ] && grep -qF -- "$want" <<< "$out" && [ "$(wc -l <<< "$out")" -eq 1 ]; then
-		echo "ok $name"
-	else
-		echo "not ok $name: exit $rc (want $want_rc), stderr: $out"
-	fi
-}
-
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
-	check "trace as an unprivileged user" 1 "needs root" \
+	check_one_line "trace as an unprivileged user" 1 "needs root" \
 		setpriv --reuid 65534 --regid 65534 --clear-groups "$IOGUARD" trace
-	check "load as an unprivileged user" 1 "needs root" \
+	check_one_line "load as an unprivileged user" 1 "needs root" \
 		setpriv --reuid 65534 --regid 65534 --clear-groups "$IOGUARD" load "$policy"
 else
 	echo "SKIP: unprivileged checks need root and setpriv"
 fi
-check "load with pins outside bpffs" 1 "bpffs is not mounted at /tmp" \
+check_one_line "load with pins outside bpffs" 1 "bpffs is not mounted at /tmp" \
 	env IOGUARD_PIN_DIR=/tmp/ioguard-not-bpffs "$IOGUARD" load "$policy"
-check "unload with nothing loaded" 1 "nothing is loaded" \
+check_one_line "unload with nothing loaded" 1 "nothing is loaded" \
 	env IOGUARD_PIN_DIR=/tmp/ioguard-not-bpffs "$IOGUARD" unload
 if [ "$(env IOGUARD_PIN_DIR=/tmp/ioguard-not-bpffs "$IOGUARD" status)" = \
      "not loaded: no ioguard policy is enforced" ]; then

@@ -2,19 +2,7 @@
 # Argument errors of `ioguard trace` and the global options: exit code 2 and a one-line
 # cause, before any BPF is loaded. Prints TAP-style "ok"/"not ok" lines.
 set -u
-: "${IOGUARD:?IOGUARD must point at the ioguard binary}"
-
-check() {	# check NAME WANT_RC WANT_STDERR_SUBSTRING CMD...
-	local name=$1 want_rc=$2 want=$3 out rc
-	shift 3
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ $rc -eq "$want_rc" ] && grep -qF -- "$want" <<< "$out"; then
-		echo "ok $name"
-	else
-		echo "not ok $name: exit $rc (want $want_rc), stderr: $out"
-	fi
-}
+. "$(dirname "$0")/lib.bash"
 
 check "unknown command" 2 "unknown command 'frobnicate'" "$IOGUARD" frobnicate
 check "unknown global flag" 2 "Usage:" "$IOGUARD" --frob

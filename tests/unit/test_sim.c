@@ -17,35 +17,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture_helpers.h"
+
 #include "ioasid/ioasid.h"
 #include "../conformance/scenarios.c"
-
-static char fixtures[PATH_MAX + 64];
-
-static int find_fixtures(void)
-{
-	const char *env = getenv("IOGUARD_FIXTURES");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (env) {
-		snprintf(fixtures, sizeof(fixtures), "%s", env);
-		return 0;
-	}
-	if (!access("tests/fixtures/sysfs/q35-host", F_OK)) {
-		snprintf(fixtures, sizeof(fixtures), "tests/fixtures/sysfs");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(fixtures, sizeof(fixtures), "%s/../../tests/fixtures/sysfs", exe);
-	return access(fixtures, F_OK) ? -ENOENT : 0;
-}
 
 /* Fixture: a topology and a sim backend on it. */
 struct fix {

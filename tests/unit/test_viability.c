@@ -19,33 +19,6 @@
 
 #include "ioasid/ioasid.h"
 
-static char fixtures[PATH_MAX + 64];
-
-static int find_fixtures(void)
-{
-	const char *env = getenv("IOGUARD_FIXTURES");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (env) {
-		snprintf(fixtures, sizeof(fixtures), "%s", env);
-		return 0;
-	}
-	if (!access("tests/fixtures/sysfs/q35-host", F_OK)) {
-		snprintf(fixtures, sizeof(fixtures), "tests/fixtures/sysfs");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(fixtures, sizeof(fixtures), "%s/../../tests/fixtures/sysfs", exe);
-	return access(fixtures, F_OK) ? -ENOENT : 0;
-}
-
 static struct ioasid_topology *load(const char *name)
 {
 	static char path[2 * PATH_MAX];
