@@ -81,6 +81,18 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 	return -EINVAL;
 }
 
+int format_error(int err, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf && len) {
+		va_start(ap, fmt);
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
 int p_bad_option(int opt, char **argv)
 {
 	const char *arg = argv[optind - 1];

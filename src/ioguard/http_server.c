@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "http_server.h"
+#include "ioguard.h"
 
 #define DEFAULT_TIMEOUT_S 10
 #define DEFAULT_MAX_CONNS 16
@@ -33,21 +34,6 @@ struct http_server {
 	size_t last_len;
 	unsigned long scrapes, failed;	/* under @lock */
 };
-
-static int fail(int err, char *errmsg, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(int err, char *errmsg, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errmsg && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errmsg, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static int parse_port(const char *s, unsigned int *port)
 {
@@ -77,40 +63,40 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 
 	memset(ss, 0, sizeof(*ss));
 	if (!s || !*s)
-		return fail(-EINVAL, errmsg, errlen,
+		return format_error(-EINVAL, errmsg, errlen,
 			    "empty listen address: expected ADDR:PORT or [ADDR6]:PORT, e.g. %s",
 			    HTTP_SERVER_DEFAULT_LISTEN);
 	if (s[0] == '[') {
 		end = strchr(s, ']');
 		if (!end)
-			return fail(-EINVAL, errmsg, errlen,
+			return format_error(-EINVAL, errmsg, errlen,
 				    "invalid listen address '%s': missing ']' after the IPv6 "
 				    "address", s);
 		h = s + 1;
 		hlen = end - h;
 		if (end[1] != ':')
-			return fail(-EINVAL, errmsg, errlen,
+			return format_error(-EINVAL, errmsg, errlen,
 				    "invalid listen address '%s': expected ':PORT' after ']'", s);
 		colon = end + 1;
 	} else {
 		colon = strrchr(s, ':');
 		if (!colon)
-			return fail(-EINVAL, errmsg, errlen,
+			return format_error(-EINVAL, errmsg, errlen,
 				    "invalid listen address '%s': missing ':PORT' (e.g. %s)", s,
 				    HTTP_SERVER_DEFAULT_LISTEN);
 		if (memchr(s, ':', colon - s))
-			return fail(-EINVAL, errmsg, errlen,
+			return format_error(-EINVAL, errmsg, errlen,
 				    "invalid listen address '%s': an IPv6 address needs brackets, "
 				    "as in [::1]:9464", s);
 		h = s;
 		hlen = colon - s;
 	}
 	if (parse_port(colon + 1, &port))
-		return fail(-EINVAL, errmsg, errlen,
+		return format_error(-EINVAL, errmsg, errlen,
 			    "invalid listen address '%s': port '%s' is not a number from 0 to "
 			    "65535", s, colon + 1);
 	if (!hlen || hlen >= sizeof(host))
-		return fail(-EINVAL, errmsg, errlen,
+		return format_error(-EINVAL, errmsg, errlen,
 			    "invalid listen address '%s': %s", s,
 			    hlen ? "the address is too long" : "the address is empty");
 	memcpy(host, h, hlen);
@@ -120,7 +106,7 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return fail(-EINVAL, errmsg, errlen,
+			return format_error(-EINVAL, errmsg, errlen,
 				    "invalid listen address '%s': '%s' is not a numeric IPv6 "
 				    "address", s, host);
 		sin6->sin6_family = AF_INET6;
@@ -130,7 +116,7 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return fail(-EINVAL, errmsg, errlen,
+			return format_error(-EINVAL, errmsg, errlen,
 				    "invalid listen address '%s': '%s' is not a numeric IPv4 "
 				    "address (host names are not resolved)", s, host);
 		sin->sin_family = AF_INET;
@@ -172,7 +158,7 @@ static int open_listener(const char *listen_addr, struct sockaddr_storage *ss,
 		return err;
 	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(-errno, errmsg, errlen, "cannot listen on %s: socket: %s",
+		return format_error(-errno, errmsg, errlen, "cannot listen on %s: socket: %s",
 			    listen_addr, strerror(errno));
 	/* Restart right after a stop: TIME_WAIT connections must not block the port. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -181,24 +167,24 @@ static int open_listener(const char *listen_addr, struct sockaddr_storage *ss,
 	if (bind(fd, (struct sockaddr *)ss, len)) {
 		err = -errno;
 		if (err == -EADDRINUSE)
-			fail(err, errmsg, errlen, "cannot listen on %s: %s is in use (%s)",
+			format_error(err, errmsg, errlen, "cannot listen on %s: %s is in use (%s)",
 			     listen_addr, listen_addr, strerror(-err));
 		else if (err == -EADDRNOTAVAIL)
-			fail(err, errmsg, errlen, "cannot listen on %s: no local interface has "
+			format_error(err, errmsg, errlen, "cannot listen on %s: no local interface has "
 			     "this address (%s)", listen_addr, strerror(-err));
 		else
-			fail(err, errmsg, errlen, "cannot listen on %s: bind: %s", listen_addr,
+			format_error(err, errmsg, errlen, "cannot listen on %s: bind: %s", listen_addr,
 			     strerror(-err));
 		goto err_close;
 	}
 	if (listen(fd, LISTEN_BACKLOG)) {
-		err = fail(-errno, errmsg, errlen, "cannot listen on %s: listen: %s",
+		err = format_error(-errno, errmsg, errlen, "cannot listen on %s: listen: %s",
 			   listen_addr, strerror(errno));
 		goto err_close;
 	}
 	len = sizeof(*ss);
 	if (getsockname(fd, (struct sockaddr *)ss, &len)) {
-		err = fail(-errno, errmsg, errlen, "cannot listen on %s: getsockname: %s",
+		err = format_error(-errno, errmsg, errlen, "cannot listen on %s: getsockname: %s",
 			   listen_addr, strerror(errno));
 		goto err_close;
 	}
@@ -309,7 +295,7 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	if (opts) {
 		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o)) {
 			errno = EINVAL;
-			fail(-EINVAL, errmsg, errlen, "http_server_opts: unknown size %zu",
+			format_error(-EINVAL, errmsg, errlen, "http_server_opts: unknown size %zu",
 			     opts->sz);
 			return NULL;
 		}
@@ -317,13 +303,13 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	}
 	if (!render) {
 		errno = EINVAL;
-		fail(-EINVAL, errmsg, errlen, "http_server__start: no render callback");
+		format_error(-EINVAL, errmsg, errlen, "http_server__start: no render callback");
 		return NULL;
 	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
 		errno = ENOMEM;
-		fail(-ENOMEM, errmsg, errlen, "cannot start the metrics server: %s",
+		format_error(-ENOMEM, errmsg, errlen, "cannot start the metrics server: %s",
 		     strerror(ENOMEM));
 		return NULL;
 	}
@@ -354,7 +340,7 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		err = -EIO;
-		fail(err, errmsg, errlen, "cannot start the metrics server on %s: "
+		format_error(err, errmsg, errlen, "cannot start the metrics server on %s: "
 		     "libmicrohttpd refused to start", srv->address);
 		goto err_close;
 	}

@@ -37,6 +37,13 @@ void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * format_error() - for modules that report into a caller's buffer: formats the message
+ * into @buf (when @buf and @len are set) and returns @err, a negative errno.
+ */
+int format_error(int err, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
  * p_bad_option() - report what getopt rejected and return -EINVAL. @opt is getopt's
  * return value ('?' or ':'); option strings start with ':' so a missing argument is told
  * apart from an unknown option.

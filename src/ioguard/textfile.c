@@ -9,24 +9,9 @@
 #include <unistd.h>
 
 #include "textfile.h"
+#include "ioguard.h"
 
 #define TMP_ATTEMPTS 100
-
-static int fail(int err, char *errmsg, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Formats the message (when asked for) and returns @err, negative. */
-static int fail(int err, char *errmsg, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errmsg && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errmsg, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* Splits @path into its directory (into @dir) and its last component; NULL if too long. */
 static const char *split_path(const char *path, char *dir, size_t size)
@@ -56,23 +41,23 @@ static int fail_create(int err, char *errmsg, size_t errlen, const char *path,
 	case EACCES:
 	case EPERM:
 	case EROFS:
-		return fail(err, errmsg, errlen,
+		return format_error(err, errmsg, errlen,
 			    "cannot write %s: directory %s is not writable: %s",
 			    path, dir, strerror(-err));
 	case ENOENT:
 		/* /proc says ENOENT for a file it will not create in a directory that exists. */
 		if (stat(dir, &st))
-			return fail(err, errmsg, errlen,
+			return format_error(err, errmsg, errlen,
 				    "cannot write %s: directory %s does not exist", path, dir);
 		break;
 	case ENOTDIR:
 		if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-			return fail(err, errmsg, errlen,
+			return format_error(err, errmsg, errlen,
 				    "cannot write %s: %s is not a directory", path, dir);
 		/* A component further up is not a directory. */
 		break;
 	}
-	return fail(err, errmsg, errlen, "cannot write %s: cannot create a file in directory "
+	return format_error(err, errmsg, errlen, "cannot write %s: cannot create a file in directory "
 		    "%s: %s", path, dir, strerror(-err));
 }
 
@@ -103,16 +88,16 @@ int textfile_write(const char *path, const void *data, size_t len, char *errmsg,
 
 	base = split_path(path, dir, sizeof(dir));
 	if (!base)
-		return fail(-ENAMETOOLONG, errmsg, errlen, "cannot write %s: %s", path,
+		return format_error(-ENAMETOOLONG, errmsg, errlen, "cannot write %s: %s", path,
 			    strerror(ENAMETOOLONG));
 	if (!*base)
-		return fail(-EISDIR, errmsg, errlen, "cannot write %s: the path names a "
+		return format_error(-EISDIR, errmsg, errlen, "cannot write %s: the path names a "
 			    "directory, not a file", path);
 
 	for (i = 0; i < TMP_ATTEMPTS; i++) {
 		if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d-%u", dir, base, (int)getpid(),
 			     __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)) >= (int)sizeof(tmp))
-			return fail(-ENAMETOOLONG, errmsg, errlen, "cannot write %s: %s", path,
+			return format_error(-ENAMETOOLONG, errmsg, errlen, "cannot write %s: %s", path,
 				    strerror(ENAMETOOLONG));
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0 || errno != EEXIST)
@@ -123,25 +108,25 @@ int textfile_write(const char *path, const void *data, size_t len, char *errmsg,
 
 	/* The umask may have taken bits away; node_exporter runs as another user. */
 	if (fchmod(fd, 0644)) {
-		err = fail(-errno, errmsg, errlen, "cannot write %s: chmod %s: %s", path, tmp,
+		err = format_error(-errno, errmsg, errlen, "cannot write %s: chmod %s: %s", path, tmp,
 			   strerror(errno));
 		goto err_unlink;
 	}
 	err = write_all(fd, data, len);
 	if (err) {
-		fail(err, errmsg, errlen, "cannot write %s: writing %s: %s", path, tmp,
+		format_error(err, errmsg, errlen, "cannot write %s: writing %s: %s", path, tmp,
 		     strerror(-err));
 		goto err_unlink;
 	}
 	if (fsync(fd)) {
-		err = fail(-errno, errmsg, errlen, "cannot write %s: fsync %s: %s", path, tmp,
+		err = format_error(-errno, errmsg, errlen, "cannot write %s: fsync %s: %s", path, tmp,
 			   strerror(errno));
 		goto err_unlink;
 	}
 	err = close(fd) ? -errno : 0;
 	fd = -1;
 	if (err) {
-		fail(err, errmsg, errlen, "cannot write %s: closing %s: %s", path, tmp,
+		format_error(err, errmsg, errlen, "cannot write %s: closing %s: %s", path, tmp,
 		     strerror(-err));
 		goto err_unlink;
 	}
@@ -149,9 +134,9 @@ int textfile_write(const char *path, const void *data, size_t len, char *errmsg,
 		err = -errno;
 		if (err == -EISDIR || err == -ENOTEMPTY || err == -EEXIST) {
 			err = -EISDIR;
-			fail(err, errmsg, errlen, "cannot write %s: it is a directory", path);
+			format_error(err, errmsg, errlen, "cannot write %s: it is a directory", path);
 		} else {
-			fail(err, errmsg, errlen, "cannot write %s: renaming %s over it: %s",
+			format_error(err, errmsg, errlen, "cannot write %s: renaming %s over it: %s",
 			     path, tmp, strerror(-err));
 		}
 		goto err_unlink;
