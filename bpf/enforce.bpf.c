@@ -133,22 +133,33 @@ struct {
 	__type(value, __u64);
 } mapped_bytes SEC(".maps");
 
-/* A map or unmap allowed by the LSM, settled when its ioctl returns. */
+/*
+ * A map or unmap allowed by the LSM, settled when its ioctl returns. Task-local: the
+ * ioctl's LSM hook and its fexit run in the same task, and the storage needs no lock
+ * and no hash on every map. @cmd ties the two: a record whose ioctl never reached its
+ * handler (another LSM refused it) is never settled by a later, different ioctl.
+ */
 struct pending_dma {
 	__u64 bytes;		/* map: bytes to add on success */
 	__u64 unmap_arg;	/* unmap: user address of the argument, read back on return */
 	__u32 tgid;
+	__u32 cmd;		/* the ioctl judged; 0 when nothing is pending */
 	__u32 is_unmap_iommufd;
 	__u32 is_unmap_vfio;
-	__u32 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);	/* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_dma);
 } pending SEC(".maps");
+
+/* The current task's pending record, created on first use; NULL if none can be had. */
+static __always_inline struct pending_dma *pending_get(__u64 flags)
+{
+	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL, flags);
+}
 
 __u64 events_lost = 0;
 
@@ -553,13 +564,13 @@ static __always_inline bool in_windows(const struct ioguard_tenant *t, __u64 iov
  * byte account is therefore settled from the kernel's own result in the ioctl's fexit,
  * and the check here is the gate for callers that do not race.
  */
-static __noinline int decide_map(__u32 hook, __u64 iova, __u64 len, bool fixed)
+static __noinline int decide_map(__u32 hook, __u32 cmd, __u64 iova, __u64 len, bool fixed)
 {
 	struct decision d;
 	const struct ioguard_tenant *t;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 *mapped, already;
-	struct pending_dma pend = {};
+	struct pending_dma *pend;
 
 	if (!decision_begin(&d, hook))
 		return 0;
@@ -585,23 +596,29 @@ static __noinline int decide_map(__u32 hook, __u64 iova, __u64 len, bool fixed)
 		d.value = len;
 		return finish(&d);
 	}
-	pend.bytes = len;
-	pend.tgid = tgid;
-	bpf_map_update_elem(&pending, &tid, &pend, BPF_ANY);
+	pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (pend) {
+		pend->bytes = len;
+		pend->unmap_arg = 0;
+		pend->tgid = tgid;
+		pend->cmd = cmd;
+		pend->is_unmap_iommufd = pend->is_unmap_vfio = 0;
+	}
 	return finish(&d);
 }
 
-static __always_inline void note_unmap(__u64 arg, bool iommufd)
+static __always_inline void note_unmap(__u32 cmd, __u64 arg, bool iommufd)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_dma pend = {
-		.unmap_arg = arg,
-		.tgid = bpf_get_current_pid_tgid() >> 32,
-		.is_unmap_iommufd = iommufd,
-		.is_unmap_vfio = !iommufd,
-	};
+	struct pending_dma *pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	bpf_map_update_elem(&pending, &tid, &pend, BPF_ANY);
+	if (!pend)
+		return;
+	pend->bytes = 0;
+	pend->unmap_arg = arg;
+	pend->tgid = bpf_get_current_pid_tgid() >> 32;
+	pend->cmd = cmd;
+	pend->is_unmap_iommufd = iommufd;
+	pend->is_unmap_vfio = !iommufd;
 }
 
 static __always_inline int file_kind(const struct ioguard_kernel_info *k, __u64 handler)
@@ -724,11 +741,11 @@ int BPF_PROG(ioguard_file_ioctl, struct file *file, unsigned int cmd, unsigned l
 		long rd;
 
 		if (cmd == IOGUARD_VFIO_IOMMU_UNMAP_DMA && kind == IOGUARD_FILE_CONTAINER) {
-			note_unmap(arg, false);
+			note_unmap(cmd, arg, false);
 			return 0;
 		}
 		if (cmd == IOGUARD_IOMMU_IOAS_UNMAP && kind == IOGUARD_FILE_IOMMUFD) {
-			note_unmap(arg, true);
+			note_unmap(cmd, arg, true);
 			return 0;
 		}
 		if (cmd == IOGUARD_VFIO_IOMMU_MAP_DMA && kind == IOGUARD_FILE_CONTAINER) {
@@ -761,7 +778,7 @@ int BPF_PROG(ioguard_file_ioctl, struct file *file, unsigned int cmd, unsigned l
 		/* An unreadable argument fails in the kernel too; judge it as a zero map. */
 		if (rd)
 			iova = len = 0;
-		return decide_map(hook, iova, len, fixed);
+		return decide_map(hook, cmd, iova, len, fixed);
 	}
 	/* A ';' ioctl on an unidentified file: VFIO or iommufd ioguard cannot see into. */
 	{
@@ -776,14 +793,18 @@ int BPF_PROG(ioguard_file_ioctl, struct file *file, unsigned int cmd, unsigned l
 }
 
 /* Settles the byte account of an allowed map or unmap from the ioctl's result. */
-static __always_inline int settle(long ret)
+static __always_inline int settle(unsigned int cmd, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_dma *p = bpf_map_lookup_elem(&pending, &tid);
+	struct pending_dma *p = pending_get(0);
 	__u64 *mapped, unmapped = 0;
 
-	if (!p)
+	if (!p || !p->cmd)
 		return 0;
+	if (p->cmd != cmd) {
+		p->cmd = 0;
+		return 0;
+	}
+	p->cmd = 0;
 	mapped = bpf_map_lookup_elem(&mapped_bytes, &p->tgid);
 	if (!ret && p->bytes) {
 		if (mapped)
@@ -805,7 +826,6 @@ static __always_inline int settle(long ret)
 		}
 		*mapped = unmapped > *mapped ? 0 : *mapped - unmapped;
 	}
-	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }
 
@@ -813,14 +833,14 @@ SEC("fexit/vfio_fops_unl_ioctl")
 int BPF_PROG(container_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg,
 	     long ret)
 {
-	return settle(ret);
+	return settle(cmd, ret);
 }
 
 SEC("fexit/iommufd_fops_ioctl")
 int BPF_PROG(iommufd_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg,
 	     long ret)
 {
-	return settle(ret);
+	return settle(cmd, ret);
 }
 
 /* A process's mappings end with it (its fds close); so does its account. */

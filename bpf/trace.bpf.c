@@ -44,17 +44,24 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-struct call_key {
-	__u32 tid;
-	__u32 op;
+/*
+ * fentry timestamps of one task's calls in flight, by op, until their fexit. Task-local
+ * storage: no lock and no hash on the map path, and freed with the task. The array is a
+ * power of two so that a masked op indexes it without a bounds check the verifier
+ * cannot follow.
+ */
+#define CALL_START_SLOTS 32
+_Static_assert(IOGUARD_OP_COUNT <= CALL_START_SLOTS, "call_starts too small");
+
+struct call_starts {
+	__u64 ns[CALL_START_SLOTS];
 };
 
-/* fentry timestamp of a call in flight, until its fexit. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct call_key);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call_starts);
 } call_start SEC(".maps");
 
 /*
@@ -114,13 +121,17 @@ static __always_inline bool traced(void)
 
 static __always_inline int call_enter(__u32 op)
 {
-	struct call_key key = { .tid = (__u32)bpf_get_current_pid_tgid(), .op = op };
-	__u64 now = bpf_ktime_get_ns();
+	struct call_starts *starts;
 
 	if (!traced())
 		return 0;
-	if (bpf_map_update_elem(&call_start, &key, &now, BPF_ANY))
+	starts = bpf_task_storage_get(&call_start, bpf_get_current_task_btf(), NULL,
+				      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!starts) {
 		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
+		return 0;
+	}
+	starts->ns[op & (CALL_START_SLOTS - 1)] = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -143,14 +154,18 @@ static __always_inline bool event_begin(struct ioguard_event *e, __u32 op)
 /* Latency from the matching fentry, if it was seen. */
 static __always_inline void event_latency(struct ioguard_event *e)
 {
-	struct call_key key = { .tid = e->tid, .op = e->op };
-	__u64 *start = bpf_map_lookup_elem(&call_start, &key);
+	struct call_starts *starts;
+	__u64 *start;
 
-	if (!start)
+	starts = bpf_task_storage_get(&call_start, bpf_get_current_task_btf(), NULL, 0);
+	if (!starts)
+		return;
+	start = &starts->ns[e->op & (CALL_START_SLOTS - 1)];
+	if (!*start)
 		return;
 	e->latency_ns = e->ts_ns - *start;
 	e->flags |= IOGUARD_EV_HAS_LATENCY;
-	bpf_map_delete_elem(&call_start, &key);
+	*start = 0;
 }
 
 static __always_inline void event_domain(struct ioguard_event *e, struct iommu_domain *domain)
@@ -213,6 +228,21 @@ static __always_inline __u32 event_result(const struct ioguard_event *e)
 	return e->ret == 0 ? IOGUARD_RESULT_OK : IOGUARD_RESULT_ERROR;
 }
 
+/*
+ * Adds to a per-CPU aggregate of @op. A map-family op is written by exactly one program
+ * (per mode), and neither the trampoline nor the tracepoint runner re-enters a program
+ * on a CPU where it is still running (the nested run is skipped and counted as a
+ * recursion miss), so a plain add cannot race there. Ops that several programs share
+ * (the attach and detach variants) take the atomic add.
+ */
+#define AGG_ADD(op, field, v)							\
+	do {									\
+		if ((op) < 32 && (IOGUARD_OP_MAP_MASK & (1U << (op))))		\
+			(field) += (v);						\
+		else								\
+			__sync_fetch_and_add(&(field), (v));			\
+	} while (0)
+
 static __always_inline void hist_add(const struct ioguard_event *e, __u32 kind, __u64 value)
 {
 	struct ioguard_hist_key key = { .group = e->group, .op = e->op, .kind = kind };
@@ -224,9 +254,9 @@ static __always_inline void hist_add(const struct ioguard_event *e, __u32 kind, 
 		if (!h)
 			return;
 	}
-	__sync_fetch_and_add(&h->slots[ioguard_hist_slot(value)], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->sum, value);
+	AGG_ADD(e->op, h->slots[ioguard_hist_slot(value)], 1);
+	AGG_ADD(e->op, h->count, 1);
+	AGG_ADD(e->op, h->sum, value);
 }
 
 static __always_inline void calls_add(const struct ioguard_event *e)
@@ -244,9 +274,9 @@ static __always_inline void calls_add(const struct ioguard_event *e)
 		if (!c)
 			return;
 	}
-	__sync_fetch_and_add(&c->calls, 1);
+	AGG_ADD(e->op, c->calls, 1);
 	if (e->flags & IOGUARD_EV_HAS_SIZE)
-		__sync_fetch_and_add(&c->bytes, e->size);
+		AGG_ADD(e->op, c->bytes, e->size);
 }
 
 /* Whether the stream settings keep this record; the aggregates count it regardless. */
