@@ -83,17 +83,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
-	__type(key, struct ioguard_hist_key);
-	__type(value, struct ioguard_hist);
-} hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 8192);
-	__type(key, struct ioguard_calls_key);
-	__type(value, struct ioguard_calls);
-} calls SEC(".maps");
+	__type(key, struct ioguard_agg_key);
+	__type(value, struct ioguard_agg);
+} aggs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -111,8 +103,7 @@ struct {
 	__type(value, __u64);
 } sample_seq SEC(".maps");
 
-static const struct ioguard_hist zero_hist;
-static const struct ioguard_calls zero_calls;
+static const struct ioguard_agg zero_agg;
 
 static __always_inline bool traced(void)
 {
@@ -243,40 +234,33 @@ static __always_inline __u32 event_result(const struct ioguard_event *e)
 			__sync_fetch_and_add(&(field), (v));			\
 	} while (0)
 
-static __always_inline void hist_add(const struct ioguard_event *e, __u32 kind, __u64 value)
+static __always_inline void hist_add(struct ioguard_hist *h, __u32 op, __u64 value)
 {
-	struct ioguard_hist_key key = { .group = e->group, .op = e->op, .kind = kind };
-	struct ioguard_hist *h = bpf_map_lookup_elem(&hists, &key);
-
-	if (!h) {
-		bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&hists, &key);
-		if (!h)
-			return;
-	}
-	AGG_ADD(e->op, h->slots[ioguard_hist_slot(value)], 1);
-	AGG_ADD(e->op, h->count, 1);
-	AGG_ADD(e->op, h->sum, value);
+	AGG_ADD(op, h->slots[ioguard_hist_slot(value)], 1);
+	AGG_ADD(op, h->count, 1);
+	AGG_ADD(op, h->sum, value);
 }
 
-static __always_inline void calls_add(const struct ioguard_event *e)
+/* Counts a finished operation in its (group, op) aggregate. */
+static __always_inline void agg_account(const struct ioguard_event *e)
 {
-	struct ioguard_calls_key key = {
-		.group = e->group,
-		.op = e->op,
-		.result = event_result(e),
-	};
-	struct ioguard_calls *c = bpf_map_lookup_elem(&calls, &key);
+	struct ioguard_agg_key key = { .group = e->group, .op = e->op };
+	struct ioguard_agg *a = bpf_map_lookup_elem(&aggs, &key);
+	__u32 result = event_result(e) & (IOGUARD_RESULT_COUNT - 1);
 
-	if (!c) {
-		bpf_map_update_elem(&calls, &key, &zero_calls, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&calls, &key);
-		if (!c)
+	if (!a) {
+		bpf_map_update_elem(&aggs, &key, &zero_agg, BPF_NOEXIST);
+		a = bpf_map_lookup_elem(&aggs, &key);
+		if (!a)
 			return;
 	}
-	AGG_ADD(e->op, c->calls, 1);
-	if (e->flags & IOGUARD_EV_HAS_SIZE)
-		AGG_ADD(e->op, c->bytes, e->size);
+	if (e->flags & IOGUARD_EV_HAS_LATENCY)
+		hist_add(&a->hist[IOGUARD_HIST_LATENCY], e->op, e->latency_ns);
+	AGG_ADD(e->op, a->calls[result], 1);
+	if (e->flags & IOGUARD_EV_HAS_SIZE) {
+		hist_add(&a->hist[IOGUARD_HIST_SIZE], e->op, e->size);
+		AGG_ADD(e->op, a->bytes[result], e->size);
+	}
 }
 
 /* Whether the stream settings keep this record; the aggregates count it regardless. */
@@ -301,19 +285,30 @@ static __always_inline bool streamed(const struct ioguard_event *e)
 	return true;
 }
 
+/*
+ * Readers are woken once WAKEUP_BYTES wait, not for every record: a wakeup is an
+ * irq_work and a context switch, which would cost more than the record. Below the
+ * threshold a record waits for the reader's next timed consume: every reader of
+ * `events` must consume on a timer as well as on wakeups (ioguard trace every 100 ms,
+ * the daemon every 200 ms).
+ */
+#define WAKEUP_BYTES (64 * 1024)
+
+static __always_inline __u64 wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 /* Accounts a finished operation in the aggregates and streams it if asked to. */
 static __always_inline void event_submit(struct ioguard_event *e)
 {
-	if (e->flags & IOGUARD_EV_HAS_LATENCY)
-		hist_add(e, IOGUARD_HIST_LATENCY, e->latency_ns);
-	if (e->flags & IOGUARD_EV_HAS_SIZE)
-		hist_add(e, IOGUARD_HIST_SIZE, e->size);
-	calls_add(e);
+	agg_account(e);
 	if (!streamed(e))
 		return;
 	e->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags()))
 		__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
 }
 

@@ -32,31 +32,28 @@ enum ioguard_result {
 	IOGUARD_RESULT_COUNT,
 };
 
-/* Key of the histogram map: one histogram per (group, op, kind). */
-struct ioguard_hist_key {
-	__s32 group;
-	__u32 op;	/* enum ioguard_op */
-	__u32 kind;	/* enum ioguard_hist_kind */
-	__u32 pad;	/* zero */
-};
-
 struct ioguard_hist {
 	__u64 slots[IOGUARD_HIST_SLOTS];
 	__u64 count;
 	__u64 sum;	/* in the kind's unit */
 };
 
-/* Key of the call counters: calls and bytes per (group, op, result). */
-struct ioguard_calls_key {
+/* Key of the aggregate map: one entry per (group, op). */
+struct ioguard_agg_key {
 	__s32 group;
 	__u32 op;	/* enum ioguard_op */
-	__u32 result;	/* enum ioguard_result */
-	__u32 pad;	/* zero */
 };
 
-struct ioguard_calls {
-	__u64 calls;
-	__u64 bytes;	/* map/unmap: bytes requested; 0 for other ops */
+/*
+ * Everything counted about one op on one group, in one value so that an operation costs
+ * one map lookup: a histogram per enum ioguard_hist_kind (one whose count is 0 was never
+ * filled: the op has no latency or no size), and calls and bytes per enum ioguard_result
+ * (bytes: map/unmap bytes requested; 0 for other ops).
+ */
+struct ioguard_agg {
+	struct ioguard_hist hist[IOGUARD_HIST_KIND_COUNT];
+	__u64 calls[IOGUARD_RESULT_COUNT];
+	__u64 bytes[IOGUARD_RESULT_COUNT];
 };
 
 /* Key of the IO page fault counter. */

@@ -68,43 +68,43 @@ out_free:
 	return err;
 }
 
-static int add_hist(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
+/* One (group, op) aggregate: its filled histograms and its calls by result. */
+static int add_agg(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
 {
-	const struct ioguard_hist_key *key = k;
-	size_t stride = percpu_stride(sizeof(struct ioguard_hist));
-	struct ioguard_hist sum = { 0 };
-	int cpu, i;
+	const struct ioguard_agg_key *key = k;
+	size_t stride = percpu_stride(sizeof(struct ioguard_agg));
+	struct ioguard_agg sum = { 0 };
+	__u32 kind, result;
+	int cpu, i, err = 0;
 
-	for (cpu = 0; cpu < ncpu; cpu++) {
-		const struct ioguard_hist *h = (const void *)((const char *)values + cpu * stride);
-
-		for (i = 0; i < IOGUARD_HIST_SLOTS; i++)
-			sum.slots[i] += h->slots[i];
-		sum.count += h->count;
-		sum.sum += h->sum;
-	}
-	/* Ops or kinds this build does not know (a newer BPF object) are left out. */
-	if (key->op >= IOGUARD_OP_COUNT || key->kind >= IOGUARD_HIST_KIND_COUNT)
+	/* Ops this build does not know (a newer BPF object) are left out. */
+	if (key->op >= IOGUARD_OP_COUNT)
 		return 0;
-	return metrics_snapshot__add_hist(s, key->group, key->op, key->kind, &sum);
-}
-
-static int add_calls(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
-{
-	const struct ioguard_calls_key *key = k;
-	size_t stride = percpu_stride(sizeof(struct ioguard_calls));
-	__u64 calls = 0, bytes = 0;
-	int cpu;
-
 	for (cpu = 0; cpu < ncpu; cpu++) {
-		const struct ioguard_calls *c = (const void *)((const char *)values + cpu * stride);
+		const struct ioguard_agg *a = (const void *)((const char *)values + cpu * stride);
 
-		calls += c->calls;
-		bytes += c->bytes;
+		for (kind = 0; kind < IOGUARD_HIST_KIND_COUNT; kind++) {
+			for (i = 0; i < IOGUARD_HIST_SLOTS; i++)
+				sum.hist[kind].slots[i] += a->hist[kind].slots[i];
+			sum.hist[kind].count += a->hist[kind].count;
+			sum.hist[kind].sum += a->hist[kind].sum;
+		}
+		for (result = 0; result < IOGUARD_RESULT_COUNT; result++) {
+			sum.calls[result] += a->calls[result];
+			sum.bytes[result] += a->bytes[result];
+		}
 	}
-	if (key->op >= IOGUARD_OP_COUNT || key->result >= IOGUARD_RESULT_COUNT)
-		return 0;
-	return metrics_snapshot__add_calls(s, key->group, key->op, key->result, calls, bytes);
+	for (kind = 0; kind < IOGUARD_HIST_KIND_COUNT && !err; kind++) {
+		if (sum.hist[kind].count)
+			err = metrics_snapshot__add_hist(s, key->group, key->op, kind,
+							 &sum.hist[kind]);
+	}
+	for (result = 0; result < IOGUARD_RESULT_COUNT && !err; result++) {
+		if (sum.calls[result])
+			err = metrics_snapshot__add_calls(s, key->group, key->op, result,
+							  sum.calls[result], sum.bytes[result]);
+	}
+	return err;
 }
 
 static int add_fault(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
@@ -124,12 +124,9 @@ int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *map
 {
 	int err = 0;
 
-	if (maps->hists_fd >= 0)
-		err = walk_percpu(maps->hists_fd, sizeof(struct ioguard_hist_key),
-				  sizeof(struct ioguard_hist), add_hist, s);
-	if (!err && maps->calls_fd >= 0)
-		err = walk_percpu(maps->calls_fd, sizeof(struct ioguard_calls_key),
-				  sizeof(struct ioguard_calls), add_calls, s);
+	if (maps->aggs_fd >= 0)
+		err = walk_percpu(maps->aggs_fd, sizeof(struct ioguard_agg_key),
+				  sizeof(struct ioguard_agg), add_agg, s);
 	if (!err && maps->faults_fd >= 0)
 		err = walk_percpu(maps->faults_fd, sizeof(struct ioguard_fault_key),
 				  sizeof(__u64), add_fault, s);

@@ -307,8 +307,7 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len)
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *maps)
 {
-	maps->hists_fd = bpf_map__fd(t->skel->maps.hists);
-	maps->calls_fd = bpf_map__fd(t->skel->maps.calls);
+	maps->aggs_fd = bpf_map__fd(t->skel->maps.aggs);
 	maps->faults_fd = bpf_map__fd(t->skel->maps.faults);
 }
 

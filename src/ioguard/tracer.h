@@ -66,12 +66,12 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len);
 
 /*
  * struct tracer_maps - the aggregation maps of a loaded tracer (include/ioguard/metrics.h):
- * per-CPU hashes keyed by struct ioguard_hist_key, ioguard_calls_key and
- * ioguard_fault_key. The fds belong to the tracer; do not close them.
+ * per-CPU hashes of struct ioguard_agg keyed by struct ioguard_agg_key, and of fault
+ * counts keyed by struct ioguard_fault_key. The fds belong to the tracer; do not close
+ * them.
  */
 struct tracer_maps {
-	int hists_fd;
-	int calls_fd;
+	int aggs_fd;
 	int faults_fd;
 };
 

@@ -192,13 +192,11 @@ static int maps_setup(void **state)
 	struct maps_fixture *f = calloc(1, sizeof(*f));
 
 	*state = f;
-	f->maps = (struct tracer_maps){ -1, -1, -1 };
+	f->maps = (struct tracer_maps){ -1, -1 };
 	if (under_valgrind())
 		return 0;
 	f->ncpu = libbpf_num_possible_cpus();
-	f->maps.hists_fd = percpu_map(sizeof(struct ioguard_hist_key), sizeof(struct ioguard_hist));
-	f->maps.calls_fd = percpu_map(sizeof(struct ioguard_calls_key),
-				      sizeof(struct ioguard_calls));
+	f->maps.aggs_fd = percpu_map(sizeof(struct ioguard_agg_key), sizeof(struct ioguard_agg));
 	f->maps.faults_fd = percpu_map(sizeof(struct ioguard_fault_key), sizeof(__u64));
 	return 0;
 }
@@ -207,10 +205,8 @@ static int maps_teardown(void **state)
 {
 	struct maps_fixture *f = *state;
 
-	if (f->maps.hists_fd >= 0)
-		close(f->maps.hists_fd);
-	if (f->maps.calls_fd >= 0)
-		close(f->maps.calls_fd);
+	if (f->maps.aggs_fd >= 0)
+		close(f->maps.aggs_fd);
 	if (f->maps.faults_fd >= 0)
 		close(f->maps.faults_fd);
 	free(f);
@@ -224,7 +220,7 @@ static void need_maps(const struct maps_fixture *f)
 		       "the sanitizer build runs this test\n");
 		skip();
 	}
-	if (f->maps.hists_fd < 0 || f->maps.calls_fd < 0 || f->maps.faults_fd < 0) {
+	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0) {
 		printf("SKIP: cannot create BPF maps here (%s): needs root or CAP_BPF\n",
 		       strerror(errno));
 		skip();
@@ -234,77 +230,86 @@ static void need_maps(const struct maps_fixture *f)
 static void test_aggregates_sum_over_cpus(void **state)
 {
 	struct maps_fixture *f = *state;
-	struct ioguard_hist_key hk = { .group = 2, .op = IOGUARD_OP_MAP,
-				       .kind = IOGUARD_HIST_LATENCY };
-	struct ioguard_calls_key ck = { .group = 2, .op = IOGUARD_OP_MAP,
-					.result = IOGUARD_RESULT_OK };
+	struct ioguard_agg_key ak = { .group = 2, .op = IOGUARD_OP_MAP };
 	struct ioguard_fault_key fk = { .group = 2 };
 	struct metrics_snapshot *s;
-	struct ioguard_hist *h;
-	struct ioguard_calls *c;
+	struct ioguard_agg *a;
 	__u64 *faults;
 	int cpu;
 
 	need_maps(f);
-	h = calloc(f->ncpu, sizeof(*h));
-	c = calloc(f->ncpu, sizeof(*c));
+	a = calloc(f->ncpu, sizeof(*a));
 	faults = calloc(f->ncpu, sizeof(*faults));
 	for (cpu = 0; cpu < f->ncpu; cpu++) {
-		h[cpu].slots[12] = cpu + 1;	/* 4096 ns */
-		h[cpu].slots[31] = 1;		/* clamped */
-		h[cpu].count = cpu + 2;
-		h[cpu].sum = 1000 * (cpu + 1);
-		c[cpu].calls = 10;
-		c[cpu].bytes = 4096 * 10;
+		struct ioguard_hist *h = &a[cpu].hist[IOGUARD_HIST_LATENCY];
+
+		h->slots[12] = cpu + 1;	/* 4096 ns */
+		h->slots[31] = 1;		/* clamped */
+		h->count = cpu + 2;
+		h->sum = 1000 * (cpu + 1);
+		a[cpu].calls[IOGUARD_RESULT_OK] = 10;
+		a[cpu].bytes[IOGUARD_RESULT_OK] = 4096 * 10;
 		faults[cpu] = cpu;
 	}
+	/* On one CPU only: a histogram and a result that any CPU filled are exported. */
+	a[f->ncpu - 1].hist[IOGUARD_HIST_SIZE].slots[12] = 3;
+	a[f->ncpu - 1].hist[IOGUARD_HIST_SIZE].count = 3;
+	a[f->ncpu - 1].hist[IOGUARD_HIST_SIZE].sum = 3 * 4096;
+	a[f->ncpu - 1].calls[IOGUARD_RESULT_ERROR] = 2;
 	strcpy(fk.device, "0000:00:03.0");
-	assert_int_equal(bpf_map_update_elem(f->maps.hists_fd, &hk, h, BPF_ANY), 0);
-	assert_int_equal(bpf_map_update_elem(f->maps.calls_fd, &ck, c, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(f->maps.aggs_fd, &ak, a, BPF_ANY), 0);
 	assert_int_equal(bpf_map_update_elem(f->maps.faults_fd, &fk, faults, BPF_ANY), 0);
 
 	s = metrics_snapshot__new();
 	assert_int_equal(collect_aggregates(s, &f->maps), 0);
-	assert_int_equal(s->hists.n, 1);
+	assert_int_equal(s->hists.n, 2);
 	assert_int_equal(s->hists.v[0].group, 2);
 	assert_int_equal(s->hists.v[0].op, IOGUARD_OP_MAP);
+	assert_int_equal(s->hists.v[0].kind, IOGUARD_HIST_LATENCY);
 	assert_int_equal(s->hists.v[0].hist.slots[12], f->ncpu * (f->ncpu + 1) / 2);
 	assert_int_equal(s->hists.v[0].hist.slots[31], f->ncpu);
 	assert_int_equal(s->hists.v[0].hist.sum, 1000ULL * f->ncpu * (f->ncpu + 1) / 2);
-	assert_int_equal(s->calls.n, 1);
+	assert_int_equal(s->hists.v[1].kind, IOGUARD_HIST_SIZE);
+	assert_int_equal(s->hists.v[1].hist.slots[12], 3);
+	assert_int_equal(s->hists.v[1].hist.sum, 3 * 4096);
+	assert_int_equal(s->calls.n, 2);
+	assert_int_equal(s->calls.v[0].result, IOGUARD_RESULT_OK);
 	assert_int_equal(s->calls.v[0].calls, 10ULL * f->ncpu);
 	assert_int_equal(s->calls.v[0].bytes, 40960ULL * f->ncpu);
+	assert_int_equal(s->calls.v[1].result, IOGUARD_RESULT_ERROR);
+	assert_int_equal(s->calls.v[1].calls, 2);
+	assert_int_equal(s->calls.v[1].bytes, 0);
 	assert_int_equal(s->faults.n, 1);
 	assert_string_equal(s->faults.v[0].device, "0000:00:03.0");
 	assert_int_equal(s->faults.v[0].faults, (__u64)f->ncpu * (f->ncpu - 1) / 2);
 	metrics_snapshot__free(s);
-	free(h);
-	free(c);
+	free(a);
 	free(faults);
 }
 
 static void test_aggregates_skip_unknown_ops(void **state)
 {
 	struct maps_fixture *f = *state;
-	struct ioguard_calls_key ck = { .group = 1, .op = IOGUARD_OP_COUNT + 3 };
-	struct ioguard_calls *c;
+	struct ioguard_agg_key ak = { .group = 1, .op = IOGUARD_OP_COUNT + 3 };
+	struct ioguard_agg *a;
 	struct metrics_snapshot *s;
 
 	need_maps(f);
-	c = calloc(f->ncpu, sizeof(*c));
-	c[0].calls = 1;
-	assert_int_equal(bpf_map_update_elem(f->maps.calls_fd, &ck, c, BPF_ANY), 0);
+	a = calloc(f->ncpu, sizeof(*a));
+	a[0].calls[IOGUARD_RESULT_OK] = 1;
+	assert_int_equal(bpf_map_update_elem(f->maps.aggs_fd, &ak, a, BPF_ANY), 0);
 	s = metrics_snapshot__new();
 	assert_int_equal(collect_aggregates(s, &f->maps), 0);
 	assert_int_equal(s->calls.n, 0);
+	assert_int_equal(s->hists.n, 0);
 	metrics_snapshot__free(s);
-	free(c);
+	free(a);
 }
 
 static void test_aggregates_empty_and_absent_maps(void **state)
 {
 	struct maps_fixture *f = *state;
-	struct tracer_maps none = { -1, -1, -1 };
+	struct tracer_maps none = { -1, -1 };
 	struct metrics_snapshot *s;
 
 	need_maps(f);
