@@ -268,6 +268,9 @@ int do_trace(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!exiting) {
 		err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		/* The programs wake readers only in bulk: take what waits at every timeout. */
+		if (err == 0)
+			err = ring_buffer__consume(rb);
 		if (err == -EINTR) {
 			err = 0;
 			continue;
