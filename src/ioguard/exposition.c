@@ -232,6 +232,12 @@ static void format_go_g(__u64 mant, int exp10, char *out)
 	*p = '\0';
 }
 
+__u32 exposition_first_slot(__u32 kind)
+{
+	return kind == IOGUARD_HIST_LATENCY ? EXPOSITION_FIRST_SLOT_LATENCY :
+					      EXPOSITION_FIRST_SLOT_SIZE;
+}
+
 const char *exposition_le(__u32 kind, __u32 slot, char *out)
 {
 	if (slot >= IOGUARD_HIST_SLOTS - 1) {
@@ -339,20 +345,35 @@ static void le_tails_init(struct le_tails *t, __u32 kind)
 					exposition_le(kind, slot, le));
 }
 
+/* One _bucket line: the prefix, the le tail of @slot, then @cum. */
+static char *put_bucket(char *p, const char *prefix, size_t prefix_len,
+			const struct le_tails *le, __u32 slot, __u64 cum)
+{
+	memcpy(p, prefix, prefix_len);
+	p += prefix_len;
+	memcpy(p, le->s[slot], le->len[slot]);
+	p += le->len[slot];
+	p = put_u64(p, cum);
+	*p++ = '\n';
+	return p;
+}
+
 /*
- * One histogram: _bucket lines for slots 0..30 and +Inf, then _sum and _count.
- * The buckets are the running sum of the slots, and _count is the +Inf bucket (the sum
- * of all slots), not hist.count: the BPF side bumps a slot and the count with separate
- * atomic adds, so a snapshot taken mid-update could otherwise disagree with itself.
+ * One histogram: _bucket lines for the exported window (exposition_first_slot(kind) ..
+ * EXPOSITION_LAST_SLOT) and +Inf, then _sum and _count. The buckets are the running sum
+ * of the slots, so the first one also counts every slot below the window and +Inf the
+ * slots above it. _count is the +Inf bucket (the sum of all slots), not hist.count: the
+ * BPF side bumps a slot and the count with separate atomic adds, so a snapshot taken
+ * mid-update could otherwise disagree with itself.
  */
 static void write_hist(struct buf *b, const char *name, const struct metrics_hist_entry *e,
 		       const struct le_tails *le)
 {
+	__u32 first = exposition_first_slot(e->kind), slot;
 	char prefix[192], gtmp[16];
 	size_t name_len = strlen(name), prefix_len, labels_len, line_max;
 	const char *labels;
 	__u64 cum = 0;
-	__u32 slot;
 	char *p;
 	int n;
 
@@ -367,18 +388,18 @@ static void write_hist(struct buf *b, const char *name, const struct metrics_his
 	labels = prefix + name_len + 8;
 	labels_len = prefix_len - name_len - 8;
 	line_max = prefix_len + EXPOSITION_LE_LEN + 8 + U64_DEC_LEN + 3;
-	if (buf__reserve(b, line_max * (IOGUARD_HIST_SLOTS + 2)))
+	if (buf__reserve(b, line_max * (EXPOSITION_LAST_SLOT - first + 4)))
 		return;
 	p = b->data + b->len;
-	for (slot = 0; slot < IOGUARD_HIST_SLOTS; slot++) {
+	for (slot = 0; slot < first; slot++)
 		cum += e->hist.slots[slot];
-		memcpy(p, prefix, prefix_len);
-		p += prefix_len;
-		memcpy(p, le->s[slot], le->len[slot]);
-		p += le->len[slot];
-		p = put_u64(p, cum);
-		*p++ = '\n';
+	for (; slot <= EXPOSITION_LAST_SLOT; slot++) {
+		cum += e->hist.slots[slot];
+		p = put_bucket(p, prefix, prefix_len, le, slot, cum);
 	}
+	for (; slot < IOGUARD_HIST_SLOTS; slot++)
+		cum += e->hist.slots[slot];
+	p = put_bucket(p, prefix, prefix_len, le, IOGUARD_HIST_SLOTS - 1, cum);
 	memcpy(p, name, name_len);
 	p += name_len;
 	memcpy(p, "_sum{", 5);
