@@ -686,6 +686,60 @@ static void test_count_is_sum_of_slots(void **state)
 	metrics_snapshot__free(s);
 }
 
+/*
+ * Integers are formatted by hand (digit count from the bit length, four digits per
+ * division): check _count and _sum against printf at every power-of-ten edge, where a
+ * wrong digit count would show, and at the ends of the range.
+ */
+static void check_number(__u64 v)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	struct ioguard_hist h = { .slots = { [IOGUARD_HIST_SLOTS - 1] = v }, .sum = v };
+	char want[160], *text;
+
+	assert_int_equal(metrics_snapshot__add_hist(s, 7, IOGUARD_OP_MAP, IOGUARD_HIST_SIZE,
+						    &h), 0);
+	assert_int_equal(metrics_snapshot__add_hist(s, 7, IOGUARD_OP_MAP,
+						    IOGUARD_HIST_LATENCY, &h), 0);
+	metrics_snapshot__sort(s);
+	text = render(s);
+	snprintf(want, sizeof(want), "\nioguard_iommu_op_size_bytes_count{group=\"7\",op=\"map\"} "
+		 "%llu\n", (unsigned long long)v);
+	if (!strstr(text, want))
+		fail_msg("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\nioguard_iommu_op_size_bytes_sum{group=\"7\",op=\"map\"} "
+		 "%llu\n", (unsigned long long)v);
+	if (!strstr(text, want))
+		fail_msg("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\nioguard_iommu_op_latency_seconds_bucket{group=\"7\","
+		 "op=\"map\",le=\"+Inf\"} %llu\n", (unsigned long long)v);
+	if (!strstr(text, want))
+		fail_msg("no '%s'", want + 1);
+	free(text);
+	metrics_snapshot__free(s);
+}
+
+static void test_numbers_at_digit_boundaries(void **state)
+{
+	__u64 p = 1;
+	int i;
+
+	check_number(0);
+	for (i = 0; i < 20; i++) {
+		check_number(p);
+		check_number(p - 1);
+		check_number(p + 1);
+		if (i < 19)
+			p *= 10;
+	}
+	for (i = 0; i < 64; i++) {
+		check_number(1ULL << i);
+		check_number((1ULL << i) - 1);
+	}
+	check_number(UINT64_MAX);
+	check_number(UINT64_MAX - 1);
+}
+
 /* Bytes are exported only for the ops that carry a size. */
 static void test_bytes_only_for_map_ops(void **state)
 {
@@ -851,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_group),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_count_is_sum_of_slots),
+		cmocka_unit_test(test_numbers_at_digit_boundaries),
 		cmocka_unit_test(test_bytes_only_for_map_ops),
 		cmocka_unit_test(test_adders_refuse_bad_input),
 		cmocka_unit_test(test_reset_keeps_nothing),
