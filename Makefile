@@ -133,7 +133,7 @@ $(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) -lbsd $(PKG_LIBS)
 
-$(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOASID) | $(UAPI_STAMP)
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd

@@ -123,26 +123,46 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static const __u64 pow10[U64_DEC_LEN] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+	100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+	10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+};
+
+/*
+ * Decimal digits of @v: with b its bit length, t = (b * 1233) >> 12 (1233 / 4096 just
+ * under log10(2), exact enough for b <= 64) is the digit count or one less, and one
+ * comparison with 10^t tells which (the IntegerLog10 of "Bit Twiddling Hacks"). v | 1
+ * makes 0 one digit long and changes nothing for other values (10^t is 1 or even).
+ */
 static unsigned int dec_len(__u64 v)
 {
-	unsigned int n = 1;
+	unsigned int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
 
-	while (v >= 100) {
-		v /= 100;
-		n += 2;
-	}
-	return n + (v >= 10);
+	return t + ((v | 1) >= pow10[t]);
 }
 
 /*
- * Writes @v in decimal at @p, two digits per step (this runs once per histogram line);
- * returns the end. @p needs U64_DEC_LEN bytes.
+ * Writes @v in decimal at @p, from the end, four digits per 64-bit division and the two
+ * pairs of each group independently, so the chain of dependent divisions is a quarter
+ * of the digit count (this runs once per histogram line); returns the end. @p needs
+ * U64_DEC_LEN bytes.
  */
 static char *put_u64(char *p, __u64 v)
 {
 	char *end = p + dec_len(v), *q = end;
 
-	while (v >= 100) {
+	while (v >= 10000) {
+		__u64 hi = v / 10000;
+		__u32 lo = v - hi * 10000;
+
+		q -= 4;
+		memcpy(q, digit_pairs + (lo / 100) * 2, 2);
+		memcpy(q + 2, digit_pairs + (lo % 100) * 2, 2);
+		v = hi;
+	}
+	if (v >= 100) {
 		q -= 2;
 		memcpy(q, digit_pairs + (v % 100) * 2, 2);
 		v /= 100;
@@ -232,6 +252,12 @@ static void format_go_g(__u64 mant, int exp10, char *out)
 	*p = '\0';
 }
 
+__u32 exposition_first_slot(__u32 kind)
+{
+	return kind == IOGUARD_HIST_LATENCY ? EXPOSITION_FIRST_SLOT_LATENCY :
+					      EXPOSITION_FIRST_SLOT_SIZE;
+}
+
 const char *exposition_le(__u32 kind, __u32 slot, char *out)
 {
 	if (slot >= IOGUARD_HIST_SLOTS - 1) {
@@ -271,12 +297,27 @@ void exposition_escape(struct buf *b, const char *v)
 	buf__append(b, run, v - run);
 }
 
-/* The group label value: the id, or "unknown" for IOGUARD_GROUP_UNKNOWN. */
-static const char *group_label(__s32 group, char *tmp, size_t size)
+/* Longest group label value: "unknown", or an __s32 in decimal with its sign. */
+#define GROUP_LABEL_LEN 11
+
+/* Writes the group label value at @p: the id, or "unknown" for IOGUARD_GROUP_UNKNOWN. */
+static char *put_group(char *p, __s32 group)
 {
-	if (group == IOGUARD_GROUP_UNKNOWN)
-		return "unknown";
-	snprintf(tmp, size, "%d", group);
+	if (group == IOGUARD_GROUP_UNKNOWN) {
+		memcpy(p, "unknown", 7);
+		return p + 7;
+	}
+	if (group < 0) {
+		*p++ = '-';
+		return put_u64(p, -(__s64)group);
+	}
+	return put_u64(p, group);
+}
+
+/* The group label value as a C string in @tmp. */
+static const char *group_label(__s32 group, char tmp[GROUP_LABEL_LEN + 1])
+{
+	*put_group(tmp, group) = '\0';
 	return tmp;
 }
 
@@ -323,9 +364,72 @@ static void series(struct buf *b, const char *name)
 	buf__append(b, "{", 1);
 }
 
-/* The per-slot tails of the _bucket lines of one kind: ,le="0.000131072"} */
+/*
+ * Bucket lines are copied in fixed blocks of COPY_BLOCK bytes, which the compiler turns
+ * into a few vector moves, instead of memcpy() calls with a variable length: there are a
+ * quarter of a million such pieces in a large scrape, and the calls were the cost. A
+ * piece of n bytes therefore reads and writes up to n rounded up to a block: the sources
+ * are arrays of whole blocks, and the writer reserves COPY_BLOCK bytes of slack past the
+ * last line it writes. What a block writes past a piece is overwritten by the next piece
+ * or lies past the end of the text.
+ */
+#define COPY_BLOCK 32
+
+static inline char *put_blocks(char *p, const char *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += COPY_BLOCK)
+		memcpy(p + i, src + i, COPY_BLOCK);
+	return p + len;
+}
+
+/* Appends a string literal at @p and advances @p. */
+#define PUT_LIT(p, lit) do { memcpy(p, lit, sizeof(lit) - 1); (p) += sizeof(lit) - 1; } while (0)
+
+static char *put_str(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/*
+ * The op and result label values with their lengths, looked up once per render rather
+ * than measured on each of the ten thousand lines that carry them.
+ */
+struct label_names {
+	const char *op[IOGUARD_OP_COUNT + 1];	/* the last: "unknown" for out of range */
+	unsigned char op_len[IOGUARD_OP_COUNT + 1];
+	const char *result[IOGUARD_RESULT_COUNT];
+	unsigned char result_len[IOGUARD_RESULT_COUNT];
+};
+
+static void label_names_init(struct label_names *t)
+{
+	__u32 i;
+
+	for (i = 0; i <= IOGUARD_OP_COUNT; i++) {
+		t->op[i] = event_op_name(i);
+		t->op_len[i] = strlen(t->op[i]);
+	}
+	for (i = 0; i < IOGUARD_RESULT_COUNT; i++) {
+		t->result[i] = result_names[i];
+		t->result_len[i] = strlen(t->result[i]);
+	}
+}
+
+/* The snapshot's adders refuse an op out of range; should one get here, it is "unknown". */
+static __u32 op_index(__u32 op)
+{
+	return op < IOGUARD_OP_COUNT ? op : IOGUARD_OP_COUNT;
+}
+
+/*
+ * The per-slot tails of the _bucket lines of one kind, `0.000131072"} `, one block each
+ * (the longest, `1.073741824e+09"} `, is 18 bytes).
+ */
 struct le_tails {
-	char s[IOGUARD_HIST_SLOTS][EXPOSITION_LE_LEN + 8];
+	char s[IOGUARD_HIST_SLOTS][COPY_BLOCK];
 	unsigned char len[IOGUARD_HIST_SLOTS];
 };
 
@@ -334,72 +438,127 @@ static void le_tails_init(struct le_tails *t, __u32 kind)
 	char le[EXPOSITION_LE_LEN];
 	__u32 slot;
 
+	memset(t, 0, sizeof(*t));
 	for (slot = 0; slot < IOGUARD_HIST_SLOTS; slot++)
-		t->len[slot] = snprintf(t->s[slot], sizeof(t->s[slot]), ",le=\"%s\"} ",
+		t->len[slot] = snprintf(t->s[slot], sizeof(t->s[slot]), "%s\"} ",
 					exposition_le(kind, slot, le));
 }
 
 /*
- * One histogram: _bucket lines for slots 0..30 and +Inf, then _sum and _count.
- * The buckets are the running sum of the slots, and _count is the +Inf bucket (the sum
- * of all slots), not hist.count: the BPF side bumps a slot and the count with separate
- * atomic adds, so a snapshot taken mid-update could otherwise disagree with itself.
+ * The start of every _bucket line of one histogram, `NAME_bucket{group="12",op="map",le="`,
+ * in whole blocks; the labels `group="12",op="map"` are also the labels of _sum and _count.
  */
-static void write_hist(struct buf *b, const char *name, const struct metrics_hist_entry *e,
-		       const struct le_tails *le)
-{
-	char prefix[192], gtmp[16];
-	size_t name_len = strlen(name), prefix_len, labels_len, line_max;
-	const char *labels;
-	__u64 cum = 0;
-	__u32 slot;
-	char *p;
-	int n;
+#define HIST_PREFIX_CAP (6 * COPY_BLOCK)
 
-	/* "name_bucket{group=\"12\",op=\"map\"": the labels start at name_len + 8. */
-	n = snprintf(prefix, sizeof(prefix), "%s_bucket{group=\"%s\",op=\"%s\"", name,
-		     group_label(e->group, gtmp, sizeof(gtmp)), event_op_name(e->op));
-	if (n < 0 || (size_t)n >= sizeof(prefix)) {
-		b->err = b->err ?: -ENAMETOOLONG;
+struct hist_prefix {
+	char s[HIST_PREFIX_CAP];
+	size_t len;
+	size_t labels;		/* offset of the labels in @s */
+	size_t labels_len;
+};
+
+/* 0, or -ENAMETOOLONG when @name and the op name do not fit. */
+static int hist_prefix_init(struct hist_prefix *pre, const char *name, size_t name_len,
+			    const struct metrics_hist_entry *e, const struct label_names *names)
+{
+	const char *op = names->op[op_index(e->op)];
+	size_t op_len = names->op_len[op_index(e->op)];
+	char *p = pre->s;
+
+	/* One block to spare: the labels, inside @s, are also copied in whole blocks. */
+	if (name_len + op_len + GROUP_LABEL_LEN + sizeof("_bucket{group=\"\",op=\"\",le=\"") >
+	    sizeof(pre->s) - COPY_BLOCK)
+		return -ENAMETOOLONG;
+	memset(pre->s, 0, sizeof(pre->s));
+	p = put_str(p, name, name_len);
+	PUT_LIT(p, "_bucket{");
+	pre->labels = p - pre->s;
+	PUT_LIT(p, "group=\"");
+	p = put_group(p, e->group);
+	PUT_LIT(p, "\",op=\"");
+	p = put_str(p, op, op_len);
+	PUT_LIT(p, "\"");
+	pre->labels_len = p - pre->s - pre->labels;
+	PUT_LIT(p, ",le=\"");
+	pre->len = p - pre->s;
+	return 0;
+}
+
+/* One _bucket line: the prefix, the le tail of @slot, then @cum. */
+static inline char *put_bucket(char *p, const struct hist_prefix *pre,
+			       const struct le_tails *le, __u32 slot, __u64 cum)
+{
+	p = put_blocks(p, pre->s, pre->len);
+	memcpy(p, le->s[slot], COPY_BLOCK);
+	p += le->len[slot];
+	p = put_u64(p, cum);
+	*p++ = '\n';
+	return p;
+}
+
+/*
+ * `NAME_sum{labels} ` or `NAME_count{labels} ` (@what: "_sum{" or "_count{"), with the
+ * name and the labels taken from the bucket prefix, which starts with the name.
+ */
+static inline char *put_sum_count_head(char *p, const struct hist_prefix *pre,
+				       size_t name_len, const char *what, size_t what_len)
+{
+	p = put_blocks(p, pre->s, name_len);
+	p = put_str(p, what, what_len);
+	p = put_blocks(p, pre->s + pre->labels, pre->labels_len);
+	PUT_LIT(p, "} ");
+	return p;
+}
+
+/*
+ * One histogram: _bucket lines for the exported window (exposition_first_slot(kind) ..
+ * EXPOSITION_LAST_SLOT) and +Inf, then _sum and _count. The buckets are the running sum
+ * of the slots, so the first one also counts every slot below the window and +Inf the
+ * slots above it. _count is the +Inf bucket (the sum of all slots), not hist.count: the
+ * BPF side bumps a slot and the count with separate atomic adds, so a snapshot taken
+ * mid-update could otherwise disagree with itself.
+ */
+static void write_hist(struct buf *b, const char *name, size_t name_len,
+		       const struct metrics_hist_entry *e, const struct le_tails *le,
+		       const struct label_names *names)
+{
+	__u32 first = exposition_first_slot(e->kind), slot;
+	struct hist_prefix pre;
+	size_t line_max;
+	__u64 cum = 0;
+	char *p;
+	int err;
+
+	err = hist_prefix_init(&pre, name, name_len, e, names);
+	if (err) {
+		b->err = b->err ?: err;
 		return;
 	}
-	prefix_len = n;
-	labels = prefix + name_len + 8;
-	labels_len = prefix_len - name_len - 8;
-	line_max = prefix_len + EXPOSITION_LE_LEN + 8 + U64_DEC_LEN + 3;
-	if (buf__reserve(b, line_max * (IOGUARD_HIST_SLOTS + 2)))
+	/*
+	 * No line is longer than line_max: a bucket line is the prefix, a tail shorter than
+	 * a block, a count and a newline; _sum and _count repeat only the name and labels
+	 * of the prefix, with at most U64_DEC_LEN + 2 characters of value.
+	 */
+	line_max = pre.len + COPY_BLOCK + U64_DEC_LEN + 3;
+	if (buf__reserve(b, line_max * (EXPOSITION_LAST_SLOT - first + 4) + COPY_BLOCK))
 		return;
 	p = b->data + b->len;
-	for (slot = 0; slot < IOGUARD_HIST_SLOTS; slot++) {
+	for (slot = 0; slot < first; slot++)
 		cum += e->hist.slots[slot];
-		memcpy(p, prefix, prefix_len);
-		p += prefix_len;
-		memcpy(p, le->s[slot], le->len[slot]);
-		p += le->len[slot];
-		p = put_u64(p, cum);
-		*p++ = '\n';
+	for (; slot <= EXPOSITION_LAST_SLOT; slot++) {
+		cum += e->hist.slots[slot];
+		p = put_bucket(p, &pre, le, slot, cum);
 	}
-	memcpy(p, name, name_len);
-	p += name_len;
-	memcpy(p, "_sum{", 5);
-	p += 5;
-	memcpy(p, labels, labels_len);
-	p += labels_len;
-	memcpy(p, "} ", 2);
-	p += 2;
+	for (; slot < IOGUARD_HIST_SLOTS; slot++)
+		cum += e->hist.slots[slot];
+	p = put_bucket(p, &pre, le, IOGUARD_HIST_SLOTS - 1, cum);
+	p = put_sum_count_head(p, &pre, name_len, "_sum{", 5);
 	if (e->kind == IOGUARD_HIST_LATENCY)
 		p = put_ns_as_seconds(p, e->hist.sum);
 	else
 		p = put_u64(p, e->hist.sum);
 	*p++ = '\n';
-	memcpy(p, name, name_len);
-	p += name_len;
-	memcpy(p, "_count{", 7);
-	p += 7;
-	memcpy(p, labels, labels_len);
-	p += labels_len;
-	memcpy(p, "} ", 2);
-	p += 2;
+	p = put_sum_count_head(p, &pre, name_len, "_count{", 7);
 	p = put_u64(p, cum);
 	*p++ = '\n';
 	*p = '\0';
@@ -407,15 +566,15 @@ static void write_hist(struct buf *b, const char *name, const struct metrics_his
 }
 
 static void write_hists(struct buf *b, const struct metrics_snapshot *s, __u32 kind,
-			const char *name)
+			const char *name, const struct label_names *names)
 {
+	size_t name_len = strlen(name), i;
 	struct le_tails le;
-	size_t i;
 
 	le_tails_init(&le, kind);
-	for (i = 0; i < s->hists.n; i++) {
+	for (i = 0; i < s->hists.n && !b->err; i++) {
 		if (s->hists.v[i].kind == kind)
-			write_hist(b, name, &s->hists.v[i], &le);
+			write_hist(b, name, name_len, &s->hists.v[i], &le, names);
 	}
 }
 
@@ -425,31 +584,53 @@ static bool op_has_bytes(__u32 op)
 	       op == IOGUARD_OP_MAP_SG;
 }
 
-static void write_calls(struct buf *b, const struct metrics_snapshot *s, bool bytes)
+/*
+ * The calls or bytes counters, one line each, written in place: op and result names are
+ * this program's own identifiers (event.c, result_names), with nothing to escape.
+ */
+static void write_calls(struct buf *b, const struct metrics_snapshot *s, bool bytes,
+			const struct label_names *names)
 {
 	const char *name = bytes ? "ioguard_iommu_bytes_total" : "ioguard_iommu_calls_total";
-	char gtmp[16];
-	size_t i;
+	size_t name_len = strlen(name), i;
 
 	for (i = 0; i < s->calls.n; i++) {
 		const struct metrics_calls_entry *e = &s->calls.v[i];
+		const char *op = names->op[op_index(e->op)];
+		size_t op_len = names->op_len[op_index(e->op)];
+		const char *result = names->result[e->result];
+		size_t result_len = names->result_len[e->result];
+		char *p;
 
 		if (bytes && !op_has_bytes(e->op))
 			continue;
-		series(b, name);
-		label(b, true, "group", group_label(e->group, gtmp, sizeof(gtmp)));
-		label(b, false, "op", event_op_name(e->op));
-		label(b, false, "result", result_names[e->result]);
-		buf__append(b, "}", 1);
-		sample_u64(b, bytes ? e->bytes : e->calls);
+		if (buf__reserve(b, name_len + op_len + result_len + GROUP_LABEL_LEN +
+				    sizeof("{group=\"\",op=\"\",result=\"\"} \n") + U64_DEC_LEN))
+			return;
+		p = b->data + b->len;
+		p = put_str(p, name, name_len);
+		PUT_LIT(p, "{group=\"");
+		p = put_group(p, e->group);
+		PUT_LIT(p, "\",op=\"");
+		p = put_str(p, op, op_len);
+		PUT_LIT(p, "\",result=\"");
+		p = put_str(p, result, result_len);
+		PUT_LIT(p, "\"} ");
+		p = put_u64(p, bytes ? e->bytes : e->calls);
+		*p++ = '\n';
+		*p = '\0';
+		b->len = p - b->data;
 	}
 }
 
 int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 {
-	char gtmp[16];
+	char gtmp[GROUP_LABEL_LEN + 1];
+	struct label_names names;
 	size_t i;
 	__u32 r;
+
+	label_names_init(&names);
 
 	family(out, "ioguard_build_info", "gauge",
 	       "Build of the running ioguard; mode is the attach mode of the BPF programs "
@@ -463,21 +644,21 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 	family(out, "ioguard_iommu_op_latency_seconds", "histogram",
 	       "Time spent in IOMMU attach, ownership and map operations (fentry to fexit), "
 	       "by IOMMU group and op. Bucket bounds are powers of two nanoseconds.");
-	write_hists(out, s, IOGUARD_HIST_LATENCY, "ioguard_iommu_op_latency_seconds");
+	write_hists(out, s, IOGUARD_HIST_LATENCY, "ioguard_iommu_op_latency_seconds", &names);
 
 	family(out, "ioguard_iommu_op_size_bytes", "histogram",
 	       "Size requested by IOMMU map and unmap operations, by IOMMU group and op. "
 	       "Bucket bounds are powers of two bytes.");
-	write_hists(out, s, IOGUARD_HIST_SIZE, "ioguard_iommu_op_size_bytes");
+	write_hists(out, s, IOGUARD_HIST_SIZE, "ioguard_iommu_op_size_bytes", &names);
 
 	family(out, "ioguard_iommu_calls_total", "counter",
 	       "IOMMU operations finished, by IOMMU group, op and result (ok or error).");
-	write_calls(out, s, false);
+	write_calls(out, s, false, &names);
 
 	family(out, "ioguard_iommu_bytes_total", "counter",
 	       "Bytes requested by IOMMU map and unmap operations, by IOMMU group, op and "
 	       "result.");
-	write_calls(out, s, true);
+	write_calls(out, s, true, &names);
 
 	family(out, "ioguard_io_page_faults_total", "counter",
 	       "IO page faults reported by the IOMMU (iommu:io_page_fault), by device and "
@@ -487,7 +668,7 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 
 		series(out, "ioguard_io_page_faults_total");
 		label(out, true, "device", e->device);
-		label(out, false, "group", group_label(e->group, gtmp, sizeof(gtmp)));
+		label(out, false, "group", group_label(e->group, gtmp));
 		buf__append(out, "}", 1);
 		sample_u64(out, e->faults);
 	}
@@ -514,7 +695,7 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		const struct metrics_group_entry *e = &s->groups.v[i];
 
 		series(out, "ioguard_group_info");
-		label(out, true, "group", group_label(e->group, gtmp, sizeof(gtmp)));
+		label(out, true, "group", group_label(e->group, gtmp));
 		label(out, false, "type", e->type[0] ? e->type : "unknown");
 		buf__append(out, "}", 1);
 		sample_u64(out, 1);
@@ -523,7 +704,7 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 	family(out, "ioguard_group_devices", "gauge", "Devices in the IOMMU group.");
 	for (i = 0; i < s->groups.n; i++) {
 		series(out, "ioguard_group_devices");
-		label(out, true, "group", group_label(s->groups.v[i].group, gtmp, sizeof(gtmp)));
+		label(out, true, "group", group_label(s->groups.v[i].group, gtmp));
 		buf__append(out, "}", 1);
 		sample_u64(out, s->groups.v[i].devices);
 	}
@@ -534,7 +715,7 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 	       "and claimed by one owner).");
 	for (i = 0; i < s->groups.n; i++) {
 		const struct metrics_group_entry *e = &s->groups.v[i];
-		const char *g = group_label(e->group, gtmp, sizeof(gtmp));
+		const char *g = group_label(e->group, gtmp);
 
 		series(out, "ioguard_group_viable");
 		label(out, true, "group", g);

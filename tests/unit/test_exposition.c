@@ -63,17 +63,35 @@ static char *render(const struct metrics_snapshot *s)
 	return b.data;
 }
 
-/* Expected lines of one histogram, from the literal bound tables above. */
-static void expect_hist(struct buf *b, const char *name, const char *labels,
-			const char *const le[], const __u64 slots[], const char *sum)
+/*
+ * The exported window, written out: latency from 2^6 ns (64 ns), sizes from 2^12 bytes
+ * (4 KiB), both up to 2^30, then +Inf. docs/metrics.md gives the same numbers.
+ */
+#define FIRST_LATENCY 6
+#define FIRST_SIZE 12
+#define LAST_FINITE 30
+
+static int first_slot(__u32 kind)
 {
+	return kind == IOGUARD_HIST_LATENCY ? FIRST_LATENCY : FIRST_SIZE;
+}
+
+/*
+ * Expected lines of one histogram, from the literal bound tables above: the first
+ * exported bucket holds every slot up to it, +Inf every slot.
+ */
+static void expect_hist(struct buf *b, const char *name, const char *labels, __u32 kind,
+			const __u64 slots[], const char *sum)
+{
+	const char *const *le = kind == IOGUARD_HIST_LATENCY ? le_seconds : le_bytes;
 	__u64 cum = 0;
 	int s;
 
 	for (s = 0; s < IOGUARD_HIST_SLOTS; s++) {
 		cum += slots[s];
-		buf__printf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", name, labels, le[s],
-			    (unsigned long long)cum);
+		if (s >= first_slot(kind) && (s <= LAST_FINITE || s == IOGUARD_HIST_SLOTS - 1))
+			buf__printf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", name, labels, le[s],
+				    (unsigned long long)cum);
 	}
 	buf__printf(b, "%s_sum{%s} %s\n%s_count{%s} %llu\n", name, labels, sum, name, labels,
 		    (unsigned long long)cum);
@@ -188,7 +206,8 @@ static void check_value_in_buckets(__u32 kind, __u64 v)
 				assert_int_equal(count, 0);
 		}
 	}
-	assert_int_equal(buckets, IOGUARD_HIST_SLOTS);
+	/* The window, and +Inf. */
+	assert_int_equal(buckets, LAST_FINITE - first_slot(kind) + 2);
 	free(text);
 	metrics_snapshot__free(s);
 }
@@ -209,6 +228,200 @@ static void test_boundary_values_land_in_their_bucket(void **state)
 		}
 		check_value_in_buckets(kind, UINT64_MAX);
 	}
+}
+
+/* ---- the exported window --------------------------------------------------------- */
+
+static const char *hist_name(__u32 kind)
+{
+	return kind == IOGUARD_HIST_LATENCY ? "ioguard_iommu_op_latency_seconds" :
+					      "ioguard_iommu_op_size_bytes";
+}
+
+/* Renders one histogram of @kind (group 5, op map) holding @values. */
+static char *render_values(__u32 kind, const __u64 *values, size_t n)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	struct ioguard_hist h = { 0 };
+	char *text;
+	size_t i;
+
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		hist_add_value(&h, values[i]);
+	assert_int_equal(metrics_snapshot__add_hist(s, 5, IOGUARD_OP_MAP, kind, &h), 0);
+	text = render(s);
+	metrics_snapshot__free(s);
+	return text;
+}
+
+/* Asserts that @text holds the bucket line le=@le of @kind with exactly @count. */
+static void expect_bucket(const char *text, __u32 kind, const char *le, __u64 count)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "\n%s_bucket{group=\"5\",op=\"map\",le=\"%s\"} %llu\n",
+		 hist_name(kind), le, (unsigned long long)count);
+	if (!strstr(text, line))
+		fail_msg("no line '%s' in:\n%s", line + 1, text);
+}
+
+static void expect_no_bucket(const char *text, __u32 kind, const char *le)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s_bucket{group=\"5\",op=\"map\",le=\"%s\"}",
+		 hist_name(kind), le);
+	if (strstr(text, line))
+		fail_msg("'%s' is outside the exported window but was printed", line);
+}
+
+/* The numbers docs/metrics.md and these tests state are the ones the exposition uses. */
+static void test_window_is_documented_one(void **state)
+{
+	assert_int_equal(exposition_first_slot(IOGUARD_HIST_LATENCY), FIRST_LATENCY);
+	assert_int_equal(exposition_first_slot(IOGUARD_HIST_SIZE), FIRST_SIZE);
+	assert_int_equal(EXPOSITION_LAST_SLOT, LAST_FINITE);
+	assert_string_equal(le_seconds[FIRST_LATENCY], "6.4e-08");
+	assert_string_equal(le_bytes[FIRST_SIZE], "4096");
+}
+
+/* Exactly the window's bounds, in order, then +Inf; nothing below the first bound. */
+static void test_window_bounds_in_order(void **state)
+{
+	__u32 kind;
+
+	for (kind = 0; kind < IOGUARD_HIST_KIND_COUNT; kind++) {
+		const char *const *want = kind == IOGUARD_HIST_LATENCY ? le_seconds : le_bytes;
+		__u64 v = 1ULL << 20;
+		char *text = render_values(kind, &v, 1), *line, prefix[128];
+		int s = first_slot(kind);
+
+		snprintf(prefix, sizeof(prefix), "%s_bucket{group=\"5\",op=\"map\",le=\"",
+			 hist_name(kind));
+		for (line = strstr(text, prefix); line; line = strstr(line + 1, prefix)) {
+			const char *le = line + strlen(prefix);
+			const char *bound = s <= LAST_FINITE ? want[s] : "+Inf";
+
+			assert_true(s < IOGUARD_HIST_SLOTS);
+			if (strncmp(le, bound, strlen(bound)) || le[strlen(bound)] != '"')
+				fail_msg("bucket %d of kind %u: want le=\"%s\", got %.20s", s, kind,
+					 bound, le);
+			s++;
+		}
+		/* first .. 30 and +Inf: 26 latency buckets, 20 size buckets */
+		assert_int_equal(s, LAST_FINITE + 2);
+		for (s = 0; s < first_slot(kind); s++)
+			expect_no_bucket(text, kind, want[s]);
+		free(text);
+	}
+}
+
+/*
+ * The lowest exported bound: a value exactly at it is in its bucket, one above is not,
+ * and everything below it (down to 0) is folded into it, never lost.
+ */
+static void test_window_lowest_bound(void **state)
+{
+	__u32 kind;
+
+	for (kind = 0; kind < IOGUARD_HIST_KIND_COUNT; kind++) {
+		const char *const *le = kind == IOGUARD_HIST_LATENCY ? le_seconds : le_bytes;
+		int f = first_slot(kind);
+		__u64 bound = 1ULL << f;
+		__u64 at = bound, above = bound + 1;
+		__u64 below[] = { 0, 1, 2, 3, bound / 2, bound / 2 + 1, bound - 1 };
+		char *text;
+
+		text = render_values(kind, &at, 1);
+		expect_bucket(text, kind, le[f], 1);
+		expect_bucket(text, kind, le[f + 1], 1);
+		expect_bucket(text, kind, "+Inf", 1);
+		free(text);
+
+		text = render_values(kind, &above, 1);
+		expect_bucket(text, kind, le[f], 0);
+		expect_bucket(text, kind, le[f + 1], 1);
+		expect_bucket(text, kind, "+Inf", 1);
+		free(text);
+
+		text = render_values(kind, below, sizeof(below) / sizeof(below[0]));
+		expect_bucket(text, kind, le[f], sizeof(below) / sizeof(below[0]));
+		expect_bucket(text, kind, le[LAST_FINITE], sizeof(below) / sizeof(below[0]));
+		expect_no_bucket(text, kind, le[f - 1]);
+		expect_no_bucket(text, kind, le[0]);
+		free(text);
+	}
+}
+
+/*
+ * The highest finite bound, 2^30: a value at it is in its bucket; one above and every
+ * larger value (clamped into the last slot) only in +Inf and _count.
+ */
+static void test_window_highest_bound(void **state)
+{
+	__u32 kind;
+
+	for (kind = 0; kind < IOGUARD_HIST_KIND_COUNT; kind++) {
+		const char *const *le = kind == IOGUARD_HIST_LATENCY ? le_seconds : le_bytes;
+		__u64 top = 1ULL << LAST_FINITE;
+		__u64 at = top;
+		__u64 above[] = { top + 1, top * 2, 1ULL << 40, UINT64_MAX };
+		char *text, count[128];
+
+		text = render_values(kind, &at, 1);
+		expect_bucket(text, kind, le[LAST_FINITE - 1], 0);
+		expect_bucket(text, kind, le[LAST_FINITE], 1);
+		expect_bucket(text, kind, "+Inf", 1);
+		free(text);
+
+		text = render_values(kind, above, sizeof(above) / sizeof(above[0]));
+		expect_bucket(text, kind, le[first_slot(kind)], 0);
+		expect_bucket(text, kind, le[LAST_FINITE], 0);
+		expect_bucket(text, kind, "+Inf", 4);
+		snprintf(count, sizeof(count), "\n%s_count{group=\"5\",op=\"map\"} 4\n",
+			 hist_name(kind));
+		assert_non_null(strstr(text, count));
+		free(text);
+	}
+}
+
+/*
+ * One of each at once: below the window, at and above its lowest bound, at and above
+ * its highest. The buckets count 2, 3 (le of the second slot), 4 (2^30), then 5.
+ */
+static void test_window_mixed(void **state)
+{
+	__u32 kind;
+
+	for (kind = 0; kind < IOGUARD_HIST_KIND_COUNT; kind++) {
+		const char *const *le = kind == IOGUARD_HIST_LATENCY ? le_seconds : le_bytes;
+		int f = first_slot(kind);
+		__u64 v[] = { 1, 1ULL << f, (1ULL << f) + 1, 1ULL << LAST_FINITE,
+			      (1ULL << LAST_FINITE) + 1 };
+		char *text = render_values(kind, v, sizeof(v) / sizeof(v[0]));
+
+		expect_bucket(text, kind, le[f], 2);
+		expect_bucket(text, kind, le[f + 1], 3);
+		expect_bucket(text, kind, le[LAST_FINITE - 1], 3);
+		expect_bucket(text, kind, le[LAST_FINITE], 4);
+		expect_bucket(text, kind, "+Inf", 5);
+		free(text);
+	}
+}
+
+/*
+ * What the lab asserts (tests/vm/host/metrics-scrape.sh): with an IOMMU whose smallest
+ * page is 4 KiB, le="4096" alone counts the 4 KiB maps; type1's 8 KiB probe is not in it.
+ */
+static void test_window_counts_4k_maps(void **state)
+{
+	__u64 v[] = { 4096, 4096, 4096, 8192 };
+	char *text = render_values(IOGUARD_HIST_SIZE, v, sizeof(v) / sizeof(v[0]));
+
+	expect_bucket(text, IOGUARD_HIST_SIZE, "4096", 3);
+	expect_bucket(text, IOGUARD_HIST_SIZE, "8192", 4);
+	free(text);
 }
 
 /* ---- whole texts ------------------------------------------------------------------ */
@@ -354,10 +567,10 @@ static void test_small_snapshot_exact(void **state)
 		  HDR_LATENCY);
 	/* 1500 + 2048 + 2049 = 5597 ns */
 	expect_hist(&want, "ioguard_iommu_op_latency_seconds", "group=\"12\",op=\"map\"",
-		    (const char *const *)le_seconds, lat_slots, "0.000005597");
+		    IOGUARD_HIST_LATENCY, lat_slots, "0.000005597");
 	buf__puts(&want, HDR_SIZE);
 	expect_hist(&want, "ioguard_iommu_op_size_bytes", "group=\"12\",op=\"map\"",
-		    (const char *const *)le_bytes, size_slots, "2105344");
+		    IOGUARD_HIST_SIZE, size_slots, "2105344");
 	buf__puts(&want,
 		HDR_CALLS
 		"ioguard_iommu_calls_total{group=\"12\",op=\"attach_group\",result=\"error\"} 1\n"
@@ -471,6 +684,60 @@ static void test_count_is_sum_of_slots(void **state)
 				     "op=\"map_sg\"} 3\n"));
 	free(text);
 	metrics_snapshot__free(s);
+}
+
+/*
+ * Integers are formatted by hand (digit count from the bit length, four digits per
+ * division): check _count and _sum against printf at every power-of-ten edge, where a
+ * wrong digit count would show, and at the ends of the range.
+ */
+static void check_number(__u64 v)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	struct ioguard_hist h = { .slots = { [IOGUARD_HIST_SLOTS - 1] = v }, .sum = v };
+	char want[160], *text;
+
+	assert_int_equal(metrics_snapshot__add_hist(s, 7, IOGUARD_OP_MAP, IOGUARD_HIST_SIZE,
+						    &h), 0);
+	assert_int_equal(metrics_snapshot__add_hist(s, 7, IOGUARD_OP_MAP,
+						    IOGUARD_HIST_LATENCY, &h), 0);
+	metrics_snapshot__sort(s);
+	text = render(s);
+	snprintf(want, sizeof(want), "\nioguard_iommu_op_size_bytes_count{group=\"7\",op=\"map\"} "
+		 "%llu\n", (unsigned long long)v);
+	if (!strstr(text, want))
+		fail_msg("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\nioguard_iommu_op_size_bytes_sum{group=\"7\",op=\"map\"} "
+		 "%llu\n", (unsigned long long)v);
+	if (!strstr(text, want))
+		fail_msg("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\nioguard_iommu_op_latency_seconds_bucket{group=\"7\","
+		 "op=\"map\",le=\"+Inf\"} %llu\n", (unsigned long long)v);
+	if (!strstr(text, want))
+		fail_msg("no '%s'", want + 1);
+	free(text);
+	metrics_snapshot__free(s);
+}
+
+static void test_numbers_at_digit_boundaries(void **state)
+{
+	__u64 p = 1;
+	int i;
+
+	check_number(0);
+	for (i = 0; i < 20; i++) {
+		check_number(p);
+		check_number(p - 1);
+		check_number(p + 1);
+		if (i < 19)
+			p *= 10;
+	}
+	for (i = 0; i < 64; i++) {
+		check_number(1ULL << i);
+		check_number((1ULL << i) - 1);
+	}
+	check_number(UINT64_MAX);
+	check_number(UINT64_MAX - 1);
 }
 
 /* Bytes are exported only for the ops that carry a size. */
@@ -627,11 +894,18 @@ int main(void)
 		cmocka_unit_test(test_slot_matches_clz_formula),
 		cmocka_unit_test(test_le_strings_are_exact),
 		cmocka_unit_test(test_boundary_values_land_in_their_bucket),
+		cmocka_unit_test(test_window_is_documented_one),
+		cmocka_unit_test(test_window_bounds_in_order),
+		cmocka_unit_test(test_window_lowest_bound),
+		cmocka_unit_test(test_window_highest_bound),
+		cmocka_unit_test(test_window_mixed),
+		cmocka_unit_test(test_window_counts_4k_maps),
 		cmocka_unit_test(test_empty_snapshot),
 		cmocka_unit_test(test_small_snapshot_exact),
 		cmocka_unit_test(test_unknown_group),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_count_is_sum_of_slots),
+		cmocka_unit_test(test_numbers_at_digit_boundaries),
 		cmocka_unit_test(test_bytes_only_for_map_ops),
 		cmocka_unit_test(test_adders_refuse_bad_input),
 		cmocka_unit_test(test_reset_keeps_nothing),
