@@ -20,6 +20,12 @@
 #define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
 /* Connections waiting for accept(): the maximum of clients and a few to refuse. */
 #define LISTEN_BACKLOG (DECISION_FEED_MAX_CLIENTS + 8)
+/*
+ * Send buffer asked for per client, so a burst waits for a client that reads every poll
+ * period instead of costing it records. The kernel caps it at net.core.wmem_max (and
+ * doubles it); best effort.
+ */
+#define CLIENT_SNDBUF (1 << 20)
 /* epoll data of the listening socket; a client's is (generation << 32 | slot). */
 #define LISTENER_KEY UINT64_MAX
 
@@ -423,6 +429,7 @@ static void greet(struct decision_feed_server *s, int fd)
 		       "clients at once, and has that many", DECISION_FEED_MAX_CLIENTS);
 		return;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ CLIENT_SNDBUF }, sizeof(int));
 	feed_header(&hello.hdr, sizeof(hello), IOGUARD_FEED_HELLO);
 	c->gen++;
 	ev.data.u64 = client_key(s, c);
