@@ -225,7 +225,10 @@ int decision_feed_server__new(const char *path, enum ioguard_feed_role role,
 		err = format_error(-errno, why, len, "cannot create a socket: %s", strerror(errno));
 		goto err_close_epoll;
 	}
-	/* The socket is born 0600: no moment where another user could connect. */
+	/*
+	 * The socket is born 0600: no moment where another user could connect. The umask is
+	 * the process's; no other ioguard thread creates files (libmicrohttpd's only serves).
+	 */
 	old_umask = umask(0177);
 	err = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old_umask);
@@ -333,8 +336,11 @@ static int send_owed(struct decision_feed_server *s, struct feed_client *c)
 	struct ioguard_feed_lost rec = { .records = c->owed };
 	int err;
 
-	if (!c->owed)
+	/* Nothing owed, nothing to wait for: a level-triggered EPOLLOUT would spin. */
+	if (!c->owed) {
+		want_room(s, c, false);
 		return 0;
+	}
 	feed_header(&rec.hdr, sizeof(rec), IOGUARD_FEED_LOST);
 	err = send_record(c->fd, &rec, sizeof(rec));
 	if (!err) {
