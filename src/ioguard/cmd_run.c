@@ -4,8 +4,9 @@
  * pinned ones), counts and streams IOMMU operations, serves /metrics, reloads the policy
  * on SIGHUP and when the file changes, and logs events and decisions as JSON Lines.
  *
- * One thread runs the loop below and owns the tracer's ring buffer, the decision reader
- * and the reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
+ * One thread runs the loop below and owns the tracer's ring buffer, the decision source
+ * (the pinned records, served to other ioguard processes on the decision feed) and the
+ * reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
  * maps are read, never changed, by a scrape) and the reloader's counters, which the loop
  * changes only under http_server__lock(): a scrape sees a reload whole or not at all.
  */
@@ -29,7 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
-#include "decisions.h"
+#include "decision_source.h"
 #include "enforcer.h"
 #include "event.h"
 #include "exposition.h"
@@ -46,6 +47,8 @@
 #define DEFAULT_INTERVAL_S 15
 #define MAX_INTERVAL_S (24 * 3600)
 #define MAX_SAMPLE_EVERY 1000000
+/* At start, how long to wait for the hello of a feed (a trace holds the records). */
+#define FEED_READY_MS 1000
 
 struct daemon {
 	/* Settings */
@@ -62,7 +65,7 @@ struct daemon {
 	struct policy_reloader reloader;
 	struct tracer *tracer;
 	struct ring_buffer *rb;
-	struct decision_reader *decisions;
+	struct decision_source *decisions;
 	struct event_printer *printer;
 	struct json_writer *log;
 	struct http_server *srv;
@@ -83,6 +86,10 @@ struct daemon {
 
 static void run_help(void)
 {
+	char feed[DECISION_FEED_PATH_MAX];
+
+	if (decision_feed_path(feed, sizeof(feed)))
+		snprintf(feed, sizeof(feed), "%s/%s", DECISION_FEED_RUN_DIR, DECISION_FEED_SOCKET);
 	fprintf(stderr,
 		"Usage: %s run --policy FILE [OPTIONS]\n\n"
 		"The ioguard daemon (docs/daemon.md). Makes FILE the policy in force (loading the\n"
@@ -92,6 +99,8 @@ static void run_help(void)
 		"reloads the policy atomically; a file that fails to load is reported and the\n"
 		"policy in force stays. SIGTERM or SIGINT stop the daemon and leave enforcement\n"
 		"pinned.\n\n"
+		"The daemon serves the decision records to 'ioguard trace' on the root-only\n"
+		"socket %s (directory from $IOGUARD_RUN_DIR).\n\n"
 		"Options:\n"
 		"  -P, --policy FILE     the policy file (required)\n"
 		"  -l, --listen ADDR     serve /metrics on ADDR: IPv4:PORT or [IPv6]:PORT\n"
@@ -105,7 +114,7 @@ static void run_help(void)
 		"      --no-owner-check  accept a FILE not owned by root or writable by others\n"
 		"  -v, --verbose         show libbpf's messages\n"
 		"  -h, --help            this text\n",
-		bin_name, HTTP_SERVER_DEFAULT_LISTEN, DEFAULT_INTERVAL_S);
+		bin_name, feed, HTTP_SERVER_DEFAULT_LISTEN, DEFAULT_INTERVAL_S);
 }
 
 /*
@@ -227,21 +236,6 @@ static void reload_policy(struct daemon *d, bool force, const char *why)
 		p_warn("%s: %s was refused (see above); policy %s stays in force", why,
 		       d->policy_path, d->reloader.name);
 	notify_systemd("READY=1");
-}
-
-/* Takes the decision records when nobody else has them; retried every tick. */
-static void try_open_decisions(struct daemon *d, bool report)
-{
-	char why[512];
-	int err;
-
-	if (d->decisions)
-		return;
-	err = decision_reader__open(&d->rb, on_decision, d, &d->decisions, why, sizeof(why));
-	if (!err)
-		p_info("logging policy decisions from %s/decisions", enforcer_pin_dir());
-	else if (report)
-		p_warn("policy decisions are not logged for now: %s", why);
 }
 
 static bool stat_differs(const struct stat *a, const struct stat *b)
@@ -429,16 +423,18 @@ static bool read_signals(struct daemon *d)
 
 static int main_loop(struct daemon *d)
 {
-	struct pollfd fds[3];
+	struct pollfd fds[3 + DECISION_SOURCE_MAX_FDS];
 	struct timespec last_write;
-	int err = 0, n;
+	int err = 0, n, nfds;
 
 	fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(d->rb), .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = d->inotify_fd, .events = POLLIN };
 	clock_gettime(CLOCK_MONOTONIC, &last_write);
 	for (;;) {
-		n = poll(fds, 3, TICK_MS);
+		/* The source's fd changes when it takes the records or a feed. */
+		nfds = 3 + decision_source__fds(d->decisions, &fds[3]);
+		n = poll(fds, nfds, TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			p_err("poll failed: %s", strerror(errno));
@@ -451,6 +447,7 @@ static int main_loop(struct daemon *d)
 			break;
 		}
 		err = 0;
+		decision_source__process(d->decisions);
 		fflush(stdout);
 		if (fds[1].revents & POLLIN && read_signals(d))
 			break;
@@ -462,7 +459,8 @@ static int main_loop(struct daemon *d)
 			d->change_pending = false;
 			reload_policy(d, false, "file changed");
 		}
-		try_open_decisions(d, false);
+		/* Takes the records (or a feed) when it has neither; reports changes itself. */
+		decision_source__update(d->decisions, 0);
 		if (d->textfile && elapsed_ms(&last_write) >= (long)d->interval_s * 1000) {
 			clock_gettime(CLOCK_MONOTONIC, &last_write);
 			/* A failure was reported; the next interval tries again. */
@@ -470,6 +468,7 @@ static int main_loop(struct daemon *d)
 		}
 	}
 	ring_buffer__consume(d->rb);
+	decision_source__process(d->decisions);
 	fflush(stdout);
 	return err;
 }
@@ -542,7 +541,13 @@ int do_run(int argc, char **argv)
 		p_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out_tracer;
 	}
-	try_open_decisions(&d, true);
+	d.decisions = decision_source__new(&d.rb, IOGUARD_FEED_ROLE_DAEMON, on_decision, &d);
+	if (!d.decisions) {
+		err = -ENOMEM;
+		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
+		goto out_rb;
+	}
+	decision_source__update(d.decisions, FEED_READY_MS);
 	tracer__describe(d.tracer, description, sizeof(description));
 	p_info("tracing, %s%s", description,
 	       d.no_events ? "; events are counted, not logged" : "");
@@ -575,8 +580,9 @@ int do_run(int argc, char **argv)
 		p_warn("%llu events lost because the ring buffer was full",
 		       (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
 out_rb:
+	/* The manager first: it calls into the source's reader. */
 	ring_buffer__free(d.rb);
-	decision_reader__free(d.decisions);
+	decision_source__free(d.decisions);
 out_tracer:
 	tracer__free(d.tracer);
 out_state:

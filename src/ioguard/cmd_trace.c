@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +12,20 @@
 
 #include <bpf/libbpf.h>
 
-#include "decisions.h"
-#include "enforcer.h"
+#include "decision_source.h"
 #include "event.h"
 #include "ioguard.h"
 #include "tracer.h"
 
 #define POLL_TIMEOUT_MS 100
 #define MAX_SAMPLE_EVERY 1000000
+/* Without decision records, how often to try again (the daemon's feed may come back). */
+#define DECISIONS_RETRY_MS 1000
+/*
+ * How long the start waits for a feed's hello: the feed sends a client only what it
+ * reads after the hello, so "tracing" is said once nothing can be missed.
+ */
+#define FEED_READY_MS 3000
 
 static volatile sig_atomic_t exiting;
 
@@ -31,12 +38,20 @@ struct trace_session {
 
 static void trace_help(void)
 {
+	char feed[DECISION_FEED_PATH_MAX];
+
+	if (decision_feed_path(feed, sizeof(feed)))
+		snprintf(feed, sizeof(feed), "%s/%s", DECISION_FEED_RUN_DIR, DECISION_FEED_SOCKET);
 	fprintf(stderr,
 		"Usage: %s trace [OPTIONS]\n\n"
 		"Streams IOMMU attach, DMA-ownership and map events, and the decisions of the\n"
 		"enforcement programs when they are loaded: one line (or, with --json, one JSON\n"
 		"object) per record. Ctrl-C stops; events lost to a full ring buffer are\n"
 		"counted and reported on exit.\n\n"
+		"One process at a time reads the decision records and serves them to the\n"
+		"others on the root-only socket %s\n"
+		"($IOGUARD_RUN_DIR): while the daemon runs, the trace shows the decisions from\n"
+		"there.\n\n"
 		"Options:\n"
 		"  -j, --json           JSON Lines output\n"
 		"  -m, --mode MODE      auto (default), fentry or tp_btf\n"
@@ -52,7 +67,7 @@ static void trace_help(void)
 		"  -s, --sample N       show 1 of every N map/unmap records (counts stay exact)\n"
 		"  -d, --duration SEC   stop after SEC seconds\n"
 		"  -v, --verbose        show libbpf's messages\n"
-		"  -h, --help           this text\n", bin_name);
+		"  -h, --help           this text\n", bin_name, feed);
 }
 
 static void on_signal(int sig)
@@ -88,6 +103,14 @@ static void handle_decision(void *ctx, const struct ioguard_decision *d, const c
 		event_printer__decision_json(s->printer, json_wtr, d, tenant);
 	else
 		event_printer__decision_text(s->printer, stdout, d, tenant);
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static int64_t realtime_offset_ns(void)
@@ -137,14 +160,16 @@ int do_trace(int argc, char **argv)
 	struct tracer_opts topts = { .sz = sizeof(topts) };
 	struct trace_session session = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct decision_reader *decisions = NULL;
+	struct pollfd fds[1 + DECISION_SOURCE_MAX_FDS];
+	struct decision_source *decisions = NULL;
 	struct ring_buffer *rb = NULL;
 	struct tracer *tracer = NULL;
 	unsigned long duration = 0, v;
-	struct timespec start, now;
+	struct timespec start, last_retry;
 	char description[512], why[512];
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];
-	int opt, err;
+	unsigned long long feed_lost;
+	int opt, err, nfds;
 
 	while ((opt = getopt_long(argc, argv, ":jm:p:g:D:o:s:d:vh", options, NULL)) != -1) {
 		switch (opt) {
@@ -243,21 +268,20 @@ int do_trace(int argc, char **argv)
 		goto out_tracer;
 	}
 	if (!session.filter.decisions_off) {
-		err = decision_reader__open(&rb, handle_decision, &session, &decisions, why,
-					    sizeof(why));
-		if (err == -EBUSY)
-			p_warn("policy decisions not shown: %s", why);
-		else if (err && err != -ENOENT)
-			p_warn("policy decisions not shown: %s", why);
-		err = 0;
+		decisions = decision_source__new(&rb, IOGUARD_FEED_ROLE_TRACE, handle_decision,
+						 &session);
+		if (!decisions) {
+			err = -ENOMEM;
+			p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
+			goto out_rb;
+		}
+		decision_source__update(decisions, FEED_READY_MS);
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
 	tracer__describe(tracer, description, sizeof(description));
-	p_info("tracing, %s%s%s; Ctrl-C to stop", description,
-	       decisions ? "; policy decisions from " : "",
-	       decisions ? enforcer_pin_dir() : "");
+	p_info("tracing, %s; Ctrl-C to stop", description);
 	if (topts.sample_every > 1)
 		p_info("showing 1 of every %u map/unmap records; counts and histograms stay exact",
 		       topts.sample_every);
@@ -266,27 +290,37 @@ int do_trace(int argc, char **argv)
 	fflush(stdout);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	last_retry = start;
 	while (!exiting) {
-		err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
-		/* The programs wake readers only in bulk: take what waits at every timeout. */
-		if (err == 0)
-			err = ring_buffer__consume(rb);
-		if (err == -EINTR) {
-			err = 0;
-			continue;
+		fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN };
+		nfds = 1 + (decisions ? decision_source__fds(decisions, &fds[1]) : 0);
+		if (poll(fds, nfds, POLL_TIMEOUT_MS) < 0 && errno != EINTR) {
+			err = -errno;
+			p_err("poll failed: %s", strerror(errno));
+			goto out_rb;
 		}
-		if (err < 0) {
+		/* After timeouts too: the programs wake readers only in bulk. */
+		err = ring_buffer__consume(rb);
+		if (err < 0 && err != -EINTR) {
 			p_err("reading the event ring buffer failed: %s", strerror(-err));
 			goto out_rb;
 		}
 		err = 0;
+		if (decisions) {
+			decision_source__process(decisions);
+			if (elapsed_ms(&last_retry) >= DECISIONS_RETRY_MS) {
+				clock_gettime(CLOCK_MONOTONIC, &last_retry);
+				decision_source__update(decisions, 0);
+			}
+		}
 		fflush(stdout);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (duration && now.tv_sec - start.tv_sec >= (time_t)duration)
+		if (duration && elapsed_ms(&start) >= (long)duration * 1000)
 			break;
 	}
-	/* Drain what arrived before the stop. */
+	/* Drain what arrived before the stop, from the ring buffers and the feed. */
 	ring_buffer__consume(rb);
+	if (decisions)
+		decision_source__process(decisions);
 	fflush(stdout);
 
 	tracer__lost(tracer, lost);
@@ -295,12 +329,19 @@ int do_trace(int argc, char **argv)
 		       session.events, (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
 	else
 		p_info("%llu events seen, none lost", session.events);
-	if (decisions)
-		p_info("%llu policy decisions seen", session.decisions);
+	if (decisions && decision_source__used(decisions)) {
+		feed_lost = decision_source__lost(decisions);
+		if (feed_lost)
+			p_warn("%llu policy decisions seen, %llu lost because this trace did not "
+			       "read the decision feed in time", session.decisions, feed_lost);
+		else
+			p_info("%llu policy decisions seen", session.decisions);
+	}
 
 out_rb:
+	/* The manager first: it calls into the source's reader. */
 	ring_buffer__free(rb);
-	decision_reader__free(decisions);
+	decision_source__free(decisions);
 out_tracer:
 	tracer__free(tracer);
 out_printer:

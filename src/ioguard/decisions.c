@@ -88,8 +88,7 @@ int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
 	if (flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		snprintf(why, len, "another process (the ioguard daemon, or another trace) "
-			 "consumes the decision records of %s: see its output; 'ioguard status' "
-			 "counts them", dir);
+			 "consumes the decision records of %s", dir);
 		goto err_close;
 	}
 	snprintf(path, sizeof(path), "%s/decisions", dir);

@@ -7,7 +7,8 @@
  * One consumer at a time: a BPF ring buffer has one consumer position, and two readers
  * would split (or repeat) the records between them. The reader therefore holds an
  * exclusive flock(2) on the pin directory while it consumes; a second reader (an
- * `ioguard trace` next to the daemon) is told who has the records instead.
+ * `ioguard trace` next to the daemon) gets -EBUSY and reads the holder's decision feed
+ * instead (decision_source.h).
  */
 #ifndef IOGUARD_DECISIONS_H
 #define IOGUARD_DECISIONS_H

@@ -22,3 +22,9 @@ if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	check "run missing policy file" 1 "cannot open: No such file or directory; the policy in force is unchanged" \
 		"$IOGUARD" run --policy /nonexistent/ioguard.yaml
 fi
+if IOGUARD_RUN_DIR=/tmp/ioguard-cli-run "$IOGUARD" run --help 2>&1 |
+	grep -qF 'socket /tmp/ioguard-cli-run/decisions.sock'; then
+	echo "ok run help names the decision feed socket"
+else
+	echo "not ok run help names the decision feed socket"
+fi

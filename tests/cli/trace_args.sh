@@ -26,3 +26,9 @@ check "trace sample too large" 2 "invalid --sample '1000001'" "$IOGUARD" trace -
 check "trace sample not a number" 2 "invalid --sample '1e3'" "$IOGUARD" trace --sample 1e3
 check "metrics bad mode" 2 "invalid --mode 'x'" "$IOGUARD" metrics --mode x
 check "metrics mode with no-trace" 2 "cannot be combined with --no-trace" "$IOGUARD" metrics --no-trace --mode tp_btf
+if IOGUARD_RUN_DIR=/tmp/ioguard-cli-run "$IOGUARD" trace --help 2>&1 |
+	grep -qF 'socket /tmp/ioguard-cli-run/decisions.sock'; then
+	echo "ok trace help names the decision feed socket"
+else
+	echo "not ok trace help names the decision feed socket"
+fi
