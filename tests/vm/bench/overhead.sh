@@ -5,6 +5,8 @@
 #   trace    ioguard tracing with every event streamed (ioguard trace --json)
 #   bpftrace bpftrace with the same probes and hist(), what a user would run instead
 #   policy   an enforcing ioguard policy (LSM on every map ioctl), nothing traced
+#   floor    bpftrace with empty programs on the same fentry/fexit points: what any
+#            fentry-based tool pays before doing anything (trampolines, program entry)
 # Workload: 4 KiB map+unmap pairs through legacy VFIO (and iommufd where present) on the
 # DMA-capable device. Prints the median rate of each configuration and its ratio to
 # `none`. The rates are taken with kernel.bpf_stats_enabled off, as in production (on,
@@ -21,7 +23,7 @@ bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this gu
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 backends=(type1)
 [ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
-configs=(none metrics trace bpftrace policy)
+configs=(none metrics trace bpftrace policy floor)
 command -v bpftrace > /dev/null || configs=(none metrics trace policy)
 
 policy=$(write_policy bench <<'POLICY'
@@ -45,6 +47,11 @@ kretfunc:iommu_unmap /@ustart[tid]/ { @unmap_ns = hist(nsecs - @ustart[tid]); de
 kfunc:iommu_unmap_fast { @fstart[tid] = nsecs; }
 kretfunc:iommu_unmap_fast /@fstart[tid]/ { @unmap_fast_ns = hist(nsecs - @fstart[tid]); delete(@fstart[tid]); }
 '
+bt_floor='
+kfunc:iommu_map { } kretfunc:iommu_map { }
+kfunc:iommu_unmap { } kretfunc:iommu_unmap { }
+kfunc:iommu_unmap_fast { } kretfunc:iommu_unmap_fast { }
+'
 config_pid=""
 start_config() {
 	case "$1" in
@@ -61,6 +68,10 @@ start_config() {
 		bpftrace -e "$bt_script" > "$work/bpftrace.out" 2>&1 &
 		config_pid=$!
 		wait_for_text "$work/bpftrace.out" "Attaching" ;;
+	floor)
+		bpftrace -e "$bt_floor" > "$work/floor.out" 2>&1 &
+		config_pid=$!
+		wait_for_text "$work/floor.out" "Attaching" ;;
 	policy)
 		"$IOGUARD" load "$policy" > /dev/null || fail "cannot load the bench policy" ;;
 	esac
@@ -131,6 +142,20 @@ for backend in sorted({b for b, _ in rates}):
             continue
         m = statistics.median(r)
         print(f"bench {backend} {cfg:9s} {m:10.0f}/s  ratio {m / base:.3f}")
+    med = {cfg: statistics.median(r) / base for (b, cfg), r in rates.items() if b == backend}
+    for cfg, target in (("metrics", 0.97), ("policy", 0.98)):
+        if cfg in med:
+            print(f"bench {backend} target {cfg}/none >= {target}: {med[cfg]:.3f} "
+                  f"({'met' if med[cfg] >= target else 'missed'})")
+    if "bpftrace" in med:
+        for cfg in ("metrics", "trace"):
+            if cfg in med:
+                print(f"bench {backend} overhead {cfg} {1 - med[cfg]:.1%} vs bpftrace "
+                      f"{1 - med['bpftrace']:.1%}: "
+                      f"{'below' if med[cfg] > med['bpftrace'] else 'NOT below'}")
+    if "floor" in med:
+        print(f"bench {backend} floor: empty fentry/fexit programs alone cost "
+              f"{1 - med['floor']:.1%}")
 for kind in ("metrics", "trace", "policy"):
     try:
         progs = json.load(open(f"{work}/progs-{kind}.json"))
