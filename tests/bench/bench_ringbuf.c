@@ -16,10 +16,11 @@
  * Per step: the offered rate; records produced and their rate over the step; consumed;
  * lost; the drained rate, consumed over the time from the first call until the ring is
  * found empty after the last; the consumer thread's CPU time per record, which a busy
- * machine disturbs less than the rates; and that CPU time over the drain time: losses
- * with the consumer well under 100% busy mean it was waiting for a CPU, or for a wakeup,
- * not working. produced == consumed + lost must hold, and every record must pass the
- * filter, or the bench fails: either is a bug, not a slow machine.
+ * machine disturbs less than the rates; that CPU time over the drain time; and how often
+ * the consumer slept (in epoll_wait, until the producer's wakeup) and was preempted.
+ * Losses with the consumer well under 100% busy come from waiting, for a wakeup or for
+ * its CPU, not from drain speed. produced == consumed + lost must hold, and every record
+ * must pass the filter, or the bench fails: either is a bug, not a slow machine.
  * It prints SKIP with the reason, and exits 0, where the producer cannot load.
  *
  *   bench_ringbuf [--rates R,R,...] [--step-ms MS] [--batch N] [--consumers C,C,...]
@@ -36,6 +37,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,7 +57,7 @@
 #define MAX_BATCH 4096		/* BENCH_MAX_BATCH of the BPF side */
 #define MAX_RATES 16
 #define RATE_MAX 0.0		/* offered rate of the unpaced step */
-#define STARVED_BUSY 0.8	/* a lossy step's consumer below this was not working */
+#define WAITING_BUSY 0.8	/* a lossy step's consumer below this was mostly waiting */
 #define RINGBUF_HDR_BYTES 8	/* BPF_RINGBUF_HDR_SZ: every record is rounded up to 8 */
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
@@ -107,6 +109,8 @@ struct step {
 	double drain_s;
 	double cpu_ns_per_record;	/* the consumer thread's CPU time, per record */
 	double busy;		/* that CPU time over the drain time */
+	long sleeps;		/* times the consumer slept until a wakeup or the timeout */
+	long preempted;		/* times other work took the consumer's CPU */
 };
 
 /* Ownership: skel and rb are bench's; drain is re-aimed at each consumer in turn. */
@@ -393,6 +397,7 @@ static int run_step(struct bench *b, double offered, struct step *s)
 	struct drain *d = &b->drain;
 	__u64 produced0, lost0;
 	double last_ns = 0, cpu0_ns, cpu_ns;
+	struct rusage ru0, ru1;
 	pthread_t thread;
 	int n = 0, err;
 
@@ -405,6 +410,7 @@ static int run_step(struct bench *b, double offered, struct step *s)
 	d->short_records = 0;
 	b->skel->data->batch = b->batch;
 	cpu0_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	getrusage(RUSAGE_THREAD, &ru0);
 
 	err = -pthread_create(&thread, NULL, producer_run, &p);
 	if (err)
@@ -425,6 +431,7 @@ static int run_step(struct bench *b, double offered, struct step *s)
 		last_ns = now_ns();
 	drain_flush(d);
 	cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0_ns;
+	getrusage(RUSAGE_THREAD, &ru1);
 	if (n < 0) {
 		err = n;
 		fprintf(stderr, "bench_ringbuf: reading the ring buffer failed: %s\n",
@@ -445,6 +452,8 @@ static int run_step(struct bench *b, double offered, struct step *s)
 	s->drained_per_s = s->consumed / s->drain_s;
 	s->cpu_ns_per_record = cpu_ns / (s->consumed ? s->consumed : 1);
 	s->busy = cpu_ns / 1e9 / s->drain_s;
+	s->sleeps = ru1.ru_nvcsw - ru0.ru_nvcsw;
+	s->preempted = ru1.ru_nivcsw - ru0.ru_nivcsw;
 	return 0;
 }
 
@@ -458,11 +467,11 @@ static void print_step(const struct drain *d, const struct step *s)
 		snprintf(offered, sizeof(offered), "%.0f", s->offered);
 	printf("bench_ringbuf consumer=%s offered_per_s=%s produced=%llu produced_per_s=%.0f "
 	       "consumed=%llu lost=%llu (%.1f%%) drained_per_s=%.0f drain_s=%.3f "
-	       "consumer_cpu_ns_per_record=%.0f consumer_busy=%.0f%%\n",
+	       "consumer_cpu_ns_per_record=%.0f consumer_busy=%.0f%% sleeps=%ld preempted=%ld\n",
 	       consumer_names[d->kind], offered, (unsigned long long)s->produced,
 	       s->produced_per_s, (unsigned long long)s->consumed, (unsigned long long)s->lost,
 	       s->produced ? 100.0 * s->lost / s->produced : 0.0, s->drained_per_s, s->drain_s,
-	       s->cpu_ns_per_record, 100 * s->busy);
+	       s->cpu_ns_per_record, 100 * s->busy, s->sleeps, s->preempted);
 	fflush(stdout);
 }
 
@@ -489,11 +498,13 @@ static int check_step(const struct drain *d, const struct step *s)
 /*
  * The lossless rate is the highest produced rate below which no step lost a record, so
  * one lucky step above a lossy one does not count. A consumer well under 100% busy in a
- * lossy step was kept off its CPU: that is said, not hidden.
+ * lossy step was not short of speed but waiting, for a wakeup or for its CPU: that is
+ * said, with which of the two it met, not hidden.
  */
 static void print_summary(enum consumer kind, const struct step *steps, int n)
 {
-	double first_loss = -1, lossless = 0, drained = 0, produced = 0, starved = 1;
+	double first_loss = -1, lossless = 0, drained = 0, produced = 0;
+	const struct step *idlest = NULL;
 	const char *verdict;
 	int i;
 
@@ -502,8 +513,8 @@ static void print_summary(enum consumer kind, const struct step *steps, int n)
 			continue;
 		if (first_loss < 0 || steps[i].produced_per_s < first_loss)
 			first_loss = steps[i].produced_per_s;
-		if (steps[i].busy < starved)
-			starved = steps[i].busy;
+		if (!idlest || steps[i].busy < idlest->busy)
+			idlest = &steps[i];
 	}
 	for (i = 0; i < n; i++) {
 		if (!steps[i].lost && steps[i].produced_per_s > lossless &&
@@ -523,10 +534,12 @@ static void print_summary(enum consumer kind, const struct step *steps, int n)
 	printf("bench_ringbuf consumer=%s max_lossless_per_s=%.0f max_drained_per_s=%.0f "
 	       "max_produced_per_s=%.0f (target >= 1M events/s with zero loss: %s)\n",
 	       consumer_names[kind], lossless, drained, produced, verdict);
-	if (starved < STARVED_BUSY)
-		printf("bench_ringbuf consumer=%s note: in a lossy step the consumer was only "
-		       "%.0f%% busy: other work held its CPU, so these rates understate it\n",
-		       consumer_names[kind], 100 * starved);
+	if (idlest && idlest->busy < WAITING_BUSY)
+		printf("bench_ringbuf consumer=%s note: it lost records while only %.0f%% busy "
+		       "(%ld sleeps, %ld preemptions in that step): those losses come from "
+		       "waiting for a wakeup or a CPU, not from its drain speed\n",
+		       consumer_names[kind], 100 * idlest->busy, idlest->sleeps,
+		       idlest->preempted);
 	fflush(stdout);
 }
 
