@@ -13,6 +13,8 @@
  *   decode  copy the record and apply the event_filter of `ioguard trace --pid`
  *   json    the same filter, then event_printer__json() into /dev/null (trace --json)
  *   text    the same filter, then event_printer__text() into /dev/null (trace)
+ *   json-locked  json with stdio locking on, as in the threaded daemon (ioguard run);
+ *           not run unless asked for
  * Per step: the offered rate; records produced and their rate over the step; consumed;
  * lost; the drained rate, consumed over the time from the first call until the ring is
  * found empty after the last; the consumer thread's CPU time per record, which a busy
@@ -25,7 +27,7 @@
  *
  *   bench_ringbuf [--rates R,R,...] [--step-ms MS] [--batch N] [--consumers C,C,...]
  *                 [--verbose]
- *       R is records per second, or "max"; C is decode, json or text.
+ *       R is records per second, or "max"; C is decode, json, text or json-locked.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,12 +63,19 @@
 #define RINGBUF_HDR_BYTES 8	/* BPF_RINGBUF_HDR_SZ: every record is rounded up to 8 */
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
-enum consumer { CONSUMER_DECODE, CONSUMER_JSON, CONSUMER_TEXT, CONSUMER_COUNT };
+enum consumer {
+	CONSUMER_DECODE,
+	CONSUMER_JSON,
+	CONSUMER_TEXT,
+	CONSUMER_JSON_LOCKED,
+	CONSUMER_COUNT,
+};
 
 static const char *const consumer_names[CONSUMER_COUNT] = {
 	[CONSUMER_DECODE] = "decode",
 	[CONSUMER_JSON] = "json",
 	[CONSUMER_TEXT] = "text",
+	[CONSUMER_JSON_LOCKED] = "json-locked",
 };
 
 static bool verbose;
@@ -251,6 +260,7 @@ static int drain_record(void *ctx, void *data, size_t size)
 		d->shown += event_filter__event(&d->filter, &copy);
 		break;
 	case CONSUMER_JSON:
+	case CONSUMER_JSON_LOCKED:
 		if (!event_filter__event(&d->filter, e))
 			break;
 		d->shown++;
@@ -299,16 +309,18 @@ static int drain_open(struct drain *d, enum consumer kind)
 		return -errno;
 	/*
 	 * ioguard trace is single-threaded, and glibc's stdio takes no locks until a
-	 * process starts a thread. The producer thread here would make every fputc() lock:
-	 * this stream has one user, the main thread, so it is told to skip them.
+	 * process starts a thread. The producer thread here would make every stdio call
+	 * lock: this stream has one user, the main thread, so it is told to skip them.
+	 * json-locked keeps them, as in the daemon, whose HTTP server runs threads.
 	 */
-	__fsetlocking(d->out, FSETLOCKING_BYCALLER);
+	if (kind != CONSUMER_JSON_LOCKED)
+		__fsetlocking(d->out, FSETLOCKING_BYCALLER);
 	d->printer = event_printer__new(realtime_offset_ns());
 	if (!d->printer) {
 		err = -ENOMEM;
 		goto err_close;
 	}
-	if (kind == CONSUMER_JSON) {
+	if (kind == CONSUMER_JSON || kind == CONSUMER_JSON_LOCKED) {
 		d->json = jsonw_new(d->out);
 		if (!d->json) {
 			err = -ENOMEM;
@@ -677,7 +689,8 @@ static void usage(const char *prog)
 	fprintf(stderr, "usage: %s [--rates R,R,...] [--step-ms MS] [--batch N] "
 		"[--consumers C,C,...] [--verbose]\n"
 		"  R: records per second, or max (default 250000,500000,1000000,2000000,max)\n"
-		"  C: decode, json, text (default all)\n", prog);
+		"  C: decode, json, text (default), or json-locked: json with the stdio locking\n"
+		"     of a threaded process (ioguard run)\n", prog);
 }
 
 int main(int argc, char **argv)
@@ -685,7 +698,11 @@ int main(int argc, char **argv)
 	struct bench b = {
 		.rates = { 250000, 500000, 1000000, 2000000, RATE_MAX },
 		.n_rates = 5,
-		.consumers = { true, true, true },
+		.consumers = {
+			[CONSUMER_DECODE] = true,
+			[CONSUMER_JSON] = true,
+			[CONSUMER_TEXT] = true,
+		},
 		.batch = DEFAULT_BATCH,
 		.step_ns = DEFAULT_STEP_MS * 1e6,
 	};
