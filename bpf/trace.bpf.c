@@ -21,6 +21,7 @@
 #include "ioguard/metrics.h"
 #include "ioguard/hist.h"
 #include "core_fixes.bpf.h"
+#include "events_wakeup.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -285,21 +286,6 @@ static __always_inline bool streamed(const struct ioguard_event *e)
 	return true;
 }
 
-/*
- * Readers are woken once WAKEUP_BYTES wait, not for every record: a wakeup is an
- * irq_work and a context switch, which would cost more than the record. Below the
- * threshold a record waits for the reader's next timed consume: every reader of
- * `events` must consume on a timer as well as on wakeups (ioguard trace every 100 ms,
- * the daemon every 200 ms).
- */
-#define WAKEUP_BYTES (64 * 1024)
-
-static __always_inline __u64 wakeup_flags(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
-	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
 /* Accounts a finished operation in the aggregates and streams it if asked to. */
 static __always_inline void event_submit(struct ioguard_event *e)
 {
@@ -308,7 +294,7 @@ static __always_inline void event_submit(struct ioguard_event *e)
 		return;
 	e->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags()))
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), events_wakeup_flags(&events)))
 		__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
 }
 

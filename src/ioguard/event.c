@@ -62,10 +62,18 @@ RB_HEAD(domain_ids, domain_id);
 /* libbsd's RB_GENERATE_STATIC needs __unused, which libbsd leaves undefined on Linux. */
 RB_GENERATE_INTERNAL(domain_ids, domain_id, node, domain_id_cmp, __attribute__((unused)) static)
 
+/*
+ * stamp is "YYYY-MM-DDTHH:MM:SS." for second stamp_sec, when stamp_len is not 0: the
+ * records of one second share it, and gmtime_r() and a formatted print per record cost
+ * more than the rest of a JSON record.
+ */
 struct event_printer {
 	int64_t realtime_offset_ns;
 	struct domain_ids domains;
 	unsigned int next_domain_id;
+	time_t stamp_sec;
+	size_t stamp_len;
+	char stamp[48];
 };
 
 struct event_printer *event_printer__new(int64_t realtime_offset_ns)
@@ -120,6 +128,51 @@ static void wall_time(const struct event_printer *p, const struct ioguard_event 
 	gmtime_r(&sec, tm);
 }
 
+#define JSON_TIME_LEN 80
+
+/* RFC 3339 UTC with microseconds, as "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ" prints it. */
+static void json_time(struct event_printer *p, __u64 ts_ns, char out[JSON_TIME_LEN])
+{
+	int64_t ns = (int64_t)ts_ns + p->realtime_offset_ns;
+	time_t sec = ns / 1000000000;
+	long usec = (ns % 1000000000) / 1000;
+	struct tm tm;
+	char *tail;
+	int i, n;
+
+	if (usec >= 0 && (!p->stamp_len || sec != p->stamp_sec)) {
+		gmtime_r(&sec, &tm);
+		n = snprintf(p->stamp, sizeof(p->stamp), "%04d-%02d-%02dT%02d:%02d:%02d.",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     tm.tm_sec);
+		p->stamp_len = n > 0 && (size_t)n < sizeof(p->stamp) ? n : 0;
+		p->stamp_sec = sec;
+	}
+	/* Before 1970, which no kernel clock reads, or a stamp too long to keep: the slow way. */
+	if (usec < 0 || !p->stamp_len) {
+		gmtime_r(&sec, &tm);
+		snprintf(out, JSON_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, usec);
+	} else {
+		memcpy(out, p->stamp, p->stamp_len);
+		tail = out + p->stamp_len;
+		for (i = 5; i >= 0; i--, usec /= 10)
+			tail[i] = '0' + usec % 10;
+		tail[6] = 'Z';
+		tail[7] = '\0';
+	}
+}
+
+/* A record's string field: up to its NUL or @max bytes, as the kernel may fill it. */
+static void copy_field(char *dst, const char *src, size_t max)
+{
+	size_t n = strnlen(src, max);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void event_printer__text_header(FILE *out)
 {
 	fprintf(out, "%-15s %-3s %-7s %-15s %-14s %-12s %5s %6s %-18s %10s %10s %s\n",
@@ -136,7 +189,7 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 	long usec;
 
 	/* The kernel NUL-terminates both, but never trust a record's bounds. */
-	snprintf(comm, sizeof(comm), "%.*s", IOGUARD_COMM_LEN, e->comm);
+	copy_field(comm, e->comm, IOGUARD_COMM_LEN);
 	snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN,
 		 (e->flags & IOGUARD_EV_HAS_DEVICE) ? e->device : "-");
 	if (e->flags & IOGUARD_EV_HAS_GROUP)
@@ -160,14 +213,11 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 void event_printer__json(struct event_printer *p, struct json_writer *w,
 			 const struct ioguard_event *e)
 {
-	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1], time[80];
-	struct tm tm;
-	long usec;
+	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1];
+	char time[JSON_TIME_LEN];
 
-	snprintf(comm, sizeof(comm), "%.*s", IOGUARD_COMM_LEN, e->comm);
-	wall_time(p, e, &tm, &usec);
-	snprintf(time, sizeof(time), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	copy_field(comm, e->comm, IOGUARD_COMM_LEN);
+	json_time(p, e->ts_ns, time);
 
 	jsonw_start_object(w);
 	jsonw_string_field(w, "time", time);
@@ -178,7 +228,7 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 	jsonw_string_field(w, "comm", comm);
 	jsonw_string_field(w, "op", event_op_name(e->op));
 	if (e->flags & IOGUARD_EV_HAS_DEVICE) {
-		snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN, e->device);
+		copy_field(device, e->device, IOGUARD_DEV_NAME_LEN);
 		jsonw_string_field(w, "device", device);
 	} else {
 		jsonw_null_field(w, "device");
@@ -213,8 +263,8 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 static void decision_strings(const struct ioguard_decision *d, char *comm, char *device,
 			     char *group)
 {
-	snprintf(comm, IOGUARD_COMM_LEN + 1, "%.*s", IOGUARD_COMM_LEN, d->comm);
-	snprintf(device, IOGUARD_DEV_NAME_LEN + 1, "%.*s", IOGUARD_DEV_NAME_LEN, d->device);
+	copy_field(comm, d->comm, IOGUARD_COMM_LEN);
+	copy_field(device, d->device, IOGUARD_DEV_NAME_LEN);
 	if (d->group >= 0)
 		snprintf(group, 16, "%d", d->group);
 	else
@@ -242,15 +292,10 @@ void event_printer__decision_json(struct event_printer *p, struct json_writer *w
 				  const struct ioguard_decision *d, const char *tenant)
 {
 	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1], group[16];
-	char time[80], policy[24];
-	struct ioguard_event when = { .ts_ns = d->ts_ns };
-	struct tm tm;
-	long usec;
+	char time[JSON_TIME_LEN], policy[24];
 
 	decision_strings(d, comm, device, group);
-	wall_time(p, &when, &tm, &usec);
-	snprintf(time, sizeof(time), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	json_time(p, d->ts_ns, time);
 	snprintf(policy, sizeof(policy), "%016" PRIx64, (uint64_t)d->policy_id);
 
 	/* The keys of an event first, null where a decision has no such value. */
@@ -361,7 +406,7 @@ bool event_filter__event(const struct event_filter *f, const struct ioguard_even
 		return false;
 	if (f->ops_set && (e->op >= 32 || !(f->ops & (1U << e->op))))
 		return false;
-	snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN, e->device);
+	copy_field(device, e->device, IOGUARD_DEV_NAME_LEN);
 	return filter_place(f, (e->flags & IOGUARD_EV_HAS_DEVICE) ? device : NULL,
 			    e->flags & IOGUARD_EV_HAS_GROUP, e->group);
 }
@@ -374,6 +419,6 @@ bool event_filter__decision(const struct event_filter *f, const struct ioguard_d
 		return false;
 	if (f->pid && d->pid != f->pid)
 		return false;
-	snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN, d->device);
+	copy_field(device, d->device, IOGUARD_DEV_NAME_LEN);
 	return filter_place(f, device[0] ? device : NULL, d->group >= 0, d->group);
 }

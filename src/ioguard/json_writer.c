@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
+#include <string.h>
 
 #include "json_writer.h"
 
 #define JSONW_MAX_DEPTH 64
+#define JSONW_BUF_SIZE 4096
 
 /*
- * The writer never flushes on its own: streaming callers flush per batch.
+ * Output is staged in buf and handed to the stream with one fwrite() when a top-level
+ * value ends, or in pieces of up to JSONW_BUF_SIZE while a value is longer: a trace
+ * record is some forty writer calls, and a stdio call per byte or number cost more
+ * than ioguard trace could afford at a million records a second. buf is empty between
+ * top-level values. The writer never flushes the stream, except in jsonw_destroy():
+ * streaming callers flush per batch.
  * Invariant: first[depth] is true until the first value or name at that nesting level
  * is written; after a name, the next value is its value and takes no comma.
  */
@@ -15,6 +22,8 @@ struct json_writer {
 	unsigned int depth;
 	bool after_name;
 	bool first[JSONW_MAX_DEPTH];
+	size_t len;	/* bytes of buf not yet handed to out */
+	char buf[JSONW_BUF_SIZE];
 };
 
 struct json_writer *jsonw_new(FILE *f)
@@ -28,12 +37,52 @@ struct json_writer *jsonw_new(FILE *f)
 	return w;
 }
 
+static void hand_over(struct json_writer *w)
+{
+	if (w->len)
+		fwrite(w->buf, 1, w->len, w->out);
+	w->len = 0;
+}
+
 void jsonw_destroy(struct json_writer *w)
 {
 	if (!w)
 		return;
+	hand_over(w);
 	fflush(w->out);
 	free(w);
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (n > sizeof(w->buf) - w->len) {
+		hand_over(w);
+		if (n > sizeof(w->buf)) {
+			fwrite(s, 1, n, w->out);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void put_char(struct json_writer *w, char c)
+{
+	if (w->len == sizeof(w->buf))
+		hand_over(w);
+	w->buf[w->len++] = c;
+}
+
+/* Decimal digits, as printf's %llu writes them. */
+static void put_u64(struct json_writer *w, uint64_t v)
+{
+	char digits[20], *p = digits + sizeof(digits);
+
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put(w, p, digits + sizeof(digits) - p);
 }
 
 static void value_prefix(struct json_writer *w)
@@ -43,44 +92,53 @@ static void value_prefix(struct json_writer *w)
 		return;
 	}
 	if (w->depth && !w->first[w->depth])
-		fputc(',', w->out);
+		put_char(w, ',');
 	w->first[w->depth] = false;
 }
 
 static void value_suffix(struct json_writer *w)
 {
 	if (!w->depth) {
-		fputc('\n', w->out);
+		put_char(w, '\n');
 		w->first[0] = true;
+		hand_over(w);
 	}
 }
 
-static void write_escaped(FILE *out, const char *s)
+static void write_escaped(struct json_writer *w, const char *s)
 {
-	fputc('"', out);
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	put_char(w, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, run, s - run);
+		run = s + 1;
 		switch (c) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (c < 0x20)
-				fprintf(out, "\\u%04x", c);
-			else
-				fputc(c, out);
+		case '"': put(w, "\\\"", 2); break;
+		case '\\': put(w, "\\\\", 2); break;
+		case '\n': put(w, "\\n", 2); break;
+		case '\r': put(w, "\\r", 2); break;
+		case '\t': put(w, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+
+			put(w, u, sizeof(u));
+		}
 		}
 	}
-	fputc('"', out);
+	put(w, run, s - run);
+	put_char(w, '"');
 }
 
 static void open_container(struct json_writer *w, char c)
 {
 	value_prefix(w);
-	fputc(c, w->out);
+	put_char(w, c);
 	if (w->depth + 1 < JSONW_MAX_DEPTH)
 		w->depth++;
 	w->first[w->depth] = true;
@@ -88,7 +146,7 @@ static void open_container(struct json_writer *w, char c)
 
 static void close_container(struct json_writer *w, char c)
 {
-	fputc(c, w->out);
+	put_char(w, c);
 	if (w->depth)
 		w->depth--;
 	value_suffix(w);
@@ -102,50 +160,62 @@ void jsonw_end_array(struct json_writer *w) { close_container(w, ']'); }
 void jsonw_name(struct json_writer *w, const char *name)
 {
 	value_prefix(w);
-	write_escaped(w->out, name);
-	fputc(':', w->out);
+	write_escaped(w, name);
+	put_char(w, ':');
 	w->after_name = true;
 }
 
 void jsonw_string(struct json_writer *w, const char *value)
 {
 	value_prefix(w);
-	write_escaped(w->out, value);
+	write_escaped(w, value);
 	value_suffix(w);
 }
 
 void jsonw_uint(struct json_writer *w, uint64_t value)
 {
 	value_prefix(w);
-	fprintf(w->out, "%llu", (unsigned long long)value);
+	put_u64(w, value);
 	value_suffix(w);
 }
 
 void jsonw_int(struct json_writer *w, int64_t value)
 {
 	value_prefix(w);
-	fprintf(w->out, "%lld", (long long)value);
+	if (value < 0) {
+		put_char(w, '-');
+		put_u64(w, -(uint64_t)value);
+	} else {
+		put_u64(w, value);
+	}
 	value_suffix(w);
 }
 
 void jsonw_float(struct json_writer *w, double value)
 {
+	char text[32];
+	int n;
+
 	value_prefix(w);
-	fprintf(w->out, "%.9g", value);
+	n = snprintf(text, sizeof(text), "%.9g", value);
+	put(w, text, n < (int)sizeof(text) ? (size_t)n : sizeof(text) - 1);
 	value_suffix(w);
 }
 
 void jsonw_bool(struct json_writer *w, bool value)
 {
 	value_prefix(w);
-	fputs(value ? "true" : "false", w->out);
+	if (value)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
 	value_suffix(w);
 }
 
 void jsonw_null(struct json_writer *w)
 {
 	value_prefix(w);
-	fputs("null", w->out);
+	put(w, "null", 4);
 	value_suffix(w);
 }
 

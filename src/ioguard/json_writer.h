@@ -3,6 +3,8 @@
  * Streaming JSON writer for machine output. Values are written as they come; the writer
  * tracks nesting to place commas. Top-level values end with a newline, so a stream of
  * objects is JSON Lines.
+ * The writer holds back the bytes of a top-level value until it ends (a long one goes
+ * out in pieces): write to the FILE directly only between top-level values.
  */
 #ifndef IOGUARD_JSON_WRITER_H
 #define IOGUARD_JSON_WRITER_H

@@ -156,6 +156,50 @@ static void test_text_unterminated_comm_is_bounded(void **state)
 	assert_null(strstr(c->buf, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"));
 }
 
+static void test_json_unterminated_fields_are_bounded(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = map_event(0x1000, 0);
+
+	memset(e.comm, 'A', sizeof(e.comm));
+	memset(e.device, 'B', sizeof(e.device));
+	e.flags |= IOGUARD_EV_HAS_DEVICE;
+	event_printer__json(c->p, c->w, &e);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"comm\":\"AAAAAAAAAAAAAAAA\","));
+	assert_non_null(strstr(c->buf, "\"device\":\"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\","));
+}
+
+/* Records of one second share the formatted date; each record still gets its own. */
+static void test_json_time_follows_every_record(void **state)
+{
+	static const struct {
+		__u64 ts_ns;
+		const char *time;
+	} cases[] = {
+		{ 999999999, "{\"time\":\"2026-11-23T19:00:00.999999Z\"" },
+		{ 1000000000, "{\"time\":\"2026-11-23T19:00:01.000000Z\"" },
+		{ 1000000999, "{\"time\":\"2026-11-23T19:00:01.000000Z\"" },
+		{ 1000001000, "{\"time\":\"2026-11-23T19:00:01.000001Z\"" },
+		{ 17999999999000, "{\"time\":\"2026-11-23T23:59:59.999999Z\"" },
+		{ 18000000000000, "{\"time\":\"2026-11-24T00:00:00.000000Z\"" },
+		{ 1000000000, "{\"time\":\"2026-11-23T19:00:01.000000Z\"" },
+	};
+	struct capture *c = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ioguard_event e = map_event(0x1000, 0);
+
+		e.ts_ns = cases[i].ts_ns;
+		event_printer__json(c->p, c->w, &e);
+		fflush(c->f);
+		/* Each record overwrites the last from the start of the buffer. */
+		assert_memory_equal(c->buf, cases[i].time, strlen(cases[i].time));
+		fseek(c->f, 0, SEEK_SET);
+	}
+}
+
 
 static struct ioguard_decision denial(void)
 {
@@ -351,6 +395,8 @@ int main(void)
 		T(test_domains_get_ids_in_order_of_first_sight),
 		T(test_text_line_fields),
 		T(test_text_unterminated_comm_is_bounded),
+		T(test_json_unterminated_fields_are_bounded),
+		T(test_json_time_follows_every_record),
 		T(test_json_decision),
 		T(test_decision_without_tenant_or_device),
 		T(test_text_decision),

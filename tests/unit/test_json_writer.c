@@ -86,6 +86,58 @@ static void test_top_level_values_are_lines(void **state)
 	assert_string_equal(captured(c), "{\"n\":1}\n{\"n\":18446744073709551615}\n");
 }
 
+/* Control bytes as \u escapes, bytes from 0x7f up as they are. */
+static void test_control_and_high_bytes(void **state)
+{
+	struct capture *c = *state;
+
+	jsonw_string(c->w, "\x1f\x7f\xc3\xa9\r");
+	assert_string_equal(captured(c), "\"\\u001f\x7f\xc3\xa9\\r\"\n");
+}
+
+/* The writer holds a value back until it ends; the stream is the caller's between values. */
+static void test_direct_writes_between_values_keep_their_place(void **state)
+{
+	struct capture *c = *state;
+
+	jsonw_uint(c->w, 1);
+	fputs("# between\n", c->f);
+	jsonw_start_array(c->w);
+	jsonw_int(c->w, INT64_MIN);
+	jsonw_end_array(c->w);
+	assert_string_equal(captured(c), "1\n# between\n[-9223372036854775808]\n");
+}
+
+/* A value longer than the writer's staging buffer goes out whole and in order. */
+static void test_long_values_are_written_whole(void **state)
+{
+	struct capture *c = *state;
+	size_t n = 10000, i;
+	char *s = malloc(n + 1), *want = malloc(2 * n + 16), *p;
+
+	assert_non_null(s);
+	assert_non_null(want);
+	for (i = 0; i < n; i++)
+		s[i] = i % 100 == 99 ? '"' : 'a' + i % 26;
+	s[n] = '\0';
+	p = want;
+	p += sprintf(p, "[\"");
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*p++ = '\\';
+		*p++ = s[i];
+	}
+	sprintf(p, "\",7]\n");
+
+	jsonw_start_array(c->w);
+	jsonw_string(c->w, s);
+	jsonw_uint(c->w, 7);
+	jsonw_end_array(c->w);
+	assert_string_equal(captured(c), want);
+	free(want);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +146,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_strings_are_escaped, capture_setup,
 						capture_teardown),
 		cmocka_unit_test_setup_teardown(test_top_level_values_are_lines, capture_setup,
+						capture_teardown),
+		cmocka_unit_test_setup_teardown(test_control_and_high_bytes, capture_setup,
+						capture_teardown),
+		cmocka_unit_test_setup_teardown(test_direct_writes_between_values_keep_their_place,
+						capture_setup, capture_teardown),
+		cmocka_unit_test_setup_teardown(test_long_values_are_written_whole, capture_setup,
 						capture_teardown),
 	};
 
