@@ -71,7 +71,7 @@ static long emit_one(__u32 i, void *data)
 		e->op = IOGUARD_OP_MAP;
 		e->ret = 0;
 	}
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), events_wakeup_flags(&events)))
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), events_wakeup_flags(&events, sizeof(*e))))
 		__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
 	return 0;
 }

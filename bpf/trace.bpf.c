@@ -294,7 +294,7 @@ static __always_inline void event_submit(struct ioguard_event *e)
 		return;
 	e->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), events_wakeup_flags(&events)))
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), events_wakeup_flags(&events, sizeof(*e))))
 		__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
 }
 
