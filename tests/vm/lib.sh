@@ -73,6 +73,13 @@ bind_driver() {
 }
 
 # Back to the driver the kernel would pick by itself.
+# dma_backends BDF: the DMA paths this kernel offers for BDF (bound to vfio-pci), one a
+# line: type1 (the VFIO container) and iommufd (/dev/iommu and the device's cdev).
+dma_backends() {
+	[ -e /dev/vfio/vfio ] && echo type1
+	[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$1/vfio-dev" ] && echo iommufd
+	true
+}
 restore_driver() {
 	local bdf=$1 dev="/sys/bus/pci/devices/$1"
 	echo > "$dev/driver_override"

@@ -21,8 +21,8 @@ PAGES=256
 CYCLES=${BENCH_CYCLES:-16}
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
-backends=(type1)
-[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
+mapfile -t backends < <(dma_backends "$bdf")
+[ ${#backends[@]} -gt 0 ] || skip "neither the VFIO container nor iommufd is available"
 configs=(none metrics trace bpftrace policy floor)
 command -v bpftrace > /dev/null || configs=(none metrics trace policy)
 

@@ -7,8 +7,8 @@ trap 'cleanup_trace; policy_unload' EXIT
 
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
-backends=(type1)
-[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
+mapfile -t backends < <(dma_backends "$bdf")
+[ ${#backends[@]} -gt 0 ] || skip "neither the VFIO container nor iommufd is available"
 
 policy=$(write_policy dma <<'POLICY'
 name: lab-dma-limit

@@ -11,8 +11,8 @@ bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this gu
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 open_up_device_nodes
 mkdir -p /sys/fs/cgroup/tenant-a /sys/fs/cgroup/other
-backends=(type1)
-[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
+mapfile -t backends < <(dma_backends "$bdf")
+[ ${#backends[@]} -gt 0 ] || skip "neither the VFIO container nor iommufd is available"
 
 other_group=$(find_multi_device_group) || skip "no second IOMMU group for a second tenant"
 policy=$(write_policy tenant <<POLICY

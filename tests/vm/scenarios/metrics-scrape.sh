@@ -23,9 +23,7 @@ trap 'cleanup_trace; stop_daemon; policy_unload' EXIT
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 group=$(device_group "$bdf")
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
-backends=()
-[ -e /dev/vfio/vfio ] && backends+=(type1)
-[ -e /dev/iommu ] && [ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && backends+=(iommufd)
+mapfile -t backends < <(dma_backends "$bdf")
 [ ${#backends[@]} -gt 0 ] || skip "neither the VFIO container nor iommufd is available"
 note "edu is $bdf in group $group; backends: ${backends[*]}"
 
