@@ -3,7 +3,7 @@
 #   make            build everything into $(OUTPUT)
 #   make check      install deps, unit tests, then the lab on both kernels
 #   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind)
-#   make check-vm   lab scenarios; KERNEL=debian or KERNEL=iommufd for one kernel
+#   make check-vm   lab scenarios; KERNEL=debian, iommufd or iommufd-compat for one kernel
 #   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
 #                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
 #                   measured in one run
@@ -15,7 +15,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
-KERNEL ?= debian iommufd
+KERNEL ?= debian iommufd iommufd-compat
 
 ifeq ($(V),1)
 Q =
@@ -74,8 +74,9 @@ deps:
 $(UAPI_STAMP):
 	$(call msg,UAPI,$(UAPI))
 	$(Q)mkdir -p $(UAPI)
-	$(Q)rm -rf $(UAPI)/include
-	$(Q)ln -sfn "$$(scripts/kernel-cache.sh headers)/include" $(UAPI)/include
+	$(Q)dir=$$(scripts/kernel-cache.sh headers) || { echo "make: cannot install the 6.12 uAPI headers: scripts/kernel-cache.sh headers failed (see above)" >&2; exit 1; }; \
+		test -f "$$dir/include/linux/iommufd.h" || { echo "make: $$dir/include/linux/iommufd.h is missing after scripts/kernel-cache.sh headers" >&2; exit 1; }; \
+		rm -rf $(UAPI)/include && ln -sfn "$$dir/include" $(UAPI)/include
 
 $(OUTPUT)/vmlinux.h:
 	$(call msg,GEN,$@)

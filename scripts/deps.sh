@@ -5,14 +5,15 @@
 set -euo pipefail
 
 packages=(
-	# build
-	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	# build (gcc-multilib: the lab's 32-bit attack programs)
+	make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
 	# tests
 	libcmocka-dev valgrind python3 prometheus
 	# the lab: kernels and the guest
 	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace
-	linux-source-6.12 flex bison bc libssl-dev dwarves
+	# the kernel tree's headers_install needs rsync
+	linux-source-6.12 flex bison bc libssl-dev dwarves rsync
 )
 
 missing=()

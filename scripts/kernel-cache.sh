@@ -5,6 +5,8 @@
 #
 #   kernel-cache.sh headers   -> DIR with 6.12 uAPI headers (DIR/include/linux/iommufd.h)
 #   kernel-cache.sh iommufd   -> DIR with bzImage built from linux-source-6.12 + fragment
+#   kernel-cache.sh iommufd-compat -> the same with /dev/vfio/vfio served by iommufd
+#                                (CONFIG_IOMMUFD_VFIO_CONTAINER=y, no legacy container)
 #   kernel-cache.sh debian    -> DIR with Debian's newest 6.12 kernel: vmlinuz, lib/modules
 #
 # Cache root: $IOGUARD_CACHE, default ~/.cache/ioguard. A directory is only renamed into
@@ -83,32 +85,49 @@ cmd_headers() {
 	echo "$out"
 }
 
-cmd_iommufd() {
-	local ver key out src build start
+# build_kernel NAME FRAGMENT...: a bzImage from tinyconfig plus the fragments, merged in
+# order (a later fragment overrides an earlier one), keyed by the source version, the
+# fragments' text and the recipe number.
+build_kernel() {
+	local name=$1 ver key out src build start
+	shift
 	ver=$(source_version)
-	key=$( (echo "$ver recipe $IOMMUFD_RECIPE"; cat "$repo/tests/vm/iommufd.config") |
-		sha256sum | cut -c1-16)
-	out="$cache/kernel-iommufd-$key"
+	key=$( (echo "$ver recipe $IOMMUFD_RECIPE"; cat "$@") | sha256sum | cut -c1-16)
+	out="$cache/kernel-$name-$key"
 	src=$(source_tree)
-	lock "kernel-iommufd-$key"
+	lock "kernel-$name-$key"
 	if [ ! -f "$out/bzImage" ]; then
-		build="$cache/build-iommufd-$key"
+		build="$cache/build-$name-$key"
 		start=$(date +%s)
-		log "building the iommufd kernel ($ver, key $key); about 6 minutes on 2 cores"
+		log "building the $name kernel ($ver, key $key); about 6 minutes on 2 cores"
 		rm -rf "$build"
 		mkdir -p "$build"
 		make -s -C "$src" O="$build" tinyconfig >&2
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
-			"$repo/tests/vm/iommufd.config" >&2
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$@" >&2
 		make -s -C "$src" O="$build" olddefconfig >&2
 		# A fragment option that olddefconfig dropped means a missing dependency: fail
-		# here rather than boot a kernel that silently lacks it.
-		local missing=0 line
+		# here rather than boot a kernel that silently lacks it. The last fragment that
+		# names an option decides its value.
+		local missing=0 line opt
+		declare -A want=()
 		while read -r line; do
-			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-			grep -qxF "$line" "$build/.config" || { log "not set after olddefconfig: $line"; missing=1; }
-		done < "$repo/tests/vm/iommufd.config"
-		[ "$missing" = 0 ] || die "config fragment not satisfied, see above"
+			case "$line" in
+			CONFIG_*=*) opt=${line%%=*} ;;
+			"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *} ;;
+			*) continue ;;
+			esac
+			want[$opt]=$line
+		done < <(cat "$@")
+		for opt in "${!want[@]}"; do
+			line=${want[$opt]}
+			case "$line" in
+			"#"*) ! grep -q "^$opt=" "$build/.config" ||
+				{ log "set after olddefconfig, wanted off: $opt"; missing=1; } ;;
+			*) grep -qxF "$line" "$build/.config" ||
+				{ log "not set after olddefconfig: $line"; missing=1; } ;;
+			esac
+		done
+		[ "$missing" = 0 ] || die "config fragments not satisfied, see above"
 		make -s -C "$src" O="$build" -j"$(nproc)" bzImage >&2
 		rm -rf "$out.tmp"
 		mkdir -p "$out.tmp"
@@ -116,7 +135,7 @@ cmd_iommufd() {
 		rm -rf "$out"
 		mv "$out.tmp" "$out"
 		rm -rf "$build"
-		log "iommufd kernel built in $(( $(date +%s) - start )) s"
+		log "$name kernel built in $(( $(date +%s) - start )) s"
 	fi
 	echo "$out"
 }
@@ -148,7 +167,10 @@ cmd_debian() {
 
 case "${1:-}" in
 headers) cmd_headers ;;
-iommufd) cmd_iommufd ;;
+iommufd) build_kernel iommufd "$repo/tests/vm/iommufd.config" ;;
+iommufd-compat)
+	build_kernel iommufd-compat "$repo/tests/vm/iommufd.config" \
+		"$repo/tests/vm/iommufd-compat.config" ;;
 debian) cmd_debian ;;
-*) die "usage: $0 headers|iommufd|debian" ;;
+*) die "usage: $0 headers|iommufd|iommufd-compat|debian" ;;
 esac

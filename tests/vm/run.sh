@@ -3,7 +3,7 @@
 # root shared read-only over 9p, runs scenarios inside the guest against real VFIO and
 # iommufd, and reports each as PASS, FAIL or SKIP with its reason.
 #
-#   tests/vm/run.sh --kernel debian|iommufd [--output DIR] --all | --demo | SCENARIO...
+#   tests/vm/run.sh --kernel debian|iommufd|iommufd-compat [--output DIR] --all | --demo | SCENARIO...
 #   tests/vm/run.sh --kernel K --bench NAME...      benchmarks from tests/vm/bench/
 #   tests/vm/run.sh --kernel K --selftest NAME...   the harness's own tests
 #
@@ -50,8 +50,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$kernel" in
-debian|iommufd) ;;
-*) die "--kernel must be debian or iommufd, not '${kernel}'" ;;
+debian|iommufd|iommufd-compat) ;;
+*) die "--kernel must be debian, iommufd or iommufd-compat, not '${kernel}'" ;;
 esac
 [ ${#scenarios[@]} -gt 0 ] || die "no scenario given (use --all, --demo or names)"
 for s in "${scenarios[@]}"; do
