@@ -89,6 +89,9 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/vmlinux.h | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
+# The DMA accounts need atomic fetch-and-add and compare-and-swap (BPF ISA v3, 5.12+).
+$(OUTPUT)/bpf/enforce.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@

@@ -50,6 +50,27 @@ static __always_inline void *vfio_file_iommufd(struct vfio_device_file___ioguard
 }
 
 /*
+ * drivers/vfio/container.c: the type1 IOMMU that holds a legacy container's mappings.
+ * Absent with CONFIG_VFIO_CONTAINER=n (then /dev/vfio/vfio, if any, is iommufd's).
+ */
+struct vfio_container___ioguard {
+	void *iommu_data;
+} __attribute__((preserve_access_index));
+
+/* The holder of a legacy container's mappings, or NULL before VFIO_SET_IOMMU. */
+static __always_inline void *vfio_container_iommu(void *container)
+{
+	if (!bpf_core_field_exists(struct vfio_container___ioguard, iommu_data))
+		return NULL;
+	return BPF_CORE_READ((struct vfio_container___ioguard *)container, iommu_data);
+}
+
+/* drivers/vfio/vfio_iommu_type1.c: one mapping; @size grows as its pages are pinned. */
+struct vfio_dma___ioguard {
+	size_t size;
+} __attribute__((preserve_access_index));
+
+/*
  * drivers/iommu/iommufd/iommufd_private.h: private, so absent from vmlinux.h and present
  * in the kernel's BTF only with CONFIG_IOMMUFD (vmlinux when built in, the iommufd
  * module's BTF otherwise; libbpf relocates against either). Stable since v6.2.

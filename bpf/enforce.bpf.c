@@ -4,16 +4,22 @@
  *
  * Files are identified by their f_op->unlocked_ioctl handler (or, at open, by the cdev's
  * ops or the misc device number), never by path, so a renamed or re-created device node
- * is still recognised. Decisions:
- *  - open of a group, device cdev, /dev/iommu or /dev/vfio/vfio: tenant and default;
+ * is still recognised. Every use of a file is judged for the process using it, whoever
+ * opened it, on the native and the compat (32-bit) ioctl paths alike:
+ *  - open of a group, device cdev, /dev/iommu or /dev/vfio/vfio, and receiving one by
+ *    SCM_RIGHTS or pidfd_getfd: tenant and default;
  *  - VFIO_GROUP_SET_CONTAINER: tenant of every endpoint of the group; strict: every
  *    endpoint bound to a VFIO driver;
- *  - VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_BIND_IOMMUFD: tenant of the device;
+ *  - VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_BIND_IOMMUFD, every other device ioctl, mmap
+ *    and read/write of a device file: tenant of the device;
  *  - VFIO_DEVICE_ATTACH_IOMMUFD_PT: tenant; strict: the group's DMA owner is this
  *    device's iommufd and it has claimed every endpoint (live kernel state, not a copy);
- *  - VFIO_IOMMU_MAP_DMA, IOMMU_IOAS_MAP(_FILE), IOMMU_IOAS_COPY: the process's tenant,
- *    its IOVA windows and its per-process byte limit;
- *  - any other ';' ioctl on a file that cannot be identified: denied (fail closed).
+ *  - VFIO_IOMMU_MAP_DMA (on a container or, through iommufd's VFIO compatibility, on an
+ *    iommufd), IOMMU_IOAS_MAP(_FILE), IOMMU_IOAS_COPY: the process's tenant, its IOVA
+ *    windows and the tenant's byte limit, charged to the mappings' holder;
+ *  - user-owned page tables (nested HWPT, vIOMMU objects): only for tenants without
+ *    windows or limit;
+ *  - any other ';' ioctl: allowed if classified harmless, else denied (fail closed).
  * With no policy loaded in the active slot, everything is allowed.
  */
 #include "vmlinux.h"
@@ -125,27 +131,42 @@ struct {
 	__type(value, __u64);
 } decision_counts SEC(".maps");
 
-/* Bytes each process has mapped through VFIO or iommufd since the policy was loaded. */
+/*
+ * DMA accounting. Mappings belong to their holder (a type1 container's IOMMU, an iommufd
+ * context), not to the process that made them: they outlive it when the fd is shared or
+ * inherited. Each holder is charged to one tenant account; an account is the sum over its
+ * holders, so every process of a tenant draws on one budget. Bytes are reserved at the
+ * decision, kept when the map succeeds, and given back only from the kernel's own count
+ * of what it removed (never from user memory) or when the holder releases its mappings.
+ * Lock-free: accounts move by atomic adds, and a reservation that overshoots the limit
+ * is taken back before the denial, so concurrent maps can never pass the limit together.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u64);
-} mapped_bytes SEC(".maps");
+	__uint(max_entries, IOGUARD_MAX_HOLDERS);
+	__type(key, __u64);			/* kernel address of the holder */
+	__type(value, struct ioguard_holder);
+} holders SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IOGUARD_MAX_ACCOUNTS);
+	__type(key, __u64);			/* ioguard_tenant.account_id */
+	__type(value, __u64);			/* bytes mapped */
+} accounts SEC(".maps");
 
 /*
- * A map or unmap allowed by the LSM, settled when its ioctl returns. Task-local: the
- * ioctl's LSM hook and its fexit run in the same task, and the storage needs no lock
- * and no hash on every map. @cmd ties the two: a record whose ioctl never reached its
- * handler (another LSM refused it) is never settled by a later, different ioctl.
+ * A map or unmap being judged, from the LSM hook to the ioctl's return. Task-local: the
+ * hook, the kernel's work and the handler's fexit run in the same task, with no lock and
+ * no hash on every map. @cmd ties them: a record whose ioctl never reached its handler
+ * (another LSM refused it) is never settled by a later, different ioctl.
  */
 struct pending_dma {
-	__u64 bytes;		/* map: bytes to add on success */
-	__u64 unmap_arg;	/* unmap: user address of the argument, read back on return */
-	__u32 tgid;
+	__u64 holder;		/* map: where the reservation was charged; unmap: the holder */
+	__u64 account_id;	/* map: the account reserved from; 0 if none */
+	__u64 bytes;		/* map: bytes reserved */
 	__u32 cmd;		/* the ioctl judged; 0 when nothing is pending */
-	__u32 is_unmap_iommufd;
-	__u32 is_unmap_vfio;
+	__u32 unmap;		/* 1 for an unmap */
 };
 
 struct {
@@ -558,23 +579,224 @@ static __always_inline bool in_windows(const struct ioguard_tenant *t, __u64 iov
 	return false;
 }
 
+/* Takes up to @n from *@v without going below 0; returns what was taken. */
+static __always_inline __u64 sub_clamped(__u64 *v, __u64 n)
+{
+	__u64 old, take;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		old = *(volatile __u64 *)v;
+		take = n < old ? n : old;
+		if (!take || __sync_val_compare_and_swap(v, old, old - take) == old)
+			return take;
+	}
+	return 0;
+}
+
+/* Gives back up to @bytes of @holder's charge, to the holder and to its account. */
+static __always_inline void holder_refund(__u64 holder, __u64 bytes)
+{
+	struct ioguard_holder *h;
+	__u64 *acct, taken;
+
+	if (!holder || !bytes)
+		return;
+	h = bpf_map_lookup_elem(&holders, &holder);
+	if (!h)
+		return;
+	taken = sub_clamped(&h->bytes, bytes);
+	acct = bpf_map_lookup_elem(&accounts, &h->account_id);
+	if (acct)
+		sub_clamped(acct, taken);
+}
+
+/* A holder's mappings are gone: its whole charge goes back, and the holder is forgotten. */
+static __always_inline void holder_release(__u64 holder)
+{
+	struct ioguard_holder *h = bpf_map_lookup_elem(&holders, &holder);
+
+	if (!h)
+		return;
+	holder_refund(holder, ~0ULL);
+	bpf_map_delete_elem(&holders, &holder);
+}
+
 /*
- * A map of @len bytes at @iova (@fixed: the caller chose the IOVA). The argument is
- * read before the kernel copies it, so a racing thread could change it in between: the
- * byte account is therefore settled from the kernel's own result in the ioctl's fexit,
- * and the check here is the gate for callers that do not race.
+ * Reserves @len bytes of @account_id against @max (@force: charge past it, as audit mode
+ * does for a map it lets through). 0, DMA_LIMIT, or ACCOUNT_FULL when no account fits.
  */
-static __noinline int decide_map(__u32 hook, __u32 cmd, __u64 iova, __u64 len, bool fixed)
+static __always_inline __u32 account_reserve(__u64 account_id, __u64 len, __u64 max, bool force)
+{
+	__u64 zero = 0, *acct, old;
+
+	acct = bpf_map_lookup_elem(&accounts, &account_id);
+	if (!acct) {
+		bpf_map_update_elem(&accounts, &account_id, &zero, BPF_NOEXIST);
+		acct = bpf_map_lookup_elem(&accounts, &account_id);
+		if (!acct)
+			return IOGUARD_REASON_ACCOUNT_FULL;
+	}
+	old = __sync_fetch_and_add(acct, len);
+	if (!force && (old + len < old || old + len > max)) {
+		__sync_fetch_and_sub(acct, len);
+		return IOGUARD_REASON_DMA_LIMIT;
+	}
+	return 0;
+}
+
+/* Charges @len to @holder, binding it to @account_id on first use; 0 or a reason. */
+static __always_inline __u32 holder_charge(__u64 holder, __u64 account_id, __u64 len)
+{
+	struct ioguard_holder fresh = { .account_id = account_id }, *h;
+
+	h = bpf_map_lookup_elem(&holders, &holder);
+	if (!h) {
+		bpf_map_update_elem(&holders, &holder, &fresh, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&holders, &holder);
+		if (!h)
+			return IOGUARD_REASON_ACCOUNT_FULL;
+	}
+	if (h->account_id != account_id)
+		return IOGUARD_REASON_SHARED_ACCOUNT;
+	__sync_fetch_and_add(&h->bytes, len);
+	return 0;
+}
+
+/* Forgets what the current task had pending, so no later return can settle it. */
+static __always_inline void pending_clear(void)
+{
+	struct pending_dma *p = pending_get(0);
+
+	if (p)
+		p->cmd = 0;
+}
+
+/*
+ * A map of @len bytes at @iova into the mappings of @holder (@fixed: the caller chose the
+ * IOVA; @charge: the map can add a mapping, unlike a type1 vaddr update). The tenant is
+ * the current process's, whoever opened the fd. The argument was read from user memory
+ * before the kernel copies it: a racing thread can change it in between (see
+ * docs/enforcement.md, "Residual windows"); what the kernel removes is given back from
+ * the kernel's own numbers, so such a race cannot grow the budget.
+ */
+struct map_request {
+	__u64 iova;
+	__u64 len;
+	__u64 holder;
+	__u32 hook;
+	__u32 cmd;
+	bool fixed;
+	bool charge;
+};
+
+static __noinline int decide_map(const struct map_request *r)
+{
+	__u64 iova = r->iova, len = r->len, holder = r->holder;
+	const struct ioguard_tenant *t = NULL;
+	struct ioguard_holder *h;
+	struct pending_dma *pend;
+	struct decision d;
+	__u64 account = 0;
+	bool audit;
+
+	pending_clear();
+	if (!decision_begin(&d, r->hook))
+		return 0;
+	audit = d.policy->mode == IOGUARD_MODE_AUDIT;
+	d.value = iova;
+	d.tenant = process_tenant(&d);
+	if (d.tenant == IOGUARD_NO_TENANT) {
+		if (!d.policy->default_allow) {
+			d.reason = IOGUARD_REASON_NO_TENANT;
+			return finish(&d);
+		}
+	} else {
+		if (d.tenant >= IOGUARD_MAX_TENANTS)
+			return finish(&d);
+		barrier_var(d.tenant);
+		t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
+		if (t->n_windows && (!r->fixed || !in_windows(t, iova, len))) {
+			d.reason = IOGUARD_REASON_IOVA_WINDOW;
+			return finish(&d);
+		}
+		if (t->max_dma_bytes != ~0ULL)
+			account = t->account_id;
+	}
+	/* A holder charged to one tenant takes maps from that tenant's processes only. */
+	if (holder) {
+		h = bpf_map_lookup_elem(&holders, &holder);
+		if (h && h->account_id != account) {
+			d.reason = IOGUARD_REASON_SHARED_ACCOUNT;
+			return finish(&d);
+		}
+	}
+	if (!account || !r->charge)
+		return finish(&d);
+	if (!holder) {
+		/* No IOMMU behind the container yet: nothing to charge, so nothing may map. */
+		d.reason = IOGUARD_REASON_BAD_ARGUMENT;
+		return finish(&d);
+	}
+	d.reason = account_reserve(account, len, t->max_dma_bytes, false);
+	if (d.reason == IOGUARD_REASON_DMA_LIMIT) {
+		d.value = len;
+		if (!audit)
+			return finish(&d);
+		/* Audit lets the map through: charge it, so later maps are judged truly. */
+		account_reserve(account, len, 0, true);
+	} else if (d.reason) {
+		return finish(&d);
+	}
+	d.reason = holder_charge(holder, account, len);
+	if (d.reason) {
+		__u64 *acct = bpf_map_lookup_elem(&accounts, &account);
+
+		if (acct)
+			sub_clamped(acct, len);
+		return finish(&d);
+	}
+	pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pend) {
+		holder_refund(holder, len);
+		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
+		return finish(&d);
+	}
+	pend->holder = holder;
+	pend->account_id = account;
+	pend->bytes = len;
+	pend->cmd = r->cmd;
+	pend->unmap = 0;
+	return finish(&d);
+}
+
+/* A decision whose reason is known before any rule: an unreadable argument, an unknown ioctl. */
+static __noinline int decide_fixed(__u32 hook, __u32 reason, __u64 value)
 {
 	struct decision d;
-	const struct ioguard_tenant *t;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 *mapped, already;
-	struct pending_dma *pend;
 
+	pending_clear();
 	if (!decision_begin(&d, hook))
 		return 0;
-	d.value = iova;
+	d.tenant = process_tenant(&d);
+	d.reason = reason;
+	d.value = value;
+	return finish(&d);
+}
+
+/*
+ * Nested or user-owned translation (IOMMU_HWPT_ALLOC with a driver page table, vIOMMU
+ * objects): the device then uses addresses the tenant's own page tables translate, which
+ * no IOVA window or byte limit sees. Only a tenant with neither may have one.
+ */
+static __noinline int decide_user_page_table(__u32 cmd)
+{
+	const struct ioguard_tenant *t;
+	struct decision d;
+
+	if (!decision_begin(&d, IOGUARD_HOOK_HWPT_ALLOC))
+		return 0;
+	d.value = cmd;
 	d.tenant = process_tenant(&d);
 	if (d.tenant == IOGUARD_NO_TENANT) {
 		if (!d.policy->default_allow)
@@ -585,40 +807,23 @@ static __noinline int decide_map(__u32 hook, __u32 cmd, __u64 iova, __u64 len, b
 		return finish(&d);
 	barrier_var(d.tenant);
 	t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
-	if (t->n_windows && (!fixed || !in_windows(t, iova, len))) {
-		d.reason = IOGUARD_REASON_IOVA_WINDOW;
-		return finish(&d);
-	}
-	mapped = bpf_map_lookup_elem(&mapped_bytes, &tgid);
-	already = mapped ? *mapped : 0;
-	if (already + len < already || already + len > t->max_dma_bytes) {
-		d.reason = IOGUARD_REASON_DMA_LIMIT;
-		d.value = len;
-		return finish(&d);
-	}
-	pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (pend) {
-		pend->bytes = len;
-		pend->unmap_arg = 0;
-		pend->tgid = tgid;
-		pend->cmd = cmd;
-		pend->is_unmap_iommufd = pend->is_unmap_vfio = 0;
-	}
+	if (t->n_windows || t->max_dma_bytes != ~0ULL)
+		d.reason = IOGUARD_REASON_USER_PAGE_TABLE;
 	return finish(&d);
 }
 
-static __always_inline void note_unmap(__u32 cmd, __u64 arg, bool iommufd)
+/* An unmap of @holder's mappings: the kernel's own count of bytes removed is given back. */
+static __always_inline void note_unmap(__u32 cmd, __u64 holder)
 {
 	struct pending_dma *pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!pend)
 		return;
+	pend->holder = holder;
+	pend->account_id = 0;
 	pend->bytes = 0;
-	pend->unmap_arg = arg;
-	pend->tgid = bpf_get_current_pid_tgid() >> 32;
 	pend->cmd = cmd;
-	pend->is_unmap_iommufd = iommufd;
-	pend->is_unmap_vfio = !iommufd;
+	pend->unmap = 1;
 }
 
 static __always_inline int file_kind(const struct ioguard_kernel_info *k, __u64 handler)
@@ -639,6 +844,26 @@ static __always_inline const struct ioguard_kernel_info *kinfo(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&kernel_info, &zero);
+}
+
+static __always_inline int file_kind_of(const struct ioguard_kernel_info *k, struct file *file)
+{
+	return file_kind(k, (__u64)BPF_CORE_READ(file, f_op, unlocked_ioctl));
+}
+
+/* The device behind a VFIO device file. */
+static __always_inline struct device *device_file_dev(struct file *file)
+{
+	struct vfio_device_file___ioguard *df = BPF_CORE_READ(file, private_data);
+
+	return BPF_CORE_READ(df, device, dev);
+}
+
+static __always_inline struct iommu_group *group_file_group(struct file *file)
+{
+	struct vfio_group___ioguard *g = BPF_CORE_READ(file, private_data);
+
+	return BPF_CORE_READ(g, iommu_group);
 }
 
 SEC("lsm/file_open")
@@ -663,8 +888,8 @@ int BPF_PROG(ioguard_file_open, struct file *file, int ret)
 		return decide_process_file(IOGUARD_HOOK_OPEN);
 	/*
 	 * i_cdev is set by the first open of the node (chrdev_open runs after this hook),
-	 * so a node's very first open is not judged here; its first ioctl is, and no ioctl
-	 * of a group or device file can reach DMA without passing one.
+	 * so a node's very first open is not judged here. Every use of the file is judged
+	 * on its own (ioctl, mmap, read/write), so an unjudged open reaches nothing.
 	 */
 	cdev = BPF_CORE_READ(inode, i_cdev);
 	if (!cdev)
@@ -684,148 +909,270 @@ int BPF_PROG(ioguard_file_open, struct file *file, int ret)
 	return 0;
 }
 
-SEC("lsm/file_ioctl")
-int BPF_PROG(ioguard_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg,
-	     int ret)
+static __always_inline int judge_group_ioctl(struct file *file, unsigned int cmd)
+{
+	switch (cmd) {
+	case IOGUARD_VFIO_GROUP_SET_CONTAINER:
+		return decide_group_file(IOGUARD_HOOK_SET_CONTAINER, group_file_group(file));
+	case IOGUARD_VFIO_GROUP_GET_DEVICE_FD:
+		return decide_group_file(IOGUARD_HOOK_GET_DEVICE_FD, group_file_group(file));
+	case IOGUARD_IOCTL(100 + 3):	/* VFIO_GROUP_GET_STATUS */
+	case IOGUARD_IOCTL(100 + 5):	/* VFIO_GROUP_UNSET_CONTAINER */
+		return 0;
+	}
+	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNKNOWN_IOCTL, cmd);
+}
+
+/* Every ioctl on a device file is a use of the device, judged for whoever holds the fd. */
+static __always_inline int judge_device_ioctl(struct file *file, unsigned int cmd)
+{
+	struct device *dev = device_file_dev(file);
+
+	if (cmd == IOGUARD_VFIO_DEVICE_BIND_IOMMUFD)
+		return decide_device_file(IOGUARD_HOOK_BIND_IOMMUFD, dev, NULL);
+	if (cmd == IOGUARD_VFIO_DEVICE_ATTACH_IOMMUFD_PT)
+		return decide_device_file(IOGUARD_HOOK_ATTACH_PT, dev,
+					  vfio_file_iommufd(BPF_CORE_READ(file, private_data)));
+	return decide_device_file(IOGUARD_HOOK_DEVICE_IOCTL, dev, NULL);
+}
+
+/* The ioctls of a mappings' holder that create no DMA-capable state. */
+static __always_inline bool holder_ioctl_harmless(int kind, unsigned int nr)
+{
+	switch (nr) {
+	case 100:	/* VFIO_GET_API_VERSION */
+	case 101:	/* VFIO_CHECK_EXTENSION */
+	case 102:	/* VFIO_SET_IOMMU */
+	case 112:	/* VFIO_IOMMU_GET_INFO */
+		return true;
+	case 117:	/* VFIO_IOMMU_DIRTY_PAGES (type1; on ppc64 the SPAPR ioctls differ) */
+		return kind == IOGUARD_FILE_CONTAINER;
+	}
+	if (kind != IOGUARD_FILE_IOMMUFD)
+		return false;
+	switch (nr) {
+	case 0x80:	/* IOMMU_DESTROY */
+	case 0x81:	/* IOMMU_IOAS_ALLOC */
+	case 0x82:	/* IOMMU_IOAS_ALLOW_IOVAS */
+	case 0x84:	/* IOMMU_IOAS_IOVA_RANGES */
+	case 0x87:	/* IOMMU_OPTION */
+	case 0x88:	/* IOMMU_VFIO_IOAS: picks the IOAS the VFIO ioctls map into */
+	case 0x8a:	/* IOMMU_GET_HW_INFO */
+	case 0x8b:	/* IOMMU_HWPT_SET_DIRTY_TRACKING */
+	case 0x8c:	/* IOMMU_HWPT_GET_DIRTY_BITMAP */
+	case 0x8d:	/* IOMMU_HWPT_INVALIDATE */
+	case 0x8e:	/* IOMMU_FAULT_QUEUE_ALLOC */
+	case 0x92:	/* IOMMU_IOAS_CHANGE_PROCESS: moves the pinned-page charge only */
+	case 0x93:	/* IOMMU_VEVENTQ_ALLOC */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * An ioctl on a mappings' holder: a legacy container (@holder = its type1 IOMMU) or an
+ * iommufd context, whose VFIO compatibility ioctls (below 0x80) map like type1's. A
+ * command not classified here is denied: a newer kernel's map-capable ioctl must not
+ * pass because ioguard does not know it.
+ */
+static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsigned long arg,
+					      __u64 holder)
+{
+	union {
+		struct vfio_dma_map_arg vfio;
+		struct ioas_map_arg map;
+		struct ioas_map_file_arg map_file;
+		struct ioas_copy_arg copy;
+		__u32 hwpt_alloc[8];
+	} a;
+	struct map_request req = { .holder = holder, .cmd = cmd, .charge = true };
+	bool iommufd = kind == IOGUARD_FILE_IOMMUFD;
+	__u32 hook;
+
+	if (cmd == IOGUARD_VFIO_IOMMU_UNMAP_DMA || (iommufd && cmd == IOGUARD_IOMMU_IOAS_UNMAP)) {
+		note_unmap(cmd, holder);
+		return 0;
+	}
+	if (cmd == IOGUARD_VFIO_IOMMU_MAP_DMA) {
+		if (bpf_probe_read_user(&a.vfio, sizeof(a.vfio), (void *)arg))
+			return decide_fixed(IOGUARD_HOOK_MAP_DMA, IOGUARD_REASON_BAD_ARGUMENT, arg);
+		req.hook = IOGUARD_HOOK_MAP_DMA;
+		req.iova = a.vfio.iova;
+		req.len = a.vfio.size;
+		req.fixed = true;
+		/* VFIO_DMA_MAP_FLAG_VADDR renews the vaddr of a mapping that is counted already. */
+		req.charge = !(a.vfio.flags & (1 << 2));
+		return decide_map(&req);
+	}
+	if (!iommufd)
+		goto other;
+	switch (cmd) {
+	case IOGUARD_IOMMU_IOAS_MAP:
+		hook = IOGUARD_HOOK_IOAS_MAP;
+		if (bpf_probe_read_user(&a.map, sizeof(a.map), (void *)arg))
+			break;
+		req.hook = hook;
+		req.iova = a.map.iova;
+		req.len = a.map.length;
+		req.fixed = a.map.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+		return decide_map(&req);
+	case IOGUARD_IOMMU_IOAS_MAP_FILE:
+		hook = IOGUARD_HOOK_IOAS_MAP;
+		if (bpf_probe_read_user(&a.map_file, sizeof(a.map_file), (void *)arg))
+			break;
+		req.hook = hook;
+		req.iova = a.map_file.iova;
+		req.len = a.map_file.length;
+		req.fixed = a.map_file.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+		return decide_map(&req);
+	case IOGUARD_IOMMU_IOAS_COPY:
+		hook = IOGUARD_HOOK_IOAS_COPY;
+		if (bpf_probe_read_user(&a.copy, sizeof(a.copy), (void *)arg))
+			break;
+		req.hook = hook;
+		req.iova = a.copy.dst_iova;
+		req.len = a.copy.length;
+		req.fixed = a.copy.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+		return decide_map(&req);
+	case IOGUARD_IOMMU_HWPT_ALLOC:
+		hook = IOGUARD_HOOK_HWPT_ALLOC;
+		if (bpf_probe_read_user(&a.hwpt_alloc, sizeof(a.hwpt_alloc), (void *)arg))
+			break;
+		/* data_type (IOMMU_HWPT_DATA_NONE = 0): a kernel-owned paging domain of an IOAS. */
+		if (!a.hwpt_alloc[6])
+			return decide_process_file(IOGUARD_HOOK_IOCTL);
+		return decide_user_page_table(cmd);
+	case IOGUARD_IOMMU_VIOMMU_ALLOC:
+	case IOGUARD_IOMMU_VDEVICE_ALLOC:
+	case IOGUARD_IOMMU_HW_QUEUE_ALLOC:
+		return decide_user_page_table(cmd);
+	default:
+		goto other;
+	}
+	/* The kernel can fault the argument in; ioguard cannot, and never judges a guess. */
+	return decide_fixed(hook, IOGUARD_REASON_BAD_ARGUMENT, arg);
+other:
+	if (holder_ioctl_harmless(kind, cmd & 0xff))
+		return decide_process_file(IOGUARD_HOOK_IOCTL);
+	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNKNOWN_IOCTL, cmd);
+}
+
+/* The native and the compat ioctl paths reach the same handlers, and are judged alike. */
+static __always_inline int judge_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	const struct ioguard_kernel_info *k;
-	__u32 hook;
 	void *priv;
-	int kind;
 
-	if (ret)
-		return ret;
 	if (((cmd >> 8) & 0xff) != IOGUARD_IOCTL_TYPE)
 		return 0;
 	k = kinfo();
 	if (!k)
 		return 0;
-	kind = file_kind(k, (__u64)BPF_CORE_READ(file, f_op, unlocked_ioctl));
-	priv = BPF_CORE_READ(file, private_data);
-
-	if (kind == IOGUARD_FILE_GROUP) {
-		struct iommu_group *group =
-			BPF_CORE_READ((struct vfio_group___ioguard *)priv, iommu_group);
-
-		if (cmd == IOGUARD_VFIO_GROUP_SET_CONTAINER)
-			hook = IOGUARD_HOOK_SET_CONTAINER;
-		else if (cmd == IOGUARD_VFIO_GROUP_GET_DEVICE_FD)
-			hook = IOGUARD_HOOK_GET_DEVICE_FD;
-		else
-			return 0;
-		return decide_group_file(hook, group);
-	}
-	if (kind == IOGUARD_FILE_DEVICE) {
-		struct vfio_device_file___ioguard *df = priv;
-		void *iommufd = NULL;
-
-		if (cmd == IOGUARD_VFIO_DEVICE_BIND_IOMMUFD) {
-			hook = IOGUARD_HOOK_BIND_IOMMUFD;
-		} else if (cmd == IOGUARD_VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
-			hook = IOGUARD_HOOK_ATTACH_PT;
-			iommufd = vfio_file_iommufd(df);
-		} else {
-			return 0;
-		}
-		return decide_device_file(hook, BPF_CORE_READ(df, device, dev), iommufd);
-	}
-	if (kind == IOGUARD_FILE_CONTAINER || kind == IOGUARD_FILE_IOMMUFD) {
-		union {
-			struct vfio_dma_map_arg vfio;
-			struct ioas_map_arg map;
-			struct ioas_map_file_arg map_file;
-			struct ioas_copy_arg copy;
-		} a;
-		__u64 iova = 0, len = 0;
-		bool fixed = false;
-		long rd;
-
-		if (cmd == IOGUARD_VFIO_IOMMU_UNMAP_DMA && kind == IOGUARD_FILE_CONTAINER) {
-			note_unmap(cmd, arg, false);
-			return 0;
-		}
-		if (cmd == IOGUARD_IOMMU_IOAS_UNMAP && kind == IOGUARD_FILE_IOMMUFD) {
-			note_unmap(cmd, arg, true);
-			return 0;
-		}
-		if (cmd == IOGUARD_VFIO_IOMMU_MAP_DMA && kind == IOGUARD_FILE_CONTAINER) {
-			hook = IOGUARD_HOOK_MAP_DMA;
-			rd = bpf_probe_read_user(&a.vfio, sizeof(a.vfio), (void *)arg);
-			iova = a.vfio.iova;
-			len = a.vfio.size;
-			fixed = true;
-		} else if (cmd == IOGUARD_IOMMU_IOAS_MAP && kind == IOGUARD_FILE_IOMMUFD) {
-			hook = IOGUARD_HOOK_IOAS_MAP;
-			rd = bpf_probe_read_user(&a.map, sizeof(a.map), (void *)arg);
-			iova = a.map.iova;
-			len = a.map.length;
-			fixed = a.map.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-		} else if (cmd == IOGUARD_IOMMU_IOAS_MAP_FILE && kind == IOGUARD_FILE_IOMMUFD) {
-			hook = IOGUARD_HOOK_IOAS_MAP;
-			rd = bpf_probe_read_user(&a.map_file, sizeof(a.map_file), (void *)arg);
-			iova = a.map_file.iova;
-			len = a.map_file.length;
-			fixed = a.map_file.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-		} else if (cmd == IOGUARD_IOMMU_IOAS_COPY && kind == IOGUARD_FILE_IOMMUFD) {
-			hook = IOGUARD_HOOK_IOAS_COPY;
-			rd = bpf_probe_read_user(&a.copy, sizeof(a.copy), (void *)arg);
-			iova = a.copy.dst_iova;
-			len = a.copy.length;
-			fixed = a.copy.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-		} else {
-			return 0;
-		}
-		/* An unreadable argument fails in the kernel too; judge it as a zero map. */
-		if (rd)
-			iova = len = 0;
-		return decide_map(hook, cmd, iova, len, fixed);
+	switch (file_kind_of(k, file)) {
+	case IOGUARD_FILE_GROUP:
+		return judge_group_ioctl(file, cmd);
+	case IOGUARD_FILE_DEVICE:
+		return judge_device_ioctl(file, cmd);
+	case IOGUARD_FILE_CONTAINER:
+		priv = BPF_CORE_READ(file, private_data);
+		return judge_holder_ioctl(IOGUARD_FILE_CONTAINER, cmd, arg,
+					  (__u64)vfio_container_iommu(priv));
+	case IOGUARD_FILE_IOMMUFD:
+		priv = BPF_CORE_READ(file, private_data);
+		return judge_holder_ioctl(IOGUARD_FILE_IOMMUFD, cmd, arg, (__u64)priv);
 	}
 	/* A ';' ioctl on an unidentified file: VFIO or iommufd ioguard cannot see into. */
-	{
-		struct decision d;
-
-		if (!decision_begin(&d, IOGUARD_HOOK_IOCTL))
-			return 0;
-		d.reason = IOGUARD_REASON_UNIDENTIFIED;
-		d.value = cmd;
-		return finish(&d);
-	}
+	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNIDENTIFIED, cmd);
 }
 
-/* Settles the byte account of an allowed map or unmap from the ioctl's result. */
+SEC("lsm/file_ioctl")
+int BPF_PROG(ioguard_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return judge_ioctl(file, cmd, arg);
+}
+
+/*
+ * A 32-bit process, or a 64-bit one using int $0x80. The VFIO files' compat_ioctl
+ * (compat_ptr_ioctl) calls the native handler with the same command; a file without
+ * compat_ioctl (iommufd) answers ENOTTY before any handler runs.
+ */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(ioguard_file_ioctl_compat, struct file *file, unsigned int cmd,
+	     unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	if (!BPF_CORE_READ(file, f_op, compat_ioctl))
+		return 0;
+	return judge_ioctl(file, cmd, arg);
+}
+
+/* A mapped BAR is the device itself: judged for the process mapping it. */
+SEC("lsm/mmap_file")
+int BPF_PROG(ioguard_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	const struct ioguard_kernel_info *k;
+
+	if (ret || !file)
+		return ret;
+	k = kinfo();
+	if (!k || file_kind_of(k, file) != IOGUARD_FILE_DEVICE)
+		return 0;
+	return decide_device_file(IOGUARD_HOOK_DEVICE_MMAP, device_file_dev(file), NULL);
+}
+
+/* read/write/pread/pwrite (and io_uring's, splice's) of config space and BARs. */
+SEC("lsm/file_permission")
+int BPF_PROG(ioguard_file_permission, struct file *file, int mask, int ret)
+{
+	const struct ioguard_kernel_info *k;
+
+	if (ret)
+		return ret;
+	k = kinfo();
+	if (!k || !k->ioctl_handler[IOGUARD_FILE_DEVICE] ||
+	    file_kind_of(k, file) != IOGUARD_FILE_DEVICE)
+		return 0;
+	return decide_device_file(IOGUARD_HOOK_DEVICE_RW, device_file_dev(file), NULL);
+}
+
+/* An fd arriving by SCM_RIGHTS or pidfd_getfd: refused where its use would be. */
+SEC("lsm/file_receive")
+int BPF_PROG(ioguard_file_receive, struct file *file, int ret)
+{
+	const struct ioguard_kernel_info *k;
+
+	if (ret)
+		return ret;
+	k = kinfo();
+	if (!k)
+		return 0;
+	switch (file_kind_of(k, file)) {
+	case IOGUARD_FILE_GROUP:
+		return decide_group_file(IOGUARD_HOOK_RECEIVE, group_file_group(file));
+	case IOGUARD_FILE_DEVICE:
+		return decide_device_file(IOGUARD_HOOK_RECEIVE, device_file_dev(file), NULL);
+	case IOGUARD_FILE_CONTAINER:
+	case IOGUARD_FILE_IOMMUFD:
+		return decide_process_file(IOGUARD_HOOK_RECEIVE);
+	}
+	return 0;
+}
+
+/* Settles a judged map when its ioctl returns: a failed map gives its reservation back. */
 static __always_inline int settle(unsigned int cmd, long ret)
 {
 	struct pending_dma *p = pending_get(0);
-	__u64 *mapped, unmapped = 0;
 
 	if (!p || !p->cmd)
 		return 0;
-	if (p->cmd != cmd) {
-		p->cmd = 0;
-		return 0;
-	}
+	if (p->cmd == cmd && !p->unmap && ret && p->bytes)
+		holder_refund(p->holder, p->bytes);
 	p->cmd = 0;
-	mapped = bpf_map_lookup_elem(&mapped_bytes, &p->tgid);
-	if (!ret && p->bytes) {
-		if (mapped)
-			__sync_fetch_and_add(mapped, p->bytes);
-		else
-			bpf_map_update_elem(&mapped_bytes, &p->tgid, &p->bytes, BPF_NOEXIST);
-	} else if (!ret && mapped && (p->is_unmap_vfio || p->is_unmap_iommufd)) {
-		/* Both unmap ioctls write the bytes unmapped back into the argument. */
-		if (p->is_unmap_vfio) {
-			struct vfio_dma_unmap_arg u;
-
-			if (!bpf_probe_read_user(&u, sizeof(u), (void *)p->unmap_arg))
-				unmapped = u.size;
-		} else {
-			struct ioas_unmap_arg u;
-
-			if (!bpf_probe_read_user(&u, sizeof(u), (void *)p->unmap_arg))
-				unmapped = u.length;
-		}
-		*mapped = unmapped > *mapped ? 0 : *mapped - unmapped;
-	}
 	return 0;
 }
 
@@ -843,13 +1190,59 @@ int BPF_PROG(iommufd_ioctl_exit, struct file *file, unsigned int cmd, unsigned l
 	return settle(cmd, ret);
 }
 
-/* A process's mappings end with it (its fds close); so does its account. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(process_exit, struct task_struct *task)
+/*
+ * type1 removes a mapping: on unmap (not on VFIO_DMA_UNMAP_FLAG_VADDR, which keeps it),
+ * when the container's last group leaves, and when a map fails part-way. The size is
+ * the kernel's own; a map failing in this task is given back whole by settle() instead.
+ */
+SEC("fentry/vfio_remove_dma")
+int BPF_PROG(type1_remove_dma, void *iommu, struct vfio_dma___ioguard *dma)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct pending_dma *p = pending_get(0);
 
-	if (BPF_CORE_READ(task, pid) == tgid)
-		bpf_map_delete_elem(&mapped_bytes, &tgid);
+	if (p && p->cmd && !p->unmap && p->holder == (__u64)iommu)
+		return 0;
+	holder_refund((__u64)iommu, BPF_CORE_READ(dma, size));
+	return 0;
+}
+
+SEC("fentry/vfio_iommu_type1_release")
+int BPF_PROG(type1_release, void *iommu)
+{
+	holder_release((__u64)iommu);
+	return 0;
+}
+
+/* iommufd's unmaps (IOAS_UNMAP and the VFIO compat one) report what they removed. */
+static __always_inline int iommufd_unmapped(unsigned long *unmapped)
+{
+	struct pending_dma *p = pending_get(0);
+	unsigned long bytes = 0;
+
+	if (!p || !p->cmd || !p->unmap || !unmapped)
+		return 0;
+	if (!bpf_probe_read_kernel(&bytes, sizeof(bytes), unmapped))
+		holder_refund(p->holder, bytes);
+	return 0;
+}
+
+SEC("fexit/iopt_unmap_iova")
+int BPF_PROG(iommufd_unmap_iova, void *iopt, unsigned long iova, unsigned long length,
+	     unsigned long *unmapped, int ret)
+{
+	return iommufd_unmapped(unmapped);
+}
+
+SEC("fexit/iopt_unmap_all")
+int BPF_PROG(iommufd_unmap_all, void *iopt, unsigned long *unmapped, int ret)
+{
+	return iommufd_unmapped(unmapped);
+}
+
+/* The last reference to an iommufd context: every object, so every mapping, goes. */
+SEC("fentry/iommufd_fops_release")
+int BPF_PROG(iommufd_release, struct inode *inode, struct file *file)
+{
+	holder_release((__u64)BPF_CORE_READ(file, private_data));
 	return 0;
 }

@@ -20,6 +20,9 @@
 #define IOGUARD_NAME_LEN	64
 #define IOGUARD_BDF_LEN		16	/* "dddd:bb:dd.f", NUL-padded */
 #define IOGUARD_NO_TENANT	(-1)
+/* Mappings' holders and tenant accounts tracked at once; past that, maps are denied. */
+#define IOGUARD_MAX_HOLDERS	16384
+#define IOGUARD_MAX_ACCOUNTS	1024
 
 /* All VFIO and iommufd ioctls are _IO(';', nr): no size or direction bits. */
 #define IOGUARD_IOCTL_TYPE	';'
@@ -33,8 +36,15 @@
 #define IOGUARD_IOMMU_IOAS_COPY			IOGUARD_IOCTL(0x83)
 #define IOGUARD_IOMMU_IOAS_MAP			IOGUARD_IOCTL(0x85)
 #define IOGUARD_IOMMU_IOAS_UNMAP		IOGUARD_IOCTL(0x86)
+#define IOGUARD_IOMMU_HWPT_ALLOC		IOGUARD_IOCTL(0x89)
 /* IOMMU_IOAS_MAP_FILE, v6.13+: same accounting as IOAS_MAP. */
 #define IOGUARD_IOMMU_IOAS_MAP_FILE		IOGUARD_IOCTL(0x8f)
+/* v6.13+ (VIOMMU, VDEVICE) and v6.17+ (HW_QUEUE): objects behind a user page table. */
+#define IOGUARD_IOMMU_VIOMMU_ALLOC		IOGUARD_IOCTL(0x90)
+#define IOGUARD_IOMMU_VDEVICE_ALLOC		IOGUARD_IOCTL(0x91)
+#define IOGUARD_IOMMU_HW_QUEUE_ALLOC		IOGUARD_IOCTL(0x94)
+/* VFIO_DMA_UNMAP_FLAG_VADDR: only the vaddr is invalidated, the IOMMU mapping stays. */
+#define IOGUARD_VFIO_DMA_UNMAP_FLAG_VADDR	(1 << 2)
 
 /* The VFIO/iommufd file kinds, told apart by their unlocked_ioctl handler. */
 enum ioguard_file_kind {
@@ -54,7 +64,12 @@ enum ioguard_hook {
 	IOGUARD_HOOK_MAP_DMA,
 	IOGUARD_HOOK_IOAS_MAP,
 	IOGUARD_HOOK_IOAS_COPY,
-	IOGUARD_HOOK_IOCTL,		/* an unidentified ';' ioctl */
+	IOGUARD_HOOK_IOCTL,		/* any other ';' ioctl on a container, iommufd or unknown file */
+	IOGUARD_HOOK_DEVICE_IOCTL,	/* any other ioctl on a VFIO device file */
+	IOGUARD_HOOK_DEVICE_MMAP,	/* mmap of a VFIO device file (BARs) */
+	IOGUARD_HOOK_DEVICE_RW,		/* read/write of a VFIO device file (config space, BARs) */
+	IOGUARD_HOOK_RECEIVE,		/* a VFIO or iommufd file received (SCM_RIGHTS, pidfd_getfd) */
+	IOGUARD_HOOK_HWPT_ALLOC,	/* user-owned page tables: nested HWPT, vIOMMU objects */
 	IOGUARD_HOOK_COUNT,
 };
 
@@ -76,6 +91,10 @@ enum ioguard_reason {
 	IOGUARD_REASON_IOVA_WINDOW,	/* outside the tenant's windows, or automatic IOVA */
 	IOGUARD_REASON_UNIDENTIFIED,	/* a ';' ioctl on a file ioguard cannot identify */
 	IOGUARD_REASON_BAD_ARGUMENT,	/* the ioctl argument could not be read */
+	IOGUARD_REASON_UNKNOWN_IOCTL,	/* a ';' ioctl ioguard does not classify, on a known file */
+	IOGUARD_REASON_ACCOUNT_FULL,	/* a DMA accounting table is full: fail closed */
+	IOGUARD_REASON_SHARED_ACCOUNT,	/* the mappings' holder is charged to another tenant */
+	IOGUARD_REASON_USER_PAGE_TABLE,	/* nested translation escapes the windows and the limit */
 	IOGUARD_REASON_COUNT,
 };
 
@@ -116,13 +135,27 @@ struct ioguard_window {
  * struct ioguard_tenant - a tenant as the programs see it.
  * @match_kinds: bit (1 << enum ioguard_match_kind) per criterion the tenant has; the
  *	values are keys of the `matches` map. Every criterion present must match.
+ * @account_id: key of the tenant's byte account (a hash of its name), so that an
+ *	account survives swaps to a policy that keeps the tenant; never 0.
+ * @max_dma_bytes: bytes the tenant's processes may have mapped at once, all together;
+ *	~0 for no limit (then nothing is accounted).
  */
 struct ioguard_tenant {
 	char name[IOGUARD_NAME_LEN];
 	__u32 match_kinds;
 	__u32 n_windows;
 	__u64 max_dma_bytes;
+	__u64 account_id;
 	struct ioguard_window windows[IOGUARD_MAX_WINDOWS];
+};
+
+/*
+ * struct ioguard_holder - the DMA a mappings' holder (a VFIO type1 container's IOMMU, an
+ * iommufd context) has mapped for the one tenant account it is charged to.
+ */
+struct ioguard_holder {
+	__u64 account_id;
+	__u64 bytes;
 };
 
 enum ioguard_mode {

@@ -26,8 +26,16 @@
 /* Maps shared between loads; every other object is recreated by a first load. */
 static const char *const pinned_maps[] = {
 	"active", "policies", "matches", "kernel_info", "decisions", "decision_counts",
-	"mapped_bytes", "pending",
+	"holders", "accounts", "pending",
 };
+
+/*
+ * Kernel symbols the load depends on beyond the ioctl handlers. The compat hook is
+ * required wherever the kernel has compat syscalls: without it every 32-bit ioctl would
+ * pass unjudged. It came with v6.8 and was backported to the 6.1 and 6.6 stable series.
+ */
+#define LSM_COMPAT_HOOK "bpf_lsm_file_ioctl_compat"
+#define COMPAT_SYSCALL_SUFFIX "compat_sys_ioctl"
 
 /* The ioctl handler that identifies each file kind, by enum ioguard_file_kind. */
 static const char *const ioctl_handlers[IOGUARD_FILE_KIND_COUNT] = {
@@ -43,7 +51,8 @@ static const char *const file_kind_names[IOGUARD_FILE_KIND_COUNT] = {
 
 static const char *const hook_names[IOGUARD_HOOK_COUNT] = {
 	"open", "set_container", "get_device_fd", "bind_iommufd", "attach_pt", "map_dma",
-	"ioas_map", "ioas_copy", "ioctl",
+	"ioas_map", "ioas_copy", "ioctl", "device_ioctl", "device_mmap", "device_rw",
+	"receive", "hwpt_alloc",
 };
 
 static const char *const decision_names[IOGUARD_DECISION_COUNT] = {
@@ -53,6 +62,7 @@ static const char *const decision_names[IOGUARD_DECISION_COUNT] = {
 static const char *const reason_names[IOGUARD_REASON_COUNT] = {
 	"none", "not_tenant", "default_deny", "no_tenant", "group_not_viable",
 	"group_too_large", "dma_limit", "iova_window", "unidentified", "bad_argument",
+	"unknown_ioctl", "account_full", "shared_account", "user_page_table",
 };
 
 const char *enforcer_hook_name(unsigned int hook)
@@ -121,19 +131,56 @@ int enforcer_probe(char *err, size_t len)
 	return -EOPNOTSUPP;
 }
 
-/* Addresses of the ioctl handlers from /proc/kallsyms; 0 for an absent module. */
-static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t notes_len,
+/*
+ * Kernel functions the fentry/fexit programs attach to, and the compat LSM hook: each is
+ * looked up in kallsyms so that a program whose function is absent (module not loaded,
+ * older kernel) is not loaded instead of failing the whole load.
+ */
+static const char *const kernel_functions[] = {
+	"vfio_fops_unl_ioctl", "iommufd_fops_ioctl", "vfio_remove_dma",
+	"vfio_iommu_type1_release", "iopt_unmap_iova", "iopt_unmap_all",
+	"iommufd_fops_release", LSM_COMPAT_HOOK,
+};
+#define N_KERNEL_FUNCTIONS (sizeof(kernel_functions) / sizeof(kernel_functions[0]))
+
+struct kernel_probe {
+	struct ioguard_kernel_info info;
+	bool compat_syscalls;			/* a *compat_sys_ioctl entry exists */
+	bool present[N_KERNEL_FUNCTIONS];
+};
+
+static bool kernel_has(const struct kernel_probe *kp, const char *fn)
+{
+	size_t i;
+
+	for (i = 0; i < N_KERNEL_FUNCTIONS; i++) {
+		if (!strcmp(fn, kernel_functions[i]))
+			return kp->present[i];
+	}
+	return false;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Addresses of the ioctl handlers and the functions above, from /proc/kallsyms. */
+static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len,
 			  char *err, size_t err_len)
 {
+	struct ioguard_kernel_info *k = &kp->info;
 	char line[512], name[256], type, *kallsyms_buf;
 	unsigned long long addr;
 	bool any_zero = false;
 	struct stat st;
-	size_t used;
+	size_t used, j;
 	FILE *f;
 	int i;
 
-	memset(k, 0, sizeof(*k));
+	memset(kp, 0, sizeof(*kp));
 	f = fopen("/proc/kallsyms", "r");
 	if (!f) {
 		snprintf(err, err_len, "cannot read /proc/kallsyms: %s", strerror(errno));
@@ -144,12 +191,16 @@ static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t not
 	if (kallsyms_buf)
 		setvbuf(f, kallsyms_buf, _IOFBF, KALLSYMS_READ_SIZE);
 	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "ioctl"))
-			continue;
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
 			continue;
 		if (type != 't' && type != 'T')
 			continue;
+		if (ends_with(name, COMPAT_SYSCALL_SUFFIX))
+			kp->compat_syscalls = true;
+		for (j = 0; j < N_KERNEL_FUNCTIONS; j++) {
+			if (!strcmp(name, kernel_functions[j]))
+				kp->present[j] = true;
+		}
 		for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
 			if (strcmp(name, ioctl_handlers[i]))
 				continue;
@@ -164,6 +215,13 @@ static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t not
 		snprintf(err, err_len, "kernel addresses are hidden in /proc/kallsyms "
 			 "(kernel.kptr_restrict): run as root with kptr_restrict at most 1");
 		return -EPERM;
+	}
+	if (kp->compat_syscalls && !kernel_has(kp, LSM_COMPAT_HOOK)) {
+		snprintf(err, err_len, "this kernel runs 32-bit system calls but has no "
+			 "file_ioctl_compat LSM hook, so 32-bit VFIO ioctls would go unjudged: "
+			 "use a kernel with the hook (6.8+, 6.6.13+, 6.1.74+) or one built "
+			 "without IA32_EMULATION");
+		return -EOPNOTSUPP;
 	}
 	if (!stat("/dev/iommu", &st) && S_ISCHR(st.st_mode))
 		k->iommufd_rdev = (major(st.st_rdev) << 20) | minor(st.st_rdev);
@@ -184,18 +242,14 @@ static int resolve_kernel(struct ioguard_kernel_info *k, char *notes, size_t not
 			 "module loads later, their VFIO/iommufd ioctls are denied until the policy "
 			 "is loaded again");
 	}
-	return 0;
-}
-
-static bool kernel_has(const struct ioguard_kernel_info *k, const char *fn)
-{
-	int i;
-
-	for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
-		if (!strcmp(fn, ioctl_handlers[i]))
-			return k->ioctl_handler[i] != 0;
+	/* Without the kernel's own count of what an unmap removed, nothing is given back. */
+	if (k->ioctl_handler[IOGUARD_FILE_CONTAINER] && !kernel_has(kp, "vfio_remove_dma")) {
+		used = strlen(notes);
+		snprintf(notes + used, notes_len - used, "%stype1 unmaps give no bytes back on "
+			 "this kernel (no vfio_remove_dma): limits count every map until the "
+			 "container is released", used ? "; " : "");
 	}
-	return true;
+	return 0;
 }
 
 /* Waits until no program can still be running with what it read before this call. */
@@ -267,6 +321,29 @@ static int write_generation(int policies_fd, int matches_fd, const struct compil
 	return 0;
 }
 
+/*
+ * Programs pinned by another ioguard version read a policy slot of another layout, and a
+ * map update copies the map's value size from our buffer: writing into them would be
+ * read as a different policy. Refuse instead, and keep the pinned policy in force.
+ */
+static int check_pinned_layout(int policies_fd, char *err, size_t len)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	char path[4096];
+
+	pin_path(path, sizeof(path), "holders");
+	if (bpf_obj_get_info_by_fd(policies_fd, &info, &info_len) ||
+	    info.value_size != sizeof(struct ioguard_policy_slot) || access(path, F_OK)) {
+		snprintf(err, len, "the enforcement pinned in %s is from another ioguard version "
+			 "(policy slot of %u bytes, this ioguard writes %zu): the policy in force "
+			 "stays; run 'ioguard unload' and load again to replace the programs",
+			 enforcer_pin_dir(), info.value_size, sizeof(struct ioguard_policy_slot));
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int swap_policy(const struct compiled_policy *cp, const struct ioguard_kernel_info *k,
 		       char *err, size_t len)
 {
@@ -284,6 +361,9 @@ static int swap_policy(const struct compiled_policy *cp, const struct ioguard_ke
 			 strerror(errno));
 		goto out_close;
 	}
+	ret = check_pinned_layout(policies_fd, err, len);
+	if (ret)
+		goto out_close;
 	if (bpf_map_lookup_elem(active_fd, &zero, &gen)) {
 		ret = -errno;
 		snprintf(err, len, "cannot read the active generation: %s", strerror(errno));
@@ -352,15 +432,37 @@ static bool programs_pinned(void)
 	return !access(path, F_OK);
 }
 
-static int first_load(const struct compiled_policy *cp, const struct ioguard_kernel_info *k,
+/* Programs whose kernel function or hook is absent are not loaded (see kernel_functions). */
+static void choose_programs(struct enforce_bpf *skel, const struct kernel_probe *kp)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *target = NULL;
+
+		if (!strncmp(sec, "fexit/", 6))
+			target = sec + 6;
+		else if (!strncmp(sec, "fentry/", 7))
+			target = sec + 7;
+		else if (!strcmp(sec, "lsm/file_ioctl_compat"))
+			target = LSM_COMPAT_HOOK;
+		if (target && !kernel_has(kp, target))
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
+static int first_load(const struct compiled_policy *cp, const struct kernel_probe *kp,
 		      char *err, size_t len)
 {
+	struct bpf_link *links[ENFORCER_MAX_LINKS] = {};
+	const char *link_names[ENFORCER_MAX_LINKS];
+	size_t i, n_links = 0;
 	struct enforce_bpf *skel;
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	char path[4096];
 	__u32 zero = 0;
-	size_t i;
 	int ret;
 
 	/* Leftovers of an interrupted load: maps without programs enforce nothing. */
@@ -371,34 +473,41 @@ static int first_load(const struct compiled_policy *cp, const struct ioguard_ker
 		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
 		return ret;
 	}
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-
-		if (!strncmp(sec, "fexit/", 6) && !kernel_has(k, sec + 6))
-			bpf_program__set_autoload(prog, false);
-	}
+	choose_programs(skel, kp);
 	ret = enforce_bpf__load(skel);
 	if (ret) {
 		snprintf(err, len, "the kernel refused the enforcement programs: %s "
 			 "(run with --verbose for the verifier log)", strerror(-ret));
 		goto out_destroy;
 	}
-	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), k, sizeof(*k),
-				 BPF_ANY)) {
+	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), &kp->info,
+				 sizeof(kp->info), BPF_ANY)) {
 		ret = -errno;
 		snprintf(err, len, "cannot write the kernel addresses: %s", strerror(errno));
 		goto out_destroy;
 	}
-	ret = enforce_bpf__attach(skel);
-	if (ret) {
-		snprintf(err, len, "the enforcement programs cannot be attached: %s",
-			 strerror(-ret));
-		goto out_destroy;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (n_links == ENFORCER_MAX_LINKS) {
+			ret = -E2BIG;
+			snprintf(err, len, "more programs than ENFORCER_MAX_LINKS (%d)",
+				 ENFORCER_MAX_LINKS);
+			goto out_detach;
+		}
+		links[n_links] = bpf_program__attach(prog);
+		if (!links[n_links]) {
+			ret = -errno;
+			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(prog),
+				 bpf_program__section_name(prog), strerror(errno));
+			goto out_detach;
+		}
+		link_names[n_links++] = bpf_program__name(prog);
 	}
 	if (mkdir(enforcer_pin_dir(), 0700) && errno != EEXIST) {
 		ret = -errno;
 		snprintf(err, len, "cannot create %s: %s", enforcer_pin_dir(), strerror(errno));
-		goto out_destroy;
+		goto out_detach;
 	}
 	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
@@ -410,26 +519,9 @@ static int first_load(const struct compiled_policy *cp, const struct ioguard_ker
 			goto out_unpin;
 		}
 	}
-	bpf_object__for_each_program(prog, skel->obj) {
-		struct bpf_link *link = NULL;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (prog == skel->progs.ioguard_file_open)
-			link = skel->links.ioguard_file_open;
-		else if (prog == skel->progs.ioguard_file_ioctl)
-			link = skel->links.ioguard_file_ioctl;
-		else if (prog == skel->progs.container_ioctl_exit)
-			link = skel->links.container_ioctl_exit;
-		else if (prog == skel->progs.iommufd_ioctl_exit)
-			link = skel->links.iommufd_ioctl_exit;
-		else if (prog == skel->progs.process_exit)
-			link = skel->links.process_exit;
-		if (!link)
-			continue;
-		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(),
-			 bpf_program__name(prog));
-		ret = bpf_link__pin(link, path);
+	for (i = 0; i < n_links; i++) {
+		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), link_names[i]);
+		ret = bpf_link__pin(links[i], path);
 		if (ret) {
 			snprintf(err, len, "cannot pin link %s: %s", path, strerror(-ret));
 			goto out_unpin;
@@ -443,10 +535,14 @@ static int first_load(const struct compiled_policy *cp, const struct ioguard_ker
 			       cp, 0, err, len);
 	if (ret)
 		goto out_unpin;
-	goto out_destroy;
+	goto out_detach;
 
 out_unpin:
 	remove_pins();
+out_detach:
+	/* A pinned link stays attached through its pin; the others detach here. */
+	for (i = 0; i < n_links; i++)
+		bpf_link__destroy(links[i]);
 out_destroy:
 	enforce_bpf__destroy(skel);
 	return ret;
@@ -455,16 +551,16 @@ out_destroy:
 int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 		  size_t notes_len, char *err, size_t err_len)
 {
-	struct ioguard_kernel_info k;
+	struct kernel_probe kp;
 	int ret;
 
-	ret = resolve_kernel(&k, notes, notes_len, err, err_len);
+	ret = resolve_kernel(&kp, notes, notes_len, err, err_len);
 	if (ret)
 		return ret;
 	*swapped = programs_pinned();
 	if (*swapped)
-		return swap_policy(cp, &k, err, err_len);
-	return first_load(cp, &k, err, err_len);
+		return swap_policy(cp, &kp.info, err, err_len);
+	return first_load(cp, &kp, err, err_len);
 }
 
 /*

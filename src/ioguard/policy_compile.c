@@ -81,6 +81,19 @@ static int compile_selector(struct ioguard_selector *s, const struct policy_devi
 	return 0;
 }
 
+/*
+ * The key of a tenant's byte account: FNV-1a of its name, so that a swap to a policy
+ * that keeps the tenant keeps its account. 0 is reserved for "no account".
+ */
+static __u64 tenant_account_id(const char *name)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return h ? h : 1;
+}
+
 static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cgroup_root,
 			  const struct policy_tenant *t, __u32 idx)
 {
@@ -92,6 +105,7 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 
 	snprintf(bt->name, sizeof(bt->name), "%s", t->name);
 	bt->max_dma_bytes = t->max_dma_bytes;
+	bt->account_id = tenant_account_id(t->name);
 	bt->n_windows = t->n_windows;
 	for (i = 0; i < t->n_windows; i++) {
 		bt->windows[i].start = t->windows[i].start;
