@@ -104,7 +104,7 @@ struct policy_tenant {
 	size_t n_exes;
 	struct policy_device *devices;	/* at least one */
 	size_t n_devices;
-	uint64_t max_dma_bytes;		/* per process; POLICY_DMA_UNLIMITED when unset */
+	uint64_t max_dma_bytes;		/* the tenant's processes together; POLICY_DMA_UNLIMITED when unset */
 	struct policy_window *windows;	/* sorted by start; none means any IOVA */
 	size_t n_windows;
 };
