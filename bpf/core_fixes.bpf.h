@@ -67,6 +67,7 @@ static __always_inline void *vfio_container_iommu(void *container)
 
 /* drivers/vfio/vfio_iommu_type1.c: one mapping; @size grows as its pages are pinned. */
 struct vfio_dma___ioguard {
+	dma_addr_t iova;
 	size_t size;
 } __attribute__((preserve_access_index));
 

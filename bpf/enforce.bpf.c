@@ -165,9 +165,17 @@ struct pending_dma {
 	__u64 holder;		/* map: where the reservation was charged; unmap: the holder */
 	__u64 account_id;	/* map: the account reserved from; 0 if none */
 	__u64 bytes;		/* map: bytes reserved */
+	__u64 iova;		/* map: as judged */
+	__u64 len;		/* map: as judged */
 	__u32 cmd;		/* the ioctl judged; 0 when nothing is pending */
-	__u32 unmap;		/* 1 for an unmap */
+	__u32 hook;
+	__u8 unmap;		/* 1 for an unmap */
+	__u8 fixed;		/* map: the caller chose the IOVA */
+	__u8 checked;		/* map: the kernel's copy was compared already */
 };
+
+/* The kernel's page size, set by the loader: type1 counts what it pins in pages. */
+const volatile __u32 page_shift = 12;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -690,12 +698,31 @@ struct map_request {
 	bool charge;
 };
 
+/* Records an allowed map for its return and for the kernel's copy; false if impossible. */
+static __always_inline bool pending_map(const struct map_request *r, __u64 account, __u64 bytes)
+{
+	struct pending_dma *pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!pend)
+		return false;
+	pend->holder = r->holder;
+	pend->account_id = account;
+	pend->bytes = bytes;
+	pend->iova = r->iova;
+	pend->len = r->len;
+	pend->cmd = r->cmd;
+	pend->hook = r->hook;
+	pend->unmap = 0;
+	pend->fixed = r->fixed;
+	pend->checked = 0;
+	return true;
+}
+
 static __noinline int decide_map(const struct map_request *r)
 {
 	__u64 iova = r->iova, len = r->len, holder = r->holder;
 	const struct ioguard_tenant *t = NULL;
 	struct ioguard_holder *h;
-	struct pending_dma *pend;
 	struct decision d;
 	__u64 account = 0;
 	bool audit;
@@ -731,8 +758,12 @@ static __noinline int decide_map(const struct map_request *r)
 			return finish(&d);
 		}
 	}
-	if (!account || !r->charge)
+	if (!account || !r->charge) {
+		/* A windowed tenant's map is still compared with the kernel's copy. */
+		if (t && t->n_windows)
+			pending_map(r, 0, 0);
 		return finish(&d);
+	}
 	if (!holder) {
 		/* No IOMMU behind the container yet: nothing to charge, so nothing may map. */
 		d.reason = IOGUARD_REASON_BAD_ARGUMENT;
@@ -756,17 +787,10 @@ static __noinline int decide_map(const struct map_request *r)
 			sub_clamped(acct, len);
 		return finish(&d);
 	}
-	pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!pend) {
+	if (!pending_map(r, account, len)) {
 		holder_refund(holder, len);
 		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
-		return finish(&d);
 	}
-	pend->holder = holder;
-	pend->account_id = account;
-	pend->bytes = len;
-	pend->cmd = r->cmd;
-	pend->unmap = 0;
 	return finish(&d);
 }
 
@@ -824,6 +848,7 @@ static __always_inline void note_unmap(__u32 cmd, __u64 holder)
 	pend->bytes = 0;
 	pend->cmd = cmd;
 	pend->unmap = 1;
+	pend->checked = 1;
 }
 
 static __always_inline int file_kind(const struct ioguard_kernel_info *k, __u64 handler)
@@ -1244,5 +1269,59 @@ SEC("fentry/iommufd_fops_release")
 int BPF_PROG(iommufd_release, struct inode *inode, struct file *file)
 {
 	holder_release((__u64)BPF_CORE_READ(file, private_data));
+	return 0;
+}
+
+/*
+ * The kernel's own copy of a judged map, compared with what was judged from user memory.
+ * A difference means another thread rewrote the argument in between: the map cannot be
+ * stopped any more, so it is recorded, charged at the kernel's size, and in enforce mode
+ * the process is killed, which takes the mapping with it unless the fd lives elsewhere.
+ */
+static __always_inline void kernel_copy(__u64 iova, __u64 len)
+{
+	struct pending_dma *p = pending_get(0);
+	struct decision d;
+
+	if (!p || !p->cmd || p->unmap || p->checked)
+		return;
+	p->checked = 1;
+	if (len == p->len && (!p->fixed || iova == p->iova))
+		return;
+	if (len > p->len && p->account_id) {
+		__u64 more = len - p->len;
+
+		account_reserve(p->account_id, more, 0, true);
+		holder_charge(p->holder, p->account_id, more);
+		p->bytes += more;
+	}
+	if (!decision_begin(&d, p->hook))
+		return;
+	d.tenant = process_tenant(&d);
+	d.reason = IOGUARD_REASON_ARGUMENT_CHANGED;
+	d.value = len;
+	if (finish(&d))
+		bpf_send_signal(9 /* SIGKILL */);
+}
+
+/* type1 pins a new mapping from its start: the first call sees the kernel's iova and size. */
+SEC("fentry/vfio_pin_pages_remote")
+int BPF_PROG(type1_pin_pages, struct vfio_dma___ioguard *dma, unsigned long vaddr, long npage)
+{
+	if (BPF_CORE_READ(dma, size))
+		return 0;
+	kernel_copy(BPF_CORE_READ(dma, iova), (__u64)npage << page_shift);
+	return 0;
+}
+
+/* IOAS_MAP and the VFIO compatibility map both pin user pages here, with the kernel's copy. */
+SEC("fentry/iopt_map_user_pages")
+int BPF_PROG(iommufd_map_user_pages, void *ictx, void *iopt, unsigned long *iova, void *uptr,
+	     unsigned long length)
+{
+	unsigned long at = 0;
+
+	bpf_probe_read_kernel(&at, sizeof(at), iova);
+	kernel_copy(at, length);
 	return 0;
 }

@@ -95,6 +95,7 @@ enum ioguard_reason {
 	IOGUARD_REASON_ACCOUNT_FULL,	/* a DMA accounting table is full: fail closed */
 	IOGUARD_REASON_SHARED_ACCOUNT,	/* the mappings' holder is charged to another tenant */
 	IOGUARD_REASON_USER_PAGE_TABLE,	/* nested translation escapes the windows and the limit */
+	IOGUARD_REASON_ARGUMENT_CHANGED, /* the kernel's copy of a map differs from the judged one */
 	IOGUARD_REASON_COUNT,
 };
 

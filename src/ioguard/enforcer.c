@@ -63,6 +63,7 @@ static const char *const reason_names[IOGUARD_REASON_COUNT] = {
 	"none", "not_tenant", "default_deny", "no_tenant", "group_not_viable",
 	"group_too_large", "dma_limit", "iova_window", "unidentified", "bad_argument",
 	"unknown_ioctl", "account_full", "shared_account", "user_page_table",
+	"argument_changed",
 };
 
 const char *enforcer_hook_name(unsigned int hook)
@@ -139,7 +140,7 @@ int enforcer_probe(char *err, size_t len)
 static const char *const kernel_functions[] = {
 	"vfio_fops_unl_ioctl", "iommufd_fops_ioctl", "vfio_remove_dma",
 	"vfio_iommu_type1_release", "iopt_unmap_iova", "iopt_unmap_all",
-	"iommufd_fops_release", LSM_COMPAT_HOOK,
+	"iommufd_fops_release", "vfio_pin_pages_remote", "iopt_map_user_pages", LSM_COMPAT_HOOK,
 };
 #define N_KERNEL_FUNCTIONS (sizeof(kernel_functions) / sizeof(kernel_functions[0]))
 
@@ -474,6 +475,7 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 		return ret;
 	}
 	choose_programs(skel, kp);
+	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	ret = enforce_bpf__load(skel);
 	if (ret) {
 		snprintf(err, len, "the kernel refused the enforcement programs: %s "
