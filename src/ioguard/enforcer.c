@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -100,7 +101,13 @@ int enforcer_probe(char *err, size_t len)
 	FILE *f;
 
 	snprintf(parent, sizeof(parent), "%s", enforcer_pin_dir());
-	*strrchr(parent, '/') = '\0';
+	tok = strrchr(parent, '/');
+	if (parent[0] != '/' || !tok || tok == parent || !tok[1]) {
+		snprintf(err, len, "the pin directory '%s' (IOGUARD_PIN_DIR) must be an absolute "
+			 "path below a bpffs mount, such as /sys/fs/bpf/ioguard", enforcer_pin_dir());
+		return -EINVAL;
+	}
+	*tok = '\0';
 	if (statfs(parent, &fs) || fs.f_type != BPF_FS_MAGIC) {
 		snprintf(err, len, "bpffs is not mounted at %s, so enforcement could not outlive "
 			 "the loader: mount -t bpf bpf %s", parent, parent);
@@ -387,12 +394,18 @@ static int swap_policy(const struct compiled_policy *cp, const struct ioguard_ke
 		goto out_close;
 	}
 	wait_for_readers();
-	/* Nothing reads the old generation any more: retire it. */
-	empty = calloc(1, sizeof(*empty));
+	/*
+	 * Nothing reads the old generation any more: retire it, unless it is active again
+	 * (only another loader could have flipped back, which the lock prevents; an empty
+	 * active slot would allow everything, so this is checked, not assumed).
+	 */
 	gen &= 1;
-	if (empty)
-		bpf_map_update_elem(policies_fd, &gen, empty, BPF_ANY);
-	clear_generation(matches_fd, gen);
+	if (!bpf_map_lookup_elem(active_fd, &zero, &next) && (next & 1) != gen) {
+		empty = calloc(1, sizeof(*empty));
+		if (empty)
+			bpf_map_update_elem(policies_fd, &gen, empty, BPF_ANY);
+		clear_generation(matches_fd, gen);
+	}
 	free(empty);
 	ret = 0;
 out_close:
@@ -407,6 +420,20 @@ out_close:
 	return ret;
 }
 
+static bool is_our_pin(const char *name)
+{
+	size_t i;
+
+	if (!strncmp(name, "link_", 5))
+		return true;
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		if (!strcmp(name, pinned_maps[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Unlinks ioguard's pins, and only those: the directory may be shared. */
 static void remove_pins(void)
 {
 	char path[4096];
@@ -416,13 +443,65 @@ static void remove_pins(void)
 	if (!dir)
 		return;
 	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
+		if (!is_our_pin(d->d_name))
 			continue;
 		pin_path(path, sizeof(path), d->d_name);
 		unlink(path);
 	}
 	closedir(dir);
-	rmdir(enforcer_pin_dir());
+}
+
+/*
+ * The pin directory, created if needed, checked, and locked: load, reload and unload
+ * hold this lock from reading the pinned state to their last write, so two of them
+ * never interleave (two swaps once retired each other's generation, leaving no policy).
+ * The directory must be owned by this (root) user and writable by nobody else: whoever
+ * can write it can unlink the link pins, and with them the enforcement. An unload may
+ * remove the directory while another waits: the waiter then starts again on the new one.
+ * Returns the locked directory's fd, or a negative errno with the reason in @err.
+ */
+static int pin_dir_lock(bool create, char *err, size_t len)
+{
+	const char *dir = enforcer_pin_dir();
+	struct stat locked, now;
+	int fd, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (create && mkdir(dir, 0700) && errno != EEXIST) {
+			snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && create)
+				continue;
+			snprintf(err, len, "cannot open %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+		if (fstat(fd, &locked) || locked.st_uid != geteuid() ||
+		    (locked.st_mode & (S_IWGRP | S_IWOTH))) {
+			snprintf(err, len, "%s is owned by uid %u with mode %04o: it must belong to "
+				 "uid %u and be writable by nobody else, or its pins could be removed; "
+				 "remove it and load again", dir, locked.st_uid,
+				 locked.st_mode & 07777, geteuid());
+			close(fd);
+			return -EPERM;
+		}
+		if (flock(fd, LOCK_EX)) {
+			snprintf(err, len, "cannot lock %s: %s", dir, strerror(errno));
+			close(fd);
+			return -errno;
+		}
+		if (!stat(dir, &now) && now.st_dev == locked.st_dev && now.st_ino == locked.st_ino)
+			return fd;
+		close(fd);
+		if (!create) {
+			snprintf(err, len, "nothing is loaded (%s was removed)", dir);
+			return -ENOENT;
+		}
+	}
+	snprintf(err, len, "%s keeps being removed and recreated by others", dir);
+	return -EBUSY;
 }
 
 static bool programs_pinned(void)
@@ -506,11 +585,6 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 		}
 		link_names[n_links++] = bpf_program__name(prog);
 	}
-	if (mkdir(enforcer_pin_dir(), 0700) && errno != EEXIST) {
-		ret = -errno;
-		snprintf(err, len, "cannot create %s: %s", enforcer_pin_dir(), strerror(errno));
-		goto out_detach;
-	}
 	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 		pin_path(path, sizeof(path), pinned_maps[i]);
@@ -554,15 +628,21 @@ int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 		  size_t notes_len, char *err, size_t err_len)
 {
 	struct kernel_probe kp;
-	int ret;
+	int ret, lock_fd;
 
 	ret = resolve_kernel(&kp, notes, notes_len, err, err_len);
 	if (ret)
 		return ret;
+	lock_fd = pin_dir_lock(true, err, err_len);
+	if (lock_fd < 0)
+		return lock_fd;
 	*swapped = programs_pinned();
 	if (*swapped)
-		return swap_policy(cp, &kp.info, err, err_len);
-	return first_load(cp, &kp, err, err_len);
+		ret = swap_policy(cp, &kp.info, err, err_len);
+	else
+		ret = first_load(cp, &kp, err, err_len);
+	close(lock_fd);
+	return ret;
 }
 
 /*
@@ -601,19 +681,25 @@ static size_t pinned_prog_ids(__u32 *ids, size_t max)
 int enforcer_unload(char *err, size_t len)
 {
 	__u32 ids[ENFORCER_MAX_LINKS];
+	int tries, lock_fd;
 	size_t n, i;
-	int tries;
 
 	if (access(enforcer_pin_dir(), F_OK)) {
 		snprintf(err, len, "nothing is loaded (%s does not exist)", enforcer_pin_dir());
 		return -ENOENT;
 	}
+	lock_fd = pin_dir_lock(false, err, len);
+	if (lock_fd < 0)
+		return lock_fd;
 	n = pinned_prog_ids(ids, ENFORCER_MAX_LINKS);
 	remove_pins();
-	if (!access(enforcer_pin_dir(), F_OK)) {
+	/* A directory others share keeps their entries: then only ours go. */
+	if (rmdir(enforcer_pin_dir()) && errno != ENOTEMPTY && errno != EEXIST) {
 		snprintf(err, len, "cannot remove %s: %s", enforcer_pin_dir(), strerror(errno));
+		close(lock_fd);
 		return -EBUSY;
 	}
+	close(lock_fd);
 	/*
 	 * The kernel releases a link whose last reference was a pin from a workqueue, so
 	 * the programs may still run for a moment after the unlink: wait until every
