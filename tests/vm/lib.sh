@@ -1,6 +1,6 @@
 # Helpers for lab scenarios (sourced). Scenarios discover the topology from sysfs: no BDF,
 # group number or device count is assumed.
-# Environment from guest.sh: IOGUARD, LAB_TOOLS, LAB_RESULTS, REPO, KERNEL_FLAVOUR.
+# Environment from guest.sh: IOGUARD, LAB_TOOLS, LAB_TOOLS32 (static IA-32), LAB_RESULTS, REPO, KERNEL_FLAVOUR.
 set -uo pipefail
 
 scenario=$(basename "$0" .sh)
