@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -20,7 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
 
 #define LAB_PAGE 4096UL
 
@@ -137,6 +144,95 @@ static inline int lab_drop_to_uid(uid_t uid)
 	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
 		return -errno;
 	return 0;
+}
+
+struct lab_type1 {
+	int container, group, device;	/* -1 when not open */
+};
+
+static inline void lab_type1_close(struct lab_type1 *t)
+{
+	if (t->device >= 0)
+		close(t->device);
+	if (t->group >= 0)
+		close(t->group);
+	if (t->container >= 0)
+		close(t->container);
+	t->device = t->group = t->container = -1;
+}
+
+/*
+ * A legacy VFIO user of bdf with native ioctls: container, group, TYPE1v2, device fd.
+ * On failure everything opened is closed again and the step is in the report.
+ */
+static inline int lab_type1_open(struct lab_type1 *t, const char *bdf, struct report *r)
+{
+	char path[64];
+	int groupnr, err = 0;
+
+	t->container = t->group = t->device = -1;
+	groupnr = lab_device_group(bdf);
+	if (groupnr < 0)
+		return report_fail(r, "find_group", groupnr);
+	t->container = open("/dev/vfio/vfio", O_RDWR);
+	if (t->container < 0) {
+		err = report_fail(r, "open_container", -errno);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", groupnr);
+	t->group = open(path, O_RDWR);
+	if (t->group < 0) {
+		err = report_fail(r, "open_group", -errno);
+		goto out;
+	}
+	if (ioctl(t->group, VFIO_GROUP_SET_CONTAINER, &t->container)) {
+		err = report_fail(r, "set_container", -errno);
+		goto out;
+	}
+	if (ioctl(t->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		err = report_fail(r, "set_iommu", -errno);
+		goto out;
+	}
+	t->device = ioctl(t->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (t->device < 0)
+		err = report_fail(r, "get_device_fd", -errno);
+out:
+	if (err)
+		lab_type1_close(t);
+	return err;
+}
+
+static inline int lab_type1_map(int container, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+static inline int lab_type1_unmap(int container, uint64_t iova, uint64_t size, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+}
+
+/* Anonymous memory for DMA, or NULL. */
+static inline void *lab_buffer(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 #endif /* IOGUARD_LAB_ATTACK_H */
