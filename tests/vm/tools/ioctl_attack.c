@@ -70,13 +70,18 @@ out_unmap:
 
 static int run_unknown(struct attack *a, const char *path, unsigned int nr)
 {
+	/*
+	 * A readable argument with a plausible size field: iommufd reads the size before it
+	 * dispatches, so a NULL argument would stop at EFAULT short of the handler.
+	 */
+	__u32 arg[64] = { sizeof(arg) };
 	int fd, err = 0;
 
 	fd = open(path, O_RDWR);
 	if (fd < 0)
 		return report_fail(&a->r, "open", -errno);
 	report_int(&a->r, "cmd", _IO(';', nr));
-	if (ioctl(fd, _IO(';', nr), 0))
+	if (ioctl(fd, _IO(';', nr), arg))
 		err = report_fail(&a->r, "ioctl", -errno);
 	close(fd);
 	return err;
