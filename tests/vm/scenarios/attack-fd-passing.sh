@@ -10,8 +10,14 @@
 #       config space all get EPERM (device_ioctl, device_mmap, device_rw not_tenant),
 #       while the tenant itself does all three (the control).
 . "$REPO/tests/vm/lib.sh"
-holder=""
-trap 'cleanup_trace; [ -n "$holder" ] && kill "$holder" 2>/dev/null; policy_unload' EXIT
+# The holder must be gone before restore_driver: unbinding waits for every device fd.
+holder="" holder_pid=""
+stop_holder() {
+	[ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null
+	[ -n "$holder" ] && wait "$holder" 2>/dev/null
+	holder="" holder_pid=""
+}
+trap 'cleanup_trace; stop_holder; policy_unload' EXIT
 
 [ -e /sys/fs/cgroup/cgroup.procs ] || skip "no cgroup v2 hierarchy at /sys/fs/cgroup"
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
@@ -46,6 +52,7 @@ for b in "${backends[@]}"; do
 		@role=receiver fd_received=false ctrunc=true
 	attack_counted "$b (a) SCM_RIGHTS to a non-tenant" receive not_tenant "$before"
 
+	# $! is the subshell running run_in; the holder reports its own pid.
 	run_in 0 /lab-tenant "$tool" hold "$b" "$bdf" > "$work/$b-hold.json" &
 	holder=$!
 	for _ in $(seq 1 300); do
@@ -53,10 +60,12 @@ for b in "${backends[@]}"; do
 		kill -0 "$holder" 2>/dev/null || break
 		sleep 0.1
 	done
+	pid="" fd=""
 	read -r pid fd < <(python3 -c '
 import json, sys
 w = json.loads(open(sys.argv[1]).readline())
 print(w["pid"], w.get("device_fd", -1))' "$work/$b-hold.json" 2>/dev/null)
+	holder_pid=${pid:-}
 	if [ -n "${fd:-}" ] && [ "$fd" -ge 0 ]; then
 		before=$(decision_count receive deny not_tenant)
 		run_in 0 /lab-other "$tool" getfd "$pid" "$fd" > "$work/$b-getfd.json"
@@ -66,9 +75,7 @@ print(w["pid"], w.get("device_fd", -1))' "$work/$b-hold.json" 2>/dev/null)
 	else
 		attack_failures+=("$b (b) the holder did not start: $(cat "$work/$b-hold.json")")
 	fi
-	kill "$holder" 2>/dev/null
-	wait "$holder" 2>/dev/null
-	holder=""
+	stop_holder
 
 	declare -A before_use=()
 	for h in device_ioctl device_mmap device_rw; do

@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 			    .t = { .container = -1, .group = -1, .device = -1 } };
 	int opt, nargs, err;
 
-	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			a.uid = strtol(optarg, NULL, 0);
