@@ -284,9 +284,11 @@ static int run_inherit(struct attack *a)
 		char *argv[] = { "fd_passing", "use", fd_arg, bar_arg, cfg_arg, NULL };
 		struct report r = { 0 };
 
-		/* fds from open() and GET_DEVICE_FD are inherited unless O_CLOEXEC: no change. */
+		/* VFIO_GROUP_GET_DEVICE_FD returns an O_CLOEXEC fd; an attacker simply clears it. */
 		report_str(&r, "role", "user");
-		if (!report_fail(&r, "drop_uid", lab_drop_to_uid((uid_t)a->uid))) {
+		if (fcntl(a->device, F_SETFD, 0))
+			report_fail(&r, "clear_cloexec", -errno);
+		else if (!report_fail(&r, "drop_uid", lab_drop_to_uid((uid_t)a->uid))) {
 			execv("/proc/self/exe", argv);
 			report_fail(&r, "exec", -errno);
 		}
