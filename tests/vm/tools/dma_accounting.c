@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * dma_accounting: ways to map more than a tenant's max_dma_bytes through a legacy type1
- * container without ever being refused (security review finding 4b-d). N is the
+ * container, or an iommufd IOAS with the device attached (--backend iommufd: map, fork
+ * and thread-exit), without ever being refused (security review finding 4b-d). N is the
  * tenant's budget in pages; "the extra page" is one more page at a fresh IOVA, with
  * every earlier mapping still in the IOMMU. Expected from a correct enforcement: the
  * extra page is refused with EPERM (dma_limit).
@@ -33,15 +34,33 @@
 
 struct attack {
 	const char *mode;
+	const char *backend;
 	const char *bdf;
 	uint64_t iova;
 	unsigned long pages;
 	unsigned long seconds;
 	unsigned long maps;
 	struct lab_type1 t;
+	int iommufd, device;	/* --backend iommufd */
+	__u32 ioas_id;
 	void *buf;		/* RACE_BIG bytes, enough for N + 1 pages too */
 	struct report r;
 };
+
+static int ioas_map(struct attack *a, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = a->ioas_id,
+		.user_va = (uintptr_t)vaddr,
+		.length = size,
+		.iova = iova,
+	};
+
+	return ioctl(a->iommufd, IOMMU_IOAS_MAP, &map) ? -errno : 0;
+}
 
 static int map_pages(struct attack *a, unsigned long first, unsigned long n, const char *step)
 {
@@ -49,13 +68,63 @@ static int map_pages(struct attack *a, unsigned long first, unsigned long n, con
 	int err = 0;
 
 	for (i = first; i < first + n && !err; i++) {
-		err = report_fail(&a->r, step, lab_type1_map(a->t.container,
-							     (char *)a->buf + i * LAB_PAGE,
-							     a->iova + i * LAB_PAGE, LAB_PAGE));
+		void *vaddr = (char *)a->buf + i * LAB_PAGE;
+		uint64_t iova = a->iova + i * LAB_PAGE;
+
+		err = report_fail(&a->r, step, a->iommufd >= 0 ?
+				  ioas_map(a, vaddr, iova, LAB_PAGE) :
+				  lab_type1_map(a->t.container, vaddr, iova, LAB_PAGE));
 		if (!err)
 			a->maps++;
 	}
 	return err;
+}
+
+/* The edu device bound to /dev/iommu and attached to a fresh IOAS, as a VMM would. */
+static int iommufd_open(struct attack *a)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	char path[PATH_MAX];
+	int err;
+
+	err = lab_cdev_path(a->bdf, path, sizeof(path));
+	if (err)
+		return report_fail(&a->r, "find_vfio_cdev", err);
+	a->iommufd = open("/dev/iommu", O_RDWR);
+	if (a->iommufd < 0)
+		return report_fail(&a->r, "open_iommufd", -errno);
+	a->device = open(path, O_RDWR);
+	if (a->device < 0)
+		return report_fail(&a->r, "open_vfio_cdev", -errno);
+	bind.iommufd = a->iommufd;
+	if (ioctl(a->device, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		return report_fail(&a->r, "bind_iommufd", -errno);
+	if (ioctl(a->iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		return report_fail(&a->r, "ioas_alloc", -errno);
+	a->ioas_id = attach.pt_id = alloc.out_ioas_id;
+	if (ioctl(a->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		return report_fail(&a->r, "attach_pt", -errno);
+	return 0;
+}
+
+static int backend_open(struct attack *a)
+{
+	if (!strcmp(a->backend, "iommufd"))
+		return iommufd_open(a);
+	return lab_type1_open(&a->t, a->bdf, &a->r);
+}
+
+/* Closing every fd is what releases the mappings: the refund under test. */
+static void backend_close(struct attack *a)
+{
+	lab_type1_close(&a->t);
+	if (a->device >= 0)
+		close(a->device);
+	if (a->iommufd >= 0)
+		close(a->iommufd);
+	a->device = a->iommufd = -1;
 }
 
 static int map_extra(struct attack *a)
@@ -151,7 +220,7 @@ static void *after_leader(void *arg)
 	err = map_extra(a);
 	report_int(&a->r, "maps", (long long)a->maps);
 	report_print(&a->r, "dma_accounting", a->mode);
-	lab_type1_close(&a->t);
+	backend_close(a);
 	exit(err ? 1 : 0);
 }
 
@@ -237,7 +306,7 @@ static int run_race(struct attack *a)
 static void usage(void)
 {
 	fprintf(stderr, "usage: dma_accounting map|vaddr|fork|thread-exit|race BDF "
-		"[--pages N] [--iova A] [--seconds S]\n");
+		"[--backend type1|iommufd] [--pages N] [--iova A] [--seconds S]\n");
 }
 
 int main(int argc, char **argv)
@@ -246,19 +315,23 @@ int main(int argc, char **argv)
 		{ "pages", required_argument, NULL, 'n' },
 		{ "iova", required_argument, NULL, 'i' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ 0 },
 	};
 	static const struct {
 		const char *name;
 		int (*fn)(struct attack *);
+		bool iommufd;	/* also on --backend iommufd */
 	} modes[] = {
-		{ "map", run_map },
-		{ "vaddr", run_vaddr },
-		{ "fork", run_fork },
-		{ "thread-exit", run_thread_exit },
-		{ "race", run_race },
+		{ "map", run_map, true },
+		{ "vaddr", run_vaddr, false },
+		{ "fork", run_fork, true },
+		{ "thread-exit", run_thread_exit, true },
+		{ "race", run_race, false },
 	};
-	struct attack a = { .iova = 0x100000, .pages = 16, .seconds = 3 };
+	struct attack a = { .backend = "type1", .iova = 0x100000, .pages = 16, .seconds = 3,
+			    .iommufd = -1, .device = -1,
+			    .t = { .container = -1, .group = -1, .device = -1 } };
 	int (*fn)(struct attack *) = NULL;
 	int opt, err;
 	size_t i;
@@ -274,6 +347,9 @@ int main(int argc, char **argv)
 		case 's':
 			a.seconds = strtoul(optarg, NULL, 0);
 			break;
+		case 'b':
+			a.backend = optarg;
+			break;
 		default:
 			usage();
 			return 2;
@@ -286,12 +362,15 @@ int main(int argc, char **argv)
 	a.mode = argv[optind];
 	a.bdf = argv[optind + 1];
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(modes[i].name, a.mode))
+		if (!strcmp(modes[i].name, a.mode) &&
+		    (!strcmp(a.backend, "type1") ||
+		     (!strcmp(a.backend, "iommufd") && modes[i].iommufd)))
 			fn = modes[i].fn;
 	if (!fn) {
 		usage();
 		return 2;
 	}
+	report_str(&a.r, "backend", a.backend);
 	report_int(&a.r, "pages", (long long)a.pages);
 	report_int(&a.r, "iova", (long long)a.iova);
 	a.buf = lab_buffer(RACE_BIG);
@@ -299,11 +378,10 @@ int main(int argc, char **argv)
 		err = report_fail(&a.r, "mmap_buffer", -errno);
 		goto out;
 	}
-	err = lab_type1_open(&a.t, a.bdf, &a.r);
-	if (!err) {
+	err = backend_open(&a);
+	if (!err)
 		err = fn(&a);
-		lab_type1_close(&a.t);
-	}
+	backend_close(&a);
 	munmap(a.buf, RACE_BIG);
 out:
 	report_int(&a.r, "maps", (long long)a.maps);
