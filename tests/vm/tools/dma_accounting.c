@@ -40,8 +40,9 @@ struct attack {
 	unsigned long pages;
 	unsigned long seconds;
 	unsigned long maps;
+	/* Owned here, closed by backend_close() in main whichever step failed. */
 	struct lab_type1 t;
-	int iommufd, device;	/* --backend iommufd */
+	int iommufd, device;	/* --backend iommufd, -1 when not open */
 	__u32 ioas_id;
 	void *buf;		/* RACE_BIG bytes, enough for N + 1 pages too */
 	struct report r;

@@ -29,14 +29,15 @@
 
 #include "lab_attack.h"
 
+/* The fds are owned here and closed by device_close() in main, whichever step failed. */
 struct attack {
 	const char *mode;
 	const char *backend;
 	const char *bdf;
 	long uid;
-	struct lab_type1 t;
+	struct lab_type1 t;	/* type1: device == t.device */
 	int iommufd;
-	int device;
+	int device;		/* -1 when not open */
 	struct report r;
 };
 
