@@ -15,12 +15,16 @@ bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 open_up_device_nodes
 
 tools=()
-"$LAB_TOOLS32/compat_attack" probe > "$work/probe32.json" 2>&1 &&
-	tools+=("$LAB_TOOLS32/compat_attack") ||
+if "$LAB_TOOLS32/compat_attack" probe > "$work/probe32.json" 2>&1; then
+	tools+=("$LAB_TOOLS32/compat_attack")
+else
 	skip_part "IA-32 programs do not run here (no IA32 emulation?): $(head -c 200 "$work/probe32.json")"
-"$LAB_TOOLS/int80_attack" probe > "$work/probe80.json" &&
-	tools+=("$LAB_TOOLS/int80_attack") ||
+fi
+if "$LAB_TOOLS/int80_attack" probe > "$work/probe80.json"; then
+	tools+=("$LAB_TOOLS/int80_attack")
+else
 	skip_part "int \$0x80 is not served here (no IA32 emulation): $(cat "$work/probe80.json")"
+fi
 [ ${#tools[@]} -gt 0 ] || skip "no compat syscall path on this kernel (IA32 emulation off)"
 
 policy=$(write_policy compat <<'POLICY'
