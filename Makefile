@@ -62,11 +62,13 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 LAB_SRCS := $(wildcard tests/vm/tools/*.c)
 LAB_BINS := $(patsubst tests/vm/tools/%.c,$(OUTPUT)/lab/%,$(LAB_SRCS))
+LAB32_SRCS := $(wildcard tests/vm/tools32/*.c)
+LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps check check-unit check-vm bench demo clean
-all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
+all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -137,6 +139,15 @@ $(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) -lbsd $(PKG_LIBS)
 
+# IA-32 programs reach the kernel's compat ioctl path (lsm file_ioctl_compat). Static, so
+# the guest needs no 32-bit libc; libioasid and the libraries are 64-bit only and are not
+# linked.
+$(OUTPUT)/lab32/%: tests/vm/tools32/%.c | $(UAPI_STAMP)
+	$(call msg,LAB32,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -m32 -static -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
+		-I$(UAPI)/include -o $@ $<
+
 # Benches may load a skeleton and link ioguard's own code, so they wait for both.
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
@@ -177,4 +188,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/bench/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d)

@@ -8,7 +8,7 @@ lab=${1:-/run/ioguard-lab}
 . "$lab/plan"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LAB_RESULTS=$lab REPO OUTPUT KERNEL_FLAVOUR MODULES_ROOT
-export IOGUARD="$OUTPUT/ioguard" LAB_TOOLS="$OUTPUT/lab"
+export IOGUARD="$OUTPUT/ioguard" LAB_TOOLS="$OUTPUT/lab" LAB_TOOLS32="$OUTPUT/lab32"
 
 power_off() {
 	sync

@@ -1,6 +1,6 @@
 # Helpers for lab scenarios (sourced). Scenarios discover the topology from sysfs: no BDF,
 # group number or device count is assumed.
-# Environment from guest.sh: IOGUARD, LAB_TOOLS, LAB_RESULTS, REPO, KERNEL_FLAVOUR.
+# Environment from guest.sh: IOGUARD, LAB_TOOLS, LAB_TOOLS32 (static IA-32), LAB_RESULTS, REPO, KERNEL_FLAVOUR.
 set -uo pipefail
 
 scenario=$(basename "$0" .sh)
@@ -207,3 +207,65 @@ tenants:
       - group: $3
 POLICY
 }
+
+# Attack scenarios (attack-*.sh) play a hostile tenant. They try every attack and fail at
+# the end with the list of those that got through, so one run shows the whole state of
+# the enforcement instead of stopping at the first hole. A part this kernel cannot run
+# is reported with skip_part (shown under PASS by run.sh); attack_done exits 77 when
+# every part was skipped, so nothing passes silently.
+attack_failures=()
+attack_parts_run=0
+
+skip_part() { echo "SKIP part: $*"; }
+
+# attack_expect WHAT FILE [@FIELD=VALUE] FIELD=VALUE...: checks one JSON line of FILE
+# (the one matching the @ selector when the file holds several) and records a failure.
+attack_expect() {
+	local what=$1 file=$2
+	shift 2
+	attack_parts_run=$((attack_parts_run + 1))
+	python3 - "$file" "$what" "$@" <<'PY' || attack_failures+=("$what")
+import json, sys
+path, what, conds = sys.argv[1], sys.argv[2], sys.argv[3:]
+def parse(v):
+    if v == "null": return None
+    if v in ("true", "false"): return v == "true"
+    return int(v) if v.lstrip("-").isdigit() else v
+lines = [json.loads(l) for l in open(path) if l.startswith("{")]
+sel = [c[1:].split("=", 1) for c in conds if c.startswith("@")]
+lines = [w for w in lines if all(w.get(k) == parse(v) for k, v in sel)]
+if len(lines) != 1:
+    print(f"FAILED: {what}: expected one result line in {path}, found {len(lines)}")
+    sys.exit(1)
+w = lines[0]
+for cond in (c for c in conds if not c.startswith("@")):
+    k, v = cond.split("=", 1)
+    if w.get(k) != parse(v):
+        print(f"FAILED: {what}: {k} is {w.get(k)!r}, expected {parse(v)!r}: {json.dumps(w)}")
+        sys.exit(1)
+print(f"ok: {what}: " + ", ".join(c for c in conds if not c.startswith("@")))
+PY
+}
+
+# attack_counted WHAT HOOK REASON BEFORE: the deny counter of HOOK/REASON is above BEFORE.
+attack_counted() {
+	local now
+	now=$(decision_count "$2" deny "$3")
+	if [ "$now" -gt "$4" ]; then
+		echo "ok: $1: $2 deny $3 counted ($4 -> $now)"
+	else
+		echo "FAILED: $1: no $2 deny $3 counted (still $now)"
+		attack_failures+=("$1: $2 deny $3 not counted")
+	fi
+}
+
+attack_done() {
+	if [ ${#attack_failures[@]} -gt 0 ]; then
+		printf 'not refused: %s\n' "${attack_failures[@]}"
+		fail "${#attack_failures[@]} attack check(s) got through"
+	fi
+	[ "$attack_parts_run" -gt 0 ] || skip "no part of this attack can run on this kernel (see SKIP part lines)"
+}
+
+# The legacy type1 container serves /dev/vfio/vfio (not iommufd's emulation of it).
+has_type1_container() { [ -e /dev/vfio/vfio ] && [ -d /sys/module/vfio_iommu_type1 ]; }
