@@ -9,7 +9,7 @@
 #   (c) main maps 16 and pthread_exit()s, another thread maps the 17th.
 # (d) Once every fd is closed the mappings are gone, and 16 pages map again (refund).
 # (e) A thread flips the map size while main maps: when ioguard records the change
-# (kernel_copy argument_changed), the process must have been killed; otherwise noted.
+# (argument_changed), the process must have been killed; otherwise noted.
 . "$REPO/tests/vm/lib.sh"
 trap 'cleanup_trace; policy_unload' EXIT
 
@@ -71,32 +71,35 @@ for b in "${backends[@]}"; do
 		failed_step=null maps=16
 done
 
-any_count() {	# any_count HOOK REASON: every decision of HOOK/REASON, whatever it was
+reason_count() {	# reason_count REASON: every decision with REASON, any hook or outcome
 	"$IOGUARD" status --json | python3 -c '
 import json, sys
-print(sum(d["count"] for d in json.load(sys.stdin)["decisions"]
-          if d["hook"] == sys.argv[1] and d["reason"] == sys.argv[2]))' "$1" "$2"
+print(sum(d["count"] for d in json.load(sys.stdin)["decisions"] if d["reason"] == sys.argv[1]))' "$1"
 }
-rc=0 before=0 after=0
+# (e) A thread rewrites the size between ioguard's read and the kernel's copy. The map
+# cannot be stopped then; it must be recorded (argument_changed, on the map's own hook)
+# and its process killed. A run in which the kernel never made an oversized map proves
+# nothing either way, and says so.
 if [ -e /dev/vfio/vfio ]; then
-	before=$(any_count kernel_copy argument_changed)
+	before=$(reason_count argument_changed)
 	a race --seconds 3 > "$work/race.json"
 	rc=$?
-	after=$(any_count kernel_copy argument_changed)
-fi
-if [ ! -e /dev/vfio/vfio ]; then
-	:
-elif [ "$after" -gt "$before" ]; then
-	attack_parts_run=$((attack_parts_run + 1))
-	if [ "$rc" -eq $((128 + 9)) ]; then
-		echo "ok: (e) size flipped under the map: kernel_copy argument_changed recorded, SIGKILL"
+	after=$(reason_count argument_changed)
+	if [ "$after" -gt "$before" ]; then
+		attack_parts_run=$((attack_parts_run + 1))
+		if [ "$rc" -eq $((128 + 9)) ]; then
+			echo "ok: (e) size rewritten under the map: argument_changed recorded ($before -> $after), process killed"
+		else
+			echo "FAILED: (e) argument_changed recorded ($before -> $after) but the process exited $rc, not by SIGKILL"
+			attack_failures+=("(e) argument_changed without SIGKILL")
+		fi
+	elif grep -q '"big_maps": *[1-9]' "$work/race.json"; then
+		attack_parts_run=$((attack_parts_run + 1))
+		echo "FAILED: (e) the kernel made oversized maps and nothing was recorded: $(cat "$work/race.json")"
+		attack_failures+=("(e) oversized racing map unrecorded")
 	else
-		echo "FAILED: (e) kernel_copy argument_changed recorded ($before -> $after) but the process exited $rc, not SIGKILL"
-		attack_failures+=("(e) argument_changed without SIGKILL")
+		note "(e) the race was not won in 3 s, nothing to judge (exit $rc): $(cat "$work/race.json")"
 	fi
-else
-	note "(e) no kernel_copy argument_changed record (exit $rc): $(cat "$work/race.json")"
-	note "(e) big_maps counts maps the kernel made at 1 MiB; nothing is asserted without a record"
 fi
 "$IOGUARD" status
 restore_driver "$bdf"
