@@ -101,6 +101,35 @@ if [ -e /dev/vfio/vfio ]; then
 		note "(e) the race was not won in 3 s, nothing to judge (exit $rc): $(cat "$work/race.json")"
 	fi
 fi
+# (f) A full holder table: every /dev/iommu is a new holder, so a tenant can open more
+# than ioguard tracks (16384). The map past that must be denied, not go uncounted.
+if [ -e /dev/iommu ]; then
+	flood=$(write_policy dma-flood <<'POLICY'
+name: lab-dma-flood
+mode: enforce
+default: deny
+tenants:
+  - name: edu
+    match: { uid: 0 }
+    devices: [ { id: "1234:11e8" } ]
+    max_dma_bytes: 1GiB
+POLICY
+)
+	policy_load "$flood"
+	before=$(decision_count ioas_map deny account_full)
+	"$LAB_TOOLS/holder_flood" --count 16400 > "$work/flood.json"
+	attack_expect "(f) 16400 iommufd contexts with one page each" "$work/flood.json" \
+		failed_step=ioas_map errno=1
+	python3 - "$work/flood.json" <<'PY' || attack_failures+=("(f) more holders than the table")
+import json, sys
+w = json.load(open(sys.argv[1]))
+print(f"(f) contexts opened {w['opened']}, maps made {w['mapped']}")
+assert 0 < w["mapped"] <= 16384, w
+PY
+	attack_counted "(f) holder table full" ioas_map account_full "$before"
+else
+	skip_part "(f) holder table full: no /dev/iommu"
+fi
 "$IOGUARD" status
 restore_driver "$bdf"
 attack_done
