@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -116,6 +119,74 @@ static void test_matches_the_kernel(void **state)
 		skip();
 }
 
+/*
+ * The lab's case: a file of the lower layer of an overlayfs whose layers are two
+ * filesystems, without xino. stat() gives the layer's pseudo device, the kernel's inode
+ * is the overlay's. Needs a private mount namespace (root, or CAP_SYS_ADMIN).
+ */
+static void test_overlay_lower_file(void **state)
+{
+	char root[] = "/tmp/test_file_identity-ovl-XXXXXX", lower[128], upper[128], merged[128];
+	char dir[160], file[192], opts[512];
+	struct file_identity id;
+	struct stat st;
+	__u64 ino;
+	__u32 dev;
+	int fd;
+
+	assert_non_null(mkdtemp(root));
+	if (unshare(CLONE_NEWNS) || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL)) {
+		rmdir(root);
+		print_message("SKIP: no private mount namespace: %s\n", strerror(errno));
+		skip();
+	}
+	snprintf(lower, sizeof(lower), "%s/lower", root);
+	snprintf(upper, sizeof(upper), "%s/upper", root);
+	snprintf(merged, sizeof(merged), "%s/merged", root);
+	assert_int_equal(mkdir(lower, 0755), 0);
+	assert_int_equal(mkdir(upper, 0755), 0);
+	assert_int_equal(mkdir(merged, 0755), 0);
+	/* Two tmpfs instances: two superblocks, so the overlay is not "samefs". */
+	assert_int_equal(mount("tmpfs", lower, "tmpfs", 0, NULL), 0);
+	assert_int_equal(mount("tmpfs", upper, "tmpfs", 0, NULL), 0);
+	snprintf(dir, sizeof(dir), "%s/u", upper);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/w", upper);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(file, sizeof(file), "%s/vmm", lower);
+	fd = open(file, O_CREAT | O_WRONLY, 0755);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w,xino=off", lower,
+		 upper, upper);
+	if (mount("overlay", merged, "overlay", 0, opts)) {
+		print_message("SKIP: cannot mount an overlay: %s\n", strerror(errno));
+		umount(upper);
+		umount(lower);
+		rmdir(merged);
+		rmdir(upper);
+		rmdir(lower);
+		rmdir(root);
+		skip();
+	}
+	snprintf(file, sizeof(file), "%s/vmm", merged);
+	resolve(file, NULL, &id);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(_kernel_identity(file, &dev, &ino), 0);
+	/* The case this module exists for: stat()'s device is not the inode's. */
+	assert_int_not_equal(((major(st.st_dev) << 20) | minor(st.st_dev)), dev);
+	assert_int_equal(id.dev, dev);
+	assert_int_equal(id.ino, ino);
+	assert_int_equal(id.ino, st.st_ino);
+	umount(merged);
+	umount(upper);
+	umount(lower);
+	rmdir(merged);
+	rmdir(upper);
+	rmdir(lower);
+	rmdir(root);
+}
+
 static void test_follows_symlinks_as_exec_does(void **state)
 {
 	char *target = write_temp("#!/bin/sh\n"), link[64];
@@ -179,6 +250,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_the_kernel),
+		cmocka_unit_test(test_overlay_lower_file),
 		cmocka_unit_test(test_follows_symlinks_as_exec_does),
 		cmocka_unit_test(test_mountinfo_sb_dev),
 		cmocka_unit_test(test_errors_say_what_and_why),
