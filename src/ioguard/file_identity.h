@@ -21,7 +21,7 @@
 
 struct file_identity {
 	__u32 dev;	/* i_sb->s_dev, the kernel's encoding: major << 20 | minor */
-	__u64 ino;	/* i_ino (st_ino, which every filesystem here keeps equal) */
+	__u64 ino;	/* i_ino: st_ino, which overlayfs keeps equal for non-directories */
 	__u64 mnt_id;	/* the mount the path resolved through (mountinfo's first field) */
 	mode_t mode;	/* st_mode */
 };
