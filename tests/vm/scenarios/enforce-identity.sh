@@ -137,7 +137,8 @@ vmm() {
 	# -L: a copy elsewhere would look for its firmware next to itself.
 	"$bin" -L /usr/share/qemu -L /usr/share/seabios -machine q35,accel=tcg -m 64 -nodefaults -display none -S \
 		-qmp "unix:$sock,server=on,wait=off" \
-		-device "vfio-pci,host=$bdf,id=edu0" > "$work/qemu.out" 2>&1 &
+		-device "vfio-pci,host=$bdf,id=edu0" -trace vfio_listener_region_add_ram \
+		> "$work/qemu.out" 2>&1 &
 	qemu_pid=$!
 	for i in $(seq 1 1200); do
 		[ -S "$sock" ] && break
@@ -188,10 +189,22 @@ if ! "$qemu" -device help 2>&1 | grep -q '"vfio-pci"'; then
 elif [ -e /dev/vfio/vfio ]; then
 	maps=$(decision_sum allow map_dma:none ioas_map:none)
 	vmm "$qemu" || { cat "$work/qemu.out"; fail "QEMU at $qemu (the tenant's exe) did not get past VFIO setup"; }
-	[ "$(decision_sum allow map_dma:none ioas_map:none)" -gt "$maps" ] ||
-		fail "QEMU at $qemu: no DMA map allowed (guest RAM not mapped?)"
-	echo "ok: QEMU at $qemu set up VFIO and mapped guest RAM:" \
-		"$((maps)) -> $(decision_sum allow map_dma:none ioas_map:none) maps allowed"
+	# QEMU traces each RAM section before its VFIO_IOMMU_MAP_DMA; a failed map would
+	# have failed vfio-pci's realize ("vfio_dma_map(...) = ERR").
+	grep -q "vfio_dma_map(" "$work/qemu.out" && fail "QEMU: a DMA map failed: $(cat "$work/qemu.out")"
+	ram=$(grep -c "vfio_listener_region_add_ram" "$work/qemu.out")
+	[ "$ram" -gt 0 ] || fail "QEMU at $qemu: no guest RAM section mapped: $(cat "$work/qemu.out")"
+	echo "ok: QEMU at $qemu set up VFIO and mapped $ram guest RAM section(s):" \
+		$(sed -n 's/.*vfio_listener_region_add_ram region_add \[ram\] \(0x[0-9a-f]* - 0x[0-9a-f]*\).*/\1/p' "$work/qemu.out")
+	after=$(decision_sum allow map_dma:none ioas_map:none)
+	if [ "$after" -gt "$maps" ]; then
+		note "maps allowed by ioguard: $maps -> $after"
+	else
+		# iommufd's /dev/vfio/vfio: ioguard judges VFIO_IOMMU_MAP_DMA only on the VFIO
+		# container's file (bpf/enforce.bpf.c), so these maps were never judged.
+		note "WARNING: QEMU's maps were not judged by ioguard ($maps -> $after allowed maps):" \
+			"/dev/vfio/vfio here is $( [ -d /sys/module/vfio_iommu_type1 ] && echo "VFIO's container" || echo "iommufd's compat container")"
+	fi
 	# QEMU opens the group first: the owned device's group, refused to a process of
 	# another tenant (not_tenant); the group was opened since boot, so it is judged there.
 	before=$(decision_count open deny not_tenant)
