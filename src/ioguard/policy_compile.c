@@ -4,16 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 
+#include "file_identity.h"
 #include "policy_compile.h"
-
-/* The kernel's internal dev_t (MKDEV: major << 20 | minor), as BPF reads s_dev. */
-static __u32 kernel_dev(dev_t d)
-{
-	return (major(d) << 20) | minor(d);
-}
 
 static void warn(struct compiled_policy *c, const char *fmt, const char *what,
 		 const char *tenant)
@@ -95,10 +89,11 @@ static __u64 tenant_account_id(const char *name)
 }
 
 static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cgroup_root,
-			  const struct policy_tenant *t, __u32 idx)
+			  const struct policy_tenant *t, __u32 idx, char *errbuf, size_t err_len)
 {
 	struct ioguard_tenant *bt = &c->slot.tenants[idx];
-	char path[4096];
+	struct file_identity fid;
+	char path[4096], why[512];
 	struct stat st;
 	size_t i;
 	int err = 0;
@@ -134,11 +129,28 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 	if (t->n_exes)
 		bt->match_kinds |= 1U << IOGUARD_MATCH_EXE;
 	for (i = 0; i < t->n_exes && !err; i++) {
-		if (stat(t->exes[i], &st)) {
+		/*
+		 * The (s_dev, i_ino) the kernel gives the executed file, not stat()'s st_dev:
+		 * see file_identity.h. A missing file matches no process, as a missing cgroup
+		 * does; any other failure to resolve refuses the policy.
+		 */
+		err = file_identity__resolve(t->exes[i], NULL, &fid, why, sizeof(why));
+		if (err == -ENOENT || err == -ENOTDIR) {
 			warn(c, "executable %s of tenant %s does not exist", t->exes[i], t->name);
+			err = 0;
 			continue;
 		}
-		err = add_match(c, cap, idx, IOGUARD_MATCH_EXE, kernel_dev(st.st_dev), st.st_ino);
+		if (err) {
+			snprintf(errbuf, err_len, "cannot resolve executable %s of tenant %s: %s",
+				 t->exes[i], t->name, why);
+			break;
+		}
+		if (!S_ISREG(fid.mode)) {
+			warn(c, "executable %s of tenant %s is not a regular file", t->exes[i],
+			     t->name);
+			continue;
+		}
+		err = add_match(c, cap, idx, IOGUARD_MATCH_EXE, fid.dev, fid.ino);
 	}
 	return err;
 }
@@ -170,6 +182,8 @@ int policy_compile(const struct policy *p, const char *cgroup_root,
 		return -E2BIG;
 	}
 
+	if (err_len)
+		errbuf[0] = '\0';
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -190,11 +204,12 @@ int policy_compile(const struct policy *p, const char *cgroup_root,
 		for (j = 0; j < t->n_devices && !err; j++)
 			err = compile_selector(&c->slot.selectors[n_sel++], &t->devices[j], i);
 		if (!err)
-			err = compile_tenant(c, &cap, cgroup_root, t, i);
+			err = compile_tenant(c, &cap, cgroup_root, t, i, errbuf, err_len);
 	}
 	c->slot.n_selectors = n_sel;
 	if (err) {
-		snprintf(errbuf, err_len, "cannot compile the policy: %s", strerror(-err));
+		if (!errbuf[0])
+			snprintf(errbuf, err_len, "cannot compile the policy: %s", strerror(-err));
 		compiled_policy__free(c);
 		return err;
 	}

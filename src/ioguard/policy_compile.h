@@ -19,10 +19,13 @@ struct compiled_policy {
 
 /*
  * policy_compile() - build the slot and the match keys of @p. Cgroup paths resolve to
- * cgroup ids under @cgroup_root (/sys/fs/cgroup), executables to (s_dev, i_ino).
- * A criterion value that does not resolve matches no process and is listed in
- * warnings. Returns 0, -E2BIG when the policy exceeds what the programs hold (and says
- * which limit in @err), or -ENOMEM.
+ * cgroup ids under @cgroup_root (/sys/fs/cgroup), executables to the (s_dev, i_ino) the
+ * kernel gives the file (file_identity__resolve(), not stat()'s st_dev). A cgroup or
+ * executable that does not exist matches no process and is listed in warnings, as is
+ * an executable that is not a regular file. Returns 0, -E2BIG when the policy exceeds
+ * what the programs hold (and says which limit in @err), the errno of
+ * file_identity__resolve() for an executable that exists but cannot be resolved (with
+ * the file and the cause in @err), or -ENOMEM.
  */
 int policy_compile(const struct policy *p, const char *cgroup_root,
 		   struct compiled_policy **out, char *err, size_t err_len);

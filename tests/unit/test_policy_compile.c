@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "policy_helpers.h"
 
+#include "../../src/ioguard/file_identity.h"
 #include "../../src/ioguard/policy_compile.h"
 
 static struct compiled_policy *compile_ok(struct policy *p, const char *cgroup_root)
@@ -89,7 +89,9 @@ static void test_match_keys_and_resolution(void **state)
 	char root[] = "/tmp/test_policy_compile-cg-XXXXXX", dir[256];
 	struct compiled_policy *c;
 	struct policy *p;
-	struct stat cg, exe;
+	struct file_identity exe;
+	struct stat cg;
+	char why[256];
 	size_t i;
 	bool found_cg = false, found_exe = false;
 
@@ -97,10 +99,10 @@ static void test_match_keys_and_resolution(void **state)
 	snprintf(dir, sizeof(dir), "%s/tenant-a", root);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	assert_int_equal(stat(dir, &cg), 0);
-	assert_int_equal(stat("/bin/sh", &exe), 0);
+	assert_int_equal(file_identity__resolve("/bin/sh", NULL, &exe, why, sizeof(why)), 0);
 	p = parse_policy_text("name: m\nmode: enforce\ndefault: deny\ntenants:\n"
 		  "  - name: a\n    match:\n      uid: [1, 2]\n      gid: 3\n"
-		  "      cgroup: [/tenant-a, /missing]\n      exe: [/bin/sh, /no/such/exe]\n"
+		  "      cgroup: [/tenant-a, /missing]\n      exe: [/bin/sh, /no/such/exe, /tmp]\n"
 		  "    devices: [ { group: 1 } ]\n    max_dma_bytes: 64KiB\n"
 		  "    iova_windows: [ { start: 0x1000, end: 0x1fff }, { base: 0x10000, size: 4KiB } ]\n");
 	c = compile_ok(p, root);
@@ -117,6 +119,7 @@ static void test_match_keys_and_resolution(void **state)
 	assert_int_equal(count_matches(c, 0, IOGUARD_MATCH_EXE), 1);
 	assert_non_null(strstr(c->warnings, "cgroup /missing of tenant a does not exist"));
 	assert_non_null(strstr(c->warnings, "executable /no/such/exe of tenant a does not exist"));
+	assert_non_null(strstr(c->warnings, "executable /tmp of tenant a is not a regular file"));
 	for (i = 0; i < c->n_matches; i++) {
 		const struct ioguard_match_key *k = &c->matches[i];
 
@@ -124,8 +127,8 @@ static void test_match_keys_and_resolution(void **state)
 		if (k->kind == IOGUARD_MATCH_CGROUP)
 			found_cg = k->value == cg.st_ino;
 		if (k->kind == IOGUARD_MATCH_EXE)
-			found_exe = k->value == exe.st_ino &&
-				    k->aux == ((major(exe.st_dev) << 20) | minor(exe.st_dev));
+			/* What the kernel gives the inode, not stat()'s st_dev: file_identity.c. */
+			found_exe = k->value == exe.ino && k->aux == exe.dev;
 	}
 	assert_true(found_cg);
 	assert_true(found_exe);
@@ -133,6 +136,30 @@ static void test_match_keys_and_resolution(void **state)
 	policy__free(p);
 	rmdir(dir);
 	rmdir(root);
+}
+
+/* An executable that exists but cannot be resolved refuses the policy, naming it. */
+static void test_unresolvable_exe_is_refused(void **state)
+{
+	char loop[] = "/tmp/test_policy_compile-loop-XXXXXX", text[512], err[256] = "";
+	struct compiled_policy *c = NULL;
+	struct policy *p;
+	int fd = mkstemp(loop);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(loop);
+	assert_int_equal(symlink(loop, loop), 0);
+	snprintf(text, sizeof(text), "name: l\nmode: enforce\ndefault: deny\ntenants:\n"
+		 "  - { name: vmm, match: { exe: %s }, devices: [ { group: 1 } ] }\n", loop);
+	p = parse_policy_text(text);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -ELOOP);
+	assert_null(c);
+	snprintf(text, sizeof(text), "cannot resolve executable %s of tenant vmm: cannot open it: "
+		 "Too many levels of symbolic links", loop);
+	assert_string_equal(err, text);
+	policy__free(p);
+	unlink(loop);
 }
 
 static void test_limits_of_the_programs(void **state)
@@ -160,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_settings_and_identity),
 		cmocka_unit_test(test_selectors_in_tenant_then_file_order),
 		cmocka_unit_test(test_match_keys_and_resolution),
+		cmocka_unit_test(test_unresolvable_exe_is_refused),
 		cmocka_unit_test(test_limits_of_the_programs),
 	};
 

@@ -145,6 +145,18 @@ print(sum(d["count"] for d in s["decisions"]
 ' "$1" "$2" "$3"
 }
 
+# decision_sum DECISION HOOK:REASON...: decision_count summed over several hooks and
+# reasons, from one ioguard status --json.
+decision_sum() {
+	"$IOGUARD" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+want = {tuple(a.split(":")) for a in sys.argv[2:]}
+print(sum(d["count"] for d in s["decisions"]
+          if d["decision"] == sys.argv[1] and (d["hook"], d["reason"]) in want))
+' "$@"
+}
+
 # workload_expect NAME RESULT.json FIELD=VALUE...: asserts fields of a vfio_workload result.
 workload_expect() {
 	local what=$1 file=$2
@@ -171,6 +183,18 @@ run_in() {
 	mkdir -p "$cg"
 	bash -c 'echo $$ > "$1/cgroup.procs" && shift 2 && exec setpriv --reuid="$0" --regid="$0" --clear-groups "$@"' \
 		"$uid" "$cg" - "$@"
+}
+
+# run_as RUID:EUID RGID:EGID GROUPS CGROUP CMD...: like run_in, with real and effective
+# ids set apart and supplementary GROUPS (comma-separated, or "none").
+run_as() {
+	local ids=$1 gids=$2 groups=$3 cg=/sys/fs/cgroup$4 opt=--clear-groups
+	shift 4
+	[ "$groups" = none ] || opt=--groups=$groups
+	mkdir -p "$cg"
+	bash -c 'echo $$ > "$1/cgroup.procs" && shift 2 && exec setpriv "$@"' - "$cg" - \
+		--ruid="${ids%%:*}" --euid="${ids##*:}" --rgid="${gids%%:*}" --egid="${gids##*:}" \
+		"$opt" "$@"
 }
 
 # The VFIO and iommufd nodes readable by anyone, so that only the policy decides.
