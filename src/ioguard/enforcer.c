@@ -240,6 +240,10 @@ static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len
 	for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
 		if (k->ioctl_handler[i])
 			continue;
+		/* With CONFIG_IOMMUFD_VFIO_CONTAINER, /dev/vfio/vfio is an iommufd file. */
+		if (i == IOGUARD_FILE_CONTAINER && k->container_rdev &&
+		    k->ioctl_handler[IOGUARD_FILE_IOMMUFD])
+			continue;
 		used = strlen(notes);
 		snprintf(notes + used, notes_len - used, "%s%s", used ? ", " : "",
 			 file_kind_names[i]);
