@@ -220,8 +220,9 @@ static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len
 	fclose(f);
 	free(kallsyms_buf);
 	if (any_zero) {
-		snprintf(err, err_len, "kernel addresses are hidden in /proc/kallsyms "
-			 "(kernel.kptr_restrict): run as root with kptr_restrict at most 1");
+		snprintf(err, err_len, "kernel addresses are hidden in /proc/kallsyms: run as "
+			 "root with CAP_SYSLOG (a systemd unit needs it in its capability set) and "
+			 "kernel.kptr_restrict at most 1");
 		return -EPERM;
 	}
 	if (kp->compat_syscalls && !kernel_has(kp, LSM_COMPAT_HOOK)) {
