@@ -88,6 +88,39 @@ static int check_group(const struct policy *p, const struct ioasid_group *group,
 	return 0;
 }
 
+/*
+ * A device has one owner (docs/policy.md): a device that the selectors of two tenants
+ * reach, say a BDF in one and a vendor wildcard in another, is refused rather than
+ * silently given to whichever tenant comes first.
+ */
+static int check_one_owner(const struct policy *p, const struct ioasid_device *dev,
+			   char *err, size_t err_len)
+{
+	const struct policy_device *first_sel = NULL;
+	size_t t, s;
+	int first = POLICY_NO_OWNER;
+
+	for (t = 0; t < p->n_tenants; t++) {
+		for (s = 0; s < p->tenants[t].n_devices; s++) {
+			const struct policy_device *sel = &p->tenants[t].devices[s];
+
+			if (!selector_matches(sel, dev))
+				continue;
+			if (first == POLICY_NO_OWNER) {
+				first = t;
+				first_sel = sel;
+				break;
+			}
+			snprintf(err, err_len, "%u:%u: device %s is reached by tenant %s and, at "
+				 "%u:%u, by tenant %s: a device has one owner", first_sel->pos.line,
+				 first_sel->pos.column, ioasid_device__name(dev), p->tenants[first].name,
+				 sel->pos.line, sel->pos.column, p->tenants[t].name);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 static bool selector_reaches_any(const struct policy_device *sel,
 				 const struct ioasid_topology *topo)
 {
@@ -127,6 +160,11 @@ int policy_topology_check(const struct policy *p, const struct ioasid_topology *
 	int ret;
 
 	warn_unreached(p, topo, warn, warn_len);
+	for (g = 0; g < ioasid_topology__nr_devices(topo); g++) {
+		ret = check_one_owner(p, ioasid_topology__device(topo, g), err, err_len);
+		if (ret)
+			return ret;
+	}
 	for (g = 0; g < ioasid_topology__nr_groups(topo); g++) {
 		ret = check_group(p, ioasid_topology__group(topo, g), err, err_len);
 		if (ret)

@@ -51,6 +51,18 @@ static void test_group_split_between_tenants_is_refused(void **state)
 				      "0000:01:02.0 belongs to b"));
 }
 
+/* The review's case: an exact BDF in one tenant, a vendor wildcard in another. */
+static void test_device_reached_by_two_tenants_is_refused(void **state)
+{
+	struct result r = check(HEADER "default: deny\ntenants:\n"
+		"  - { name: exact, match: { uid: 1 }, devices: [ { bdf: 0000:00:03.0 } ] }\n"
+		"  - { name: wildcard, match: { uid: 2 }, devices: [ { id: \"1234:*\" } ] }\n");
+
+	assert_int_equal(r.ret, -EPERM);
+	assert_non_null(strstr(r.err, "device 0000:00:03.0 is reached by tenant exact and"));
+	assert_non_null(strstr(r.err, "by tenant wildcard: a device has one owner"));
+}
+
 static void test_whole_group_to_one_tenant_is_viable(void **state)
 {
 	struct result r = check(HEADER "default: deny\ntenants:\n"
@@ -88,15 +100,15 @@ static void test_wildcard_reaching_both_endpoints_keeps_the_group(void **state)
 	assert_int_equal(r.ret, 0);
 }
 
-static void test_first_matching_tenant_owns_the_device(void **state)
+static void test_bdf_and_class_reaching_one_device_is_refused(void **state)
 {
 	struct result r = check(HEADER "default: deny\ntenants:\n"
 		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:01.0 } ] }\n"
 		"  - { name: b, match: { uid: 2 }, devices: [ { class: \"0x020000\" } ] }\n");
 
-	/* a takes 01:01.0 first; the class selector gives b the other e1000: a split. */
+	/* Both reach 01:01.0: no first match decides, the policy is refused. */
 	assert_int_equal(r.ret, -EPERM);
-	assert_non_null(strstr(r.err, "belongs to a but 0000:01:02.0 belongs to b"));
+	assert_non_null(strstr(r.err, "device 0000:01:01.0 is reached by tenant a and"));
 }
 
 static void test_selector_reaching_nothing_is_a_warning(void **state)
@@ -115,11 +127,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_split_between_tenants_is_refused),
+		cmocka_unit_test(test_device_reached_by_two_tenants_is_refused),
 		cmocka_unit_test(test_whole_group_to_one_tenant_is_viable),
 		cmocka_unit_test(test_owned_and_unowned_under_default_allow_is_refused),
 		cmocka_unit_test(test_owned_and_unowned_under_default_deny_is_viable),
 		cmocka_unit_test(test_wildcard_reaching_both_endpoints_keeps_the_group),
-		cmocka_unit_test(test_first_matching_tenant_owns_the_device),
+		cmocka_unit_test(test_bdf_and_class_reaching_one_device_is_refused),
 		cmocka_unit_test(test_selector_reaching_nothing_is_a_warning),
 	};
 
