@@ -13,6 +13,7 @@
 struct vfio_group___ioguard {
 	struct cdev cdev;
 	struct iommu_group *iommu_group;
+	struct list_head container_next;	/* with CONFIG_VFIO_CONTAINER */
 } __attribute__((preserve_access_index));
 
 /*
@@ -54,8 +55,27 @@ static __always_inline void *vfio_file_iommufd(struct vfio_device_file___ioguard
  * Absent with CONFIG_VFIO_CONTAINER=n (then /dev/vfio/vfio, if any, is iommufd's).
  */
 struct vfio_container___ioguard {
+	struct list_head group_list;
 	void *iommu_data;
 } __attribute__((preserve_access_index));
+
+/* The IOMMU group of the first VFIO group in a legacy container; NULL if none. */
+static __always_inline struct iommu_group *vfio_container_first_group(void *container)
+{
+	struct vfio_container___ioguard *c = container;
+	struct vfio_group___ioguard *g;
+	struct list_head *first;
+
+	if (!bpf_core_field_exists(struct vfio_container___ioguard, group_list) ||
+	    !bpf_core_field_exists(struct vfio_group___ioguard, container_next))
+		return NULL;
+	first = BPF_CORE_READ(c, group_list.next);
+	if (!first || first == (void *)c + bpf_core_field_offset(struct vfio_container___ioguard,
+								 group_list))
+		return NULL;
+	g = (void *)first - bpf_core_field_offset(struct vfio_group___ioguard, container_next);
+	return BPF_CORE_READ(g, iommu_group);
+}
 
 /* The holder of a legacy container's mappings, or NULL before VFIO_SET_IOMMU. */
 static __always_inline void *vfio_container_iommu(void *container)

@@ -509,6 +509,23 @@ static __always_inline bool decision_begin(struct decision *d, __u32 hook)
 	return d->policy != NULL;
 }
 
+/*
+ * Binds @holder to the tenant account @account_id if it has none: later maps into it are
+ * judged by that tenant. SHARED_ACCOUNT if it is bound to another tenant already.
+ */
+static __always_inline __u32 holder_bind(__u64 holder, __u64 account_id)
+{
+	struct ioguard_holder fresh = { .account_id = account_id }, *h;
+
+	h = bpf_map_lookup_elem(&holders, &holder);
+	if (!h) {
+		/* A full table only costs the binding; limited maps are refused there. */
+		bpf_map_update_elem(&holders, &holder, &fresh, BPF_NOEXIST);
+		return 0;
+	}
+	return h->account_id == account_id ? 0 : IOGUARD_REASON_SHARED_ACCOUNT;
+}
+
 static __noinline int decide_group_file(__u32 hook, struct iommu_group *group)
 {
 	struct decision d;
@@ -549,6 +566,13 @@ static __noinline int decide_device_file(__u32 hook, struct device *dev, void *i
 		else if (!iommufd || BPF_CORE_READ(group, owner) != iommufd ||
 			 BPF_CORE_READ(group, owner_cnt) < w.endpoints)
 			d.reason = IOGUARD_REASON_GROUP_NOT_VIABLE;
+	}
+	/* From its first attach, an iommufd context maps for this device's owner only. */
+	if (!d.reason && hook == IOGUARD_HOOK_ATTACH_PT && iommufd && d.tenant >= 0 &&
+	    d.tenant < IOGUARD_MAX_TENANTS) {
+		barrier_var(d.tenant);
+		d.reason = holder_bind((__u64)iommufd,
+				       d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)].account_id);
 	}
 	return finish(&d);
 }
@@ -692,6 +716,7 @@ struct map_request {
 	__u64 iova;
 	__u64 len;
 	__u64 holder;
+	__u64 container;	/* a legacy container's struct vfio_container, else 0 */
 	__u32 hook;
 	__u32 cmd;
 	bool fixed;
@@ -718,49 +743,107 @@ static __always_inline bool pending_map(const struct map_request *r, __u64 accou
 	return true;
 }
 
+/* Owner of the devices behind a map is not known (iommufd before any attach). */
+#define OWNER_UNKNOWN (-2)
+
+/* The tenant of the active policy whose account is @account_id, or OWNER_UNKNOWN. */
+static __always_inline __s32 tenant_by_account(const struct ioguard_policy_slot *policy,
+					       __u64 account_id)
+{
+	__u32 i;
+
+	for (i = 0; i < IOGUARD_MAX_TENANTS; i++) {
+		if (i >= policy->n_tenants)
+			break;
+		if (policy->tenants[i].account_id == account_id)
+			return i;
+	}
+	return OWNER_UNKNOWN;
+}
+
+/*
+ * The tenant that owns the devices a map reaches: the one its holder was bound to (at
+ * the first attach of an iommufd device, or the first map), else for a legacy container
+ * the owner of its first group's endpoints. Limits and windows are that tenant's, not
+ * those of whichever tenant the mapping process happens to match first.
+ */
+static __always_inline __s32 map_owner(const struct decision *d, const struct map_request *r)
+{
+	struct ioguard_holder *h = r->holder ? bpf_map_lookup_elem(&holders, &r->holder) : NULL;
+	struct iommu_group *group;
+	struct decision scratch;
+	struct group_walk w = {};
+
+	if (h)
+		return tenant_by_account(d->policy, h->account_id);
+	if (!r->container)
+		return OWNER_UNKNOWN;
+	group = vfio_container_first_group((void *)r->container);
+	if (!group)
+		return OWNER_UNKNOWN;
+	scratch = *d;
+	w.d = &scratch;
+	group_walk(&w, group);
+	return scratch.tenant;
+}
+
 static __noinline int decide_map(const struct map_request *r)
 {
 	__u64 iova = r->iova, len = r->len, holder = r->holder;
-	const struct ioguard_tenant *t = NULL;
+	const struct ioguard_tenant *t;
 	struct ioguard_holder *h;
 	struct decision d;
-	__u64 account = 0;
-	bool audit;
+	bool audit, limited;
+	__s32 owner;
 
 	pending_clear();
 	if (!decision_begin(&d, r->hook))
 		return 0;
 	audit = d.policy->mode == IOGUARD_MODE_AUDIT;
 	d.value = iova;
-	d.tenant = process_tenant(&d);
-	if (d.tenant == IOGUARD_NO_TENANT) {
-		if (!d.policy->default_allow) {
-			d.reason = IOGUARD_REASON_NO_TENANT;
+	owner = map_owner(&d, r);
+	if (owner == OWNER_UNKNOWN) {
+		d.tenant = process_tenant(&d);
+		if (d.tenant == IOGUARD_NO_TENANT) {
+			if (!d.policy->default_allow)
+				d.reason = IOGUARD_REASON_NO_TENANT;
 			return finish(&d);
 		}
 	} else {
-		if (d.tenant >= IOGUARD_MAX_TENANTS)
-			return finish(&d);
-		barrier_var(d.tenant);
-		t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
-		if (t->n_windows && (!r->fixed || !in_windows(t, iova, len))) {
-			d.reason = IOGUARD_REASON_IOVA_WINDOW;
+		d.tenant = owner;
+		if (owner == IOGUARD_NO_TENANT) {
+			/* Devices no tenant owns: governed by the default alone. */
+			if (!d.policy->default_allow)
+				d.reason = IOGUARD_REASON_DEFAULT_DENY;
 			return finish(&d);
 		}
-		if (t->max_dma_bytes != ~0ULL)
-			account = t->account_id;
+		if (!process_matches(&d, owner)) {
+			d.reason = IOGUARD_REASON_NOT_TENANT;
+			return finish(&d);
+		}
 	}
-	/* A holder charged to one tenant takes maps from that tenant's processes only. */
+	if (d.tenant < 0 || d.tenant >= IOGUARD_MAX_TENANTS)
+		return finish(&d);
+	barrier_var(d.tenant);
+	t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
+	if (t->n_windows && (!r->fixed || !in_windows(t, iova, len))) {
+		d.reason = IOGUARD_REASON_IOVA_WINDOW;
+		return finish(&d);
+	}
+	limited = t->max_dma_bytes != ~0ULL;
+	/* A holder bound to one tenant takes maps for that tenant only. */
 	if (holder) {
 		h = bpf_map_lookup_elem(&holders, &holder);
-		if (h && h->account_id != account) {
+		if (h && h->account_id != t->account_id) {
 			d.reason = IOGUARD_REASON_SHARED_ACCOUNT;
 			return finish(&d);
 		}
 	}
-	if (!account || !r->charge) {
+	if (!limited || !r->charge) {
+		if (holder)
+			holder_bind(holder, t->account_id);
 		/* A windowed tenant's map is still compared with the kernel's copy. */
-		if (t && t->n_windows)
+		if (t->n_windows)
 			pending_map(r, 0, 0);
 		return finish(&d);
 	}
@@ -769,25 +852,25 @@ static __noinline int decide_map(const struct map_request *r)
 		d.reason = IOGUARD_REASON_BAD_ARGUMENT;
 		return finish(&d);
 	}
-	d.reason = account_reserve(account, len, t->max_dma_bytes, false);
+	d.reason = account_reserve(t->account_id, len, t->max_dma_bytes, false);
 	if (d.reason == IOGUARD_REASON_DMA_LIMIT) {
 		d.value = len;
 		if (!audit)
 			return finish(&d);
 		/* Audit lets the map through: charge it, so later maps are judged truly. */
-		account_reserve(account, len, 0, true);
+		account_reserve(t->account_id, len, 0, true);
 	} else if (d.reason) {
 		return finish(&d);
 	}
-	d.reason = holder_charge(holder, account, len);
+	d.reason = holder_charge(holder, t->account_id, len);
 	if (d.reason) {
-		__u64 *acct = bpf_map_lookup_elem(&accounts, &account);
+		__u64 *acct = bpf_map_lookup_elem(&accounts, &t->account_id);
 
 		if (acct)
 			sub_clamped(acct, len);
 		return finish(&d);
 	}
-	if (!pending_map(r, account, len)) {
+	if (!pending_map(r, t->account_id, len)) {
 		holder_refund(holder, len);
 		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 	}
@@ -1001,7 +1084,7 @@ static __always_inline bool holder_ioctl_harmless(int kind, unsigned int nr)
  * pass because ioguard does not know it.
  */
 static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsigned long arg,
-					      __u64 holder)
+					      __u64 holder, __u64 container)
 {
 	union {
 		struct vfio_dma_map_arg vfio;
@@ -1010,7 +1093,9 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		struct ioas_copy_arg copy;
 		__u32 hwpt_alloc[8];
 	} a;
-	struct map_request req = { .holder = holder, .cmd = cmd, .charge = true };
+	struct map_request req = {
+		.holder = holder, .container = container, .cmd = cmd, .charge = true,
+	};
 	bool iommufd = kind == IOGUARD_FILE_IOMMUFD;
 	__u32 hook;
 
@@ -1101,10 +1186,10 @@ static __always_inline int judge_ioctl(struct file *file, unsigned int cmd, unsi
 	case IOGUARD_FILE_CONTAINER:
 		priv = BPF_CORE_READ(file, private_data);
 		return judge_holder_ioctl(IOGUARD_FILE_CONTAINER, cmd, arg,
-					  (__u64)vfio_container_iommu(priv));
+					  (__u64)vfio_container_iommu(priv), (__u64)priv);
 	case IOGUARD_FILE_IOMMUFD:
 		priv = BPF_CORE_READ(file, private_data);
-		return judge_holder_ioctl(IOGUARD_FILE_IOMMUFD, cmd, arg, (__u64)priv);
+		return judge_holder_ioctl(IOGUARD_FILE_IOMMUFD, cmd, arg, (__u64)priv, 0);
 	}
 	/* A ';' ioctl on an unidentified file: VFIO or iommufd ioguard cannot see into. */
 	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNIDENTIFIED, cmd);
