@@ -100,6 +100,11 @@ struct iommufd_group___ioguard {
 	struct iommu_group *group;
 } __attribute__((preserve_access_index));
 
+/* The kernel's copy of an iommufd command's argument is at @cmd. */
+struct iommufd_ucmd___ioguard {
+	void *cmd;
+} __attribute__((preserve_access_index));
+
 struct iommufd_device___ioguard {
 	struct iommufd_group___ioguard *igroup;
 	struct device *dev;

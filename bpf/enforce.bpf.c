@@ -156,6 +156,17 @@ struct {
 } accounts SEC(".maps");
 
 /*
+ * Holders per account (0: processes of no tenant), so that no one tenant can fill the
+ * holder table and deny every other tenant's maps.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IOGUARD_MAX_ACCOUNTS + 1);
+	__type(key, __u64);
+	__type(value, __u64);
+} account_holders SEC(".maps");
+
+/*
  * A map or unmap being judged, from the LSM hook to the ioctl's return. Task-local: the
  * hook, the kernel's work and the handler's fexit run in the same task, with no lock and
  * no hash on every map. @cmd ties them: a record whose ioctl never reached its handler
@@ -172,6 +183,9 @@ struct pending_dma {
 	__u8 unmap;		/* 1 for an unmap */
 	__u8 fixed;		/* map: the caller chose the IOVA */
 	__u8 checked;		/* map: the kernel's copy was compared already */
+	__u8 renew;		/* map: judged a type1 vaddr renewal, which maps nothing new */
+	__u8 mapped;		/* map: the kernel's own map function succeeded */
+	__u8 restricted;	/* the tenant has windows or a limit (hwpt_alloc) */
 };
 
 /* The kernel's page size, set by the loader: type1 counts what it pins in pages. */
@@ -509,20 +523,130 @@ static __always_inline bool decision_begin(struct decision *d, __u32 hook)
 	return d->policy != NULL;
 }
 
+/* Takes up to @n from *@v without going below 0; returns what was taken. */
+static __always_inline __u64 sub_clamped(__u64 *v, __u64 n)
+{
+	__u64 old, take;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		old = *(volatile __u64 *)v;
+		take = n < old ? n : old;
+		if (!take || __sync_val_compare_and_swap(v, old, old - take) == old)
+			return take;
+	}
+	return 0;
+}
+
+/*
+ * The record of @holder, created bound to @account_id if it has none; NULL when the
+ * table or the account's share of it is full.
+ */
+static __always_inline struct ioguard_holder *holder_get(__u64 holder, __u64 account_id)
+{
+	struct ioguard_holder fresh = { .account_id = account_id }, *h;
+	__u64 zero = 0, *n;
+
+	h = bpf_map_lookup_elem(&holders, &holder);
+	if (h)
+		return h;
+	n = bpf_map_lookup_elem(&account_holders, &account_id);
+	if (!n) {
+		bpf_map_update_elem(&account_holders, &account_id, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&account_holders, &account_id);
+		if (!n)
+			return NULL;
+	}
+	if (__sync_fetch_and_add(n, 1) >= IOGUARD_MAX_HOLDERS_PER_ACCOUNT) {
+		__sync_fetch_and_sub(n, 1);
+		return NULL;
+	}
+	if (bpf_map_update_elem(&holders, &holder, &fresh, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&holders, &holder)) {
+		__sync_fetch_and_sub(n, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&holders, &holder);
+}
+
+/* Gives back up to @bytes of @holder's charge, to the holder and to its account. */
+static __always_inline void holder_refund(__u64 holder, __u64 bytes)
+{
+	struct ioguard_holder *h;
+	__u64 *acct, taken;
+
+	if (!holder || !bytes)
+		return;
+	h = bpf_map_lookup_elem(&holders, &holder);
+	if (!h)
+		return;
+	taken = sub_clamped(&h->bytes, bytes);
+	acct = bpf_map_lookup_elem(&accounts, &h->account_id);
+	if (acct)
+		sub_clamped(acct, taken);
+}
+
+/* A holder's mappings are gone: its whole charge goes back, and the holder is forgotten. */
+static __always_inline void holder_release(__u64 holder)
+{
+	struct ioguard_holder *h = bpf_map_lookup_elem(&holders, &holder);
+
+	__u64 *n;
+
+	if (!h)
+		return;
+	holder_refund(holder, ~0ULL);
+	n = bpf_map_lookup_elem(&account_holders, &h->account_id);
+	if (!bpf_map_delete_elem(&holders, &holder) && n)
+		sub_clamped(n, 1);
+}
+
+/*
+ * Reserves @len bytes of @account_id against @max (@force: charge past it, as audit mode
+ * does for a map it lets through). 0, DMA_LIMIT, or ACCOUNT_FULL when no account fits.
+ */
+static __always_inline __u32 account_reserve(__u64 account_id, __u64 len, __u64 max, bool force)
+{
+	__u64 zero = 0, *acct, old;
+
+	acct = bpf_map_lookup_elem(&accounts, &account_id);
+	if (!acct) {
+		bpf_map_update_elem(&accounts, &account_id, &zero, BPF_NOEXIST);
+		acct = bpf_map_lookup_elem(&accounts, &account_id);
+		if (!acct)
+			return IOGUARD_REASON_ACCOUNT_FULL;
+	}
+	old = __sync_fetch_and_add(acct, len);
+	if (!force && (old + len < old || old + len > max)) {
+		__sync_fetch_and_sub(acct, len);
+		return IOGUARD_REASON_DMA_LIMIT;
+	}
+	return 0;
+}
+
+/* Charges @len to @holder, binding it to @account_id on first use; 0 or a reason. */
+static __always_inline __u32 holder_charge(__u64 holder, __u64 account_id, __u64 len)
+{
+	struct ioguard_holder *h = holder_get(holder, account_id);
+
+	if (!h)
+		return IOGUARD_REASON_ACCOUNT_FULL;
+	if (h->account_id != account_id)
+		return IOGUARD_REASON_SHARED_ACCOUNT;
+	__sync_fetch_and_add(&h->bytes, len);
+	return 0;
+}
+
 /*
  * Binds @holder to the tenant account @account_id if it has none: later maps into it are
  * judged by that tenant. SHARED_ACCOUNT if it is bound to another tenant already.
  */
 static __always_inline __u32 holder_bind(__u64 holder, __u64 account_id)
 {
-	struct ioguard_holder fresh = { .account_id = account_id }, *h;
+	struct ioguard_holder *h = holder_get(holder, account_id);
 
-	h = bpf_map_lookup_elem(&holders, &holder);
-	if (!h) {
-		/* A full table only costs the binding; limited maps are refused there. */
-		bpf_map_update_elem(&holders, &holder, &fresh, BPF_NOEXIST);
-		return 0;
-	}
+	if (!h)
+		return IOGUARD_REASON_ACCOUNT_FULL;
 	return h->account_id == account_id ? 0 : IOGUARD_REASON_SHARED_ACCOUNT;
 }
 
@@ -611,90 +735,6 @@ static __always_inline bool in_windows(const struct ioguard_tenant *t, __u64 iov
 	return false;
 }
 
-/* Takes up to @n from *@v without going below 0; returns what was taken. */
-static __always_inline __u64 sub_clamped(__u64 *v, __u64 n)
-{
-	__u64 old, take;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		old = *(volatile __u64 *)v;
-		take = n < old ? n : old;
-		if (!take || __sync_val_compare_and_swap(v, old, old - take) == old)
-			return take;
-	}
-	return 0;
-}
-
-/* Gives back up to @bytes of @holder's charge, to the holder and to its account. */
-static __always_inline void holder_refund(__u64 holder, __u64 bytes)
-{
-	struct ioguard_holder *h;
-	__u64 *acct, taken;
-
-	if (!holder || !bytes)
-		return;
-	h = bpf_map_lookup_elem(&holders, &holder);
-	if (!h)
-		return;
-	taken = sub_clamped(&h->bytes, bytes);
-	acct = bpf_map_lookup_elem(&accounts, &h->account_id);
-	if (acct)
-		sub_clamped(acct, taken);
-}
-
-/* A holder's mappings are gone: its whole charge goes back, and the holder is forgotten. */
-static __always_inline void holder_release(__u64 holder)
-{
-	struct ioguard_holder *h = bpf_map_lookup_elem(&holders, &holder);
-
-	if (!h)
-		return;
-	holder_refund(holder, ~0ULL);
-	bpf_map_delete_elem(&holders, &holder);
-}
-
-/*
- * Reserves @len bytes of @account_id against @max (@force: charge past it, as audit mode
- * does for a map it lets through). 0, DMA_LIMIT, or ACCOUNT_FULL when no account fits.
- */
-static __always_inline __u32 account_reserve(__u64 account_id, __u64 len, __u64 max, bool force)
-{
-	__u64 zero = 0, *acct, old;
-
-	acct = bpf_map_lookup_elem(&accounts, &account_id);
-	if (!acct) {
-		bpf_map_update_elem(&accounts, &account_id, &zero, BPF_NOEXIST);
-		acct = bpf_map_lookup_elem(&accounts, &account_id);
-		if (!acct)
-			return IOGUARD_REASON_ACCOUNT_FULL;
-	}
-	old = __sync_fetch_and_add(acct, len);
-	if (!force && (old + len < old || old + len > max)) {
-		__sync_fetch_and_sub(acct, len);
-		return IOGUARD_REASON_DMA_LIMIT;
-	}
-	return 0;
-}
-
-/* Charges @len to @holder, binding it to @account_id on first use; 0 or a reason. */
-static __always_inline __u32 holder_charge(__u64 holder, __u64 account_id, __u64 len)
-{
-	struct ioguard_holder fresh = { .account_id = account_id }, *h;
-
-	h = bpf_map_lookup_elem(&holders, &holder);
-	if (!h) {
-		bpf_map_update_elem(&holders, &holder, &fresh, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&holders, &holder);
-		if (!h)
-			return IOGUARD_REASON_ACCOUNT_FULL;
-	}
-	if (h->account_id != account_id)
-		return IOGUARD_REASON_SHARED_ACCOUNT;
-	__sync_fetch_and_add(&h->bytes, len);
-	return 0;
-}
-
 /* Forgets what the current task had pending, so no later return can settle it. */
 static __always_inline void pending_clear(void)
 {
@@ -740,6 +780,9 @@ static __always_inline bool pending_map(const struct map_request *r, __u64 accou
 	pend->unmap = 0;
 	pend->fixed = r->fixed;
 	pend->checked = 0;
+	pend->renew = !r->charge;
+	pend->mapped = 0;
+	pend->restricted = 0;
 	return true;
 }
 
@@ -767,12 +810,11 @@ static __always_inline __s32 tenant_by_account(const struct ioguard_policy_slot 
  * the owner of its first group's endpoints. Limits and windows are that tenant's, not
  * those of whichever tenant the mapping process happens to match first.
  */
-static __always_inline __s32 map_owner(const struct decision *d, const struct map_request *r)
+static __always_inline __s32 map_owner(struct decision *d, const struct map_request *r)
 {
 	struct ioguard_holder *h = r->holder ? bpf_map_lookup_elem(&holders, &r->holder) : NULL;
 	struct iommu_group *group;
-	struct decision scratch;
-	struct group_walk w = {};
+	struct group_walk w = { .d = d };
 
 	if (h)
 		return tenant_by_account(d->policy, h->account_id);
@@ -781,10 +823,9 @@ static __always_inline __s32 map_owner(const struct decision *d, const struct ma
 	group = vfio_container_first_group((void *)r->container);
 	if (!group)
 		return OWNER_UNKNOWN;
-	scratch = *d;
-	w.d = &scratch;
+	/* The walk leaves the owner (and the device) of the endpoints it judged in @d. */
 	group_walk(&w, group);
-	return scratch.tenant;
+	return d->tenant;
 }
 
 static __noinline int decide_map(const struct map_request *r)
@@ -807,6 +848,12 @@ static __noinline int decide_map(const struct map_request *r)
 		if (d.tenant == IOGUARD_NO_TENANT) {
 			if (!d.policy->default_allow)
 				d.reason = IOGUARD_REASON_NO_TENANT;
+			/*
+			 * Bound to "no tenant" from here: a tenant's device attached later
+			 * would reach mappings no rule judged, so that attach is refused.
+			 */
+			else if (holder)
+				d.reason = holder_bind(holder, 0);
 			return finish(&d);
 		}
 	} else {
@@ -841,10 +888,11 @@ static __noinline int decide_map(const struct map_request *r)
 	}
 	if (!limited || !r->charge) {
 		if (holder)
-			holder_bind(holder, t->account_id);
-		/* A windowed tenant's map is still compared with the kernel's copy. */
-		if (t->n_windows)
-			pending_map(r, 0, 0);
+			d.reason = holder_bind(holder, t->account_id);
+		/* Still compared with the kernel's copy: a renewal may be rewritten to a map. */
+		if (!d.reason && (t->n_windows || limited) &&
+		    !pending_map(r, limited ? t->account_id : 0, 0))
+			d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 		return finish(&d);
 	}
 	if (!holder) {
@@ -916,6 +964,43 @@ static __noinline int decide_user_page_table(__u32 cmd)
 	t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
 	if (t->n_windows || t->max_dma_bytes != ~0ULL)
 		d.reason = IOGUARD_REASON_USER_PAGE_TABLE;
+	return finish(&d);
+}
+
+/*
+ * A plain paging HWPT: allowed like any iommufd ioctl, but a restricted tenant's is
+ * compared with the kernel's copy (see iommufd_hwpt_alloc_entry).
+ */
+static __noinline int decide_paging_hwpt(void)
+{
+	const struct ioguard_tenant *t;
+	struct pending_dma *pend;
+	struct decision d;
+
+	pending_clear();
+	if (!decision_begin(&d, IOGUARD_HOOK_IOCTL))
+		return 0;
+	d.tenant = process_tenant(&d);
+	if (d.tenant == IOGUARD_NO_TENANT) {
+		if (!d.policy->default_allow)
+			d.reason = IOGUARD_REASON_NO_TENANT;
+		return finish(&d);
+	}
+	if (d.tenant >= IOGUARD_MAX_TENANTS)
+		return finish(&d);
+	barrier_var(d.tenant);
+	t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
+	if (!t->n_windows && t->max_dma_bytes == ~0ULL)
+		return finish(&d);
+	pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pend) {
+		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
+		return finish(&d);
+	}
+	__builtin_memset(pend, 0, sizeof(*pend));
+	pend->cmd = IOGUARD_IOMMU_HWPT_ALLOC;
+	pend->hook = IOGUARD_HOOK_HWPT_ALLOC;
+	pend->restricted = 1;
 	return finish(&d);
 }
 
@@ -1110,8 +1195,15 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		req.iova = a.vfio.iova;
 		req.len = a.vfio.size;
 		req.fixed = true;
-		/* VFIO_DMA_MAP_FLAG_VADDR renews the vaddr of a mapping that is counted already. */
+		/*
+		 * VFIO_DMA_MAP_FLAG_VADDR renews the vaddr of a type1 mapping that is counted
+		 * already. iommufd's compatibility layer has no such map: a "renewal" there
+		 * can only be an argument rewritten under the LSM, so it is refused.
+		 */
 		req.charge = !(a.vfio.flags & (1 << 2));
+		if (iommufd && !req.charge)
+			return decide_fixed(IOGUARD_HOOK_MAP_DMA, IOGUARD_REASON_BAD_ARGUMENT,
+					    a.vfio.flags);
 		return decide_map(&req);
 	}
 	if (!iommufd)
@@ -1150,7 +1242,7 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 			break;
 		/* data_type (IOMMU_HWPT_DATA_NONE = 0): a kernel-owned paging domain of an IOAS. */
 		if (!a.hwpt_alloc[6])
-			return decide_process_file(IOGUARD_HOOK_IOCTL);
+			return decide_paging_hwpt();
 		return decide_user_page_table(cmd);
 	case IOGUARD_IOMMU_VIOMMU_ALLOC:
 	case IOGUARD_IOMMU_VDEVICE_ALLOC:
@@ -1280,7 +1372,12 @@ static __always_inline int settle(unsigned int cmd, long ret)
 
 	if (!p || !p->cmd)
 		return 0;
-	if (p->cmd == cmd && !p->unmap && ret && p->bytes)
+	/*
+	 * A failed ioctl may still have mapped: iommufd maps, then copies the result out,
+	 * and a read-only argument page fails only that copy. What iopt_map_pages()
+	 * reported decides, where it ran; type1 writes nothing back after mapping.
+	 */
+	if (p->cmd == cmd && !p->unmap && ret && p->bytes && !p->mapped)
 		holder_refund(p->holder, p->bytes);
 	p->cmd = 0;
 	return 0;
@@ -1363,7 +1460,7 @@ int BPF_PROG(iommufd_release, struct inode *inode, struct file *file)
  * stopped any more, so it is recorded, charged at the kernel's size, and in enforce mode
  * the process is killed, which takes the mapping with it unless the fd lives elsewhere.
  */
-static __always_inline void kernel_copy(__u64 iova, __u64 len)
+static __always_inline void kernel_copy(__u64 iova, __u64 len, bool fixed)
 {
 	struct pending_dma *p = pending_get(0);
 	struct decision d;
@@ -1371,10 +1468,10 @@ static __always_inline void kernel_copy(__u64 iova, __u64 len)
 	if (!p || !p->cmd || p->unmap || p->checked)
 		return;
 	p->checked = 1;
-	if (len == p->len && (!p->fixed || iova == p->iova))
+	if (!p->renew && len == p->len && fixed == p->fixed && (!fixed || iova == p->iova))
 		return;
-	if (len > p->len && p->account_id) {
-		__u64 more = len - p->len;
+	if (p->account_id && (p->renew || len > p->len)) {
+		__u64 more = p->renew ? len : len - p->len;
 
 		account_reserve(p->account_id, more, 0, true);
 		holder_charge(p->holder, p->account_id, more);
@@ -1395,18 +1492,62 @@ int BPF_PROG(type1_pin_pages, struct vfio_dma___ioguard *dma, unsigned long vadd
 {
 	if (BPF_CORE_READ(dma, size))
 		return 0;
-	kernel_copy(BPF_CORE_READ(dma, iova), (__u64)npage << page_shift);
+	kernel_copy(BPF_CORE_READ(dma, iova), (__u64)npage << page_shift, true);
 	return 0;
 }
 
-/* IOAS_MAP and the VFIO compatibility map both pin user pages here, with the kernel's copy. */
-SEC("fentry/iopt_map_user_pages")
-int BPF_PROG(iommufd_map_user_pages, void *ictx, void *iopt, unsigned long *iova, void *uptr,
-	     unsigned long length)
+/* IOPT_ALLOC_IOVA in iopt_map_pages()'s flags: the kernel picks the IOVA. */
+#define IOPT_ALLOC_IOVA 1
+
+/*
+ * Every iommufd map lands here with the kernel's copy: IOAS_MAP, the VFIO compatibility
+ * map and (6.13+) MAP_FILE through iopt_map_user_pages()/iopt_map_file_pages(), and
+ * IOAS_COPY directly. *dst_iova is the caller's IOVA when fixed, an output otherwise.
+ */
+SEC("fentry/iopt_map_pages")
+int BPF_PROG(iommufd_map_pages, void *iopt, void *pages_list, unsigned long length,
+	     unsigned long *dst_iova, int iommu_prot, unsigned int flags)
 {
 	unsigned long at = 0;
 
-	bpf_probe_read_kernel(&at, sizeof(at), iova);
-	kernel_copy(at, length);
+	bpf_probe_read_kernel(&at, sizeof(at), dst_iova);
+	kernel_copy(at, length, !(flags & IOPT_ALLOC_IOVA));
+	return 0;
+}
+
+SEC("fexit/iopt_map_pages")
+int BPF_PROG(iommufd_map_pages_exit, void *iopt, void *pages_list, unsigned long length,
+	     unsigned long *dst_iova, int iommu_prot, unsigned int flags, int ret)
+{
+	struct pending_dma *p = pending_get(0);
+
+	if (p && p->cmd && !p->unmap)
+		p->mapped = !ret;
+	return 0;
+}
+
+/*
+ * The kernel's copy of IOMMU_HWPT_ALLOC: a data type rewritten after the LSM read it as
+ * a plain paging domain would give a restricted tenant a user page table.
+ */
+SEC("fentry/iommufd_hwpt_alloc")
+int BPF_PROG(iommufd_hwpt_alloc_entry, struct iommufd_ucmd___ioguard *ucmd)
+{
+	struct pending_dma *p = pending_get(0);
+	__u32 words[8] = {};
+	struct decision d;
+
+	if (!p || p->cmd != IOGUARD_IOMMU_HWPT_ALLOC || !p->restricted || p->checked)
+		return 0;
+	p->checked = 1;
+	if (bpf_probe_read_kernel(words, sizeof(words), BPF_CORE_READ(ucmd, cmd)) || !words[6])
+		return 0;
+	if (!decision_begin(&d, IOGUARD_HOOK_HWPT_ALLOC))
+		return 0;
+	d.tenant = process_tenant(&d);
+	d.reason = IOGUARD_REASON_ARGUMENT_CHANGED;
+	d.value = words[6];
+	if (finish(&d))
+		bpf_send_signal(9 /* SIGKILL */);
 	return 0;
 }

@@ -23,6 +23,8 @@
 /* Mappings' holders and tenant accounts tracked at once; past that, maps are denied. */
 #define IOGUARD_MAX_HOLDERS	16384
 #define IOGUARD_MAX_ACCOUNTS	1024
+/* A tenant's (or all tenantless processes') share of the holder table. */
+#define IOGUARD_MAX_HOLDERS_PER_ACCOUNT 1024
 
 /* All VFIO and iommufd ioctls are _IO(';', nr): no size or direction bits. */
 #define IOGUARD_IOCTL_TYPE	';'

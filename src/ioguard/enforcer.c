@@ -27,7 +27,7 @@
 /* Maps shared between loads; every other object is recreated by a first load. */
 static const char *const pinned_maps[] = {
 	"active", "policies", "matches", "kernel_info", "decisions", "decision_counts",
-	"holders", "accounts", "pending",
+	"holders", "accounts", "account_holders", "pending",
 };
 
 /*
@@ -147,7 +147,8 @@ int enforcer_probe(char *err, size_t len)
 static const char *const kernel_functions[] = {
 	"vfio_fops_unl_ioctl", "iommufd_fops_ioctl", "vfio_remove_dma",
 	"vfio_iommu_type1_release", "iopt_unmap_iova", "iopt_unmap_all",
-	"iommufd_fops_release", "vfio_pin_pages_remote", "iopt_map_user_pages", LSM_COMPAT_HOOK,
+	"iommufd_fops_release", "vfio_pin_pages_remote", "iopt_map_pages", "iommufd_hwpt_alloc",
+	LSM_COMPAT_HOOK,
 };
 #define N_KERNEL_FUNCTIONS (sizeof(kernel_functions) / sizeof(kernel_functions[0]))
 
@@ -334,6 +335,116 @@ static int write_generation(int policies_fd, int matches_fd, const struct compil
 	return 0;
 }
 
+/* Programs whose kernel function or hook is absent are not loaded (see kernel_functions). */
+static void choose_programs(struct enforce_bpf *skel, const struct kernel_probe *kp)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *target = NULL;
+
+		if (!strncmp(sec, "fexit/", 6))
+			target = sec + 6;
+		else if (!strncmp(sec, "fentry/", 7))
+			target = sec + 7;
+		else if (!strcmp(sec, "lsm/file_ioctl_compat"))
+			target = LSM_COMPAT_HOOK;
+		if (target && !kernel_has(kp, target))
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
+static bool link_pinned(const char *prog_name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), prog_name);
+	return !access(path, F_OK);
+}
+
+/*
+ * A module loaded after the first load (vfio_iommu_type1, iommufd) brings functions
+ * whose programs could not be attached then. A swap attaches them to the pinned maps
+ * before it publishes the module's handler addresses, so that no file of the module is
+ * identified, and its maps allowed, while its accounting hooks are missing.
+ */
+static int attach_missing_programs(const struct kernel_probe *kp, char *err, size_t len)
+{
+	struct bpf_link *links[ENFORCER_MAX_LINKS] = {};
+	const char *link_names[ENFORCER_MAX_LINKS];
+	size_t i, n_links = 0, missing = 0;
+	struct enforce_bpf *skel;
+	struct bpf_program *prog;
+	char path[4096];
+	int ret = 0, fd;
+
+	skel = enforce_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
+		return ret;
+	}
+	choose_programs(skel, kp);
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (link_pinned(bpf_program__name(prog)))
+			bpf_program__set_autoload(prog, false);
+		else
+			missing++;
+	}
+	if (!missing)
+		goto out_destroy;
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
+
+		fd = open_pinned(pinned_maps[i]);
+		ret = fd < 0 ? -errno : (map ? bpf_map__reuse_fd(map, fd) : -ENOENT);
+		if (fd >= 0)
+			close(fd);
+		if (ret) {
+			snprintf(err, len, "cannot reuse the pinned map %s: %s", pinned_maps[i],
+				 strerror(-ret));
+			goto out_destroy;
+		}
+	}
+	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	ret = enforce_bpf__load(skel);
+	if (ret) {
+		snprintf(err, len, "the kernel refused the programs of a newly loaded module: %s",
+			 strerror(-ret));
+		goto out_destroy;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog) || n_links == ENFORCER_MAX_LINKS)
+			continue;
+		links[n_links] = bpf_program__attach(prog);
+		if (!links[n_links]) {
+			ret = -errno;
+			snprintf(err, len, "cannot attach %s: %s", bpf_program__name(prog),
+				 strerror(errno));
+			goto out_detach;
+		}
+		link_names[n_links++] = bpf_program__name(prog);
+	}
+	for (i = 0; i < n_links; i++) {
+		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), link_names[i]);
+		ret = bpf_link__pin(links[i], path);
+		if (ret) {
+			snprintf(err, len, "cannot pin link %s: %s", path, strerror(-ret));
+			/* Pinned ones stay attached: harmless, they only make the accounts exact. */
+			goto out_detach;
+		}
+	}
+out_detach:
+	for (i = 0; i < n_links; i++)
+		bpf_link__destroy(links[i]);
+out_destroy:
+	enforce_bpf__destroy(skel);
+	return ret;
+}
+
 /*
  * Programs pinned by another ioguard version read a policy slot of another layout, and a
  * map update copies the map's value size from our buffer: writing into them would be
@@ -357,9 +468,10 @@ static int check_pinned_layout(int policies_fd, char *err, size_t len)
 	return 0;
 }
 
-static int swap_policy(const struct compiled_policy *cp, const struct ioguard_kernel_info *k,
+static int swap_policy(const struct compiled_policy *cp, const struct kernel_probe *kp,
 		       char *err, size_t len)
 {
+	const struct ioguard_kernel_info *k = &kp->info;
 	int active_fd, policies_fd, matches_fd, kinfo_fd, ret;
 	struct ioguard_policy_slot *empty = NULL;
 	__u32 zero = 0, gen = 0, next;
@@ -375,6 +487,10 @@ static int swap_policy(const struct compiled_policy *cp, const struct ioguard_ke
 		goto out_close;
 	}
 	ret = check_pinned_layout(policies_fd, err, len);
+	if (ret)
+		goto out_close;
+	/* Before the new handler addresses identify their files, their hooks must run. */
+	ret = attach_missing_programs(kp, err, len);
 	if (ret)
 		goto out_close;
 	if (bpf_map_lookup_elem(active_fd, &zero, &gen)) {
@@ -517,26 +633,6 @@ static bool programs_pinned(void)
 	return !access(path, F_OK);
 }
 
-/* Programs whose kernel function or hook is absent are not loaded (see kernel_functions). */
-static void choose_programs(struct enforce_bpf *skel, const struct kernel_probe *kp)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		const char *target = NULL;
-
-		if (!strncmp(sec, "fexit/", 6))
-			target = sec + 6;
-		else if (!strncmp(sec, "fentry/", 7))
-			target = sec + 7;
-		else if (!strcmp(sec, "lsm/file_ioctl_compat"))
-			target = LSM_COMPAT_HOOK;
-		if (target && !kernel_has(kp, target))
-			bpf_program__set_autoload(prog, false);
-	}
-}
-
 static int first_load(const struct compiled_policy *cp, const struct kernel_probe *kp,
 		      char *err, size_t len)
 {
@@ -643,7 +739,7 @@ int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 		return lock_fd;
 	*swapped = programs_pinned();
 	if (*swapped)
-		ret = swap_policy(cp, &kp.info, err, err_len);
+		ret = swap_policy(cp, &kp, err, err_len);
 	else
 		ret = first_load(cp, &kp, err, err_len);
 	close(lock_fd);

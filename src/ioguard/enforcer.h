@@ -15,7 +15,7 @@
 #include "policy_compile.h"
 
 #define ENFORCER_PIN_DIR "/sys/fs/bpf/ioguard"
-#define ENFORCER_MAX_LINKS 16
+#define ENFORCER_MAX_LINKS 24
 
 /* Where the pins live: $IOGUARD_PIN_DIR or ENFORCER_PIN_DIR. */
 const char *enforcer_pin_dir(void);

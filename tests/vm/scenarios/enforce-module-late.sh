@@ -1,0 +1,43 @@
+#!/bin/bash
+# A module loaded after the policy: vfio_iommu_type1 is absent at the first load, so
+# its accounting programs cannot attach and its container ioctls are unidentified
+# (denied). Loading the policy again after modprobe must attach them before the
+# container is identified: then limits hold, and unmaps give the budget back, which
+# only the type1 hooks can do.
+. "$REPO/tests/vm/lib.sh"
+trap 'policy_unload; modprobe -d "$MODULES_ROOT" vfio_iommu_type1 2>/dev/null' EXIT
+
+[ -n "${MODULES_ROOT:-}" ] || skip "VFIO is built into this kernel: no module can load late"
+bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
+bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
+policy_unload
+rmmod vfio_iommu_type1 || skip "vfio_iommu_type1 cannot be removed here (in use)"
+policy=$(write_policy late <<'POLICY'
+name: lab-module-late
+mode: enforce
+default: deny
+tenants:
+  - name: edu
+    match: { uid: 0 }
+    devices: [ { id: "1234:11e8" } ]
+    max_dma_bytes: 64KiB
+POLICY
+)
+policy_load "$policy"
+"$IOGUARD" status | grep -q type1_remove_dma && fail "type1 programs attached without the module"
+modprobe -d "$MODULES_ROOT" vfio_iommu_type1 || fail "modprobe vfio_iommu_type1 failed"
+"$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 1 > "$work/before.json"
+workload_expect "type1 before the reload: unidentified, denied" "$work/before.json" errno=1
+
+policy_load "$policy"
+"$IOGUARD" status | tee "$work/status"
+for prog in type1_remove_dma type1_release type1_pin_pages container_ioctl_exit; do
+	grep -q "$prog" "$work/status" || fail "$prog not attached after the reload"
+done
+"$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 16 --cycles 3 > "$work/cycles.json"
+workload_expect "after the reload: unmaps give the budget back" "$work/cycles.json" \
+	failed_step=null maps=48 unmaps=48
+"$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 17 > "$work/over.json"
+workload_expect "after the reload: the 17th page is over the limit" "$work/over.json" \
+	maps=16 errno=1
+restore_driver "$bdf"
