@@ -233,6 +233,14 @@ static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len
 			 "without IA32_EMULATION");
 		return -EOPNOTSUPP;
 	}
+	/*
+	 * The container's handler is vfio's, its maps are type1's: without type1's functions
+	 * (module not loaded yet) its maps could be neither given back nor compared with the
+	 * kernel's copy, so the container stays unidentified, and denied, until a load after
+	 * the module's.
+	 */
+	if (!kernel_has(kp, "vfio_remove_dma") || !kernel_has(kp, "vfio_pin_pages_remote"))
+		k->ioctl_handler[IOGUARD_FILE_CONTAINER] = 0;
 	if (!stat("/dev/iommu", &st) && S_ISCHR(st.st_mode))
 		k->iommufd_rdev = (major(st.st_rdev) << 20) | minor(st.st_rdev);
 	if (!stat("/dev/vfio/vfio", &st) && S_ISCHR(st.st_mode))
@@ -255,13 +263,6 @@ static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len
 		snprintf(notes + used, notes_len - used, ": not in this kernel now; if their "
 			 "module loads later, their VFIO/iommufd ioctls are denied until the policy "
 			 "is loaded again");
-	}
-	/* Without the kernel's own count of what an unmap removed, nothing is given back. */
-	if (k->ioctl_handler[IOGUARD_FILE_CONTAINER] && !kernel_has(kp, "vfio_remove_dma")) {
-		used = strlen(notes);
-		snprintf(notes + used, notes_len - used, "%stype1 unmaps give no bytes back on "
-			 "this kernel (no vfio_remove_dma): limits count every map until the "
-			 "container is released", used ? "; " : "");
 	}
 	return 0;
 }
