@@ -8,7 +8,7 @@
  * (the pinned records, served to other ioguard processes on the decision feed) and the
  * reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
  * maps are read, never changed, by a scrape) and the reloader's counters, which the loop
- * changes only under http_server__lock(): a scrape sees a reload whole or not at all.
+ * changes only under http_server__lock(); the reload itself runs outside that lock.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -223,9 +223,15 @@ static void reload_policy(struct daemon *d, bool force, const char *why)
 	int ret;
 
 	notify_systemd("RELOADING=1");
+	/*
+	 * The load itself (the file, sysfs, kallsyms, membarrier) runs without the server
+	 * lock: a slow or stuck file system must not stall scrapes. They read only the
+	 * counters, which change under the lock; the kernel side swaps atomically.
+	 */
+	ret = policy_reloader__apply(&d->reloader, force);
 	if (d->srv)
 		http_server__lock(d->srv);
-	ret = policy_reloader__reload(&d->reloader, force);
+	policy_reloader__count(&d->reloader, ret);
 	if (d->srv)
 		http_server__unlock(d->srv);
 	if (ret == 1)
@@ -406,18 +412,25 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
-/* Handles what the signal fd holds; returns true when the daemon must stop. */
+/*
+ * Handles what the signal fd holds; returns true when the daemon must stop. SIGHUPs are
+ * coalesced: however many arrived, one reload per loop pass, after the fd is drained,
+ * and none when a stop came with them. A storm of them cannot keep the loop from
+ * draining the ring buffers or from seeing SIGTERM.
+ */
 static bool read_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	bool stop = false;
+	bool stop = false, hup = false;
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			reload_policy(d, true, "SIGHUP");
+			hup = true;
 		else
 			stop = true;
 	}
+	if (hup && !stop)
+		reload_policy(d, true, "SIGHUP");
 	return stop;
 }
 
