@@ -445,7 +445,7 @@ static int main_loop(struct daemon *d)
 	fds[2] = (struct pollfd){ .fd = d->inotify_fd, .events = POLLIN };
 	clock_gettime(CLOCK_MONOTONIC, &last_write);
 	for (;;) {
-		/* The source's fd changes when it takes the records or a feed. */
+		/* The source's fds change when it takes the records or a feed. */
 		nfds = 3 + decision_source__fds(d->decisions, &fds[3]);
 		n = poll(fds, nfds, TICK_MS);
 		if (n < 0 && errno != EINTR) {
@@ -554,7 +554,7 @@ int do_run(int argc, char **argv)
 		p_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out_tracer;
 	}
-	d.decisions = decision_source__new(&d.rb, IOGUARD_FEED_ROLE_DAEMON, on_decision, &d);
+	d.decisions = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, &d);
 	if (!d.decisions) {
 		err = -ENOMEM;
 		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
@@ -593,7 +593,6 @@ int do_run(int argc, char **argv)
 		p_warn("%llu events lost because the ring buffer was full",
 		       (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
 out_rb:
-	/* The manager first: it calls into the source's reader. */
 	ring_buffer__free(d.rb);
 	decision_source__free(d.decisions);
 out_tracer:
