@@ -8,21 +8,18 @@
  * (the pinned records, served to other ioguard processes on the decision feed) and the
  * reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
  * maps are read, never changed, by a scrape) and the reloader's counters, which the loop
- * changes only under http_server__lock(): a scrape sees a reload whole or not at all.
+ * changes only under http_server__lock(); the reload itself runs outside that lock.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +34,7 @@
 #include "http_server.h"
 #include "ioguard.h"
 #include "policy_apply.h"
+#include "policy_watch.h"
 #include "snapshot.h"
 #include "textfile.h"
 #include "tracer.h"
@@ -70,14 +68,9 @@ struct daemon {
 	struct json_writer *log;
 	struct http_server *srv;
 	int signal_fd;
-	int inotify_fd;
-	char policy_dir[PATH_MAX];
-	char policy_base[NAME_MAX + 1];
+	struct policy_watch *watch;
 	bool change_pending;
 	struct timespec change_seen;
-	/* Without inotify (CONFIG_INOTIFY_USER=n): the file's identity, checked every tick. */
-	bool stat_polling;
-	struct stat last_stat;
 
 	/* Read by scrapes, under the server lock */
 	struct metrics_snapshot *snap;
@@ -223,9 +216,15 @@ static void reload_policy(struct daemon *d, bool force, const char *why)
 	int ret;
 
 	notify_systemd("RELOADING=1");
+	/*
+	 * The load itself (the file, sysfs, kallsyms, membarrier) runs without the server
+	 * lock: a slow or stuck file system must not stall scrapes. They read only the
+	 * counters, which change under the lock; the kernel side swaps atomically.
+	 */
+	ret = policy_reloader__apply(&d->reloader, force);
 	if (d->srv)
 		http_server__lock(d->srv);
-	ret = policy_reloader__reload(&d->reloader, force);
+	policy_reloader__count(&d->reloader, ret);
 	if (d->srv)
 		http_server__unlock(d->srv);
 	if (ret == 1)
@@ -238,71 +237,12 @@ static void reload_policy(struct daemon *d, bool force, const char *why)
 	notify_systemd("READY=1");
 }
 
-static bool stat_differs(const struct stat *a, const struct stat *b)
+static void check_policy_watch(struct daemon *d)
 {
-	return a->st_dev != b->st_dev || a->st_ino != b->st_ino || a->st_size != b->st_size ||
-	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
-}
-
-/* The fallback watch: a replaced or rewritten file has a new inode, size or mtime. */
-static void poll_policy_stat(struct daemon *d)
-{
-	struct stat st = { 0 };
-
-	if (stat(d->policy_path, &st))
-		memset(&st, 0, sizeof(st));
-	if (!stat_differs(&st, &d->last_stat))
+	if (!policy_watch__changed(d->watch))
 		return;
-	d->last_stat = st;
 	d->change_pending = true;
 	clock_gettime(CLOCK_MONOTONIC, &d->change_seen);
-}
-
-static int watch_policy(struct daemon *d)
-{
-	char copy[PATH_MAX];
-
-	snprintf(copy, sizeof(copy), "%s", d->policy_path);
-	snprintf(d->policy_dir, sizeof(d->policy_dir), "%s", dirname(copy));
-	snprintf(copy, sizeof(copy), "%s", d->policy_path);
-	snprintf(d->policy_base, sizeof(d->policy_base), "%s", basename(copy));
-	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->inotify_fd < 0 && errno == ENOSYS) {
-		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
-		       "changes every %d ms instead", d->policy_path, TICK_MS);
-		d->stat_polling = true;
-		if (stat(d->policy_path, &d->last_stat))
-			memset(&d->last_stat, 0, sizeof(d->last_stat));
-		return 0;
-	}
-	if (d->inotify_fd < 0)
-		return -errno;
-	/*
-	 * The directory, not the file: editors and config managers replace a file by a
-	 * rename, which a watch on the old inode would never report.
-	 */
-	if (inotify_add_watch(d->inotify_fd, d->policy_dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) < 0)
-		return -errno;
-	return 0;
-}
-
-static void read_inotify(struct daemon *d)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	ssize_t n;
-	char *p;
-
-	while ((n = read(d->inotify_fd, buf, sizeof(buf))) > 0) {
-		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)p;
-			if (ev->len && !strcmp(ev->name, d->policy_base)) {
-				d->change_pending = true;
-				clock_gettime(CLOCK_MONOTONIC, &d->change_seen);
-			}
-		}
-	}
 }
 
 static int parse_args(struct daemon *d, int argc, char **argv)
@@ -406,18 +346,25 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
-/* Handles what the signal fd holds; returns true when the daemon must stop. */
+/*
+ * Handles what the signal fd holds; returns true when the daemon must stop. SIGHUPs are
+ * coalesced: however many arrived, one reload per loop pass, after the fd is drained,
+ * and none when a stop came with them. A storm of them cannot keep the loop from
+ * draining the ring buffers or from seeing SIGTERM.
+ */
 static bool read_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	bool stop = false;
+	bool stop = false, hup = false;
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			reload_policy(d, true, "SIGHUP");
+			hup = true;
 		else
 			stop = true;
 	}
+	if (hup && !stop)
+		reload_policy(d, true, "SIGHUP");
 	return stop;
 }
 
@@ -429,10 +376,11 @@ static int main_loop(struct daemon *d)
 
 	fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(d->rb), .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
-	fds[2] = (struct pollfd){ .fd = d->inotify_fd, .events = POLLIN };
+	/* -1 when the watch polls: poll() skips it. */
+	fds[2] = (struct pollfd){ .fd = policy_watch__fd(d->watch), .events = POLLIN };
 	clock_gettime(CLOCK_MONOTONIC, &last_write);
 	for (;;) {
-		/* The source's fd changes when it takes the records or a feed. */
+		/* The source's fds change when it takes the records or a feed. */
 		nfds = 3 + decision_source__fds(d->decisions, &fds[3]);
 		n = poll(fds, nfds, TICK_MS);
 		if (n < 0 && errno != EINTR) {
@@ -451,10 +399,8 @@ static int main_loop(struct daemon *d)
 		fflush(stdout);
 		if (fds[1].revents & POLLIN && read_signals(d))
 			break;
-		if (d->stat_polling)
-			poll_policy_stat(d);
-		else if (fds[2].revents & POLLIN)
-			read_inotify(d);
+		if (policy_watch__polling(d->watch) || fds[2].revents & POLLIN)
+			check_policy_watch(d);
 		if (d->change_pending && elapsed_ms(&d->change_seen) >= SETTLE_MS) {
 			d->change_pending = false;
 			reload_policy(d, false, "file changed");
@@ -480,7 +426,6 @@ int do_run(int argc, char **argv)
 		.popts = { .sz = sizeof(d.popts) },
 		.collect = { .sz = sizeof(d.collect) },
 		.signal_fd = -1,
-		.inotify_fd = -1,
 	};
 	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
 	struct http_server_opts hopts = { .sz = sizeof(hopts) };
@@ -515,11 +460,14 @@ int do_run(int argc, char **argv)
 	if (err)
 		goto out_fds;
 	/* A change between the load and the watch is missed until the next one or SIGHUP. */
-	err = watch_policy(&d);
+	err = policy_watch__new(d.policy_path, &d.watch);
 	if (err) {
-		p_err("cannot watch %s for changes: %s", d.policy_dir, strerror(-err));
+		p_err("cannot watch %s for changes: %s", d.policy_path, strerror(-err));
 		goto out_unload;
 	}
+	if (policy_watch__polling(d.watch))
+		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
+		       "changes every %d ms instead", d.policy_path, TICK_MS);
 	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
 	       enforcer_pin_dir());
 
@@ -541,7 +489,7 @@ int do_run(int argc, char **argv)
 		p_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out_tracer;
 	}
-	d.decisions = decision_source__new(&d.rb, IOGUARD_FEED_ROLE_DAEMON, on_decision, &d);
+	d.decisions = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, &d);
 	if (!d.decisions) {
 		err = -ENOMEM;
 		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
@@ -580,7 +528,6 @@ int do_run(int argc, char **argv)
 		p_warn("%llu events lost because the ring buffer was full",
 		       (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
 out_rb:
-	/* The manager first: it calls into the source's reader. */
 	ring_buffer__free(d.rb);
 	decision_source__free(d.decisions);
 out_tracer:
@@ -602,8 +549,7 @@ out_unload:
 		       d.reloader.name, enforcer_pin_dir(), bin_name);
 	}
 out_fds:
-	if (d.inotify_fd >= 0)
-		close(d.inotify_fd);
+	policy_watch__free(d.watch);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 out_sigmask:

@@ -268,7 +268,7 @@ int do_trace(int argc, char **argv)
 		goto out_tracer;
 	}
 	if (!session.filter.decisions_off) {
-		decisions = decision_source__new(&rb, IOGUARD_FEED_ROLE_TRACE, handle_decision,
+		decisions = decision_source__new(IOGUARD_FEED_ROLE_TRACE, handle_decision,
 						 &session);
 		if (!decisions) {
 			err = -ENOMEM;
@@ -339,7 +339,6 @@ int do_trace(int argc, char **argv)
 	}
 
 out_rb:
-	/* The manager first: it calls into the source's reader. */
 	ring_buffer__free(rb);
 	decision_source__free(decisions);
 out_tracer:

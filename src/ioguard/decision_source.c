@@ -4,20 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decision_source.h"
 #include "enforcer.h"
 #include "ioguard.h"
 
 #define WHY_LEN 512
+/* How often a reader checks that the pinned records are still the ones it reads. */
+#define REPLACED_CHECK_MS 1000
 
 /*
- * Invariant: at most one of @reader and @client is set; @server only with @reader. A
- * reader, once taken, stays until the source is freed (the ring buffer manager cannot
- * give its ring back).
+ * Invariant: at most one of @reader and @client is set; @server only with @reader, but
+ * it stays across a reopen of the reader. @rb is the source's own ring buffer manager,
+ * holding the reader's ring only, so that a reader whose map was replaced (unload, then
+ * load) can be dropped with it: a manager cannot give a ring back.
  */
 struct decision_source {
-	struct ring_buffer **rb;
+	struct ring_buffer *rb;
 	enum ioguard_feed_role role;
 	decision_fn fn;
 	void *ctx;
@@ -33,6 +37,7 @@ struct decision_source {
 	unsigned long long count;
 	unsigned long long lost;
 	unsigned long long client_lost_seen;
+	struct timespec replaced_checked;
 };
 
 static void on_record(void *ctx, const struct ioguard_decision *d, const char *tenant)
@@ -46,14 +51,13 @@ static void on_record(void *ctx, const struct ioguard_decision *d, const char *t
 	s->fn(s->ctx, d, tenant);
 }
 
-struct decision_source *decision_source__new(struct ring_buffer **rb, enum ioguard_feed_role role,
-					     decision_fn fn, void *ctx)
+struct decision_source *decision_source__new(enum ioguard_feed_role role, decision_fn fn,
+					     void *ctx)
 {
 	struct decision_source *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	s->rb = rb;
 	s->role = role;
 	s->fn = fn;
 	s->ctx = ctx;
@@ -69,6 +73,8 @@ void decision_source__free(struct decision_source *s)
 	/* The feed first: its clients see it end, then the records are free for them. */
 	decision_feed_server__free(s->server);
 	decision_feed_client__free(s->client);
+	/* The manager first: it calls into the reader. */
+	ring_buffer__free(s->rb);
 	decision_reader__free(s->reader);
 	free(s);
 }
@@ -164,20 +170,63 @@ static void serve(struct decision_source *s)
 		p_info("serving policy decisions to other ioguard processes at %s", s->feed_path);
 }
 
+static void drop_server(struct decision_source *s)
+{
+	decision_feed_server__free(s->server);
+	s->server = NULL;
+}
+
+/*
+ * After `ioguard unload` and `load` the pinned `decisions` map is a new one, and the
+ * old one (kept alive by this reader) never gets another record: read what it still
+ * holds, then drop it, so that the caller opens the new one. The feed keeps serving.
+ */
+static void drop_replaced_reader(struct decision_source *s)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - s->replaced_checked.tv_sec) * 1000 +
+	     (now.tv_nsec - s->replaced_checked.tv_nsec) / 1000000;
+	if (ms < REPLACED_CHECK_MS)
+		return;
+	s->replaced_checked = now;
+	if (!decision_reader__replaced(s->reader))
+		return;
+	ring_buffer__consume(s->rb);
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	decision_reader__free(s->reader);
+	s->reader = NULL;
+	p_info("policy decisions: the records pinned at %s/decisions were unpinned or "
+	       "replaced (ioguard unload, then load): reading the ones pinned now",
+	       enforcer_pin_dir());
+}
+
 void decision_source__update(struct decision_source *s, int wait_ms)
 {
 	char why[WHY_LEN], why_feed[WHY_LEN];
 	int err;
 
+	if (s->reader)
+		drop_replaced_reader(s);
 	if (s->reader || s->client)
 		return;
-	err = decision_reader__open(s->rb, on_record, s, &s->reader, why, sizeof(why));
+	err = decision_reader__open(&s->rb, on_record, s, &s->reader, why, sizeof(why));
 	if (!err) {
 		s->used = true;
 		s->quiet = false;
+		clock_gettime(CLOCK_MONOTONIC, &s->replaced_checked);
 		p_info("policy decisions from %s/decisions", enforcer_pin_dir());
-		serve(s);
+		if (!s->server)
+			serve(s);
 		return;
+	}
+	/* Serving needs the records: a server left by a dropped reader goes. */
+	if (s->server) {
+		p_warn("policy decisions are no longer served at %s: %s", s->feed_path, why);
+		drop_server(s);
 	}
 	if (err != -EBUSY) {
 		/* Nothing pinned: no enforcement, so no decisions to miss. */
@@ -209,11 +258,15 @@ void decision_source__update(struct decision_source *s, int wait_ms)
 
 int decision_source__fds(const struct decision_source *s, struct pollfd *fds)
 {
-	if (s->server) {
-		fds[0] = (struct pollfd){ .fd = decision_feed_server__fd(s->server),
-					  .events = POLLIN };
-		return 1;
-	}
+	int n = 0;
+
+	if (s->reader)
+		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN };
+	if (s->server)
+		fds[n++] = (struct pollfd){ .fd = decision_feed_server__fd(s->server),
+					    .events = POLLIN };
+	if (n)
+		return n;
 	if (s->client) {
 		fds[0] = (struct pollfd){ .fd = decision_feed_client__fd(s->client),
 					  .events = POLLIN };
@@ -227,13 +280,19 @@ void decision_source__process(struct decision_source *s)
 	char why[WHY_LEN];
 	int err;
 
+	if (s->reader) {
+		/* After timeouts too: the programs wake readers only in bulk. */
+		err = ring_buffer__consume(s->rb);
+		if (err < 0 && err != -EINTR)
+			p_warn("reading the decision ring buffer %s/decisions failed: %s",
+			       enforcer_pin_dir(), strerror(-err));
+	}
 	if (s->server) {
 		err = decision_feed_server__process(s->server);
 		if (err) {
 			p_warn("policy decisions are no longer served at %s: %s", s->feed_path,
 			       strerror(-err));
-			decision_feed_server__free(s->server);
-			s->server = NULL;
+			drop_server(s);
 		}
 	}
 	if (s->client) {

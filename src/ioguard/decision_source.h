@@ -5,7 +5,10 @@
  * source then serves every record on the decision feed, decision_feed.h, to the other
  * ioguard processes), else the feed of the process that consumes it.
  *
- * Once a process holds the ring buffer it keeps it until it exits. A feed that ends (its
+ * Once a process holds the ring buffer it keeps it until it exits, or until the pinned
+ * ring buffer is replaced (`ioguard unload` then `ioguard load` pin a new one, with a new
+ * map id): decision_source__update() notices within a second, reads what the old one
+ * still holds and opens the new one (the feed keeps serving). A feed that ends (its
  * server exited) is reported once; the next decision_source__update() takes the ring
  * buffer, or the feed of whoever took it first. Records the ring buffer holds while
  * nobody reads it wait there for the next reader: a handover loses none.
@@ -25,27 +28,25 @@
 #include "decision_feed.h"
 #include "decisions.h"
 
-/* At most this many fds for the caller's poll(). */
-#define DECISION_SOURCE_MAX_FDS 1
+/* At most this many fds for the caller's poll(): the ring buffer and the feed's server. */
+#define DECISION_SOURCE_MAX_FDS 2
 
 struct decision_source;
 
 /*
  * decision_source__new() - a source that has no records yet: call __update().
- * @rb:   the caller's ring buffer manager, as for decision_reader__open(); free it
- *        before the source
  * @role: what the feed announces when this process serves it
- * @fn:   called per decision record, from ring_buffer__consume() or from
- *        decision_source__process()
+ * @fn:   called per decision record, from decision_source__process() (the source reads
+ *        the ring buffer with its own ring buffer manager)
  */
-struct decision_source *decision_source__new(struct ring_buffer **rb, enum ioguard_feed_role role,
-					     decision_fn fn, void *ctx);
-/* Frees the server, the client and the reader. Free the ring buffer manager first. */
+struct decision_source *decision_source__new(enum ioguard_feed_role role, decision_fn fn,
+					     void *ctx);
+/* Frees the server, the client, the reader and its ring buffer manager. Accepts NULL. */
 void decision_source__free(struct decision_source *s);
 
 /*
  * decision_source__update() - when the process has no records, try to get them: the
- * ring buffer, else the feed. @wait_ms: how long to wait for a feed's hello, so that
+ * ring buffer, else the feed; when it reads a ring buffer that was replaced, reopen. @wait_ms: how long to wait for a feed's hello, so that
  * records read from the moment this returns reach the caller; 0 lets
  * decision_source__process() take the hello later. Cheap enough for every tick.
  */
@@ -54,8 +55,8 @@ void decision_source__update(struct decision_source *s, int wait_ms);
 /* Fills @fds with what to poll for the source; returns how many (0 to DECISION_SOURCE_MAX_FDS). */
 int decision_source__fds(const struct decision_source *s, struct pollfd *fds);
 /*
- * decision_source__process() - after poll(): serve the feed's clients, or read the
- * feed. Never blocks.
+ * decision_source__process() - after poll() (or its timeout): read the ring buffer and
+ * serve the feed's clients, or read the feed. Never blocks.
  */
 void decision_source__process(struct decision_source *s);
 

@@ -17,6 +17,7 @@ struct decision_reader {
 	void *ctx;
 	int lock_fd;		/* the pin directory, flock()ed */
 	int map_fd;		/* the `decisions` ring buffer */
+	__u32 map_id;		/* its id: a reload after an unload pins a new one */
 	int policies_fd;	/* the `policies` array, for tenant names */
 	unsigned long long count;
 	/* The two generation slots as last read; re-read when a record's policy differs. */
@@ -63,6 +64,17 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int map_id(int fd, __u32 *id)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
 int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
 			  struct decision_reader **out, char *why, size_t len)
 {
@@ -99,6 +111,12 @@ int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
 		err = -errno;
 		snprintf(why, len, "cannot open the pinned decision records in %s: %s", dir,
 			 strerror(errno));
+		goto err_close;
+	}
+	err = map_id(r->map_fd, &r->map_id);
+	if (err) {
+		snprintf(why, len, "cannot identify the pinned decision records in %s: %s", dir,
+			 strerror(-err));
 		goto err_close;
 	}
 	if (*rb) {
@@ -138,6 +156,21 @@ void decision_reader__free(struct decision_reader *r)
 	close(r->policies_fd);
 	close(r->lock_fd);
 	free(r);
+}
+
+bool decision_reader__replaced(const struct decision_reader *r)
+{
+	char path[4096];
+	__u32 id = 0;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/decisions", enforcer_pin_dir());
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT;
+	err = map_id(fd, &id);
+	close(fd);
+	return !err && id != r->map_id;
 }
 
 unsigned long long decision_reader__count(const struct decision_reader *r)

@@ -13,6 +13,7 @@
 #ifndef IOGUARD_DECISIONS_H
 #define IOGUARD_DECISIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <bpf/libbpf.h>
@@ -43,6 +44,12 @@ int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
  * calls into the reader: free the manager first. Accepts NULL.
  */
 void decision_reader__free(struct decision_reader *r);
+/*
+ * decision_reader__replaced() - the pinned `decisions` map is no longer the one @r reads:
+ * it was unpinned (`ioguard unload`), or another one was pinned in its place (then
+ * `ioguard load`). Compares map ids; a failure other than a missing pin says false.
+ */
+bool decision_reader__replaced(const struct decision_reader *r);
 /* Records delivered so far. */
 unsigned long long decision_reader__count(const struct decision_reader *r);
 

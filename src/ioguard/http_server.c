@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -15,11 +17,30 @@
 #include "ioguard.h"
 
 #define DEFAULT_TIMEOUT_S 10
-#define DEFAULT_MAX_CONNS 16
+/*
+ * Generous: every client is local (often all on 127.0.0.1, so a per-IP limit would lock
+ * Prometheus out with the rest), and a slot is cheap: one fd and DEFAULT_CONN_MEMORY.
+ */
+#define DEFAULT_MAX_CONNS 256
+/* Whole-request deadline: Prometheus' default scrape timeout is 10 s. */
+#define DEFAULT_REQUEST_TIMEOUT_S 5
+#define REAPER_TICK_MS 200
 #define DEFAULT_CONN_MEMORY (16 * 1024)
 #define LISTEN_BACKLOG 16
 /* "[" + INET6_ADDRSTRLEN + "]:" + port */
 #define ADDR_STR_LEN (INET6_ADDRSTRLEN + 10)
+
+/*
+ * A connection MHD has open, from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED. @since is
+ * when it connected or its last answer went out: a request must arrive and be answered
+ * within the request timeout of it.
+ */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	struct timespec since;
+	bool cut;		/* shut down by the reaper; MHD closes it */
+};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -33,6 +54,21 @@ struct http_server {
 	/* Size of the last body, to allocate the next one in one go. Under @lock. */
 	size_t last_len;
 	unsigned long scrapes, failed;	/* under @lock */
+
+	/*
+	 * The reaper: MHD only has an idle timeout, which a client sending a byte every few
+	 * seconds never reaches. The reaper shuts down (never closes: MHD owns the fd) every
+	 * connection past its deadline. @conns_lock guards @conns, @stopping and @cut; MHD
+	 * calls the CLOSED notification before it closes the fd, and under @conns_lock, so
+	 * the reaper never touches an fd number that was reused. Never taken with @lock.
+	 */
+	pthread_mutex_t conns_lock;
+	pthread_cond_t stop_cond;
+	pthread_t reaper;
+	bool reaper_started, stopping;
+	struct http_conn conns;		/* list head */
+	unsigned int request_timeout_s;
+	unsigned long cut;
 };
 
 static int parse_port(const char *s, unsigned int *port)
@@ -260,6 +296,111 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	return ret;
 }
 
+static long ms_since(const struct timespec *t, const struct timespec *now)
+{
+	return (now->tv_sec - t->tv_sec) * 1000 + (now->tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *info;
+	struct http_conn *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = calloc(1, sizeof(*c));
+		/* Out of memory, or no fd: the connection still has MHD's idle timeout. */
+		if (!c || !info) {
+			free(c);
+			*socket_context = NULL;
+			return;
+		}
+		c->fd = info->connect_fd;
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		pthread_mutex_lock(&srv->conns_lock);
+		c->next = srv->conns.next;
+		c->prev = &srv->conns;
+		c->next->prev = c;
+		srv->conns.next = c;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (!c)
+		return;
+	pthread_mutex_lock(&srv->conns_lock);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	pthread_mutex_unlock(&srv->conns_lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* An answer went out: a kept-alive connection gets a new deadline for its next request. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *info;
+	struct http_conn *c;
+
+	(void)con_cls;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c = info ? info->socket_context : NULL;
+	if (!c)
+		return;
+	pthread_mutex_lock(&srv->conns_lock);
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
+	pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void *reaper_main(void *arg)
+{
+	struct http_server *srv = arg;
+	long deadline_ms = srv->request_timeout_s * 1000L;
+	struct timespec now, wake;
+	struct http_conn *c;
+
+	pthread_mutex_lock(&srv->conns_lock);
+	while (!srv->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (c = srv->conns.next; c != &srv->conns; c = c->next) {
+			if (c->cut || ms_since(&c->since, &now) < deadline_ms)
+				continue;
+			/* MHD sees the end of the stream and closes the connection itself. */
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+			srv->cut++;
+		}
+		wake = now;
+		wake.tv_nsec += REAPER_TICK_MS * 1000000L;
+		if (wake.tv_nsec >= 1000000000L) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->stop_cond, &srv->conns_lock, &wake);
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
+	return NULL;
+}
+
+static void stop_reaper(struct http_server *srv)
+{
+	if (!srv->reaper_started)
+		return;
+	pthread_mutex_lock(&srv->conns_lock);
+	srv->stopping = true;
+	pthread_cond_signal(&srv->stop_cond);
+	pthread_mutex_unlock(&srv->conns_lock);
+	pthread_join(srv->reaper, NULL);
+	srv->reaper_started = false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -289,6 +430,7 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	struct http_server_opts o = { .sz = sizeof(o) };
 	struct sockaddr_storage ss;
 	struct http_server *srv;
+	pthread_condattr_t cattr;
 	unsigned int flags;
 	int err;
 
@@ -316,6 +458,13 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	srv->render = render;
 	srv->ctx = ctx;
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->conns_lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->stop_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
+	srv->conns.next = srv->conns.prev = &srv->conns;
+	srv->request_timeout_s = o.request_timeout_s ?: DEFAULT_REQUEST_TIMEOUT_S;
 
 	srv->fd = open_listener(o.listen ?: HTTP_SERVER_DEFAULT_LISTEN, &ss, errmsg, errlen);
 	if (srv->fd < 0) {
@@ -337,6 +486,8 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(o.timeout_s ?: DEFAULT_TIMEOUT_S),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o.max_conns ?: DEFAULT_MAX_CONNS),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o.conn_memory ?: DEFAULT_CONN_MEMORY),
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		err = -EIO;
@@ -346,11 +497,24 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	}
 	/* libmicrohttpd owns the listening socket now and closes it in MHD_stop_daemon(). */
 	srv->fd = -1;
+	err = -pthread_create(&srv->reaper, NULL, reaper_main, srv);
+	if (err) {
+		format_error(err, errmsg, errlen, "cannot start the metrics server on %s: "
+		     "cannot start its request-deadline thread: %s", srv->address,
+		     strerror(-err));
+		goto err_stop;
+	}
+	srv->reaper_started = true;
 	return srv;
 
+err_stop:
+	MHD_stop_daemon(srv->daemon);
+	goto err_free;
 err_close:
 	close(srv->fd);
 err_free:
+	pthread_cond_destroy(&srv->stop_cond);
+	pthread_mutex_destroy(&srv->conns_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 	errno = -err;
@@ -363,6 +527,10 @@ void http_server__stop(struct http_server *srv)
 		return;
 	/* Closes every connection and the listening socket, then joins the thread. */
 	MHD_stop_daemon(srv->daemon);
+	/* After MHD: every connection has been notified closed, the list is empty. */
+	stop_reaper(srv);
+	pthread_cond_destroy(&srv->stop_cond);
+	pthread_mutex_destroy(&srv->conns_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
@@ -385,6 +553,16 @@ void http_server__lock(struct http_server *srv)
 void http_server__unlock(struct http_server *srv)
 {
 	pthread_mutex_unlock(&srv->lock);
+}
+
+unsigned long http_server__cut(struct http_server *srv)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&srv->conns_lock);
+	n = srv->cut;
+	pthread_mutex_unlock(&srv->conns_lock);
+	return n;
 }
 
 unsigned long http_server__scrapes(struct http_server *srv, unsigned long *failed)

@@ -9,11 +9,16 @@
  * reload) takes the same lock with http_server__lock() and a scrape then sees the state
  * before or after the change, never half of it. The rendered text is handed to
  * libmicrohttpd, which sends it without blocking: a slow client holds its connection
- * (until the connection timeout), not the lock nor the thread.
+ * (until the request deadline below), not the lock nor the thread.
  *
  * Robustness: the listening socket is created here (clear bind errors), then given to
- * libmicrohttpd with a connection limit, an idle timeout and a per-connection memory
- * limit that bounds the request line and headers (larger requests get 4xx and a close).
+ * libmicrohttpd with a generous connection limit, an idle timeout and a per-connection
+ * memory limit that bounds the request line and headers (larger requests get 4xx and a
+ * close). A reaper thread enforces a whole-request deadline that libmicrohttpd lacks: a
+ * connection that has not had its answer within the request timeout of connecting (or
+ * of its previous answer) is shut down, so clients trickling a header byte now and then
+ * (slowloris) cannot hold the slots. No per-IP limit: scrapers and attackers alike are
+ * on loopback.
  * Only GET and HEAD of /metrics are served; other paths get 404, other methods 405.
  */
 #ifndef IOGUARD_HTTP_SERVER_H
@@ -37,8 +42,11 @@ typedef int (*http_render_fn)(void *ctx, struct buf *out);
  * @sz:          sizeof(struct http_server_opts)
  * @listen:      "ADDR:PORT" or "[ADDR6]:PORT"; HTTP_SERVER_DEFAULT_LISTEN
  * @timeout_s:   idle connection timeout in seconds; 10
- * @max_conns:   simultaneous connections; 16
+ * @max_conns:   simultaneous connections; 256
  * @conn_memory: per-connection memory for the request line and headers, in bytes; 16 KiB
+ * @request_timeout_s: a request must be in and answered within this many seconds of the
+ *               connection (or of its previous answer), however busy the client keeps
+ *               it; 5
  */
 struct http_server_opts {
 	size_t sz;
@@ -46,6 +54,7 @@ struct http_server_opts {
 	unsigned int timeout_s;
 	unsigned int max_conns;
 	size_t conn_memory;
+	unsigned int request_timeout_s;
 };
 
 struct http_server;
@@ -92,6 +101,9 @@ unsigned int http_server__port(const struct http_server *srv);
  */
 void http_server__lock(struct http_server *srv);
 void http_server__unlock(struct http_server *srv);
+
+/* Connections shut down for missing the request deadline, for tests and logs. */
+unsigned long http_server__cut(struct http_server *srv);
 
 /* Scrapes served (2xx) and failed (render error), for tests and logs. */
 unsigned long http_server__scrapes(struct http_server *srv, unsigned long *failed);

@@ -126,7 +126,12 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 	ssize_t n;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) at the path must be refused below, not block the
+	 * open (and with it a daemon's loop) until a writer shows up. It does nothing to the
+	 * reads of a regular file.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		err = -errno;
 		fail_at(e, path, err, 0, 0, "cannot open: %s", strerror(-err));
@@ -139,6 +144,14 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 	}
 	if (S_ISDIR(st.st_mode)) {
 		err = fail_at(e, path, -EISDIR, 0, 0, "is a directory, not a policy file");
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = fail_at(e, path, -EINVAL, 0, 0,
+			      "is a %s, not a regular file: policy files must be regular files",
+			      S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" :
+			      S_ISCHR(st.st_mode) ? "character device" :
+			      S_ISBLK(st.st_mode) ? "block device" : "special file");
 		goto out_close;
 	}
 	if (check_owner && st.st_uid != 0) {
@@ -156,14 +169,14 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 			      (unsigned int)(st.st_mode & 07777));
 		goto out_close;
 	}
-	if (S_ISREG(st.st_mode) && st.st_size > POLICY_MAX_FILE_SIZE) {
+	if (st.st_size > POLICY_MAX_FILE_SIZE) {
 		err = fail_at(e, path, -EFBIG, 1, 1,
 			      "file is %lld bytes, above the %d-byte (1 MiB) limit for policy "
 			      "files", (long long)st.st_size, POLICY_MAX_FILE_SIZE);
 		goto out_close;
 	}
-	/* Regular files are read at their size; anything else (a pipe) grows up to the limit. */
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+	/* Read at its size, plus one byte to see a file that grew since the fstat(). */
+	cap = (size_t)st.st_size + 1;
 	buf = malloc(cap);
 	if (!buf) {
 		err = fail_at(e, path, -ENOMEM, 0, 0, "out of memory");

@@ -101,13 +101,23 @@ int policy_reloader__load(struct policy_reloader *r)
 	return reloader_apply(r, true);
 }
 
+int policy_reloader__apply(struct policy_reloader *r, bool force)
+{
+	return reloader_apply(r, force);
+}
+
+void policy_reloader__count(struct policy_reloader *r, int ret)
+{
+	if (ret == 1)
+		return;
+	r->reloads[ret ? POLICY_RELOAD_ERROR : POLICY_RELOAD_OK]++;
+}
+
 int policy_reloader__reload(struct policy_reloader *r, bool force)
 {
-	int ret = reloader_apply(r, force);
+	int ret = policy_reloader__apply(r, force);
 
-	if (ret == 1)
-		return 1;
-	r->reloads[ret ? POLICY_RELOAD_ERROR : POLICY_RELOAD_OK]++;
+	policy_reloader__count(r, ret);
 	return ret;
 }
 

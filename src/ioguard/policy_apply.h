@@ -71,8 +71,10 @@ enum policy_reload_result {
 
 /*
  * struct policy_reloader - the daemon's policy: the file, the hash of what is in force,
- * and the reload counters. Not thread-safe; the daemon's main loop owns it (a scrape
- * reads the counters under the HTTP server lock, which the loop takes around a reload).
+ * and the reload counters. Not thread-safe; the daemon's main loop owns it. A scrape
+ * reads @reloads only, under the HTTP server lock, which the loop takes around
+ * policy_reloader__count() and never around the load itself (a slow file system must
+ * not stall scrapes).
  */
 struct policy_reloader {
 	const char *path;
@@ -100,6 +102,14 @@ int policy_reloader__load(struct policy_reloader *r);
  * refused (counted as error; the previous policy stays).
  */
 int policy_reloader__reload(struct policy_reloader *r, bool force);
+
+/*
+ * policy_reloader__reload() in two steps, for a caller that locks the counters only:
+ * __apply() loads (touches @hash, @name, @loaded, never @reloads) and returns what
+ * __reload() returns; __count() counts that result.
+ */
+int policy_reloader__apply(struct policy_reloader *r, bool force);
+void policy_reloader__count(struct policy_reloader *r, int ret);
 
 /* Appends the ioguard_policy_reloads_total family (HELP, TYPE, one series per result). */
 void policy_reloader__render(const struct policy_reloader *r, struct buf *out);

@@ -4,7 +4,8 @@
  * temporary directory whose flock the test holds, as the daemon would, so the source
  * finds the records taken and turns to the decision feed, which the test serves. What
  * the source says on stderr is captured and checked: where records come from, the end
- * of a feed (once), losses, and why there are none (once).
+ * of a feed (once), losses, and why there are none (once). One test pins real maps on
+ * a bpffs it mounts (root; it SKIPs otherwise) to replace the records under the source.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,11 +18,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "../../src/ioguard/decision_source.h"
 
@@ -33,7 +38,8 @@ struct fixture {
 	char run_dir[80];
 	char path[DECISION_FEED_PATH_MAX];
 	int lock_fd;			/* the pin directory, flock()ed: "the daemon" */
-	struct ring_buffer *rb;		/* never created: the reader is never taken */
+	bool bpffs_mounted;		/* the pin directory is a bpffs of the test's own */
+	int bpffs_errno;
 	struct decision_source *source;
 	struct decision_feed_server *server;
 	unsigned int n;			/* records the source delivered */
@@ -135,7 +141,7 @@ static int setup(void **state)
 	assert_int_equal(flock(f->lock_fd, LOCK_EX | LOCK_NB), 0);
 	setenv("IOGUARD_PIN_DIR", f->pins, 1);
 	setenv("IOGUARD_RUN_DIR", f->run_dir, 1);
-	f->source = decision_source__new(&f->rb, IOGUARD_FEED_ROLE_TRACE, on_decision, f);
+	f->source = decision_source__new(IOGUARD_FEED_ROLE_TRACE, on_decision, f);
 	assert_non_null(f->source);
 	alarm(TEST_ALARM_S);
 	*state = f;
@@ -149,7 +155,8 @@ static int teardown(void **state)
 	alarm(0);
 	decision_source__free(f->source);
 	decision_feed_server__free(f->server);
-	close(f->lock_fd);
+	if (f->lock_fd >= 0)
+		close(f->lock_fd);
 	unsetenv("IOGUARD_PIN_DIR");
 	unsetenv("IOGUARD_RUN_DIR");
 	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
@@ -337,6 +344,123 @@ static void test_full_feed_is_explained(void **state)
 		decision_feed_client__free(c[i]);
 }
 
+/* ---- a real pinned ring buffer, on a bpffs of the test's own ------------------------ */
+
+static int setup_bpffs(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/ioguard-test-source-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->pins, sizeof(f->pins), "%s/pins", f->dir);
+	snprintf(f->run_dir, sizeof(f->run_dir), "%s/run", f->dir);
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->run_dir, DECISION_FEED_SOCKET);
+	assert_int_equal(mkdir(f->pins, 0700), 0);
+	f->lock_fd = -1;
+	if (mount("bpf", f->pins, "bpf", 0, NULL))
+		f->bpffs_errno = errno;
+	else
+		f->bpffs_mounted = true;
+	setenv("IOGUARD_PIN_DIR", f->pins, 1);
+	setenv("IOGUARD_RUN_DIR", f->run_dir, 1);
+	f->source = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, f);
+	assert_non_null(f->source);
+	alarm(TEST_ALARM_S);
+	*state = f;
+	return 0;
+}
+
+static int teardown_bpffs(void **state)
+{
+	struct fixture *f = *state;
+
+	/* The source first: it holds the maps and a lock in the mount. */
+	decision_source__free(f->source);
+	f->source = NULL;
+	if (f->bpffs_mounted)
+		umount2(f->pins, MNT_DETACH);
+	return teardown(state);
+}
+
+/* What `ioguard load` pins: a `decisions` ring buffer and a `policies` map; returns its id. */
+static __u32 pin_maps(struct fixture *f)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[160];
+	int rb_fd, pol_fd;
+
+	/* No names: libbpf would probe for name support with a load valgrind flags. */
+	rb_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, 4096, NULL);
+	pol_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 2, NULL);
+	if (rb_fd < 0 || pol_fd < 0)
+		fail_msg("cannot create the maps: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/decisions", f->pins);
+	assert_int_equal(bpf_obj_pin(rb_fd, path), 0);
+	snprintf(path, sizeof(path), "%s/policies", f->pins);
+	assert_int_equal(bpf_obj_pin(pol_fd, path), 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(rb_fd, &info, &len), 0);
+	close(rb_fd);
+	close(pol_fd);
+	return info.id;
+}
+
+/* What `ioguard unload` does to them. */
+static void unpin_maps(struct fixture *f)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/decisions", f->pins);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/policies", f->pins);
+	assert_int_equal(unlink(path), 0);
+}
+
+/*
+ * Finding 13: after `ioguard unload` and `ioguard load` the pinned ring buffer is a new
+ * map; the source must notice (the map id differs) and read the new one, whether the
+ * unload and the load fall in one check interval or in two.
+ */
+static void test_replaced_records_are_reopened(void **state)
+{
+	struct fixture *f = *state;
+	char from[160];
+
+	if (!f->bpffs_mounted) {
+		fprintf(stderr, "SKIP: cannot mount a bpffs at %s: %s\n", f->pins,
+			strerror(f->bpffs_errno));
+		skip();
+	}
+	snprintf(from, sizeof(from), "policy decisions from %s/decisions", f->pins);
+	pin_maps(f);
+	update(f, 0);
+	expect_said(f, from, 1);
+	/* The ring buffer and the feed's server. */
+	assert_int_equal(poll_fds(f), 2);
+
+	/* unload, a check, then load */
+	unpin_maps(f);
+	usleep(1100 * 1000);
+	update(f, 0);
+	expect_said(f, "were unpinned or replaced (ioguard unload, then load)", 1);
+	assert_int_equal(poll_fds(f), 0);
+	pin_maps(f);
+	update(f, 0);
+	expect_said(f, from, 2);
+	assert_int_equal(poll_fds(f), 2);
+
+	/* unload and load between two checks: only the map id tells */
+	unpin_maps(f);
+	pin_maps(f);
+	usleep(1100 * 1000);
+	update(f, 0);
+	expect_said(f, "were unpinned or replaced (ioguard unload, then load)", 2);
+	expect_said(f, from, 3);
+	assert_int_equal(poll_fds(f), 2);
+	process_source(f);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -348,6 +472,8 @@ int main(void)
 		T(test_no_feed_says_why_once),
 		T(test_losses_are_reported),
 		T(test_full_feed_is_explained),
+		cmocka_unit_test_setup_teardown(test_replaced_records_are_reopened, setup_bpffs,
+						teardown_bpffs),
 	};
 #undef T
 

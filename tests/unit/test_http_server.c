@@ -5,6 +5,7 @@
  * "policy swap", port in use and listen address parsing. Loopback only.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,25 @@ static int start_with(void **state, const struct http_server_opts *opts)
 static int setup(void **state)
 {
 	struct http_server_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:0", .timeout_s = 2 };
+
+	return start_with(state, &o);
+}
+
+/* Defaults but the address: the slowloris fixture. */
+static int setup_default(void **state)
+{
+	struct http_server_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:0" };
+
+	return start_with(state, &o);
+}
+
+/* Two connections, a long idle timeout and a 1 s request deadline. */
+static int setup_deadline(void **state)
+{
+	struct http_server_opts o = {
+		.sz = sizeof(o), .listen = "127.0.0.1:0", .timeout_s = 30, .max_conns = 2,
+		.request_timeout_s = 1,
+	};
 
 	return start_with(state, &o);
 }
@@ -332,6 +352,135 @@ static void test_slow_clients(void **state)
 	still_serves(f->port);
 }
 
+/* ---- slowloris ---------------------------------------------------------------------- */
+
+#define TRICKLERS_MAX 32
+
+/* Clients that send one header byte per @every_ms and never finish their request. */
+struct tricklers {
+	int fd[TRICKLERS_MAX];
+	int n;
+	unsigned int every_ms;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	bool stop;
+};
+
+static void *trickle(void *arg)
+{
+	struct tricklers *t = arg;
+	struct timespec pause = {
+		.tv_sec = t->every_ms / 1000, .tv_nsec = (t->every_ms % 1000) * 1000000L,
+	};
+	bool stop = false;
+	int i;
+
+	while (!stop) {
+		for (i = 0; i < t->n; i++)
+			send(t->fd[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		nanosleep(&pause, NULL);
+		pthread_mutex_lock(&t->lock);
+		stop = t->stop;
+		pthread_mutex_unlock(&t->lock);
+	}
+	return NULL;
+}
+
+static void tricklers_start(struct tricklers *t, unsigned int port, int n, unsigned int every_ms)
+{
+	static const char head[] = "GET /metrics HTTP/1.1\r\nX-Slow: ";
+	int i;
+
+	assert_true(n <= TRICKLERS_MAX);
+	memset(t, 0, sizeof(*t));
+	t->n = n;
+	t->every_ms = every_ms;
+	pthread_mutex_init(&t->lock, NULL);
+	for (i = 0; i < n; i++) {
+		t->fd[i] = connect_port(port);
+		send(t->fd[i], head, sizeof(head) - 1, MSG_NOSIGNAL);
+	}
+	assert_int_equal(pthread_create(&t->thread, NULL, trickle, t), 0);
+}
+
+static void tricklers_stop(struct tricklers *t)
+{
+	int i;
+
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	for (i = 0; i < t->n; i++)
+		close(t->fd[i]);
+	pthread_mutex_destroy(&t->lock);
+}
+
+/* The status of a scrape that must be answered within @secs: 0 when it was not. */
+static int scrape_within(unsigned int port, int secs, double *took)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				  "Connection: close\r\n\r\n";
+	struct timeval tv = { .tv_sec = secs };
+	struct timespec t0, t1;
+	int fd, status = 0;
+	size_t got;
+	char *r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = connect_port(port);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
+	r = read_all(fd, &got);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (got >= 12 && !strncmp(r, "HTTP/1.", 7))
+		status = atoi(r + 9);
+	free(r);
+	*took = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return status;
+}
+
+/*
+ * Finding 9: more slow clients than the old limit of 16, each sending a header byte every
+ * second (well inside the idle timeout), and /metrics still answers at once.
+ */
+static void test_slowloris_default_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct tricklers t;
+	double took;
+	int status;
+
+	tricklers_start(&t, f->port, 24, 1000);
+	/* Let the server accept them all before the scrape queues behind them. */
+	usleep(300 * 1000);
+	status = scrape_within(f->port, 3, &took);
+	tricklers_stop(&t);
+	if (status != 200)
+		fail_msg("scrape during 24 slow clients: status %d after %.1f s", status, took);
+}
+
+/*
+ * Every slot taken by a trickler that never goes idle: the whole-request deadline (1 s
+ * here) frees them, so the scrape gets in within a couple of seconds, not never.
+ */
+static void test_request_deadline_frees_slots(void **state)
+{
+	struct fixture *f = *state;
+	struct tricklers t;
+	double took;
+	int status;
+
+	tricklers_start(&t, f->port, 2, 200);
+	usleep(100 * 1000);
+	status = scrape_within(f->port, 4, &took);
+	tricklers_stop(&t);
+	if (status != 200)
+		fail_msg("scrape with both slots trickled: status %d after %.1f s", status, took);
+	assert_true(http_server__cut(f->srv) >= 1);
+}
+
 static void test_render_failure_is_500(void **state)
 {
 	struct fixture *f = *state;
@@ -539,6 +688,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_clients, setup_tight, teardown),
+		cmocka_unit_test_setup_teardown(test_slowloris_default_limits, setup_default,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_request_deadline_frees_slots, setup_deadline,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_render_failure_is_500, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scrape_during_swap_is_consistent, setup,
 						teardown),

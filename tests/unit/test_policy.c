@@ -569,6 +569,25 @@ static void test_file_errors(void **state)
 	load_err(tmpdir, -EISDIR, msg);
 }
 
+/*
+ * A FIFO at the policy path is refused at once, naming the file, instead of blocking the
+ * open until a writer comes (which wedged the daemon's loop). The alarm turns a
+ * regression into a failure rather than a hang.
+ */
+static void test_fifo_is_refused(void **state)
+{
+	char path[PATH_MAX], msg[PATH_MAX + 128];
+
+	snprintf(path, sizeof(path), "%s/fifo.yaml", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	snprintf(msg, sizeof(msg), "%s: error: is a FIFO, not a regular file: policy files "
+		 "must be regular files", path);
+	load_err(path, -EINVAL, msg);
+	alarm(0);
+	unlink(path);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Owner and mode, like sudoers                                                          */
 
@@ -669,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_bombs),
 		cmocka_unit_test(test_crlf_bom),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_fifo_is_refused),
 		cmocka_unit_test(test_owner_check),
 		cmocka_unit_test(test_api),
 	};

@@ -246,6 +246,41 @@ static void test_reloader_render(void **state)
 	buf__release(&b);
 }
 
+/*
+ * The daemon loads without the server lock and counts under it: __apply() must leave the
+ * counters (all a scrape reads) alone, and __count() count what __apply() returned.
+ */
+static void test_reloader_apply_then_count(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+	int ret;
+
+	put(f, good_policy("first"));
+	policy_reloader__init(&r, f->path, &f->opts);
+	assert_int_equal(policy_reloader__load(&r), 0);
+
+	put(f, good_policy("second"));
+	ret = policy_reloader__apply(&r, false);
+	assert_int_equal(ret, 0);
+	assert_string_equal(fake.in_force, "second");
+	assert_int_equal(r.reloads[POLICY_RELOAD_OK] + r.reloads[POLICY_RELOAD_ERROR], 0);
+	policy_reloader__count(&r, ret);
+	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
+
+	ret = policy_reloader__apply(&r, false);
+	assert_int_equal(ret, 1);
+	policy_reloader__count(&r, ret);
+	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
+
+	put(f, "name: third\nmode: sideways\n");
+	ret = policy_reloader__apply(&r, true);
+	assert_int_equal(ret, -EBADMSG);
+	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 0);
+	policy_reloader__count(&r, ret);
+	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -258,6 +293,7 @@ int main(void)
 		T(test_reloader_unchanged_file),
 		T(test_reloader_missing_file),
 		T(test_reloader_render),
+		T(test_reloader_apply_then_count),
 	};
 #undef T
 
