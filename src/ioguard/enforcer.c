@@ -574,49 +574,70 @@ static void remove_pins(void)
 }
 
 /*
- * The pin directory, created if needed, checked, and locked: load, reload and unload
- * hold this lock from reading the pinned state to their last write, so two of them
- * never interleave (two swaps once retired each other's generation, leaving no policy).
+ * The pin directory, created if needed and checked, and its load lock: load, reload and
+ * unload hold it from reading the pinned state to their last write, so two of them never
+ * interleave (two swaps once retired each other's generation, leaving no policy). The
+ * lock is a subdirectory: the directory itself is flock()ed by the one decision reader.
  * The directory must be owned by this (root) user and writable by nobody else: whoever
  * can write it can unlink the link pins, and with them the enforcement. An unload may
- * remove the directory while another waits: the waiter then starts again on the new one.
- * Returns the locked directory's fd, or a negative errno with the reason in @err.
+ * remove both while another waits: the waiter then starts again on the new ones.
+ * Returns the locked subdirectory's fd, or a negative errno with the reason in @err.
  */
+#define LOAD_LOCK "load_lock"	/* bpffs refuses names with a dot */
+
 static int pin_dir_lock(bool create, char *err, size_t len)
 {
 	const char *dir = enforcer_pin_dir();
-	struct stat locked, now;
-	int fd, tries;
+	struct stat dir_st, lock_st, now;
+	int dir_fd, fd, tries;
 
 	for (tries = 0; tries < 100; tries++) {
 		if (create && mkdir(dir, 0700) && errno != EEXIST) {
 			snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
 			return -errno;
 		}
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
+		dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir_fd < 0) {
 			if (errno == ENOENT && create)
 				continue;
 			snprintf(err, len, "cannot open %s: %s", dir, strerror(errno));
 			return -errno;
 		}
-		if (fstat(fd, &locked) || locked.st_uid != geteuid() ||
-		    (locked.st_mode & (S_IWGRP | S_IWOTH))) {
+		if (fstat(dir_fd, &dir_st) || dir_st.st_uid != geteuid() ||
+		    (dir_st.st_mode & (S_IWGRP | S_IWOTH))) {
 			snprintf(err, len, "%s is owned by uid %u with mode %04o: it must belong to "
 				 "uid %u and be writable by nobody else, or its pins could be removed; "
-				 "remove it and load again", dir, locked.st_uid,
-				 locked.st_mode & 07777, geteuid());
-			close(fd);
+				 "remove it and load again", dir, dir_st.st_uid,
+				 dir_st.st_mode & 07777, geteuid());
+			close(dir_fd);
 			return -EPERM;
 		}
-		if (flock(fd, LOCK_EX)) {
-			snprintf(err, len, "cannot lock %s: %s", dir, strerror(errno));
-			close(fd);
+		if (mkdirat(dir_fd, LOAD_LOCK, 0700) && errno != EEXIST) {
+			snprintf(err, len, "cannot create %s/%s: %s", dir, LOAD_LOCK, strerror(errno));
+			close(dir_fd);
 			return -errno;
 		}
-		if (!stat(dir, &now) && now.st_dev == locked.st_dev && now.st_ino == locked.st_ino)
+		fd = openat(dir_fd, LOAD_LOCK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			close(dir_fd);
+			continue;
+		}
+		if (flock(fd, LOCK_EX)) {
+			snprintf(err, len, "cannot lock %s/%s: %s", dir, LOAD_LOCK, strerror(errno));
+			close(fd);
+			close(dir_fd);
+			return -errno;
+		}
+		/* Still the directory and the lock at those names, not ones an unload removed? */
+		if (!fstat(fd, &lock_st) && !stat(dir, &now) && now.st_dev == dir_st.st_dev &&
+		    now.st_ino == dir_st.st_ino &&
+		    !fstatat(dir_fd, LOAD_LOCK, &now, AT_SYMLINK_NOFOLLOW) &&
+		    now.st_ino == lock_st.st_ino) {
+			close(dir_fd);
 			return fd;
+		}
 		close(fd);
+		close(dir_fd);
 		if (!create) {
 			snprintf(err, len, "nothing is loaded (%s was removed)", dir);
 			return -ENOENT;
@@ -784,6 +805,7 @@ int enforcer_unload(char *err, size_t len)
 {
 	__u32 ids[ENFORCER_MAX_LINKS];
 	int tries, lock_fd;
+	char path[4096];
 	size_t n, i;
 
 	if (access(enforcer_pin_dir(), F_OK)) {
@@ -795,6 +817,8 @@ int enforcer_unload(char *err, size_t len)
 		return lock_fd;
 	n = pinned_prog_ids(ids, ENFORCER_MAX_LINKS);
 	remove_pins();
+	pin_path(path, sizeof(path), LOAD_LOCK);
+	rmdir(path);
 	/* A directory others share keeps their entries: then only ours go. */
 	if (rmdir(enforcer_pin_dir()) && errno != ENOTEMPTY && errno != EEXIST) {
 		snprintf(err, len, "cannot remove %s: %s", enforcer_pin_dir(), strerror(errno));

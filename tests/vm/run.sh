@@ -31,7 +31,7 @@ kernel=""
 mode=tests
 scenario_dir=scenarios
 scenarios=()
-boot_timeout=${LAB_TIMEOUT:-1200}
+boot_timeout=${LAB_TIMEOUT:-2700}
 scenario_timeout=${LAB_SCENARIO_TIMEOUT:-240}
 
 die() { echo "lab: $*" >&2; exit 1; }
