@@ -118,10 +118,19 @@ static unsigned int domain_id(struct event_printer *p, __u64 kaddr)
 	return d->id;
 }
 
+/*
+ * CLOCK_REALTIME of a record's CLOCK_MONOTONIC stamp. The sum wraps instead of
+ * overflowing: a stamp comes from a record, and a record's bytes are not trusted.
+ */
+static int64_t realtime_ns(const struct event_printer *p, __u64 ts_ns)
+{
+	return (int64_t)(ts_ns + (uint64_t)p->realtime_offset_ns);
+}
+
 static void wall_time(const struct event_printer *p, const struct ioguard_event *e,
 		      struct tm *tm, long *usec)
 {
-	int64_t ns = (int64_t)e->ts_ns + p->realtime_offset_ns;
+	int64_t ns = realtime_ns(p, e->ts_ns);
 	time_t sec = ns / 1000000000;
 
 	*usec = (ns % 1000000000) / 1000;
@@ -133,7 +142,7 @@ static void wall_time(const struct event_printer *p, const struct ioguard_event 
 /* RFC 3339 UTC with microseconds, as "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ" prints it. */
 static void json_time(struct event_printer *p, __u64 ts_ns, char out[JSON_TIME_LEN])
 {
-	int64_t ns = (int64_t)ts_ns + p->realtime_offset_ns;
+	int64_t ns = realtime_ns(p, ts_ns);
 	time_t sec = ns / 1000000000;
 	long usec = (ns % 1000000000) / 1000;
 	struct tm tm;

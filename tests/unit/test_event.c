@@ -302,6 +302,24 @@ static void test_json_comm_invalid_utf8_is_escaped(void **state)
 				       "\xf0\x9f\x98\x80\\\\x1b\","));
 }
 
+/* A stamp near the top of the range wraps with the clock offset; no signed overflow. */
+static void test_stamp_at_the_end_of_the_range(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = map_event(0x1000, 0);
+	struct ioguard_decision d = denial();
+
+	e.ts_ns = INT64_MAX;
+	d.ts_ns = UINT64_MAX;
+	event_printer__text(c->p, c->f, &e);
+	event_printer__json(c->p, c->w, &e);
+	event_printer__decision_text(c->p, c->f, &d, NULL);
+	event_printer__decision_json(c->p, c->w, &d, NULL);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"ts_ns\":9223372036854775807,"));
+	assert_non_null(strstr(c->buf, "\"ts_ns\":18446744073709551615,"));
+}
+
 static void test_new_iommufd_ops_have_names(void **state)
 {
 	assert_string_equal(event_op_name(IOGUARD_OP_IOMMUFD_BIND), "iommufd_bind");
@@ -435,6 +453,7 @@ int main(void)
 		T(test_text_decision),
 		T(test_text_comm_control_characters_are_escaped),
 		T(test_json_comm_invalid_utf8_is_escaped),
+		T(test_stamp_at_the_end_of_the_range),
 		cmocka_unit_test(test_new_iommufd_ops_have_names),
 		cmocka_unit_test(test_filter_parse_ops),
 		cmocka_unit_test(test_filter_parse_device),
