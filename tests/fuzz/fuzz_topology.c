@@ -11,7 +11,8 @@
  *     out of the root, anything); a & 0x80: the device's iommu_group link is a chunk.
  *   group numbers: layout[14 + g], else g.
  *   contents, per group: type, reserved_regions; per device: vendor, device, class.
- * A refusal must carry a message. The tree lives in a directory under $TMPDIR.
+ * A refusal must carry a message. The tree lives in a directory under $TMPDIR, else
+ * /dev/shm, else /tmp, and is removed at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +105,12 @@ static void remove_root(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR") ?: "/tmp";
+	struct stat st;
+	const char *tmp = getenv("TMPDIR");
+
+	/* A tmpfs: on a disk file system each input costs 25 times as much. */
+	if (!tmp)
+		tmp = !stat("/dev/shm", &st) && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
 
 	snprintf(root, sizeof(root), "%s/ioguard-fuzz-topology-XXXXXX", tmp);
 	if (!mkdtemp(root)) {
