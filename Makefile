@@ -8,6 +8,8 @@
 #                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
 #                   measured in one run
 #   make demo       live trace of real attach/map events inside the lab
+#   make fuzz       every libFuzzer target (tests/fuzz/) for FUZZ_SECONDS (300) each;
+#                   `check` runs them for FUZZ_SMOKE_SECONDS (20) in total
 #   V=1             show full commands
 
 OUTPUT ?= build
@@ -67,7 +69,7 @@ LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-vm bench demo clean
+.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean
 all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
@@ -156,15 +158,52 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_
 
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests-san/%,$(UNIT_SRCS))
 
+# libFuzzer targets: clang 14 (libclang-rt-14-dev has the runtime), the project's sources
+# built once more with coverage and ASan/UBSan. Corpora, logs and crash inputs stay under
+# $(OUTPUT)/fuzz (scripts/run-fuzz.sh).
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/bin/%,$(FUZZ_SRCS))
+FUZZ_OBJS := $(patsubst src/%.c,$(OUTPUT)/fuzz/obj/%.o,$(IOASID_SRCS) $(IOGUARD_SRCS))
+FUZZ_LIB := $(OUTPUT)/fuzz/libfuzzed.a
+
+$(OUTPUT)/fuzz/obj/%.o: src/%.c $(SKELS) | $(UAPI_STAMP)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB) | $(UAPI_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+		-DFUZZ_SYSFS='"$(CURDIR)/tests/fixtures/sysfs/q35-one-vfio"' \
+		-o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lbsd
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-bins
+	$(Q)scripts/run-fuzz.sh $(OUTPUT) $(FUZZ_SECONDS)
+
+check-fuzz: fuzz-bins
+	$(Q)scripts/run-fuzz.sh $(OUTPUT) $(FUZZ_SMOKE_SECONDS) --smoke
+
 # `check` runs every suite even when one fails, then prints one total line and fails if
 # any suite failed. Each suite writes "passed failed" to $(OUTPUT)/results/<suite>.
 check: deps
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS)
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
+	-$(Q)$(MAKE) --no-print-directory check-fuzz
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
 	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
-	$(Q)scripts/summarize.sh $(OUTPUT)/results unit vm-harness $(addprefix vm-,$(KERNEL))
+	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz vm-harness $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
@@ -188,4 +227,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)

@@ -5,8 +5,9 @@
 set -euo pipefail
 
 packages=(
-	# build (gcc-multilib: the lab's 32-bit attack programs)
-	make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	# build (gcc-multilib: the lab's 32-bit attack programs; libclang-rt-14-dev: libFuzzer
+	# and the sanitizer runtimes of clang 14 for tests/fuzz)
+	make gcc gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
 	# tests
 	libcmocka-dev valgrind python3 prometheus

@@ -14,6 +14,7 @@
 
 #include "ioguard.h"
 #include "policy.h"
+#include "policy_compile.h"
 #include "policy_topology.h"
 
 static void policy_usage(void)
@@ -130,6 +131,14 @@ static int do_check(int argc, char **argv)
 		/* A bad file is not a usage error: main() maps -EINVAL to exit status 2. */
 		if (err == -EINVAL)
 			err = -EBADMSG;
+		goto out_free;
+	}
+	/* What the enforcement programs cannot hold, `load` refuses: say so here first. */
+	if (policy_compile_check_limits(p, perr.cause, sizeof(perr.cause))) {
+		perr.line = perr.column = 0;
+		snprintf(perr.msg, sizeof(perr.msg), "%s: error: %s", path, perr.cause);
+		print_error(path, &perr);
+		err = -EBADMSG;
 		goto out_free;
 	}
 	err = policy_topology_report(path, p, sysfs_root);

@@ -118,10 +118,19 @@ static unsigned int domain_id(struct event_printer *p, __u64 kaddr)
 	return d->id;
 }
 
+/*
+ * CLOCK_REALTIME of a record's CLOCK_MONOTONIC stamp. The sum wraps instead of
+ * overflowing: a stamp comes from a record, and a record's bytes are not trusted.
+ */
+static int64_t realtime_ns(const struct event_printer *p, __u64 ts_ns)
+{
+	return (int64_t)(ts_ns + (uint64_t)p->realtime_offset_ns);
+}
+
 static void wall_time(const struct event_printer *p, const struct ioguard_event *e,
 		      struct tm *tm, long *usec)
 {
-	int64_t ns = (int64_t)e->ts_ns + p->realtime_offset_ns;
+	int64_t ns = realtime_ns(p, e->ts_ns);
 	time_t sec = ns / 1000000000;
 
 	*usec = (ns % 1000000000) / 1000;
@@ -133,7 +142,7 @@ static void wall_time(const struct event_printer *p, const struct ioguard_event 
 /* RFC 3339 UTC with microseconds, as "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ" prints it. */
 static void json_time(struct event_printer *p, __u64 ts_ns, char out[JSON_TIME_LEN])
 {
-	int64_t ns = (int64_t)ts_ns + p->realtime_offset_ns;
+	int64_t ns = realtime_ns(p, ts_ns);
 	time_t sec = ns / 1000000000;
 	long usec = (ns % 1000000000) / 1000;
 	struct tm tm;
@@ -173,6 +182,79 @@ static void copy_field(char *dst, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
+/* Length of the well-formed UTF-8 sequence at @s (at most @n bytes), 0 if there is none. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629). */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	return len;
+}
+
+/*
+ * A string field the traced process controls (comm), made safe for a terminal and for
+ * JSON: up to its NUL or @max bytes; C0 and C1 control characters, DEL and bytes that
+ * are not UTF-8 become "\xHH", and a backslash becomes "\\", so the result is valid
+ * UTF-8, prints no escape sequence, and reads back unambiguously. Text and JSON show the
+ * same string. @dst holds ESCAPED_LEN(@max) bytes.
+ */
+#define ESCAPED_LEN(max) (4 * (max) + 1)
+
+static void escape_field(char *dst, const char *src, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t n = strnlen(src, max), i = 0, len;
+	char *d = dst;
+
+	while (i < n) {
+		len = utf8_seq_len(s + i, n - i);
+		if (len == 1 && s[i] >= 0x20 && s[i] != 0x7f && s[i] != '\\') {
+			*d++ = s[i++];
+		} else if (len == 1 && s[i] == '\\') {
+			*d++ = '\\';
+			*d++ = '\\';
+			i++;
+		} else if (len == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
+			/* U+0080-U+009F: C1 controls, CSI (U+009B) among them. */
+			d += sprintf(d, "\\x%02x\\x%02x", s[i], s[i + 1]);
+			i += 2;
+		} else if (len > 1) {
+			memcpy(d, s + i, len);
+			d += len;
+			i += len;
+		} else {
+			d += sprintf(d, "\\x%02x", s[i]);
+			i++;
+		}
+	}
+	*d = '\0';
+}
+
 void event_printer__text_header(FILE *out)
 {
 	fprintf(out, "%-15s %-3s %-7s %-15s %-14s %-12s %5s %6s %-18s %10s %10s %s\n",
@@ -184,14 +266,16 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 {
 	char group[16] = "-", domain[16] = "-", iova[24] = "-", size[24] = "-";
 	char lat[24] = "-", ret[24] = "-";
-	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1];
+	char comm[ESCAPED_LEN(IOGUARD_COMM_LEN)], device[ESCAPED_LEN(IOGUARD_DEV_NAME_LEN)];
 	struct tm tm;
 	long usec;
 
 	/* The kernel NUL-terminates both, but never trust a record's bounds. */
-	copy_field(comm, e->comm, IOGUARD_COMM_LEN);
-	snprintf(device, sizeof(device), "%.*s", IOGUARD_DEV_NAME_LEN,
-		 (e->flags & IOGUARD_EV_HAS_DEVICE) ? e->device : "-");
+	escape_field(comm, e->comm, IOGUARD_COMM_LEN);
+	if (e->flags & IOGUARD_EV_HAS_DEVICE)
+		escape_field(device, e->device, IOGUARD_DEV_NAME_LEN);
+	else
+		strcpy(device, "-");
 	if (e->flags & IOGUARD_EV_HAS_GROUP)
 		snprintf(group, sizeof(group), "%d", e->group);
 	if (e->flags & IOGUARD_EV_HAS_DOMAIN)
@@ -213,10 +297,10 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 void event_printer__json(struct event_printer *p, struct json_writer *w,
 			 const struct ioguard_event *e)
 {
-	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1];
+	char comm[ESCAPED_LEN(IOGUARD_COMM_LEN)], device[ESCAPED_LEN(IOGUARD_DEV_NAME_LEN)];
 	char time[JSON_TIME_LEN];
 
-	copy_field(comm, e->comm, IOGUARD_COMM_LEN);
+	escape_field(comm, e->comm, IOGUARD_COMM_LEN);
 	json_time(p, e->ts_ns, time);
 
 	jsonw_start_object(w);
@@ -228,7 +312,7 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 	jsonw_string_field(w, "comm", comm);
 	jsonw_string_field(w, "op", event_op_name(e->op));
 	if (e->flags & IOGUARD_EV_HAS_DEVICE) {
-		copy_field(device, e->device, IOGUARD_DEV_NAME_LEN);
+		escape_field(device, e->device, IOGUARD_DEV_NAME_LEN);
 		jsonw_string_field(w, "device", device);
 	} else {
 		jsonw_null_field(w, "device");
@@ -263,8 +347,8 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 static void decision_strings(const struct ioguard_decision *d, char *comm, char *device,
 			     char *group)
 {
-	copy_field(comm, d->comm, IOGUARD_COMM_LEN);
-	copy_field(device, d->device, IOGUARD_DEV_NAME_LEN);
+	escape_field(comm, d->comm, IOGUARD_COMM_LEN);
+	escape_field(device, d->device, IOGUARD_DEV_NAME_LEN);
 	if (d->group >= 0)
 		snprintf(group, 16, "%d", d->group);
 	else
@@ -274,7 +358,8 @@ static void decision_strings(const struct ioguard_decision *d, char *comm, char 
 void event_printer__decision_text(struct event_printer *p, FILE *out,
 				  const struct ioguard_decision *d, const char *tenant)
 {
-	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1], group[16];
+	char comm[ESCAPED_LEN(IOGUARD_COMM_LEN)], device[ESCAPED_LEN(IOGUARD_DEV_NAME_LEN)];
+	char group[16];
 	struct ioguard_event when = { .ts_ns = d->ts_ns };
 	struct tm tm;
 	long usec;
@@ -291,7 +376,8 @@ void event_printer__decision_text(struct event_printer *p, FILE *out,
 void event_printer__decision_json(struct event_printer *p, struct json_writer *w,
 				  const struct ioguard_decision *d, const char *tenant)
 {
-	char comm[IOGUARD_COMM_LEN + 1], device[IOGUARD_DEV_NAME_LEN + 1], group[16];
+	char comm[ESCAPED_LEN(IOGUARD_COMM_LEN)], device[ESCAPED_LEN(IOGUARD_DEV_NAME_LEN)];
+	char group[16];
 	char time[JSON_TIME_LEN], policy[24];
 
 	decision_strings(d, comm, device, group);

@@ -1230,28 +1230,31 @@ static int v_name(struct parser *ps, void *obj, const struct key *k)
 
 static int v_mode(struct parser *ps, void *obj, const struct key *k)
 {
-	int v, err;
+	int v = 0, err;
 
 	err = scalar_enum(ps, k->name, "enforce", "audit", &v);
-	((struct policy *)obj)->mode = v ? POLICY_MODE_AUDIT : POLICY_MODE_ENFORCE;
+	if (!err)
+		((struct policy *)obj)->mode = v ? POLICY_MODE_AUDIT : POLICY_MODE_ENFORCE;
 	return err;
 }
 
 static int v_default(struct parser *ps, void *obj, const struct key *k)
 {
-	int v, err;
+	int v = 0, err;
 
 	err = scalar_enum(ps, k->name, "deny", "allow", &v);
-	((struct policy *)obj)->dflt = v ? POLICY_DEFAULT_ALLOW : POLICY_DEFAULT_DENY;
+	if (!err)
+		((struct policy *)obj)->dflt = v ? POLICY_DEFAULT_ALLOW : POLICY_DEFAULT_DENY;
 	return err;
 }
 
 static int v_viability(struct parser *ps, void *obj, const struct key *k)
 {
-	int v, err;
+	int v = 0, err;
 
 	err = scalar_enum(ps, k->name, "kernel", "strict", &v);
-	((struct policy *)obj)->viability = v ? POLICY_VIABILITY_STRICT : POLICY_VIABILITY_KERNEL;
+	if (!err)
+		((struct policy *)obj)->viability = v ? POLICY_VIABILITY_STRICT : POLICY_VIABILITY_KERNEL;
 	return err;
 }
 
@@ -1288,13 +1291,16 @@ static int ownership_check(struct parser *ps)
 	struct owner *o = NULL;
 	const struct policy_device *d;
 	const struct policy_tenant *t;
-	size_t n = 0, i, run = 0;
+	size_t n = 0, i, j, run = 0;
 	char what[48];
 	yaml_mark_t m;
 	int err = 0;
 
-	for (t = ps->p->tenants; t < ps->p->tenants + ps->p->n_tenants; t++) {
-		for (d = t->devices; d < t->devices + t->n_devices; d++) {
+	/* Indices, not pointer ranges: a policy without tenants has tenants == NULL. */
+	for (i = 0; i < ps->p->n_tenants; i++) {
+		t = &ps->p->tenants[i];
+		for (j = 0; j < t->n_devices; j++) {
+			d = &t->devices[j];
 			if (d->kind != POLICY_DEV_BDF && d->kind != POLICY_DEV_GROUP)
 				continue;
 			if (PUSH(o, n)) {
@@ -1383,37 +1389,20 @@ static int parse_stream(struct parser *ps)
 	return ownership_check(ps);
 }
 
-int policy__load(const char *path, const struct policy_load_opts *opts,
-		 struct policy **out, struct policy_error *err)
+/* Parses and validates @len bytes at @buf; @path only names them in errors. */
+static int load_buffer(const char *path, const unsigned char *buf, size_t len,
+		       struct policy **out, struct policy_error *err)
 {
-	struct parser ps = { .path = path, .err = err };
-	unsigned char *buf = NULL;
-	size_t len = 0;
+	struct parser ps = { .path = path, .err = err, .buf = buf, .len = len };
+	SHA2_CTX sha;
 	int ret;
 
-	if (err_usable(err)) {
-		memset((char *)err + sizeof(err->sz), 0, sizeof(*err) - sizeof(err->sz));
-	}
-	if (!path || !out || (opts && opts->sz < sizeof(size_t)))
-		return -EINVAL;
-	*out = NULL;
-	ret = read_file(path, opts, &buf, &len, err);
-	if (ret)
-		goto out;
-	ps.buf = buf;
-	ps.len = len;
 	ps.p = calloc(1, sizeof(*ps.p));
-	if (!ps.p) {
-		ret = oom(&ps);
-		goto out_free_buf;
-	}
-	{
-		SHA2_CTX sha;
-
-		SHA256Init(&sha);
-		SHA256Update(&sha, buf, len);
-		SHA256Final(ps.p->hash, &sha);
-	}
+	if (!ps.p)
+		return oom(&ps);
+	SHA256Init(&sha);
+	SHA256Update(&sha, buf, len);
+	SHA256Final(ps.p->hash, &sha);
 	ret = scan_text(&ps);
 	if (ret)
 		goto out_free_policy;
@@ -1432,10 +1421,46 @@ int policy__load(const char *path, const struct policy_load_opts *opts,
 	ps.p = NULL;
 out_free_policy:
 	policy__free(ps.p);
-out_free_buf:
-	free(buf);
-out:
 	return ret;
+}
+
+static void clear_error(struct policy_error *err)
+{
+	if (err_usable(err))
+		memset((char *)err + sizeof(err->sz), 0, sizeof(*err) - sizeof(err->sz));
+}
+
+int policy__load(const char *path, const struct policy_load_opts *opts,
+		 struct policy **out, struct policy_error *err)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	clear_error(err);
+	if (!path || !out || (opts && opts->sz < sizeof(size_t)))
+		return -EINVAL;
+	*out = NULL;
+	ret = read_file(path, opts, &buf, &len, err);
+	if (ret)
+		return ret;
+	ret = load_buffer(path, buf, len, out, err);
+	free(buf);
+	return ret;
+}
+
+int policy__load_buffer(const char *name, const void *buf, size_t len,
+			struct policy **out, struct policy_error *err)
+{
+	clear_error(err);
+	if (!name || (!buf && len) || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (len > POLICY_MAX_FILE_SIZE)
+		return fail_at(err, name, -EFBIG, 1, 1,
+			       "%zu bytes, above the %d-byte (1 MiB) limit for policy files",
+			       len, POLICY_MAX_FILE_SIZE);
+	return load_buffer(name, buf ? buf : "", len, out, err);
 }
 
 static void free_strv(char **v, size_t n)
@@ -1450,10 +1475,12 @@ static void free_strv(char **v, size_t n)
 void policy__free(struct policy *p)
 {
 	struct policy_tenant *t;
+	size_t i;
 
 	if (!p)
 		return;
-	for (t = p->tenants; t < p->tenants + p->n_tenants; t++) {
+	for (i = 0; i < p->n_tenants; i++) {
+		t = &p->tenants[i];
 		free(t->name);
 		free(t->uids);
 		free(t->gids);

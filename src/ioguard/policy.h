@@ -164,6 +164,15 @@ struct policy_error {
 int policy__load(const char *path, const struct policy_load_opts *opts,
 		 struct policy **out, struct policy_error *err);
 
+/*
+ * policy__load_buffer() - parse and validate @len bytes of policy text, as policy__load()
+ * does with a file's content; @name stands for the file in messages. No owner check.
+ * For tests and fuzzing, and for callers that hold the text already. Returns what
+ * policy__load() returns for content (-EINVAL, -EFBIG, -ENOMEM).
+ */
+int policy__load_buffer(const char *name, const void *buf, size_t len,
+			struct policy **out, struct policy_error *err);
+
 /* Frees a policy and everything it owns; accepts NULL. */
 void policy__free(struct policy *p);
 

@@ -155,13 +155,9 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 	return err;
 }
 
-int policy_compile(const struct policy *p, const char *cgroup_root,
-		   struct compiled_policy **out, char *errbuf, size_t err_len)
+int policy_compile_check_limits(const struct policy *p, char *errbuf, size_t err_len)
 {
-	struct compiled_policy *c;
-	struct timespec now;
-	size_t i, j, cap = 0, n_sel = 0;
-	int err = 0;
+	size_t i, n_sel = 0, n_crit = 0;
 
 	if (p->n_tenants > IOGUARD_MAX_TENANTS) {
 		snprintf(errbuf, err_len, "%zu tenants; the enforcement programs hold at most %d",
@@ -170,6 +166,9 @@ int policy_compile(const struct policy *p, const char *cgroup_root,
 	}
 	for (i = 0; i < p->n_tenants; i++) {
 		n_sel += p->tenants[i].n_devices;
+		/* Counted as written: a value that resolves to nothing still counts. */
+		n_crit += p->tenants[i].n_uids + p->tenants[i].n_gids +
+			  p->tenants[i].n_cgroups + p->tenants[i].n_exes;
 		if (p->tenants[i].n_windows > IOGUARD_MAX_WINDOWS) {
 			snprintf(errbuf, err_len, "tenant %s has %zu IOVA windows; at most %d",
 				 p->tenants[i].name, p->tenants[i].n_windows, IOGUARD_MAX_WINDOWS);
@@ -181,7 +180,28 @@ int policy_compile(const struct policy *p, const char *cgroup_root,
 			 "at most %d", n_sel, IOGUARD_MAX_SELECTORS);
 		return -E2BIG;
 	}
+	if (n_crit > POLICY_MAX_MATCHES) {
+		snprintf(errbuf, err_len, "%zu match criteria (uid, gid, cgroup and exe values "
+			 "together); a policy holds at most %d, half of the enforcement programs' "
+			 "%d-entry match table, which the loaded policy and the next one share",
+			 n_crit, POLICY_MAX_MATCHES, POLICY_MATCHES_MAP_ENTRIES);
+		return -E2BIG;
+	}
 
+	return 0;
+}
+
+int policy_compile(const struct policy *p, const char *cgroup_root,
+		   struct compiled_policy **out, char *errbuf, size_t err_len)
+{
+	struct compiled_policy *c;
+	struct timespec now;
+	size_t i, j, cap = 0, n_sel = 0;
+	int err;
+
+	err = policy_compile_check_limits(p, errbuf, err_len);
+	if (err)
+		return err;
 	if (err_len)
 		errbuf[0] = '\0';
 	c = calloc(1, sizeof(*c));

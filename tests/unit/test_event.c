@@ -269,6 +269,57 @@ static void test_text_decision(void **state)
 				       "iova_window tenant=lab uid=0\n"));
 }
 
+/* A comm the traced process chose: no terminal escape reaches the text output (#15). */
+static void test_text_comm_control_characters_are_escaped(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = map_event(0x1000, 0);
+	struct ioguard_decision d = denial();
+	size_t i;
+
+	memcpy(e.comm, "\x1b[2K\rqemu-ok\x1b[8", 16);
+	memcpy(d.comm, "a\\b\x7f\xc2\x9b" "1m\xff", 10);
+	event_printer__text(c->p, c->f, &e);
+	event_printer__decision_text(c->p, c->f, &d, "lab");
+	fflush(c->f);
+	for (i = 0; i < c->len; i++)
+		assert_true(c->buf[i] == '\n' || ((unsigned char)c->buf[i] >= 0x20 &&
+						  c->buf[i] != 0x7f));
+	assert_non_null(strstr(c->buf, " \\x1b[2K\\x0dqemu-ok\\x1b[8 "));
+	assert_non_null(strstr(c->buf, " a\\\\b\\x7f\\xc2\\x9b1m\\xff "));
+}
+
+/* JSON output stays valid UTF-8 whatever bytes comm holds; valid UTF-8 passes as is. */
+static void test_json_comm_invalid_utf8_is_escaped(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = map_event(0x1000, 0);
+
+	memcpy(e.comm, "q\xe9mu\xc3\xa9\xed\xa0\x80\xf0\x9f\x98\x80\x1b", 15);
+	event_printer__json(c->p, c->w, &e);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"comm\":\"q\\\\xe9mu\xc3\xa9\\\\xed\\\\xa0\\\\x80"
+				       "\xf0\x9f\x98\x80\\\\x1b\","));
+}
+
+/* A stamp near the top of the range wraps with the clock offset; no signed overflow. */
+static void test_stamp_at_the_end_of_the_range(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = map_event(0x1000, 0);
+	struct ioguard_decision d = denial();
+
+	e.ts_ns = INT64_MAX;
+	d.ts_ns = UINT64_MAX;
+	event_printer__text(c->p, c->f, &e);
+	event_printer__json(c->p, c->w, &e);
+	event_printer__decision_text(c->p, c->f, &d, NULL);
+	event_printer__decision_json(c->p, c->w, &d, NULL);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"ts_ns\":9223372036854775807,"));
+	assert_non_null(strstr(c->buf, "\"ts_ns\":18446744073709551615,"));
+}
+
 static void test_new_iommufd_ops_have_names(void **state)
 {
 	assert_string_equal(event_op_name(IOGUARD_OP_IOMMUFD_BIND), "iommufd_bind");
@@ -400,6 +451,9 @@ int main(void)
 		T(test_json_decision),
 		T(test_decision_without_tenant_or_device),
 		T(test_text_decision),
+		T(test_text_comm_control_characters_are_escaped),
+		T(test_json_comm_invalid_utf8_is_escaped),
+		T(test_stamp_at_the_end_of_the_range),
 		cmocka_unit_test(test_new_iommufd_ops_have_names),
 		cmocka_unit_test(test_filter_parse_ops),
 		cmocka_unit_test(test_filter_parse_device),

@@ -672,10 +672,43 @@ static void test_api(void **state)
 	assert_string_equal(policy_viability__str(POLICY_VIABILITY_STRICT), "strict");
 }
 
+/* The text entry point parses as the file one does, and names the buffer in errors. */
+static void test_load_buffer(void **state)
+{
+	static const char text[] = "name: buf\nmode: audit\ndefault: allow\n";
+	struct policy_error e = POLICY_ERROR_INIT;
+	struct policy *p = NULL, *f;
+
+	assert_int_equal(policy__load_buffer("<buf>", text, strlen(text), &p, &e), 0);
+	assert_non_null(p);
+	assert_string_equal(p->name, "buf");
+	assert_int_equal(p->n_tenants, 0);
+	f = load(GOOD_DIR "/minimal.yaml");
+	assert_int_equal(f->mode, p->mode);
+	policy__free(f);
+	policy__free(p);
+
+	/* An empty buffer (NULL, 0) is an empty file, with a message. */
+	p = (struct policy *)1;
+	assert_int_equal(policy__load_buffer("<buf>", NULL, 0, &p, &e), -EINVAL);
+	assert_null(p);
+	assert_string_equal(e.msg, "<buf>:1:1: error: policy file is empty");
+
+	/* A refused enum leaves no policy, whichever key it is in. */
+	assert_int_equal(policy__load_buffer("<buf>", "name: x\nmode: on\ndefault: deny\n", 30,
+					     &p, &e), -EINVAL);
+	assert_null(p);
+	assert_non_null(strstr(e.msg, "bad value 'on' for 'mode'"));
+	assert_int_equal(policy__load_buffer("<buf>", "x", POLICY_MAX_FILE_SIZE + 1, &p, &e),
+			 -EFBIG);
+	assert_int_equal(policy__load_buffer(NULL, text, 1, &p, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_files_load),
+		cmocka_unit_test(test_load_buffer),
 		cmocka_unit_test(test_examples_load),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_full),

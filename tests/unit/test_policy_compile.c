@@ -16,6 +16,7 @@
 
 #include "../../src/ioguard/file_identity.h"
 #include "../../src/ioguard/policy_compile.h"
+#include "enforce.skel.h"
 
 static struct compiled_policy *compile_ok(struct policy *p, const char *cgroup_root)
 {
@@ -181,6 +182,63 @@ static void test_limits_of_the_programs(void **state)
 	policy__free(p);
 }
 
+/* Builds a policy with one tenant and @n uids, @m gids. */
+static struct policy *many_criteria(size_t n, size_t m)
+{
+	size_t cap = 64 * (n + m) + 256, len, i;
+	char *text = malloc(cap);
+	struct policy *p;
+
+	assert_non_null(text);
+	len = snprintf(text, cap, "name: many\nmode: enforce\ndefault: deny\ntenants:\n"
+		       "  - name: t\n    devices: [ { group: 1 } ]\n    match:\n      uid: [");
+	for (i = 0; i < n; i++)
+		len += snprintf(text + len, cap - len, "%s%zu", i ? ", " : "", i);
+	len += snprintf(text + len, cap - len, "]\n      gid: [");
+	for (i = 0; i < m; i++)
+		len += snprintf(text + len, cap - len, "%s%zu", i ? ", " : "", i);
+	snprintf(text + len, cap - len, "]\n");
+	p = parse_policy_text(text);
+	free(text);
+	return p;
+}
+
+/*
+ * More criteria than half the shared match table: refused at compile, naming the limit
+ * (review #12), instead of loading once and failing every later swap.
+ */
+static void test_match_table_limit(void **state)
+{
+	struct compiled_policy *c = NULL;
+	struct policy *p;
+	char err[512] = "";
+
+	p = many_criteria(POLICY_MAX_MATCHES - 1, 1);
+	c = compile_ok(p, "/nonexistent");
+	assert_int_equal(c->n_matches, POLICY_MAX_MATCHES);
+	compiled_policy__free(c);
+	policy__free(p);
+
+	c = NULL;
+	p = many_criteria(POLICY_MAX_MATCHES, 1);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
+	assert_null(c);
+	assert_string_equal(err, "2049 match criteria (uid, gid, cgroup and exe values together); "
+			    "a policy holds at most 2048, half of the enforcement programs' "
+			    "4096-entry match table, which the loaded policy and the next one share");
+	policy__free(p);
+}
+
+/* The limit is half of the map the programs declare; opening needs no privilege. */
+static void test_match_table_size_is_the_maps(void **state)
+{
+	struct enforce_bpf *skel = enforce_bpf__open();
+
+	assert_non_null(skel);
+	assert_int_equal(bpf_map__max_entries(skel->maps.matches), POLICY_MATCHES_MAP_ENTRIES);
+	enforce_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +247,8 @@ int main(void)
 		cmocka_unit_test(test_match_keys_and_resolution),
 		cmocka_unit_test(test_unresolvable_exe_is_refused),
 		cmocka_unit_test(test_limits_of_the_programs),
+		cmocka_unit_test(test_match_table_limit),
+		cmocka_unit_test(test_match_table_size_is_the_maps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
