@@ -5,6 +5,10 @@
 . "$REPO/tests/vm/lib.sh"
 
 [ -e /dev/vfio/vfio ] || skip "no /dev/vfio/vfio: this kernel has no VFIO container"
+# Where iommufd serves /dev/vfio/vfio, ownership is claimed per device through iommufd,
+# not as the group claim this scenario expects: not rewritten for that kernel yet.
+has_type1_container ||
+	skip "expects the legacy type1 container's group claim; iommufd's emulated /dev/vfio/vfio claims per device (not rewritten for this kernel yet)"
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 group=$(device_group "$bdf")
 [ "$(group_endpoints "$group" | wc -l)" -eq 1 ] || fail "the edu device shares group $group"
