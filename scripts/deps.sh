@@ -38,6 +38,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Debian 12 ships the 6.12 kernel (image and source) in bookworm-security only; the
+# installer enables it, a bare debootstrap root does not.
+if ! apt-cache show linux-source-6.12 >/dev/null 2>&1; then
+	echo "deps: linux-source-6.12 is not in the package lists: add the bookworm-security" \
+		"suite to the APT sources and run again" >&2
+	exit 1
+fi
 if [ ${#missing[@]} -ne 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
