@@ -25,6 +25,9 @@
 #define IOGUARD_MAX_ACCOUNTS	1024
 /* A tenant's (or all tenantless processes') share of the holder table. */
 #define IOGUARD_MAX_HOLDERS_PER_ACCOUNT 1024
+/* SHA-256 digests of executables (exe_sha256) a policy names, all tenants together. */
+#define IOGUARD_MAX_EXE_DIGESTS	64
+#define IOGUARD_SHA256_LEN	32
 
 /* All VFIO and iommufd ioctls are _IO(';', nr): no size or direction bits. */
 #define IOGUARD_IOCTL_TYPE	';'
@@ -106,6 +109,7 @@ enum ioguard_match_kind {
 	IOGUARD_MATCH_GID,
 	IOGUARD_MATCH_CGROUP,		/* cgroup v2 id, the process's or an ancestor's */
 	IOGUARD_MATCH_EXE,		/* (s_dev, i_ino) of the executable */
+	IOGUARD_MATCH_EXE_SHA256,	/* the executable's content: the slot's exe_digests */
 	IOGUARD_MATCH_KIND_COUNT,
 };
 
@@ -156,6 +160,16 @@ struct ioguard_tenant {
  * struct ioguard_holder - the DMA a mappings' holder (a VFIO type1 container's IOMMU, an
  * iommufd context) has mapped for the one tenant account it is charged to.
  */
+/*
+ * struct ioguard_exe_digest - one exe_sha256 value of a tenant: the SHA-256 of an
+ * executable's content, compared with what IMA hashed when the process executed it.
+ */
+struct ioguard_exe_digest {
+	__u32 tenant;
+	__u32 reserved;
+	__u8 sha256[IOGUARD_SHA256_LEN];
+};
+
 struct ioguard_holder {
 	__u64 account_id;
 	__u64 bytes;
@@ -177,12 +191,15 @@ struct ioguard_policy_slot {
 	__u32 strict;		/* viability: strict (1) or kernel (0) */
 	__u32 n_tenants;
 	__u32 n_selectors;
+	__u32 n_exe_digests;
+	__u32 reserved;
 	__u64 load_time_ns;	/* CLOCK_REALTIME */
 	__u64 policy_id;	/* first 8 bytes of the file's SHA-256 */
 	char name[IOGUARD_NAME_LEN];
 	__u8 hash[32];
 	struct ioguard_selector selectors[IOGUARD_MAX_SELECTORS];
 	struct ioguard_tenant tenants[IOGUARD_MAX_TENANTS];
+	struct ioguard_exe_digest exe_digests[IOGUARD_MAX_EXE_DIGESTS];
 };
 
 /* Key of the `matches` set: a value of a tenant's criterion in one generation. */

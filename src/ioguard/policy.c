@@ -762,6 +762,28 @@ static int one_exe(struct parser *ps, const char *key, struct policy_tenant *t)
 	return one_path(ps, "executable path", &t->exes, &t->n_exes);
 }
 
+static bool hexn(const char *s, size_t n, uint32_t *out);
+
+/* 64 hexadecimal digits, as sha256sum prints them; either case. */
+static int one_exe_sha256(struct parser *ps, const char *key, struct policy_tenant *t)
+{
+	const char *v = cur_scalar(ps);
+	uint32_t byte = 0;
+	struct qbuf q;
+	size_t i;
+
+	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
+		return fail(ps, cur_mark(ps), "bad %s '%s' (expected a SHA-256 digest: 64 "
+			    "hexadecimal digits, as sha256sum prints it)", key, quote(&q, v));
+	if (PUSH(t->exe_sha256, t->n_exe_sha256))
+		return oom(ps);
+	for (i = 0; i < 32; i++) {
+		hexn(v + 2 * i, 2, &byte);
+		t->exe_sha256[t->n_exe_sha256 - 1][i] = byte;
+	}
+	return 0;
+}
+
 static int v_uid(struct parser *ps, void *obj, const struct key *k)
 {
 	return scalar_or_list(ps, k, "an integer or a list of integers", obj, one_uid);
@@ -782,11 +804,17 @@ static int v_exe(struct parser *ps, void *obj, const struct key *k)
 	return scalar_or_list(ps, k, "a path or a list of paths", obj, one_exe);
 }
 
+static int v_exe_sha256(struct parser *ps, void *obj, const struct key *k)
+{
+	return scalar_or_list(ps, k, "a SHA-256 digest or a list of them", obj, one_exe_sha256);
+}
+
 static const struct key match_keys[] = {
 	{ "uid", false, v_uid },
 	{ "gid", false, v_gid },
 	{ "cgroup", false, v_cgroup },
 	{ "exe", false, v_exe },
+	{ "exe_sha256", false, v_exe_sha256 },
 };
 
 static int v_match(struct parser *ps, void *obj, const struct key *k)
@@ -796,16 +824,17 @@ static int v_match(struct parser *ps, void *obj, const struct key *k)
 	int err;
 
 	err = want_start(ps, YAML_MAPPING_START_EVENT, k->name,
-			 "a mapping with uid, gid, cgroup or exe");
+			 "a mapping with uid, gid, cgroup, exe or exe_sha256");
 	if (err)
 		return err;
 	mark = *cur_mark(ps);
-	err = parse_mapping(ps, "match", match_keys, 4, t);
+	err = parse_mapping(ps, "match", match_keys,
+			    sizeof(match_keys) / sizeof(match_keys[0]), t);
 	if (err)
 		return err;
-	if (!t->n_uids && !t->n_gids && !t->n_cgroups && !t->n_exes)
-		return fail(ps, &mark,
-			    "'match' is empty (expected at least one of: uid, gid, cgroup, exe)");
+	if (!t->n_uids && !t->n_gids && !t->n_cgroups && !t->n_exes && !t->n_exe_sha256)
+		return fail(ps, &mark, "'match' is empty (expected at least one of: uid, gid, "
+			    "cgroup, exe, exe_sha256)");
 	return 0;
 }
 
@@ -1486,6 +1515,7 @@ void policy__free(struct policy *p)
 		free(t->gids);
 		free_strv(t->cgroups, t->n_cgroups);
 		free_strv(t->exes, t->n_exes);
+		free(t->exe_sha256);
 		free(t->devices);
 		free(t->windows);
 	}

@@ -102,6 +102,8 @@ struct policy_tenant {
 	size_t n_cgroups;
 	char **exes;			/* executable paths, normalised, absolute */
 	size_t n_exes;
+	uint8_t (*exe_sha256)[32];	/* SHA-256 digests of executables' content */
+	size_t n_exe_sha256;
 	struct policy_device *devices;	/* at least one */
 	size_t n_devices;
 	uint64_t max_dma_bytes;		/* the tenant's processes together; POLICY_DMA_UNLIMITED when unset */

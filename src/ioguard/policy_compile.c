@@ -152,12 +152,20 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 		}
 		err = add_match(c, cap, idx, IOGUARD_MATCH_EXE, fid.dev, fid.ino);
 	}
+	if (t->n_exe_sha256)
+		bt->match_kinds |= 1U << IOGUARD_MATCH_EXE_SHA256;
+	for (i = 0; i < t->n_exe_sha256; i++) {
+		struct ioguard_exe_digest *e = &c->slot.exe_digests[c->slot.n_exe_digests++];
+
+		e->tenant = idx;
+		memcpy(e->sha256, t->exe_sha256[i], sizeof(e->sha256));
+	}
 	return err;
 }
 
 int policy_compile_check_limits(const struct policy *p, char *errbuf, size_t err_len)
 {
-	size_t i, n_sel = 0, n_crit = 0;
+	size_t i, n_sel = 0, n_crit = 0, n_digests = 0;
 
 	if (p->n_tenants > IOGUARD_MAX_TENANTS) {
 		snprintf(errbuf, err_len, "%zu tenants; the enforcement programs hold at most %d",
@@ -169,6 +177,7 @@ int policy_compile_check_limits(const struct policy *p, char *errbuf, size_t err
 		/* Counted as written: a value that resolves to nothing still counts. */
 		n_crit += p->tenants[i].n_uids + p->tenants[i].n_gids +
 			  p->tenants[i].n_cgroups + p->tenants[i].n_exes;
+		n_digests += p->tenants[i].n_exe_sha256;
 		if (p->tenants[i].n_windows > IOGUARD_MAX_WINDOWS) {
 			snprintf(errbuf, err_len, "tenant %s has %zu IOVA windows; at most %d",
 				 p->tenants[i].name, p->tenants[i].n_windows, IOGUARD_MAX_WINDOWS);
@@ -178,6 +187,11 @@ int policy_compile_check_limits(const struct policy *p, char *errbuf, size_t err
 	if (n_sel > IOGUARD_MAX_SELECTORS) {
 		snprintf(errbuf, err_len, "%zu device selectors; the enforcement programs hold "
 			 "at most %d", n_sel, IOGUARD_MAX_SELECTORS);
+		return -E2BIG;
+	}
+	if (n_digests > IOGUARD_MAX_EXE_DIGESTS) {
+		snprintf(errbuf, err_len, "%zu exe_sha256 digests; the enforcement programs hold "
+			 "at most %d, all tenants together", n_digests, IOGUARD_MAX_EXE_DIGESTS);
 		return -E2BIG;
 	}
 	if (n_crit > POLICY_MAX_MATCHES) {

@@ -33,7 +33,8 @@ struct compiled_policy {
  * kernel gives the file (file_identity__resolve(), not stat()'s st_dev). A cgroup or
  * executable that does not exist matches no process and is listed in warnings, as is
  * an executable that is not a regular file. Returns 0, -E2BIG when the policy exceeds
- * what the programs hold (tenants, selectors, windows, or more than POLICY_MAX_MATCHES
+ * what the programs hold (tenants, selectors, windows, exe_sha256 digests, or more than
+ * POLICY_MAX_MATCHES
  * match criteria; @err says which limit), the errno of
  * file_identity__resolve() for an executable that exists but cannot be resolved (with
  * the file and the cause in @err), or -ENOMEM.

@@ -258,6 +258,12 @@ static void test_full(void **state)
 	assert_int_equal(t->n_exes, 0);
 	assert_int_equal(t->n_cgroups, 1);
 	assert_string_equal(t->cgroups[0], "/system.slice/dpdk.service");
+	assert_int_equal(t->n_exe_sha256, 2);
+	assert_int_equal(t->exe_sha256[0][0], 0x01);
+	assert_int_equal(t->exe_sha256[0][15], 0xef);	/* upper case accepted */
+	assert_int_equal(t->exe_sha256[0][31], 0xef);
+	assert_int_equal(t->exe_sha256[1][30], 0x00);
+	assert_int_equal(t->exe_sha256[1][31], 0x01);
 	assert_int_equal(t->n_devices, 4);
 	d = &t->devices[0];
 	assert_int_equal(d->kind, POLICY_DEV_ID);

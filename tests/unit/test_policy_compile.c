@@ -229,6 +229,51 @@ static void test_match_table_limit(void **state)
 	policy__free(p);
 }
 
+/* Digests go into the slot by tenant, in file order; past the slot's room, refused. */
+static void test_exe_sha256_digests(void **state)
+{
+	const char *d1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	size_t cap = 128 * (IOGUARD_MAX_EXE_DIGESTS + 1) + 512, len, i;
+	char *text = malloc(cap), err[512];
+	struct compiled_policy *c;
+	struct policy *p;
+
+	assert_non_null(text);
+	len = snprintf(text, cap, "name: d\nmode: enforce\ndefault: deny\ntenants:\n"
+		       "  - { name: a, match: { uid: 1 }, devices: [ { group: 1 } ] }\n"
+		       "  - name: b\n    match:\n      exe_sha256: [%s, %.62s01]\n"
+		       "    devices: [ { group: 2 } ]\n", d1, d1);
+	p = parse_policy_text(text);
+	c = compile_ok(p, "/nonexistent");
+	assert_int_equal(c->slot.tenants[0].match_kinds, 1U << IOGUARD_MATCH_UID);
+	assert_int_equal(c->slot.tenants[1].match_kinds, 1U << IOGUARD_MATCH_EXE_SHA256);
+	assert_int_equal(c->slot.n_exe_digests, 2);
+	assert_int_equal(c->slot.exe_digests[0].tenant, 1);
+	assert_int_equal(c->slot.exe_digests[0].sha256[0], 0x00);
+	assert_int_equal(c->slot.exe_digests[0].sha256[1], 0x11);
+	assert_int_equal(c->slot.exe_digests[0].sha256[31], 0xff);
+	assert_int_equal(c->slot.exe_digests[1].tenant, 1);
+	assert_int_equal(c->slot.exe_digests[1].sha256[31], 0x01);
+	/* Digests are not keys of the match table. */
+	assert_int_equal(c->n_matches, 1);
+	compiled_policy__free(c);
+	policy__free(p);
+
+	len = snprintf(text, cap, "name: d\nmode: enforce\ndefault: deny\ntenants:\n"
+		       "  - name: b\n    match:\n      exe_sha256:\n");
+	for (i = 0; i <= IOGUARD_MAX_EXE_DIGESTS; i++)
+		len += snprintf(text + len, cap - len, "        - %.60s%04zx\n", d1, i);
+	snprintf(text + len, cap - len, "    devices: [ { group: 2 } ]\n");
+	p = parse_policy_text(text);
+	c = NULL;
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
+	assert_null(c);
+	assert_string_equal(err, "65 exe_sha256 digests; the enforcement programs hold at most "
+			    "64, all tenants together");
+	policy__free(p);
+	free(text);
+}
+
 /* The limit is half of the map the programs declare; opening needs no privilege. */
 static void test_match_table_size_is_the_maps(void **state)
 {
@@ -248,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_unresolvable_exe_is_refused),
 		cmocka_unit_test(test_limits_of_the_programs),
 		cmocka_unit_test(test_match_table_limit),
+		cmocka_unit_test(test_exe_sha256_digests),
 		cmocka_unit_test(test_match_table_size_is_the_maps),
 	};
 
