@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -27,7 +28,7 @@
 /* Maps shared between loads; every other object is recreated by a first load. */
 static const char *const pinned_maps[] = {
 	"active", "policies", "matches", "kernel_info", "decisions", "decision_counts",
-	"holders", "accounts", "account_holders", "pending",
+	"holders", "accounts", "account_holders", "pending", "executed",
 };
 
 /*
@@ -37,6 +38,8 @@ static const char *const pinned_maps[] = {
  */
 #define LSM_COMPAT_HOOK "bpf_lsm_file_ioctl_compat"
 #define COMPAT_SYSCALL_SUFFIX "compat_sys_ioctl"
+/* What bpf_ima_file_hash() calls; absent (a stub) in a kernel without CONFIG_IMA. */
+#define IMA_FILE_HASH "ima_file_hash"
 
 /* The ioctl handler that identifies each file kind, by enum ioguard_file_kind. */
 static const char *const ioctl_handlers[IOGUARD_FILE_KIND_COUNT] = {
@@ -148,7 +151,7 @@ static const char *const kernel_functions[] = {
 	"vfio_fops_unl_ioctl", "iommufd_fops_ioctl", "vfio_remove_dma",
 	"vfio_iommu_type1_release", "iopt_unmap_iova", "iopt_unmap_all",
 	"iommufd_fops_release", "vfio_pin_pages_remote", "iopt_map_pages", "iommufd_hwpt_alloc",
-	LSM_COMPAT_HOOK,
+	LSM_COMPAT_HOOK, IMA_FILE_HASH,
 };
 #define N_KERNEL_FUNCTIONS (sizeof(kernel_functions) / sizeof(kernel_functions[0]))
 
@@ -747,6 +750,73 @@ out_destroy:
 	return ret;
 }
 
+/*
+ * The hash algorithm IMA uses on this kernel: ima_hash= on the command line, else the
+ * kernel's build default from its config file. Empty when neither can be read.
+ */
+static void ima_hash_algo(char *algo, size_t len)
+{
+	char line[4096], path[300], val[64], *p, *save;
+	struct utsname u;
+	FILE *f;
+
+	algo[0] = '\0';
+	f = fopen("/proc/cmdline", "r");
+	if (f) {
+		if (fgets(line, sizeof(line), f)) {
+			for (p = strtok_r(line, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
+				if (!strncmp(p, "ima_hash=", 9))
+					snprintf(algo, len, "%s", p + 9);
+			}
+		}
+		fclose(f);
+		if (algo[0])
+			return;
+	}
+	if (uname(&u))
+		return;
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "CONFIG_IMA_DEFAULT_HASH=\"%63[^\"]\"", val) == 1) {
+			snprintf(algo, len, "%s", val);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * exe_sha256 is compared with the SHA-256 IMA computes when a process executes a file:
+ * a kernel without IMA, or whose IMA hashes with another algorithm, would never match
+ * it. Such a policy is refused, not loaded with tenants that no process can be.
+ */
+static int check_policy_features(const struct compiled_policy *cp,
+				 const struct kernel_probe *kp, char *err, size_t len)
+{
+	const char *tenant;
+	char algo[64];
+
+	if (!cp->slot.n_exe_digests)
+		return 0;
+	tenant = cp->slot.tenants[cp->slot.exe_digests[0].tenant].name;
+	if (!kernel_has(kp, IMA_FILE_HASH)) {
+		snprintf(err, len, "tenant %s matches exe_sha256, which needs IMA to "
+			 "hash executables at exec, and this kernel has no IMA (CONFIG_IMA; %s "
+			 "is not in /proc/kallsyms)", tenant, IMA_FILE_HASH);
+		return -EOPNOTSUPP;
+	}
+	ima_hash_algo(algo, sizeof(algo));
+	if (algo[0] && strcmp(algo, "sha256")) {
+		snprintf(err, len, "tenant %s matches exe_sha256, but this kernel's IMA hashes "
+			 "with %s: boot with ima_hash=sha256", tenant, algo);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 		  size_t notes_len, char *err, size_t err_len)
 {
@@ -754,6 +824,9 @@ int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 	int ret, lock_fd;
 
 	ret = resolve_kernel(&kp, notes, notes_len, err, err_len);
+	if (ret)
+		return ret;
+	ret = check_policy_features(cp, &kp, err, err_len);
 	if (ret)
 		return ret;
 	lock_fd = pin_dir_lock(true, err, err_len);
