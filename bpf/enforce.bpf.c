@@ -36,6 +36,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFCHR 0020000
 #define PCI_CLASS_BRIDGE_PCI 0x0604
 #define IOMMU_IOAS_MAP_FIXED_IOVA 1
+#define HASH_ALGO_SHA256 4	/* enum hash_algo, uAPI linux/hash_info.h */
 
 /* The user's argument structs, as in linux/vfio.h and linux/iommufd.h (uAPI, fixed). */
 struct vfio_dma_map_arg {
@@ -213,6 +214,7 @@ struct decision {
 	__u32 reason;
 	__s32 group;
 	__s32 tenant;
+	__u32 digest_tenants;	/* bit per tenant one of whose exe_sha256 the task runs */
 	__u64 value;
 	char device[32];
 };
@@ -229,61 +231,140 @@ static __always_inline const struct ioguard_policy_slot *policy_get(__u32 *gen)
 	return p && p->loaded ? p : NULL;
 }
 
-static __always_inline bool match_has(__u32 gen, __u32 tenant, __u32 kind, __u32 aux,
-				      __u64 value)
-{
-	struct ioguard_match_key key = {
-		.gen = gen, .tenant = tenant, .kind = kind, .aux = aux, .value = value,
-	};
+/*
+ * What the task is executing, as IMA hashed it at the exec that started the image
+ * (exe_sha256). Set at every exec, copied to every task the task creates (threads,
+ * forks), so it follows the image and nothing else: a later exec replaces it. Written
+ * only by its own task, or by the parent before the child runs.
+ */
+struct executed {
+	__u64 inode;		/* the executed file's inode; exe_file replaced: no match */
+	__s32 algo;		/* enum hash_algo of @digest, or the hash's negative errno */
+	__u32 reserved;
+	__u8 digest[IOGUARD_SHA256_LEN];
+};
 
-	return bpf_map_lookup_elem(&matches, &key) != NULL;
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct executed);
+} executed SEC(".maps");
+
+static __always_inline bool policy_names_digests(const struct ioguard_policy_slot *p)
+{
+	return p && p->n_exe_digests;
+}
+
+struct digest_search {
+	const struct ioguard_policy_slot *policy;
+	__u64 digest[IOGUARD_SHA256_LEN / 8];
+	__u32 tenants;
+};
+
+static long digest_matches(__u32 i, struct digest_search *s)
+{
+	const struct ioguard_exe_digest *e;
+	const __u64 *v;
+
+	if (i >= IOGUARD_MAX_EXE_DIGESTS || i >= s->policy->n_exe_digests)
+		return 1;
+	barrier_var(i);
+	e = &s->policy->exe_digests[i & (IOGUARD_MAX_EXE_DIGESTS - 1)];
+	v = (const __u64 *)e->sha256;
+	if (e->tenant < IOGUARD_MAX_TENANTS && v[0] == s->digest[0] && v[1] == s->digest[1] &&
+	    v[2] == s->digest[2] && v[3] == s->digest[3])
+		s->tenants |= 1U << e->tenant;
+	return 0;
+}
+
+/*
+ * The tenants one of whose exe_sha256 is the SHA-256 IMA computed when the current task's
+ * image was executed; found once per decision, so that the per-tenant match is one bit.
+ * Fails closed: no record (executed before a policy named digests, or the record could
+ * not be stored), a hash IMA could not give, another algorithm, or an executable
+ * replaced since (PR_SET_MM_EXE_FILE) match no tenant.
+ */
+static __always_inline __u32 executed_digest_tenants(const struct ioguard_policy_slot *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct digest_search s = { .policy = p };
+	struct executed *x;
+
+	if (!policy_names_digests(p))
+		return 0;
+	x = bpf_task_storage_get(&executed, task, NULL, 0);
+	if (!x || x->algo != HASH_ALGO_SHA256 ||
+	    x->inode != (__u64)BPF_CORE_READ(task, mm, exe_file, f_inode))
+		return 0;
+	__builtin_memcpy(s.digest, x->digest, sizeof(s.digest));
+	bpf_loop(IOGUARD_MAX_EXE_DIGESTS, digest_matches, &s, 0);
+	return s.tenants;
+}
+
+/*
+ * Every criterion in @kinds of @tenant (generation @gen) matches the current process.
+ * Global, so the verifier checks it once instead of once per tenant of every decision's
+ * tenant loop (the program's budget). Scalars only: a global function sees no map values.
+ */
+__noinline int tenant_criteria_match(__u32 gen, __u32 tenant, __u32 kinds, __u32 digest_tenants)
+{
+	/* One key, rewritten per lookup: this frame adds to the deepest call chain's stack. */
+	struct ioguard_match_key key = { .gen = gen, .tenant = tenant };
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	int level;
+
+	if (tenant >= IOGUARD_MAX_TENANTS)
+		return 0;
+	if ((kinds & (1U << IOGUARD_MATCH_EXE_SHA256)) && !(digest_tenants & (1U << tenant)))
+		return 0;
+	if (kinds & (1U << IOGUARD_MATCH_UID)) {
+		key.kind = IOGUARD_MATCH_UID;
+		key.value = (__u32)uid_gid;
+		if (!bpf_map_lookup_elem(&matches, &key))
+			return 0;
+	}
+	if (kinds & (1U << IOGUARD_MATCH_GID)) {
+		key.kind = IOGUARD_MATCH_GID;
+		key.value = uid_gid >> 32;
+		if (!bpf_map_lookup_elem(&matches, &key))
+			return 0;
+	}
+	if (kinds & (1U << IOGUARD_MATCH_EXE)) {
+		struct inode *exe = BPF_CORE_READ(bpf_get_current_task_btf(), mm, exe_file, f_inode);
+
+		if (!exe)
+			return 0;
+		key.kind = IOGUARD_MATCH_EXE;
+		key.aux = BPF_CORE_READ(exe, i_sb, s_dev);
+		key.value = BPF_CORE_READ(exe, i_ino);
+		if (!bpf_map_lookup_elem(&matches, &key))
+			return 0;
+		key.aux = 0;
+	}
+	if (!(kinds & (1U << IOGUARD_MATCH_CGROUP)))
+		return 1;
+	key.kind = IOGUARD_MATCH_CGROUP;
+	for (level = 0; level < 16; level++) {
+		key.value = bpf_get_current_ancestor_cgroup_id(level);
+		if (!key.value)
+			break;
+		if (bpf_map_lookup_elem(&matches, &key))
+			return 1;
+	}
+	return 0;
 }
 
 /* Every criterion the tenant has matches the current process. */
 static __always_inline bool process_matches(const struct decision *d, __u32 tenant)
 {
 	const struct ioguard_tenant *t;
-	__u64 uid_gid = bpf_get_current_uid_gid();
-	__u32 kinds;
 
 	if (tenant >= IOGUARD_MAX_TENANTS)
 		return false;
 	barrier_var(tenant);
 	t = &d->policy->tenants[tenant & (IOGUARD_MAX_TENANTS - 1)];
-	kinds = t->match_kinds;
-	if ((kinds & (1U << IOGUARD_MATCH_UID)) &&
-	    !match_has(d->gen, tenant, IOGUARD_MATCH_UID, 0, (__u32)uid_gid))
-		return false;
-	if ((kinds & (1U << IOGUARD_MATCH_GID)) &&
-	    !match_has(d->gen, tenant, IOGUARD_MATCH_GID, 0, uid_gid >> 32))
-		return false;
-	if (kinds & (1U << IOGUARD_MATCH_CGROUP)) {
-		bool found = false;
-		int level;
-
-		for (level = 0; level < 16; level++) {
-			__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-
-			if (!id)
-				break;
-			if (match_has(d->gen, tenant, IOGUARD_MATCH_CGROUP, 0, id)) {
-				found = true;
-				break;
-			}
-		}
-		if (!found)
-			return false;
-	}
-	if (kinds & (1U << IOGUARD_MATCH_EXE)) {
-		struct task_struct *task = bpf_get_current_task_btf();
-		struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
-		__u32 dev = BPF_CORE_READ(exe, i_sb, s_dev);
-
-		if (!exe || !match_has(d->gen, tenant, IOGUARD_MATCH_EXE, dev,
-				       BPF_CORE_READ(exe, i_ino)))
-			return false;
-	}
-	return true;
+	return tenant_criteria_match(d->gen, tenant, t->match_kinds, d->digest_tenants);
 }
 
 /* First tenant the current process matches, or IOGUARD_NO_TENANT. */
@@ -517,6 +598,7 @@ static __always_inline bool decision_begin(struct decision *d, __u32 hook)
 {
 	__builtin_memset(d, 0, sizeof(*d));
 	d->policy = policy_get(&d->gen);
+	d->digest_tenants = executed_digest_tenants(d->policy);
 	d->hook = hook;
 	d->group = -1;
 	d->tenant = IOGUARD_NO_TENANT;
@@ -1362,6 +1444,48 @@ int BPF_PROG(ioguard_file_receive, struct file *file, int ret)
 	case IOGUARD_FILE_IOMMUFD:
 		return decide_process_file(IOGUARD_HOOK_RECEIVE);
 	}
+	return 0;
+}
+
+/*
+ * Records what the new image is, for exe_sha256. Runs after the exec's point of no
+ * return, when mm->exe_file is the file hashed (for a script, its interpreter). The
+ * previous image's record never survives an exec: it is replaced, or deleted when the
+ * policy in force names no digest (hashing every exec costs a read of the file, so it is
+ * only paid while a policy needs it). Sleepable: IMA reads the file.
+ */
+SEC("lsm.s/bprm_committed_creds")
+int BPF_PROG(ioguard_bprm_committed_creds, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct executed *x;
+	__u32 gen;
+
+	if (!policy_names_digests(policy_get(&gen))) {
+		bpf_task_storage_delete(&executed, task);
+		return 0;
+	}
+	x = bpf_task_storage_get(&executed, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!x)
+		return 0;	/* no record: matches no exe_sha256 */
+	x->algo = -EPERM;
+	x->inode = (__u64)bprm->file->f_inode;
+	x->algo = bpf_ima_file_hash(bprm->file, x->digest, sizeof(x->digest));
+	return 0;
+}
+
+/* A new task runs its creator's image until it executes another: it inherits the record. */
+SEC("lsm/task_alloc")
+int BPF_PROG(ioguard_task_alloc, struct task_struct *task, unsigned long clone_flags)
+{
+	struct executed *parent, *child;
+
+	parent = bpf_task_storage_get(&executed, bpf_get_current_task_btf(), NULL, 0);
+	if (!parent)
+		return 0;
+	child = bpf_task_storage_get(&executed, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (child)
+		*child = *parent;
 	return 0;
 }
 
