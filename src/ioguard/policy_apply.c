@@ -14,18 +14,19 @@ const struct policy_apply_ops policy_apply_enforcer = {
 	.load = enforcer_load,
 };
 
-int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
-		 bool *swapped)
+int policy_prepare(const char *path, const struct policy_apply_opts *opts, struct policy **out,
+		   struct compiled_policy **out_cp)
 {
 	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
 	const char *cgroup_root = opts && opts->cgroup_root ? opts->cgroup_root : CGROUP_ROOT;
 	struct policy_error perr = POLICY_ERROR_INIT;
 	struct compiled_policy *cp = NULL;
 	struct policy *p = NULL;
-	char err[1024] = "", notes[1024] = "";
+	char err[1024] = "";
 	int ret;
 
 	*out = NULL;
+	*out_cp = NULL;
 	ret = policy__load(path, opts ? opts->load : NULL, &p, &perr);
 	if (ret) {
 		p_err("%s; the policy in force is unchanged", perr.msg);
@@ -52,16 +53,46 @@ int policy_apply(const char *path, const struct policy_apply_opts *opts, struct 
 	}
 	if (cp->warnings[0])
 		p_warn("%s: %s (those values match no process)", path, cp->warnings);
+	*out = p;
+	*out_cp = cp;
+	return 0;
+out_free:
+	policy__free(p);
+	return ret;
+}
+
+int policy_commit(const char *path, const struct policy_apply_opts *opts,
+		  const struct compiled_policy *cp, bool *swapped)
+{
+	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
+	char err[1024] = "", notes[1024] = "";
+	int ret;
+
 	ret = ops->load(cp, swapped, notes, sizeof(notes), err, sizeof(err));
 	if (ret) {
 		p_err("%s: %s; the policy in force is unchanged", path, err);
-		goto out_free;
+		return ret;
 	}
 	if (notes[0])
 		p_warn("%s", notes);
-	*out = p;
-	p = NULL;
-out_free:
+	return 0;
+}
+
+int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
+		 bool *swapped)
+{
+	struct compiled_policy *cp = NULL;
+	struct policy *p = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = policy_prepare(path, opts, &p, &cp);
+	if (!ret)
+		ret = policy_commit(path, opts, cp, swapped);
+	if (!ret) {
+		*out = p;
+		p = NULL;
+	}
 	compiled_policy__free(cp);
 	policy__free(p);
 	return ret;

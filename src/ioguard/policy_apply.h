@@ -63,6 +63,18 @@ struct policy_apply_opts {
 int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
 		 bool *swapped);
 
+/*
+ * policy_apply() in two steps. policy_prepare() does all of it but the enforcer's load:
+ * read and validate, topology, probe, compile. It changes no enforcement state and
+ * shares nothing with other threads, so it may run on any thread; on 0, *@p and *@cp
+ * are set (the caller frees them). policy_commit() hands @cp to the enforcer.
+ * Both report as policy_apply() does and return what it returns.
+ */
+int policy_prepare(const char *path, const struct policy_apply_opts *opts, struct policy **p,
+		   struct compiled_policy **cp);
+int policy_commit(const char *path, const struct policy_apply_opts *opts,
+		  const struct compiled_policy *cp, bool *swapped);
+
 enum policy_reload_result {
 	POLICY_RELOAD_OK = 0,		/* the new file is in force */
 	POLICY_RELOAD_ERROR,		/* refused: the previous policy stays */
