@@ -32,6 +32,8 @@ struct policy_reload_job {
 	struct policy_load_opts load;
 	struct policy_apply_opts opts;
 	uint8_t unless_hash[POLICY_HASH_SIZE];
+	struct buf msgs;			/* the worker's messages: level byte, text, NUL */
+
 	pthread_mutex_t lock;
 	const char *stage;			/* what prepare() is doing, for the report */
 	bool done;				/* the worker finished: @ret, @p, @cp are set */
@@ -154,10 +156,34 @@ static void job_free(struct policy_reload_job *job)
 	compiled_policy__free(job->cp);
 	policy__free(job->p);
 	pthread_mutex_destroy(&job->lock);
+	buf__release(&job->msgs);
 	free(job->path);
 	free(job->cgroup_root);
 	free(job->sysfs_root);
 	free(job);
+}
+
+/* Only the worker appends, and only the reloader's thread reads, once the job is done. */
+static void job_message(void *ctx, enum p_level level, const char *msg)
+{
+	struct policy_reload_job *job = ctx;
+	char c = level;
+
+	buf__append(&job->msgs, &c, 1);
+	buf__append(&job->msgs, msg, strlen(msg) + 1);
+}
+
+/* Prints what the worker said, on the reloader's thread, which owns stderr (and --json). */
+static void job_print_messages(const struct policy_reload_job *job)
+{
+	size_t off = 0;
+
+	if (job->msgs.err)
+		return;
+	while (off + 1 < job->msgs.len) {
+		p_print((enum p_level)job->msgs.data[off], job->msgs.data + off + 1);
+		off += 2 + strlen(job->msgs.data + off + 1);
+	}
 }
 
 static void *reload_worker(void *arg)
@@ -168,7 +194,9 @@ static void *reload_worker(void *arg)
 	bool orphaned;
 	int ret;
 
+	p_set_sink(job_message, job);
 	ret = prepare(job->path, &job->opts, &p, &cp, job);
+	p_set_sink(NULL, NULL);
 	pthread_mutex_lock(&job->lock);
 	job->ret = ret;
 	job->p = p;
@@ -334,6 +362,7 @@ int policy_reloader__finish(struct policy_reloader *r, int *result)
 	/* The worker is gone from the job: it wrote the fd last, under the lock. */
 	eventfd_read(r->notify_fd, &ignored);
 	r->job = NULL;
+	job_print_messages(job);
 	if (r->late) {
 		p_warn("%s: the reload that missed its deadline returned after %ld ms; its "
 		       "result is dropped", r->path, elapsed_ms(&r->started));

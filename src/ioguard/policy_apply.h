@@ -158,7 +158,8 @@ static inline int policy_reloader__fd(const struct policy_reloader *r)
 
 /*
  * policy_reloader__finish() - check on the reload in flight, without blocking; commits
- * it (on the caller's thread) when the worker has prepared it. Never changes @reloads.
+ * it (on the caller's thread) when the worker has prepared it, and prints what the
+ * worker reported (the worker itself prints nothing). Never changes @reloads.
  * Return:
  *   0            the reload is over; *@result is what policy_reloader__reload() returns
  *   -EINPROGRESS it is still running (or still stuck after its deadline was reported)

@@ -499,6 +499,41 @@ static void test_reloader_count_timeout(void **state)
 	policy_reloader__fini(&r);
 }
 
+/*
+ * The worker prints nothing itself (stderr and --json belong to the loop): what it
+ * reports reaches stderr through __finish(), before the caller's own summary.
+ */
+static void test_reloader_worker_messages_reach_stderr(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+	char text[4096] = "";
+	FILE *capture;
+	int saved;
+	size_t n;
+
+	put(f, good_policy("first"));
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__load(&r), 0);
+	put(f, "name: first\nmode: sideways\n");
+	capture = tmpfile();
+	assert_non_null(capture);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(capture), STDERR_FILENO);
+	assert_int_equal(policy_reloader__reload(&r, false), -EBADMSG);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(capture);
+	n = fread(text, 1, sizeof(text) - 1, capture);
+	text[n] = '\0';
+	fclose(capture);
+	assert_non_null(strstr(text, "bad value 'sideways' for 'mode'"));
+	assert_non_null(strstr(text, "the policy in force is unchanged\n"));
+	policy_reloader__fini(&r);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -516,6 +551,7 @@ int main(void)
 		T(test_reloader_async_deadline),
 		T(test_reloader_fini_with_stuck_worker),
 		T(test_reloader_count_timeout),
+		T(test_reloader_worker_messages_reach_stderr),
 	};
 #undef T
 
