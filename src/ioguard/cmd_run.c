@@ -9,6 +9,11 @@
  * reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
  * maps are read, never changed, by a scrape) and the reloader's counters, which the loop
  * changes only under http_server__lock(); the reload itself runs outside that lock.
+ * A reload's reading, checking and compiling run on the reloader's worker thread, which
+ * shares nothing with the loop but its job (policy_apply.h), and never takes the server
+ * lock; the loop commits the result. So a policy file on a file system that stops
+ * answering holds up only that worker: the loop goes on draining, serving and stopping,
+ * and the reload is reported once it misses its deadline.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -71,6 +76,11 @@ struct daemon {
 	struct policy_watch *watch;
 	bool change_pending;
 	struct timespec change_seen;
+	const char *reload_why;		/* of the reload in flight */
+	/* Asked for while one is in flight: started when it is over. */
+	bool reload_queued;
+	bool queued_force;
+	const char *queued_why;
 
 	/* Read by scrapes, under the server lock */
 	struct metrics_snapshot *snap;
@@ -211,17 +221,9 @@ out:
 	return err;
 }
 
-static void reload_policy(struct daemon *d, bool force, const char *why)
+/* Counts and reports a reload that is over, or has missed its deadline. */
+static void end_reload(struct daemon *d, int ret, const char *why)
 {
-	int ret;
-
-	notify_systemd("RELOADING=1");
-	/*
-	 * The load itself (the file, sysfs, kallsyms, membarrier) runs without the server
-	 * lock: a slow or stuck file system must not stall scrapes. They read only the
-	 * counters, which change under the lock; the kernel side swaps atomically.
-	 */
-	ret = policy_reloader__apply(&d->reloader, force);
 	if (d->srv)
 		http_server__lock(d->srv);
 	policy_reloader__count(&d->reloader, ret);
@@ -231,10 +233,64 @@ static void reload_policy(struct daemon *d, bool force, const char *why)
 		p_info("%s: %s is unchanged (same sha256); nothing to do", why, d->policy_path);
 	else if (!ret)
 		p_info("%s: policy %s from %s is in force", why, d->reloader.name, d->policy_path);
+	else if (ret == -ETIMEDOUT)
+		p_warn("%s: %s was not reloaded in time (see above); policy %s stays in force",
+		       why, d->policy_path, d->reloader.name);
 	else
 		p_warn("%s: %s was refused (see above); policy %s stays in force", why,
 		       d->policy_path, d->reloader.name);
 	notify_systemd("READY=1");
+}
+
+/*
+ * Starts a reload on the reloader's worker. While one is in flight (a read stuck on a
+ * hung file system can be in flight for good), later ones are coalesced into one that
+ * starts when it is over: a forced one if any of them was.
+ */
+static void start_reload(struct daemon *d, bool force, const char *why)
+{
+	int ret;
+
+	if (policy_reloader__busy(&d->reloader)) {
+		d->reload_queued = true;
+		d->queued_force |= force;
+		d->queued_why = why;
+		return;
+	}
+	notify_systemd("RELOADING=1");
+	/*
+	 * Neither the worker (the file, sysfs, cgroups) nor the commit in check_reload()
+	 * (kallsyms, membarrier) takes the server lock: a slow or stuck file system must
+	 * not stall scrapes. They read only the counters, which change under the lock;
+	 * the kernel side swaps atomically.
+	 */
+	ret = policy_reloader__start(&d->reloader, force);
+	if (ret) {
+		p_err("%s: cannot start reloading %s: %s", why, d->policy_path, strerror(-ret));
+		end_reload(d, ret, why);
+		return;
+	}
+	d->reload_why = why;
+}
+
+/* Commits and reports the reload in flight once its worker is done, or past its deadline. */
+static void check_reload(struct daemon *d)
+{
+	int ret, result = 0;
+
+	if (!policy_reloader__busy(&d->reloader))
+		return;
+	ret = policy_reloader__finish(&d->reloader, &result);
+	if (ret == -EINPROGRESS)
+		return;
+	/* -ECANCELED: a stuck read returned at last; reported, nothing to count. */
+	if (!ret || ret == -ETIMEDOUT)
+		end_reload(d, result, d->reload_why);
+	if (!policy_reloader__busy(&d->reloader) && d->reload_queued) {
+		d->reload_queued = false;
+		start_reload(d, d->queued_force, d->queued_why);
+		d->queued_force = false;
+	}
 }
 
 static void check_policy_watch(struct daemon *d)
@@ -364,13 +420,13 @@ static bool read_signals(struct daemon *d)
 			stop = true;
 	}
 	if (hup && !stop)
-		reload_policy(d, true, "SIGHUP");
+		start_reload(d, true, "SIGHUP");
 	return stop;
 }
 
 static int main_loop(struct daemon *d)
 {
-	struct pollfd fds[3 + DECISION_SOURCE_MAX_FDS];
+	struct pollfd fds[4 + DECISION_SOURCE_MAX_FDS];
 	struct timespec last_write;
 	int err = 0, n, nfds;
 
@@ -378,10 +434,12 @@ static int main_loop(struct daemon *d)
 	fds[1] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
 	/* -1 when the watch polls: poll() skips it. */
 	fds[2] = (struct pollfd){ .fd = policy_watch__fd(d->watch), .events = POLLIN };
+	/* Readable when a reload's worker is done; its deadline is checked every tick. */
+	fds[3] = (struct pollfd){ .fd = policy_reloader__fd(&d->reloader), .events = POLLIN };
 	clock_gettime(CLOCK_MONOTONIC, &last_write);
 	for (;;) {
 		/* The source's fds change when it takes the records or a feed. */
-		nfds = 3 + decision_source__fds(d->decisions, &fds[3]);
+		nfds = 4 + decision_source__fds(d->decisions, &fds[4]);
 		n = poll(fds, nfds, TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
@@ -403,8 +461,9 @@ static int main_loop(struct daemon *d)
 			check_policy_watch(d);
 		if (d->change_pending && elapsed_ms(&d->change_seen) >= SETTLE_MS) {
 			d->change_pending = false;
-			reload_policy(d, false, "file changed");
+			start_reload(d, false, "file changed");
 		}
+		check_reload(d);
 		/* Takes the records (or a feed) when it has neither; reports changes itself. */
 		decision_source__update(d->decisions, 0);
 		if (d->textfile && elapsed_ms(&last_write) >= (long)d->interval_s * 1000) {
@@ -455,7 +514,11 @@ int do_run(int argc, char **argv)
 		p_err("cannot create a signalfd: %s", strerror(errno));
 		goto out_sigmask;
 	}
-	policy_reloader__init(&d.reloader, d.policy_path, &aopts);
+	err = policy_reloader__init(&d.reloader, d.policy_path, &aopts);
+	if (err) {
+		p_err("cannot set up reloading %s: %s", d.policy_path, strerror(-err));
+		goto out_fds;
+	}
 	err = policy_reloader__load(&d.reloader);
 	if (err)
 		goto out_fds;
@@ -549,6 +612,8 @@ out_unload:
 		       d.reloader.name, enforcer_pin_dir(), bin_name);
 	}
 out_fds:
+	/* A reload stuck in the kernel is left behind: it touches nothing of the daemon's. */
+	policy_reloader__fini(&d.reloader);
 	policy_watch__free(d.watch);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);

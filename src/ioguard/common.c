@@ -15,27 +15,49 @@ bool json_output;
 const char *bin_name = "ioguard";
 struct json_writer *json_wtr;
 
-static void vmessage(const char *level, const char *fmt, va_list ap)
+/* The calling thread's sink (p_set_sink()); a thread without one prints. */
+static __thread void (*sink_fn)(void *ctx, enum p_level level, const char *msg);
+static __thread void *sink_ctx;
+
+void p_set_sink(void (*fn)(void *ctx, enum p_level level, const char *msg), void *ctx)
 {
-	fprintf(stderr, "%s: %s", bin_name, level);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	sink_fn = fn;
+	sink_ctx = ctx;
+}
+
+void p_print(enum p_level level, const char *msg)
+{
+	static const char *const prefix[] = {
+		[P_ERR] = "error: ", [P_WARN] = "warning: ", [P_INFO] = "",
+	};
+
+	if (level == P_ERR && json_output && json_wtr) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "error", msg);
+		jsonw_end_object(json_wtr);
+	} else {
+		fprintf(stderr, "%s: %s%s\n", bin_name, prefix[level], msg);
+	}
+}
+
+/* Messages are one line; a path or a policy error with its position fits in this. */
+static void vmessage(enum p_level level, const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (sink_fn)
+		sink_fn(sink_ctx, level, buf);
+	else
+		p_print(level, buf);
 }
 
 void p_err(const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (json_output && json_wtr) {
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		jsonw_start_object(json_wtr);
-		jsonw_string_field(json_wtr, "error", buf);
-		jsonw_end_object(json_wtr);
-	} else {
-		vmessage("error: ", fmt, ap);
-	}
+	vmessage(P_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -44,7 +66,7 @@ void p_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage("warning: ", fmt, ap);
+	vmessage(P_WARN, fmt, ap);
 	va_end(ap);
 }
 
@@ -53,7 +75,7 @@ void p_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage("", fmt, ap);
+	vmessage(P_INFO, fmt, ap);
 	va_end(ap);
 }
 

@@ -23,6 +23,7 @@
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LSM_LIST_PATH "/sys/kernel/security/lsm"
+#define KALLSYMS_PATH "/proc/kallsyms"
 #define KALLSYMS_READ_SIZE (1 << 20)
 
 /* Maps shared between loads; every other object is recreated by a first load. */
@@ -179,9 +180,12 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* Addresses of the ioctl handlers and the functions above, from /proc/kallsyms. */
-static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len,
-			  char *err, size_t err_len)
+/*
+ * Addresses of the ioctl handlers and the functions above, from @kallsyms (the kernel's
+ * /proc/kallsyms, or a fake one in a unit test).
+ */
+static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char *notes,
+			     size_t notes_len, char *err, size_t err_len)
 {
 	struct ioguard_kernel_info *k = &kp->info;
 	char line[512], name[256], type, *kallsyms_buf;
@@ -189,14 +193,15 @@ static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len
 	bool any_zero = false;
 	struct stat st;
 	size_t used, j;
+	int i, ret;
 	FILE *f;
-	int i;
 
 	memset(kp, 0, sizeof(*kp));
-	f = fopen("/proc/kallsyms", "r");
+	f = fopen(kallsyms, "r");
 	if (!f) {
-		snprintf(err, err_len, "cannot read /proc/kallsyms: %s", strerror(errno));
-		return -errno;
+		ret = -errno;
+		snprintf(err, err_len, "cannot read %s: %s", kallsyms, strerror(-ret));
+		return ret;
 	}
 	/* kallsyms is generated per read: few large reads cost far less than many small. */
 	kallsyms_buf = malloc(KALLSYMS_READ_SIZE);
@@ -268,6 +273,20 @@ static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len
 			 "is loaded again");
 	}
 	return 0;
+}
+
+static int resolve_kernel(struct kernel_probe *kp, char *notes, size_t notes_len,
+			  char *err, size_t err_len)
+{
+	return resolve_kernel_at(KALLSYMS_PATH, kp, notes, notes_len, err, err_len);
+}
+
+int enforcer_check_kallsyms(const char *kallsyms, char *err, size_t len)
+{
+	struct kernel_probe kp;
+	char notes[256];
+
+	return resolve_kernel_at(kallsyms, &kp, notes, sizeof(notes), err, len);
 }
 
 /* Waits until no program can still be running with what it read before this call. */

@@ -28,6 +28,15 @@ const char *enforcer_pin_dir(void);
 int enforcer_probe(char *err, size_t len);
 
 /*
+ * enforcer_check_kallsyms() - the checks enforcer_load() makes on /proc/kallsyms before
+ * it loads anything, run on @kallsyms (a file in kallsyms' format; unit tests feed a
+ * fake kernel through it). Returns 0 when a load could go on, or a negative errno with
+ * a one-line reason in @err: -EPERM when the ioctl handlers' addresses are hidden,
+ * -EOPNOTSUPP when the kernel has compat syscalls but no file_ioctl_compat LSM hook.
+ */
+int enforcer_check_kallsyms(const char *kallsyms, char *err, size_t len);
+
+/*
  * enforcer_load() - make @cp the policy in force. With programs already pinned, writes
  * the inactive generation and flips to it in one map update (*swapped = true);
  * otherwise loads, attaches and pins the programs with no policy active (everything

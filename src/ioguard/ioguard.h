@@ -36,6 +36,19 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+enum p_level { P_ERR, P_WARN, P_INFO };
+
+/*
+ * p_set_sink() - on the calling thread only, hand p_err(), p_warn() and p_info() to
+ * @fn (formatted, one message a call) instead of printing them; NULL prints again. For
+ * a worker thread whose messages its caller prints: stderr and the --json writer are
+ * the main thread's.
+ */
+void p_set_sink(void (*fn)(void *ctx, enum p_level level, const char *msg), void *ctx);
+
+/* Prints @msg at @level as p_err(), p_warn() or p_info() would. */
+void p_print(enum p_level level, const char *msg);
+
 /*
  * format_error() - for modules that report into a caller's buffer: formats the message
  * into @buf (when @buf and @len are set) and returns @err, a negative errno.

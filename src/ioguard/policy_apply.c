@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "enforcer.h"
 #include "ioguard.h"
@@ -14,19 +20,56 @@ const struct policy_apply_ops policy_apply_enforcer = {
 	.load = enforcer_load,
 };
 
-int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
-		 bool *swapped)
+/*
+ * A reload handed to a worker thread. The job owns copies of everything the worker
+ * reads, since a worker stuck in the kernel may outlive the reloader and its caller.
+ * Everything below @lock is under it; whoever sees the other side gone frees the job.
+ */
+struct policy_reload_job {
+	char *path;
+	char *cgroup_root;
+	char *sysfs_root;
+	struct policy_load_opts load;
+	struct policy_apply_opts opts;
+	uint8_t unless_hash[POLICY_HASH_SIZE];
+	struct buf msgs;			/* the worker's messages: level byte, text, NUL */
+
+	pthread_mutex_t lock;
+	const char *stage;			/* what prepare() is doing, for the report */
+	bool done;				/* the worker finished: @ret, @p, @cp are set */
+	bool orphaned;				/* the reloader let go: the worker frees the job */
+	int notify_fd;				/* the reloader's; valid while !@orphaned */
+	int ret;
+	struct policy *p;
+	struct compiled_policy *cp;
+};
+
+static void set_stage(struct policy_reload_job *job, const char *stage)
+{
+	if (!job)
+		return;
+	pthread_mutex_lock(&job->lock);
+	job->stage = stage;
+	pthread_mutex_unlock(&job->lock);
+}
+
+/* @job, when set, learns each step in turn: a worker past its deadline is reported by it. */
+static int prepare(const char *path, const struct policy_apply_opts *opts, struct policy **out,
+		   struct compiled_policy **out_cp, struct policy_reload_job *job)
 {
 	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
 	const char *cgroup_root = opts && opts->cgroup_root ? opts->cgroup_root : CGROUP_ROOT;
 	struct policy_error perr = POLICY_ERROR_INIT;
 	struct compiled_policy *cp = NULL;
 	struct policy *p = NULL;
-	char err[1024] = "", notes[1024] = "";
+	char err[1024] = "";
 	int ret;
 
 	*out = NULL;
-	ret = policy__load(path, opts ? opts->load : NULL, &p, &perr);
+	*out_cp = NULL;
+	set_stage(job, "reading the file");
+	ret = (opts && opts->read ? opts->read : policy__load)(path, opts ? opts->load : NULL,
+							       &p, &perr);
 	if (ret) {
 		p_err("%s; the policy in force is unchanged", perr.msg);
 		return ret == -EINVAL ? -EBADMSG : ret;
@@ -35,16 +78,19 @@ int policy_apply(const char *path, const struct policy_apply_opts *opts, struct 
 		ret = 1;
 		goto out_free;
 	}
+	set_stage(job, "checking the device topology");
 	ret = policy_topology_report(path, p, opts ? opts->sysfs_root : NULL);
 	if (ret) {
 		p_err("%s is not loaded; the policy in force is unchanged", path);
 		goto out_free;
 	}
+	set_stage(job, "probing the kernel");
 	ret = ops->probe(err, sizeof(err));
 	if (ret) {
 		p_err("enforcement cannot work on this kernel: %s", err);
 		goto out_free;
 	}
+	set_stage(job, "compiling (cgroups, executables)");
 	ret = policy_compile(p, cgroup_root, &cp, err, sizeof(err));
 	if (ret) {
 		p_err("%s: %s; the policy in force is unchanged", path, err);
@@ -52,23 +98,159 @@ int policy_apply(const char *path, const struct policy_apply_opts *opts, struct 
 	}
 	if (cp->warnings[0])
 		p_warn("%s: %s (those values match no process)", path, cp->warnings);
+	*out = p;
+	*out_cp = cp;
+	return 0;
+out_free:
+	policy__free(p);
+	return ret;
+}
+
+int policy_prepare(const char *path, const struct policy_apply_opts *opts, struct policy **p,
+		   struct compiled_policy **cp)
+{
+	return prepare(path, opts, p, cp, NULL);
+}
+
+int policy_commit(const char *path, const struct policy_apply_opts *opts,
+		  const struct compiled_policy *cp, bool *swapped)
+{
+	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
+	char err[1024] = "", notes[1024] = "";
+	int ret;
+
 	ret = ops->load(cp, swapped, notes, sizeof(notes), err, sizeof(err));
 	if (ret) {
 		p_err("%s: %s; the policy in force is unchanged", path, err);
-		goto out_free;
+		return ret;
 	}
 	if (notes[0])
 		p_warn("%s", notes);
-	*out = p;
-	p = NULL;
-out_free:
+	return 0;
+}
+
+int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
+		 bool *swapped)
+{
+	struct compiled_policy *cp = NULL;
+	struct policy *p = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = policy_prepare(path, opts, &p, &cp);
+	if (!ret)
+		ret = policy_commit(path, opts, cp, swapped);
+	if (!ret) {
+		*out = p;
+		p = NULL;
+	}
 	compiled_policy__free(cp);
 	policy__free(p);
 	return ret;
 }
 
-void policy_reloader__init(struct policy_reloader *r, const char *path,
-			   const struct policy_apply_opts *opts)
+static void job_free(struct policy_reload_job *job)
+{
+	if (!job)
+		return;
+	compiled_policy__free(job->cp);
+	policy__free(job->p);
+	pthread_mutex_destroy(&job->lock);
+	buf__release(&job->msgs);
+	free(job->path);
+	free(job->cgroup_root);
+	free(job->sysfs_root);
+	free(job);
+}
+
+/* Only the worker appends, and only the reloader's thread reads, once the job is done. */
+static void job_message(void *ctx, enum p_level level, const char *msg)
+{
+	struct policy_reload_job *job = ctx;
+	char c = level;
+
+	buf__append(&job->msgs, &c, 1);
+	buf__append(&job->msgs, msg, strlen(msg) + 1);
+}
+
+/* Prints what the worker said, on the reloader's thread, which owns stderr (and --json). */
+static void job_print_messages(const struct policy_reload_job *job)
+{
+	size_t off = 0;
+
+	if (job->msgs.err)
+		return;
+	while (off + 1 < job->msgs.len) {
+		p_print((enum p_level)job->msgs.data[off], job->msgs.data + off + 1);
+		off += 2 + strlen(job->msgs.data + off + 1);
+	}
+}
+
+static void *reload_worker(void *arg)
+{
+	struct policy_reload_job *job = arg;
+	struct compiled_policy *cp = NULL;
+	struct policy *p = NULL;
+	bool orphaned;
+	int ret;
+
+	p_set_sink(job_message, job);
+	ret = prepare(job->path, &job->opts, &p, &cp, job);
+	p_set_sink(NULL, NULL);
+	pthread_mutex_lock(&job->lock);
+	job->ret = ret;
+	job->p = p;
+	job->cp = cp;
+	job->done = true;
+	orphaned = job->orphaned;
+	if (!orphaned)
+		eventfd_write(job->notify_fd, 1);
+	pthread_mutex_unlock(&job->lock);
+	if (orphaned)
+		job_free(job);
+	return NULL;
+}
+
+static struct policy_reload_job *job_new(const struct policy_reloader *r, bool force)
+{
+	struct policy_reload_job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	pthread_mutex_init(&job->lock, NULL);
+	job->stage = "starting";
+	job->notify_fd = r->notify_fd;
+	job->opts = r->opts;
+	job->path = strdup(r->path);
+	if (r->opts.load)
+		job->load = *r->opts.load;
+	job->opts.load = r->opts.load ? &job->load : NULL;
+	if (r->opts.cgroup_root)
+		job->opts.cgroup_root = job->cgroup_root = strdup(r->opts.cgroup_root);
+	if (r->opts.sysfs_root)
+		job->opts.sysfs_root = job->sysfs_root = strdup(r->opts.sysfs_root);
+	if (!job->path || (r->opts.cgroup_root && !job->cgroup_root) ||
+	    (r->opts.sysfs_root && !job->sysfs_root)) {
+		job_free(job);
+		return NULL;
+	}
+	if (!force && r->loaded) {
+		memcpy(job->unless_hash, r->hash, sizeof(job->unless_hash));
+		job->opts.unless_hash = job->unless_hash;
+	}
+	return job;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+int policy_reloader__init(struct policy_reloader *r, const char *path,
+			  const struct policy_apply_opts *opts)
 {
 	memset(r, 0, sizeof(*r));
 	r->path = path;
@@ -76,41 +258,153 @@ void policy_reloader__init(struct policy_reloader *r, const char *path,
 		r->opts = *opts;
 	r->opts.sz = sizeof(r->opts);
 	r->opts.unless_hash = NULL;
+	r->deadline_ms = POLICY_RELOAD_DEADLINE_MS;
+	r->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return r->notify_fd < 0 ? -errno : 0;
 }
 
-static int reloader_apply(struct policy_reloader *r, bool force)
+void policy_reloader__fini(struct policy_reloader *r)
 {
-	struct policy_apply_opts opts = r->opts;
-	struct policy *p = NULL;
-	bool swapped;
+	struct policy_reload_job *job = r->job;
+	bool done = false;
+
+	if (job) {
+		pthread_mutex_lock(&job->lock);
+		job->orphaned = true;
+		done = job->done;
+		pthread_mutex_unlock(&job->lock);
+		if (done)
+			job_free(job);
+		r->job = NULL;
+	}
+	if (r->notify_fd >= 0)
+		close(r->notify_fd);
+	r->notify_fd = -1;
+}
+
+int policy_reloader__start(struct policy_reloader *r, bool force)
+{
+	struct policy_reload_job *job;
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t thread;
 	int ret;
 
-	opts.unless_hash = !force && r->loaded ? r->hash : NULL;
-	ret = policy_apply(r->path, &opts, &p, &swapped);
-	if (ret)
+	if (r->job)
+		return -EBUSY;
+	if (r->notify_fd < 0)
+		return -EBADF;
+	job = job_new(r, force);
+	if (!job)
+		return -ENOMEM;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals are the main loop's: the worker starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&thread, &attr, reload_worker, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		job_free(job);
 		return ret;
-	memcpy(r->hash, p->hash, sizeof(r->hash));
-	snprintf(r->name, sizeof(r->name), "%s", p->name);
-	r->loaded = true;
-	policy__free(p);
+	}
+	r->job = job;
+	r->late = false;
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	return 0;
 }
 
-int policy_reloader__load(struct policy_reloader *r)
+/* Makes what the worker prepared the policy in force; on the caller's thread. */
+static int reloader_commit(struct policy_reloader *r, struct policy_reload_job *job)
 {
-	return reloader_apply(r, true);
+	bool swapped;
+	int ret;
+
+	if (job->ret)
+		return job->ret;
+	ret = policy_commit(r->path, &r->opts, job->cp, &swapped);
+	if (ret)
+		return ret;
+	memcpy(r->hash, job->p->hash, sizeof(r->hash));
+	snprintf(r->name, sizeof(r->name), "%s", job->p->name);
+	r->loaded = true;
+	return 0;
+}
+
+int policy_reloader__finish(struct policy_reloader *r, int *result)
+{
+	struct policy_reload_job *job = r->job;
+	const char *stage;
+	eventfd_t ignored;
+	bool done;
+	long ms;
+	int ret;
+
+	if (!job)
+		return -ECHILD;
+	pthread_mutex_lock(&job->lock);
+	done = job->done;
+	stage = job->stage;
+	pthread_mutex_unlock(&job->lock);
+	if (!done) {
+		ms = elapsed_ms(&r->started);
+		if (r->late || ms < (long)r->deadline_ms)
+			return -EINPROGRESS;
+		r->late = true;
+		p_err("%s: %s did not finish within %u ms (is its file system hung? an NFS hard "
+		      "mount or a FUSE server that does not answer); the policy in force is "
+		      "unchanged, and no other reload starts until that one returns", r->path,
+		      stage, r->deadline_ms);
+		*result = -ETIMEDOUT;
+		return -ETIMEDOUT;
+	}
+	/* The worker is gone from the job: it wrote the fd last, under the lock. */
+	eventfd_read(r->notify_fd, &ignored);
+	r->job = NULL;
+	job_print_messages(job);
+	if (r->late) {
+		p_warn("%s: the reload that missed its deadline returned after %ld ms; its "
+		       "result is dropped", r->path, elapsed_ms(&r->started));
+		ret = -ECANCELED;
+	} else {
+		*result = reloader_commit(r, job);
+		ret = 0;
+	}
+	job_free(job);
+	return ret;
 }
 
 int policy_reloader__apply(struct policy_reloader *r, bool force)
 {
-	return reloader_apply(r, force);
+	struct pollfd pfd = { .fd = r->notify_fd, .events = POLLIN };
+	long left;
+	int ret, result = 0;
+
+	ret = policy_reloader__start(r, force);
+	if (ret)
+		return ret;
+	for (;;) {
+		ret = policy_reloader__finish(r, &result);
+		if (ret != -EINPROGRESS)
+			break;
+		left = (long)r->deadline_ms - elapsed_ms(&r->started);
+		poll(&pfd, 1, left > 0 ? (int)left : 0);
+	}
+	return ret ? ret : result;
+}
+
+int policy_reloader__load(struct policy_reloader *r)
+{
+	return policy_reloader__apply(r, true);
 }
 
 void policy_reloader__count(struct policy_reloader *r, int ret)
 {
 	if (ret == 1)
 		return;
-	r->reloads[ret ? POLICY_RELOAD_ERROR : POLICY_RELOAD_OK]++;
+	r->reloads[!ret ? POLICY_RELOAD_OK : ret == -ETIMEDOUT ? POLICY_RELOAD_TIMEOUT :
+		   POLICY_RELOAD_ERROR]++;
 }
 
 int policy_reloader__reload(struct policy_reloader *r, bool force)
@@ -126,6 +420,7 @@ const char *policy_reload_result_name(enum policy_reload_result result)
 	switch (result) {
 	case POLICY_RELOAD_OK: return "ok";
 	case POLICY_RELOAD_ERROR: return "error";
+	case POLICY_RELOAD_TIMEOUT: return "timeout";
 	default: return "unknown";
 	}
 }
@@ -135,8 +430,10 @@ void policy_reloader__render(const struct policy_reloader *r, struct buf *out)
 	int i;
 
 	buf__puts(out, "# HELP ioguard_policy_reloads_total Policy reloads by the ioguard daemon "
-		  "(SIGHUP or a change of the file), by result: ok (the new policy is in force) "
-		  "or error (refused; the previous policy stays in force).\n"
+		  "(SIGHUP or a change of the file), by result: ok (the new policy is in force), "
+		  "error (refused; the previous policy stays in force) or timeout (the file was "
+		  "not read, checked and compiled within the deadline; the previous policy stays "
+		  "in force).\n"
 		  "# TYPE ioguard_policy_reloads_total counter\n");
 	for (i = 0; i < POLICY_RELOAD_RESULT_COUNT; i++)
 		buf__printf(out, "ioguard_policy_reloads_total{result=\"%s\"} %llu\n",

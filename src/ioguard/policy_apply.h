@@ -8,7 +8,13 @@
  * anything but a fully compiled policy.
  *
  * The reloader adds what the daemon needs on top: the path it watches, whether a change
- * is a real one (same SHA-256: nothing to do), and counters of reloads by result.
+ * is a real one (same SHA-256: nothing to do), counters of reloads by result, and a
+ * deadline. A file on a file system that stops answering (an NFS hard mount, a FUSE
+ * server that hangs) blocks its reader in the kernel for as long as it likes, so the
+ * reloader never reads on its caller's thread: a worker thread prepares (reads, checks,
+ * compiles), the caller commits. One worker at most exists; one that misses the
+ * deadline is reported, left to return whenever the kernel lets it, and its result
+ * dropped.
  */
 #ifndef IOGUARD_POLICY_APPLY_H
 #define IOGUARD_POLICY_APPLY_H
@@ -16,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "exposition.h"
 #include "policy.h"
@@ -41,6 +48,8 @@ extern const struct policy_apply_ops policy_apply_enforcer;
  * @sysfs_root:  the topology the policy must keep groups whole on; NULL: the live /sys
  * @ops:         NULL: policy_apply_enforcer
  * @unless_hash: when set and the file's SHA-256 equals it, nothing is applied
+ * @read:        reads and validates the file; NULL: policy__load(). Tests pass one
+ *               that blocks, as a read on a hung file system does.
  */
 struct policy_apply_opts {
 	size_t sz;
@@ -49,6 +58,8 @@ struct policy_apply_opts {
 	const char *sysfs_root;
 	const struct policy_apply_ops *ops;
 	const uint8_t *unless_hash;
+	int (*read)(const char *path, const struct policy_load_opts *opts,
+		    struct policy **out, struct policy_error *err);
 };
 
 /*
@@ -63,52 +74,124 @@ struct policy_apply_opts {
 int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
 		 bool *swapped);
 
+/*
+ * policy_apply() in two steps. policy_prepare() does all of it but the enforcer's load:
+ * read and validate, topology, probe, compile. It changes no enforcement state and
+ * shares nothing with other threads, so it may run on any thread; on 0, *@p and *@cp
+ * are set (the caller frees them). policy_commit() hands @cp to the enforcer.
+ * Both report as policy_apply() does and return what it returns.
+ */
+int policy_prepare(const char *path, const struct policy_apply_opts *opts, struct policy **p,
+		   struct compiled_policy **cp);
+int policy_commit(const char *path, const struct policy_apply_opts *opts,
+		  const struct compiled_policy *cp, bool *swapped);
+
 enum policy_reload_result {
 	POLICY_RELOAD_OK = 0,		/* the new file is in force */
 	POLICY_RELOAD_ERROR,		/* refused: the previous policy stays */
+	POLICY_RELOAD_TIMEOUT,		/* not prepared within the deadline: the previous stays */
 	POLICY_RELOAD_RESULT_COUNT,
 };
 
 /*
+ * How long reading, checking and compiling a policy may take. A healthy 1 MiB file takes
+ * milliseconds; a file system that has not answered for this long is not about to.
+ */
+#define POLICY_RELOAD_DEADLINE_MS 10000
+
+struct policy_reload_job;
+
+/*
  * struct policy_reloader - the daemon's policy: the file, the hash of what is in force,
- * and the reload counters. Not thread-safe; the daemon's main loop owns it. A scrape
- * reads @reloads only, under the HTTP server lock, which the loop takes around
- * policy_reloader__count() and never around the load itself (a slow file system must
- * not stall scrapes).
+ * the reload counters and the reload in flight. Not thread-safe; the daemon's main loop
+ * owns it. A scrape reads @reloads only, under the HTTP server lock, which the loop
+ * takes around policy_reloader__count() and never around a reload (a slow file system
+ * must not stall scrapes). The worker thread never touches the reloader: it shares only
+ * its job, under the job's own lock, which is taken with no other lock held.
  */
 struct policy_reloader {
 	const char *path;
 	struct policy_apply_opts opts;
+	unsigned int deadline_ms;		/* POLICY_RELOAD_DEADLINE_MS unless a test sets it */
+	int notify_fd;				/* eventfd: readable once the job is done */
+	struct policy_reload_job *job;		/* the reload in flight, at most one */
+	struct timespec started;		/* of @job, CLOCK_MONOTONIC */
+	bool late;				/* @job missed the deadline (reported) */
 	bool loaded;
 	uint8_t hash[POLICY_HASH_SIZE];		/* of the policy in force, when loaded */
 	char name[POLICY_NAME_MAX + 1];
 	unsigned long long reloads[POLICY_RELOAD_RESULT_COUNT];
 };
 
-/* Sets up @r for @path (kept by pointer); @opts may be NULL. */
-void policy_reloader__init(struct policy_reloader *r, const char *path,
-			   const struct policy_apply_opts *opts);
+/*
+ * policy_reloader__init() - set up @r for @path (kept by pointer); @opts may be NULL.
+ * Return: 0 or a negative errno (no eventfd); either way policy_reloader__fini() is safe.
+ */
+int policy_reloader__init(struct policy_reloader *r, const char *path,
+			  const struct policy_apply_opts *opts);
 
 /*
- * policy_reloader__load() - the first load: not counted as a reload.
- * Return: 0 or the error of policy_apply().
+ * policy_reloader__fini() - let go of @r. A worker still stuck in the kernel is left to
+ * return on its own; it then frees its job, and touches nothing else.
+ */
+void policy_reloader__fini(struct policy_reloader *r);
+
+/*
+ * policy_reloader__start() - start a reload on a worker thread: after SIGHUP (@force:
+ * even when unchanged) or a change seen on disk (skipped when its SHA-256 is the one in
+ * force). Return: 0; -EBUSY when a reload is in flight (at most one is: a read stuck on
+ * a hung file system must not pile up threads); another negative errno (no thread).
+ */
+int policy_reloader__start(struct policy_reloader *r, bool force);
+
+/* Whether a reload is in flight (including one that missed its deadline). */
+static inline bool policy_reloader__busy(const struct policy_reloader *r)
+{
+	return r->job;
+}
+
+/* The eventfd that becomes readable when the reload in flight is done; for poll(). */
+static inline int policy_reloader__fd(const struct policy_reloader *r)
+{
+	return r->notify_fd;
+}
+
+/*
+ * policy_reloader__finish() - check on the reload in flight, without blocking; commits
+ * it (on the caller's thread) when the worker has prepared it, and prints what the
+ * worker reported (the worker itself prints nothing). Never changes @reloads.
+ * Return:
+ *   0            the reload is over; *@result is what policy_reloader__reload() returns
+ *   -EINPROGRESS it is still running (or still stuck after its deadline was reported)
+ *   -ETIMEDOUT   it has just missed the deadline: reported, count it with *@result
+ *                (-ETIMEDOUT); the policy in force stays and the worker is left running
+ *   -ECANCELED   a reload that missed its deadline returned at last: its result is
+ *                dropped (a newer file may be on disk), nothing to count
+ *   -ECHILD      no reload in flight
+ */
+int policy_reloader__finish(struct policy_reloader *r, int *result);
+
+/*
+ * policy_reloader__load() - the first load, waiting up to the deadline: not counted as
+ * a reload. Return: 0, the error of policy_apply(), or -ETIMEDOUT.
  */
 int policy_reloader__load(struct policy_reloader *r);
 
 /*
- * policy_reloader__reload() - apply the file again, after SIGHUP (@force: even when
- * unchanged) or a change seen on disk (skipped when its SHA-256 is the one in force).
- * Counts the result. Return: 0 applied, 1 unchanged (not counted), negative errno
- * refused (counted as error; the previous policy stays).
+ * policy_reloader__apply() - __start() and wait for __finish(), up to the deadline.
+ * Return: what policy_reloader__reload() returns; never changes @reloads.
+ */
+int policy_reloader__apply(struct policy_reloader *r, bool force);
+
+/*
+ * policy_reloader__reload() - policy_reloader__apply(), then count the result. Return:
+ * 0 applied, 1 unchanged (not counted), negative errno refused (counted as timeout for
+ * -ETIMEDOUT, whether the deadline or the file system gave up, else as error; the
+ * previous policy stays).
  */
 int policy_reloader__reload(struct policy_reloader *r, bool force);
 
-/*
- * policy_reloader__reload() in two steps, for a caller that locks the counters only:
- * __apply() loads (touches @hash, @name, @loaded, never @reloads) and returns what
- * __reload() returns; __count() counts that result.
- */
-int policy_reloader__apply(struct policy_reloader *r, bool force);
+/* Counts a result of __apply() or __finish() as __reload() does. */
 void policy_reloader__count(struct policy_reloader *r, int ret);
 
 /* Appends the ioguard_policy_reloads_total family (HELP, TYPE, one series per result). */

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * policy_apply() and the daemon's reloader against a fake enforcer: what reaches the
- * enforcer, what a bad file leaves in force, and the reload counters.
+ * enforcer, what a bad file leaves in force, the reload counters, and the deadline of a
+ * reload whose read never returns (a FIFO nobody writes, read through a blocking reader
+ * that stands for one on a hung file system).
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <errno.h>
@@ -176,7 +182,7 @@ static void test_reloader_bad_file_keeps_the_old_policy(void **state)
 	struct policy_reloader r;
 
 	put(f, good_policy("first"));
-	policy_reloader__init(&r, f->path, &f->opts);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	assert_string_equal(r.name, "first");
 	/* The first load is not a reload. */
@@ -194,6 +200,7 @@ static void test_reloader_bad_file_keeps_the_old_policy(void **state)
 	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
 	assert_string_equal(fake.in_force, "second");
 	assert_string_equal(r.name, "second");
+	policy_reloader__fini(&r);
 }
 
 static void test_reloader_unchanged_file(void **state)
@@ -202,7 +209,7 @@ static void test_reloader_unchanged_file(void **state)
 	struct policy_reloader r;
 
 	put(f, good_policy("first"));
-	policy_reloader__init(&r, f->path, &f->opts);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	/* A change event with the same content: nothing to do, nothing counted. */
 	assert_int_equal(policy_reloader__reload(&r, false), 1);
@@ -212,6 +219,7 @@ static void test_reloader_unchanged_file(void **state)
 	assert_int_equal(policy_reloader__reload(&r, true), 0);
 	assert_int_equal(fake.loads, 2);
 	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
+	policy_reloader__fini(&r);
 }
 
 static void test_reloader_missing_file(void **state)
@@ -220,12 +228,13 @@ static void test_reloader_missing_file(void **state)
 	struct policy_reloader r;
 
 	put(f, good_policy("first"));
-	policy_reloader__init(&r, f->path, &f->opts);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	unlink(f->path);
 	assert_int_equal(policy_reloader__reload(&r, true), -ENOENT);
 	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 1);
 	assert_string_equal(fake.in_force, "first");
+	policy_reloader__fini(&r);
 }
 
 static void test_reloader_render(void **state)
@@ -234,16 +243,19 @@ static void test_reloader_render(void **state)
 	struct policy_reloader r;
 	struct buf b = { 0 };
 
-	policy_reloader__init(&r, f->path, &f->opts);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
 	r.reloads[POLICY_RELOAD_OK] = 3;
 	r.reloads[POLICY_RELOAD_ERROR] = 1;
+	r.reloads[POLICY_RELOAD_TIMEOUT] = 2;
 	policy_reloader__render(&r, &b);
 	assert_int_equal(b.err, 0);
 	assert_non_null(strstr(b.data, "# TYPE ioguard_policy_reloads_total counter\n"));
 	assert_non_null(strstr(b.data, "\nioguard_policy_reloads_total{result=\"ok\"} 3\n"
-				       "ioguard_policy_reloads_total{result=\"error\"} 1\n"));
+				       "ioguard_policy_reloads_total{result=\"error\"} 1\n"
+				       "ioguard_policy_reloads_total{result=\"timeout\"} 2\n"));
 	assert_true(!strncmp(b.data, "# HELP ioguard_policy_reloads_total ", 36));
 	buf__release(&b);
+	policy_reloader__fini(&r);
 }
 
 /*
@@ -257,7 +269,7 @@ static void test_reloader_apply_then_count(void **state)
 	int ret;
 
 	put(f, good_policy("first"));
-	policy_reloader__init(&r, f->path, &f->opts);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 
 	put(f, good_policy("second"));
@@ -279,6 +291,247 @@ static void test_reloader_apply_then_count(void **state)
 	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 0);
 	policy_reloader__count(&r, ret);
 	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 1);
+	policy_reloader__fini(&r);
+}
+
+/*
+ * A reader as naive as the one the review found: a blocking open and reads to the end.
+ * On the FIFO the tests put at the path it blocks in open() until the test writes, as a
+ * read on an NFS hard mount or a hung FUSE server blocks until the server answers.
+ */
+static unsigned int reads_returned;
+
+static int blocking_read(const char *path, const struct policy_load_opts *opts,
+			 struct policy **out, struct policy_error *err)
+{
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += n;
+	close(fd);
+	ret = policy__load_buffer(path, buf, len, out, err);
+out:
+	__atomic_add_fetch(&reads_returned, 1, __ATOMIC_RELEASE);
+	return ret;
+}
+
+#define DEADLINE_MS 200
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The path becomes a FIFO that nobody writes: every read of it blocks. */
+static void make_fifo(struct fixture *f)
+{
+	unlink(f->path);
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+}
+
+/* Lets the blocked reader go: writes @text into the FIFO and closes it. */
+static void release_fifo(struct fixture *f, const char *text)
+{
+	int fd = open(f->path, O_WRONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void reloader_init_stuck(struct fixture *f, struct policy_reloader *r)
+{
+	f->opts.read = blocking_read;
+	assert_int_equal(policy_reloader__init(r, f->path, &f->opts), 0);
+	r->deadline_ms = DEADLINE_MS;
+	reads_returned = 0;
+}
+
+static void wait_done(struct policy_reloader *r)
+{
+	struct pollfd pfd = { .fd = policy_reloader__fd(r), .events = POLLIN };
+
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+}
+
+/*
+ * The review's finding: a read that never returns must not hold up its caller. The reload
+ * misses the deadline, is reported and counted as a timeout, and the policy in force
+ * stays; while the read is stuck the reloader neither blocks nor starts a second
+ * reader; when it returns at last its result is dropped; and the next reload works.
+ */
+static void test_reloader_stuck_read_misses_the_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+	struct timespec t0;
+	int result = 0;
+	long ms;
+
+	put(f, good_policy("first"));
+	reloader_init_stuck(f, &r);
+	assert_int_equal(policy_reloader__load(&r), 0);
+	assert_string_equal(fake.in_force, "first");
+
+	make_fifo(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(policy_reloader__reload(&r, true), -ETIMEDOUT);
+	ms = ms_since(&t0);
+	assert_true(ms >= DEADLINE_MS);
+	assert_true(ms < DEADLINE_MS + 2000);
+	assert_int_equal(r.reloads[POLICY_RELOAD_TIMEOUT], 1);
+	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 0);
+	assert_string_equal(fake.in_force, "first");
+	assert_string_equal(r.name, "first");
+	assert_int_equal(__atomic_load_n(&reads_returned, __ATOMIC_ACQUIRE), 1);
+
+	/* Still stuck: the daemon's loop asks without blocking, and gets no second thread. */
+	assert_true(policy_reloader__busy(&r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(policy_reloader__finish(&r, &result), -EINPROGRESS);
+	assert_int_equal(policy_reloader__start(&r, true), -EBUSY);
+	assert_true(ms_since(&t0) < 100);
+
+	/* It returns at last: the late result, a valid policy, is dropped, not applied. */
+	release_fifo(f, good_policy("late"));
+	wait_done(&r);
+	assert_int_equal(policy_reloader__finish(&r, &result), -ECANCELED);
+	assert_false(policy_reloader__busy(&r));
+	assert_string_equal(fake.in_force, "first");
+	assert_int_equal(fake.loads, 1);
+	assert_int_equal(r.reloads[POLICY_RELOAD_OK] + r.reloads[POLICY_RELOAD_ERROR], 0);
+
+	unlink(f->path);
+	put(f, good_policy("second"));
+	assert_int_equal(policy_reloader__reload(&r, false), 0);
+	assert_string_equal(fake.in_force, "second");
+	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
+	policy_reloader__fini(&r);
+}
+
+/* The daemon's loop: start, then check on each tick; the deadline is reported once. */
+static void test_reloader_async_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+	int ret, result = 0, timeouts = 0;
+	struct timespec t0;
+
+	put(f, good_policy("first"));
+	reloader_init_stuck(f, &r);
+	assert_int_equal(policy_reloader__load(&r), 0);
+	make_fifo(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(policy_reloader__start(&r, false), 0);
+	while (ms_since(&t0) < 3 * DEADLINE_MS) {
+		ret = policy_reloader__finish(&r, &result);
+		if (ret == -ETIMEDOUT) {
+			timeouts++;
+			assert_int_equal(result, -ETIMEDOUT);
+			assert_true(ms_since(&t0) >= DEADLINE_MS);
+		} else {
+			assert_int_equal(ret, -EINPROGRESS);
+		}
+		usleep(20 * 1000);
+	}
+	assert_int_equal(timeouts, 1);
+	release_fifo(f, "name: [broken\n");
+	wait_done(&r);
+	assert_int_equal(policy_reloader__finish(&r, &result), -ECANCELED);
+	assert_int_equal(policy_reloader__finish(&r, &result), -ECHILD);
+	assert_string_equal(fake.in_force, "first");
+	policy_reloader__fini(&r);
+}
+
+/*
+ * The first load has the deadline too (a daemon started on a hung file system exits
+ * instead of hanging), and letting go of a reloader whose worker is stuck neither
+ * blocks nor leaks: the worker frees its job when it returns (valgrind and ASan check).
+ */
+static void test_reloader_fini_with_stuck_worker(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+	int i;
+
+	make_fifo(f);
+	reloader_init_stuck(f, &r);
+	assert_int_equal(policy_reloader__load(&r), -ETIMEDOUT);
+	assert_false(r.loaded);
+	assert_int_equal(fake.loads, 0);
+	policy_reloader__fini(&r);
+
+	/* Content it refuses, so that past the read it shares nothing with later tests. */
+	release_fifo(f, "name: [broken\n");
+	for (i = 0; i < 500 && !__atomic_load_n(&reads_returned, __ATOMIC_ACQUIRE); i++)
+		usleep(10 * 1000);
+	assert_int_equal(__atomic_load_n(&reads_returned, __ATOMIC_ACQUIRE), 1);
+	/* Time for its report and its free, which LSan and valgrind watch at exit. */
+	usleep(200 * 1000);
+	assert_int_equal(fake.loads, 0);
+}
+
+/* A read that itself gives up with ETIMEDOUT (a soft NFS mount) is a timeout too. */
+static void test_reloader_count_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	policy_reloader__count(&r, -ETIMEDOUT);
+	policy_reloader__count(&r, -EIO);
+	policy_reloader__count(&r, 1);
+	policy_reloader__count(&r, 0);
+	assert_int_equal(r.reloads[POLICY_RELOAD_TIMEOUT], 1);
+	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 1);
+	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
+	policy_reloader__fini(&r);
+}
+
+/*
+ * The worker prints nothing itself (stderr and --json belong to the loop): what it
+ * reports reaches stderr through __finish(), before the caller's own summary.
+ */
+static void test_reloader_worker_messages_reach_stderr(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_reloader r;
+	char text[4096] = "";
+	FILE *capture;
+	int saved;
+	size_t n;
+
+	put(f, good_policy("first"));
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__load(&r), 0);
+	put(f, "name: first\nmode: sideways\n");
+	capture = tmpfile();
+	assert_non_null(capture);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(capture), STDERR_FILENO);
+	assert_int_equal(policy_reloader__reload(&r, false), -EBADMSG);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(capture);
+	n = fread(text, 1, sizeof(text) - 1, capture);
+	text[n] = '\0';
+	fclose(capture);
+	assert_non_null(strstr(text, "bad value 'sideways' for 'mode'"));
+	assert_non_null(strstr(text, "the policy in force is unchanged\n"));
+	policy_reloader__fini(&r);
 }
 
 int main(void)
@@ -294,6 +547,11 @@ int main(void)
 		T(test_reloader_missing_file),
 		T(test_reloader_render),
 		T(test_reloader_apply_then_count),
+		T(test_reloader_stuck_read_misses_the_deadline),
+		T(test_reloader_async_deadline),
+		T(test_reloader_fini_with_stuck_worker),
+		T(test_reloader_count_timeout),
+		T(test_reloader_worker_messages_reach_stderr),
 	};
 #undef T
 
