@@ -18,7 +18,8 @@
 /* Devices of one IOMMU group a decision walks; larger groups are denied (reason). */
 #define IOGUARD_MAX_GROUP_DEVICES 32
 #define IOGUARD_NAME_LEN	64
-#define IOGUARD_BDF_LEN		16	/* "dddd:bb:dd.f", NUL-padded */
+/* "dddd:bb:dd.f" NUL-padded; domains of 8 digits do not fit and are refused by the parser. */
+#define IOGUARD_BDF_LEN		16
 #define IOGUARD_NO_TENANT	(-1)
 /* Mappings' holders and tenant accounts tracked at once; past that, maps are denied. */
 #define IOGUARD_MAX_HOLDERS	16384

@@ -882,6 +882,16 @@ static int dev_bdf(struct parser *ps, struct policy_device *d)
 		return fail(ps, cur_mark(ps),
 			    "bad PCI address '%s': function %x is out of range (0 to 7)",
 			    quote(&q, v), fn);
+	/*
+	 * The programs compare the kernel's device name in IOGUARD_BDF_LEN (16) bytes, NUL
+	 * included: an 8-digit domain's name loses its function there, so two functions
+	 * would share one selector.
+	 */
+	if (dom > 0x0fffffff)
+		return fail(ps, cur_mark(ps),
+			    "PCI address '%s' is not supported: the enforcement programs compare "
+			    "device names in 15 characters, which cut the function off a domain of "
+			    "8 digits (select the device by group or id)", quote(&q, v));
 	d->kind = POLICY_DEV_BDF;
 	d->bdf.domain = dom;
 	d->bdf.bus = b;

@@ -61,11 +61,11 @@ static void test_selectors_in_tenant_then_file_order(void **state)
 		"      - { bdf: 3b:00.1 }\n      - { id: \"8086:*\" }\n"
 		"  - name: b\n    match: { uid: 2 }\n    devices:\n"
 		"      - { class: \"0x020000/0xff0000\" }\n      - { group: 7 }\n"
-		"      - { id: \"*:10d3\" }\n");
+		"      - { id: \"*:10d3\" }\n      - { bdf: \"fedcba9:01:1f.7\" }\n");
 	struct compiled_policy *c = compile_ok(p, "/nonexistent");
 	const struct ioguard_selector *s = c->slot.selectors;
 
-	assert_int_equal(c->slot.n_selectors, 5);
+	assert_int_equal(c->slot.n_selectors, 6);
 	assert_int_equal(s[0].kind, IOGUARD_SEL_BDF);
 	assert_int_equal(s[0].tenant, 0);
 	/* The kernel's own spelling of the name, NUL-padded for a 16-byte compare. */
@@ -81,6 +81,9 @@ static void test_selectors_in_tenant_then_file_order(void **state)
 	assert_int_equal(s[3].value, 7);
 	assert_int_equal(s[4].mask, 0x0000ffff);
 	assert_int_equal(s[4].value, 0x10d3);
+	/* The longest name that fits: a 7-digit domain keeps its function. */
+	assert_string_equal(s[5].bdf, "fedcba9:01:1f.7");
+	assert_int_equal(s[5].bdf[IOGUARD_BDF_LEN - 1], 0);
 	compiled_policy__free(c);
 	policy__free(p);
 }
