@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFMT 00170000
 #define S_IFCHR 0020000
 #define PCI_CLASS_BRIDGE_PCI 0x0604
+#define PCI_CLASS_BRIDGE_PCI_SEMI 0x0609	/* semi-transparent PCI-to-PCI */
 #define IOMMU_IOAS_MAP_FIXED_IOVA 1
 #define HASH_ALGO_SHA256 4	/* enum hash_algo, uAPI linux/hash_info.h */
 
@@ -283,9 +284,10 @@ static long digest_matches(__u32 i, struct digest_search *s)
  * image was executed; found once per decision, so that the per-tenant match is one bit.
  * Fails closed: no record (executed before a policy named digests, or the record could
  * not be stored), a hash IMA could not give, another algorithm, or an executable
- * replaced since (PR_SET_MM_EXE_FILE) match no tenant.
+ * replaced since (PR_SET_MM_EXE_FILE) match no tenant. Not inlined: the search's frame
+ * stays off the deepest call chain, whose combined stack the verifier caps at 512 bytes.
  */
-static __always_inline __u32 executed_digest_tenants(const struct ioguard_policy_slot *p)
+static __noinline __u32 executed_digest_tenants(const struct ioguard_policy_slot *p)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct digest_search s = { .policy = p };
@@ -331,13 +333,14 @@ __noinline int tenant_criteria_match(__u32 gen, __u32 tenant, __u32 kinds, __u32
 			return 0;
 	}
 	if (kinds & (1U << IOGUARD_MATCH_EXE)) {
-		struct inode *exe = BPF_CORE_READ(bpf_get_current_task_btf(), mm, exe_file, f_inode);
+		/* BTF loads, not probe reads: no stack for the reads (a NULL link reads 0). */
+		struct inode *exe = bpf_get_current_task_btf()->mm->exe_file->f_inode;
 
 		if (!exe)
 			return 0;
 		key.kind = IOGUARD_MATCH_EXE;
-		key.aux = BPF_CORE_READ(exe, i_sb, s_dev);
-		key.value = BPF_CORE_READ(exe, i_ino);
+		key.aux = exe->i_sb->s_dev;
+		key.value = exe->i_ino;
 		if (!bpf_map_lookup_elem(&matches, &key))
 			return 0;
 		key.aux = 0;
@@ -448,7 +451,9 @@ static __always_inline void device_props_read(struct device_props *p, struct dev
 
 		p->id = (__u32)BPF_CORE_READ(pdev, vendor) << 16 | BPF_CORE_READ(pdev, device);
 		p->class = BPF_CORE_READ(pdev, class) & 0xffffff;
-		p->bridge = (p->class >> 8) == PCI_CLASS_BRIDGE_PCI;
+		/* The same two classes as the loader's topology (src/ioasid/topology.c). */
+		p->bridge = (p->class >> 8) == PCI_CLASS_BRIDGE_PCI ||
+			    (p->class >> 8) == PCI_CLASS_BRIDGE_PCI_SEMI;
 	}
 }
 
@@ -598,7 +603,8 @@ static __always_inline bool decision_begin(struct decision *d, __u32 hook)
 {
 	__builtin_memset(d, 0, sizeof(*d));
 	d->policy = policy_get(&d->gen);
-	d->digest_tenants = executed_digest_tenants(d->policy);
+	if (policy_names_digests(d->policy))
+		d->digest_tenants = executed_digest_tenants(d->policy);
 	d->hook = hook;
 	d->group = -1;
 	d->tenant = IOGUARD_NO_TENANT;
@@ -732,11 +738,70 @@ static __always_inline __u32 holder_bind(__u64 holder, __u64 account_id)
 	return h->account_id == account_id ? 0 : IOGUARD_REASON_SHARED_ACCOUNT;
 }
 
-static __noinline int decide_group_file(__u32 hook, struct iommu_group *group)
+/*
+ * Binds an iommufd context that a device or group of @d->tenant joins to that tenant:
+ * from then on its maps are judged by the owner's rules. Not inlined: its frame stays
+ * off the deepest call chain (decision, group walk, tenant criteria), whose combined
+ * stack the verifier caps at 512 bytes.
+ */
+static __noinline __u32 bind_to_owner(const struct decision *d, __u64 iommufd)
+{
+	__s32 tenant = d->tenant;
+
+	if (!iommufd || tenant < 0 || tenant >= IOGUARD_MAX_TENANTS)
+		return 0;
+	barrier_var(tenant);
+	return holder_bind(iommufd,
+			   d->policy->tenants[tenant & (IOGUARD_MAX_TENANTS - 1)].account_id);
+}
+
+static __always_inline int file_kind_of(const struct ioguard_kernel_info *k, struct file *file);
+
+/*
+ * VFIO_GROUP_SET_CONTAINER with an iommufd (/dev/vfio/vfio served by iommufd, or
+ * /dev/iommu itself): the context named by the fd argument, as the fd table holds it now;
+ * 0 for anything else. The kernel looks the fd up again: fentry on
+ * iommufd_vfio_compat_ioas_create() compares what it found (pending_set_container()).
+ */
+static __always_inline __u64 set_container_iommufd(const struct ioguard_kernel_info *k,
+						   unsigned long arg)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+	int fd;
+
+	if (bpf_probe_read_user(&fd, sizeof(fd), (void *)arg) || fd < 0 ||
+	    (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f ||
+	    file_kind_of(k, f) != IOGUARD_FILE_IOMMUFD)
+		return 0;
+	return (__u64)BPF_CORE_READ(f, private_data);
+}
+
+/* What a judged SET_CONTAINER expects the kernel to attach the group to. */
+static __always_inline void pending_set_container(__u64 iommufd)
+{
+	struct pending_dma *p = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!p)
+		return;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->holder = iommufd;
+	p->cmd = IOGUARD_VFIO_GROUP_SET_CONTAINER;
+	p->hook = IOGUARD_HOOK_SET_CONTAINER;
+	p->checked = 1;		/* not a map: kernel_copy() leaves it alone */
+}
+
+static __noinline int decide_group_file(__u32 hook, struct iommu_group *group, __u64 iommufd)
 {
 	struct decision d;
 	struct group_walk w = {};
 
+	if (hook == IOGUARD_HOOK_SET_CONTAINER)
+		pending_set_container(iommufd);
 	if (!decision_begin(&d, hook))
 		return 0;
 	w.d = &d;
@@ -745,6 +810,9 @@ static __noinline int decide_group_file(__u32 hook, struct iommu_group *group)
 	if (!d.reason && hook == IOGUARD_HOOK_SET_CONTAINER && d.policy->strict &&
 	    w.not_vfio)
 		d.reason = IOGUARD_REASON_GROUP_NOT_VIABLE;
+	/* A group attached to an iommufd, like a device's first attach, binds the context. */
+	if (!d.reason)
+		d.reason = bind_to_owner(&d, iommufd);
 	d.group = BPF_CORE_READ(group, id);
 	return finish(&d);
 }
@@ -774,12 +842,8 @@ static __noinline int decide_device_file(__u32 hook, struct device *dev, void *i
 			d.reason = IOGUARD_REASON_GROUP_NOT_VIABLE;
 	}
 	/* From its first attach, an iommufd context maps for this device's owner only. */
-	if (!d.reason && hook == IOGUARD_HOOK_ATTACH_PT && iommufd && d.tenant >= 0 &&
-	    d.tenant < IOGUARD_MAX_TENANTS) {
-		barrier_var(d.tenant);
-		d.reason = holder_bind((__u64)iommufd,
-				       d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)].account_id);
-	}
+	if (!d.reason && hook == IOGUARD_HOOK_ATTACH_PT)
+		d.reason = bind_to_owner(&d, (__u64)iommufd);
 	return finish(&d);
 }
 
@@ -1174,7 +1238,7 @@ int BPF_PROG(ioguard_file_open, struct file *file, int ret)
 		struct vfio_group___ioguard *g =
 			(void *)cdev - bpf_core_field_offset(struct vfio_group___ioguard, cdev);
 
-		return decide_group_file(IOGUARD_HOOK_OPEN, BPF_CORE_READ(g, iommu_group));
+		return decide_group_file(IOGUARD_HOOK_OPEN, BPF_CORE_READ(g, iommu_group), 0);
 	}
 	if (kind == IOGUARD_FILE_DEVICE) {
 		struct device *dev = vfio_cdev_device(cdev);
@@ -1184,13 +1248,15 @@ int BPF_PROG(ioguard_file_open, struct file *file, int ret)
 	return 0;
 }
 
-static __always_inline int judge_group_ioctl(struct file *file, unsigned int cmd)
+static __always_inline int judge_group_ioctl(const struct ioguard_kernel_info *k,
+					     struct file *file, unsigned int cmd, unsigned long arg)
 {
 	switch (cmd) {
 	case IOGUARD_VFIO_GROUP_SET_CONTAINER:
-		return decide_group_file(IOGUARD_HOOK_SET_CONTAINER, group_file_group(file));
+		return decide_group_file(IOGUARD_HOOK_SET_CONTAINER, group_file_group(file),
+					 set_container_iommufd(k, arg));
 	case IOGUARD_VFIO_GROUP_GET_DEVICE_FD:
-		return decide_group_file(IOGUARD_HOOK_GET_DEVICE_FD, group_file_group(file));
+		return decide_group_file(IOGUARD_HOOK_GET_DEVICE_FD, group_file_group(file), 0);
 	case IOGUARD_IOCTL(100 + 3):	/* VFIO_GROUP_GET_STATUS */
 	case IOGUARD_IOCTL(100 + 5):	/* VFIO_GROUP_UNSET_CONTAINER */
 		return 0;
@@ -1354,7 +1420,7 @@ static __always_inline int judge_ioctl(struct file *file, unsigned int cmd, unsi
 		return 0;
 	switch (file_kind_of(k, file)) {
 	case IOGUARD_FILE_GROUP:
-		return judge_group_ioctl(file, cmd);
+		return judge_group_ioctl(k, file, cmd, arg);
 	case IOGUARD_FILE_DEVICE:
 		return judge_device_ioctl(file, cmd);
 	case IOGUARD_FILE_CONTAINER:
@@ -1437,7 +1503,7 @@ int BPF_PROG(ioguard_file_receive, struct file *file, int ret)
 		return 0;
 	switch (file_kind_of(k, file)) {
 	case IOGUARD_FILE_GROUP:
-		return decide_group_file(IOGUARD_HOOK_RECEIVE, group_file_group(file));
+		return decide_group_file(IOGUARD_HOOK_RECEIVE, group_file_group(file), 0);
 	case IOGUARD_FILE_DEVICE:
 		return decide_device_file(IOGUARD_HOOK_RECEIVE, device_file_dev(file), NULL);
 	case IOGUARD_FILE_CONTAINER:
@@ -1608,6 +1674,32 @@ static __always_inline void kernel_copy(__u64 iova, __u64 len, bool fixed)
 	d.value = len;
 	if (finish(&d))
 		bpf_send_signal(9 /* SIGKILL */);
+}
+
+/*
+ * The kernel attaches a group to the iommufd it found by the fd: the one judged, or the
+ * fd was swapped in between by another thread (argument_changed, as for a map). The
+ * context found instead is bound to no tenant: no tenant's rules admit maps into it.
+ */
+SEC("fentry/iommufd_vfio_compat_ioas_create")
+int BPF_PROG(iommufd_compat_set_container, struct iommufd_ctx *ictx)
+{
+	struct pending_dma *p = pending_get(0);
+	struct decision d;
+	__u64 judged;
+
+	if (!p || p->cmd != IOGUARD_VFIO_GROUP_SET_CONTAINER)
+		return 0;
+	judged = p->holder;
+	p->cmd = 0;
+	if (judged == (__u64)ictx || !decision_begin(&d, IOGUARD_HOOK_SET_CONTAINER))
+		return 0;
+	d.tenant = process_tenant(&d);
+	d.reason = IOGUARD_REASON_ARGUMENT_CHANGED;
+	holder_bind((__u64)ictx, 0);
+	if (finish(&d))
+		bpf_send_signal(9 /* SIGKILL */);
+	return 0;
 }
 
 /* type1 pins a new mapping from its start: the first call sees the kernel's iova and size. */

@@ -152,6 +152,7 @@ static const char *const kernel_functions[] = {
 	"vfio_fops_unl_ioctl", "iommufd_fops_ioctl", "vfio_remove_dma",
 	"vfio_iommu_type1_release", "iopt_unmap_iova", "iopt_unmap_all",
 	"iommufd_fops_release", "vfio_pin_pages_remote", "iopt_map_pages", "iommufd_hwpt_alloc",
+	"iommufd_vfio_compat_ioas_create",
 	LSM_COMPAT_HOOK, IMA_FILE_HASH,
 };
 #define N_KERNEL_FUNCTIONS (sizeof(kernel_functions) / sizeof(kernel_functions[0]))
