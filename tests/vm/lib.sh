@@ -293,3 +293,75 @@ attack_done() {
 
 # The legacy type1 container serves /dev/vfio/vfio (not iommufd's emulation of it).
 has_type1_container() { [ -e /dev/vfio/vfio ] && [ -d /sys/module/vfio_iommu_type1 ]; }
+
+qemu_pid=""
+# qemu_stop: stops a QEMU that vmm left running (a trap on EXIT calls it).
+qemu_stop() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+	qemu_pid=""
+	true
+}
+
+# vmm BDF CMD...: QEMU (CMD, which must exec QEMU in its own process, with QEMU's options
+# appended) with BDF passed through, paused before the guest runs
+# (-S): realizing vfio-pci opened the group and the container, set it up and mapped the
+# 64 MiB of guest RAM. Over QMP: the device is on the guest's bus and QEMU holds the
+# group and the container open; then quit. Returns QEMU's exit status when it exits
+# before QMP answers (a failed vfio-pci realize), else 0.
+vmm() {
+	local bdf=$1 sock=/tmp/lab-vmm-qmp.sock i	# not on the 9p results share: no sockets there
+	shift
+	rm -f "$sock"
+	# A copy elsewhere would look for its firmware (-L) and modules next to itself.
+	QEMU_MODULE_DIR=/usr/lib/x86_64-linux-gnu/qemu "$@" -L /usr/share/qemu -L /usr/share/seabios -machine q35,accel=tcg -m 64 -nodefaults -display none -S \
+		-qmp "unix:$sock,server=on,wait=off" \
+		-device "vfio-pci,host=$bdf,id=edu0" -trace vfio_listener_region_add_ram \
+		> "$work/qemu.out" 2>&1 &
+	qemu_pid=$!
+	for i in $(seq 1 1200); do
+		[ -S "$sock" ] && break
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! [ -S "$sock" ] || ! kill -0 "$qemu_pid" 2>/dev/null; then
+		wait "$qemu_pid"
+		i=$?
+		qemu_pid=""
+		cat "$work/qemu.out"
+		return $i
+	fi
+	python3 - "$sock" "$qemu_pid" "$bdf" <<'PY' 2>> "$work/qemu.out"
+import json, os, socket, sys, time
+sock, pid, bdf = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock)
+f = s.makefile("rw")
+def cmd(name, **args):
+    f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+json.loads(f.readline())	# greeting
+# Commands run in the main loop, which starts once the machine (and vfio-pci) is realized.
+cmd("qmp_capabilities")
+devs = [d for b in cmd("query-pci")["return"] for d in b["devices"]]
+edu = [d for d in devs if d.get("qdev_id") == "edu0"]
+assert edu and edu[0]["id"]["vendor"] == 0x1234 and edu[0]["id"]["device"] == 0x11e8, devs
+# Another mount namespace shows its paths from where its root is in ours.
+fds = {os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")}
+group = os.path.basename(os.readlink(f"/sys/bus/pci/devices/{bdf}/iommu_group"))
+held = lambda path: any(fd == path or fd.endswith(path) for fd in fds)
+assert held("/dev/vfio/vfio") and held(f"/dev/vfio/{group}"), fds
+print(f"QEMU pid {pid}: edu on the guest bus at slot {edu[0]['slot']}, "
+      f"holding /dev/vfio/vfio and /dev/vfio/{group}")
+cmd("quit")
+PY
+	i=$?
+	# A failed check leaves QEMU paused (-S): stop it rather than wait for ever.
+	[ "$i" = 0 ] || kill "$qemu_pid" 2>/dev/null
+	wait "$qemu_pid"
+	qemu_pid=""
+	return $i
+}

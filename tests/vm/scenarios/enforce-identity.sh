@@ -10,12 +10,6 @@
 # matches; a bind mount of a copy over the named path does not.
 # lab-timeout: 900
 . "$REPO/tests/vm/lib.sh"
-qemu_pid=""
-qemu_stop() {
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
-	qemu_pid=""
-	true
-}
 trap 'cleanup_trace; qemu_stop; policy_unload' EXIT
 
 [ -e /sys/fs/cgroup/cgroup.procs ] || skip "no cgroup v2 hierarchy at /sys/fs/cgroup"
@@ -126,69 +120,11 @@ POLICY
 )
 policy_load "$policy"
 
-# vmm BINARY NAME: QEMU with the edu device passed through, paused before the guest runs
-# (-S): realizing vfio-pci opened the group and the container, set it up and mapped the
-# 64 MiB of guest RAM. Over QMP: the device is on the guest's bus and QEMU holds the
-# group and the container open; then quit. Returns QEMU's exit status when it exits
-# before QMP answers (a failed vfio-pci realize), else 0.
-vmm() {
-	local bin=$1 sock=/tmp/identity-qmp.sock i	# not on the 9p results share: no sockets there
-	rm -f "$sock"
-	# -L: a copy elsewhere would look for its firmware next to itself.
-	"$bin" -L /usr/share/qemu -L /usr/share/seabios -machine q35,accel=tcg -m 64 -nodefaults -display none -S \
-		-qmp "unix:$sock,server=on,wait=off" \
-		-device "vfio-pci,host=$bdf,id=edu0" -trace vfio_listener_region_add_ram \
-		> "$work/qemu.out" 2>&1 &
-	qemu_pid=$!
-	for i in $(seq 1 1200); do
-		[ -S "$sock" ] && break
-		kill -0 "$qemu_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! [ -S "$sock" ] || ! kill -0 "$qemu_pid" 2>/dev/null; then
-		wait "$qemu_pid"
-		i=$?
-		qemu_pid=""
-		cat "$work/qemu.out"
-		return $i
-	fi
-	python3 - "$sock" "$qemu_pid" "$bdf" <<'PY' 2>> "$work/qemu.out"
-import json, os, socket, sys, time
-sock, pid, bdf = sys.argv[1], sys.argv[2], sys.argv[3]
-s = socket.socket(socket.AF_UNIX)
-s.connect(sock)
-f = s.makefile("rw")
-def cmd(name, **args):
-    f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-    f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            return r
-json.loads(f.readline())	# greeting
-# Commands run in the main loop, which starts once the machine (and vfio-pci) is realized.
-cmd("qmp_capabilities")
-devs = [d for b in cmd("query-pci")["return"] for d in b["devices"]]
-edu = [d for d in devs if d.get("qdev_id") == "edu0"]
-assert edu and edu[0]["id"]["vendor"] == 0x1234 and edu[0]["id"]["device"] == 0x11e8, devs
-fds = {os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")}
-group = os.path.basename(os.readlink(f"/sys/bus/pci/devices/{bdf}/iommu_group"))
-assert "/dev/vfio/vfio" in fds and f"/dev/vfio/{group}" in fds, fds
-print(f"QEMU pid {pid}: edu on the guest bus at slot {edu[0]['slot']}, "
-      f"holding /dev/vfio/vfio and /dev/vfio/{group}")
-cmd("quit")
-PY
-	i=$?
-	wait "$qemu_pid"
-	qemu_pid=""
-	return $i
-}
-
 if ! "$qemu" -device help 2>&1 | grep -q '"vfio-pci"'; then
 	fail "$qemu has no vfio-pci device"
 elif [ -e /dev/vfio/vfio ]; then
 	maps=$(decision_sum allow map_dma:none ioas_map:none)
-	vmm "$qemu" || { cat "$work/qemu.out"; fail "QEMU at $qemu (the tenant's exe) did not get past VFIO setup"; }
+	vmm "$bdf" "$qemu" || { cat "$work/qemu.out"; fail "QEMU at $qemu (the tenant's exe) did not get past VFIO setup"; }
 	# QEMU traces each RAM section before its VFIO_IOMMU_MAP_DMA; a failed map would
 	# have failed vfio-pci's realize ("vfio_dma_map(...) = ERR").
 	grep -q "vfio_dma_map(" "$work/qemu.out" && fail "QEMU: a DMA map failed: $(cat "$work/qemu.out")"
@@ -208,7 +144,7 @@ elif [ -e /dev/vfio/vfio ]; then
 	# QEMU opens the group first: the owned device's group, refused to a process of
 	# another tenant (not_tenant); the group was opened since boot, so it is judged there.
 	before=$(decision_count open deny not_tenant)
-	if vmm "$qemu_copy"; then fail "the copy of QEMU at $qemu_copy got past VFIO setup"; fi
+	if vmm "$bdf" "$qemu_copy"; then fail "the copy of QEMU at $qemu_copy got past VFIO setup"; fi
 	grep -qi "vfio" "$work/qemu.out" && grep -q "Operation not permitted" "$work/qemu.out" ||
 		fail "the copy of QEMU failed, but not with a VFIO EPERM: $(cat "$work/qemu.out")"
 	after=$(decision_count open deny not_tenant)
