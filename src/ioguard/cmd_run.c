@@ -4,16 +4,25 @@
  * pinned ones), counts and streams IOMMU operations, serves /metrics, reloads the policy
  * on SIGHUP and when the file changes, and logs events and decisions as JSON Lines.
  *
- * One thread runs the loop below and owns the tracer's ring buffer, the decision source
- * (the pinned records, served to other ioguard processes on the decision feed) and the
- * reloader; libmicrohttpd's thread renders scrapes. They share the tracer (its
- * maps are read, never changed, by a scrape) and the reloader's counters, which the loop
- * changes only under http_server__lock(); the reload itself runs outside that lock.
- * A reload's reading, checking and compiling run on the reloader's worker thread, which
- * shares nothing with the loop but its job (policy_apply.h), and never takes the server
- * lock; the loop commits the result. So a policy file on a file system that stops
- * answering holds up only that worker: the loop goes on draining, serving and stopping,
- * and the reload is reported once it misses its deadline.
+ * Threads, and what each touches:
+ * - the loop below owns the tracer's ring buffer, the decision source (the pinned
+ *   records, served to other ioguard processes on the decision feed), the reloader and
+ *   the watch's eventfd. It never looks at the policy path: it reads eventfds and
+ *   commits compiled policies, so a file system that stops answering under the policy
+ *   file cannot keep it from draining, serving, reporting deadlines and stopping.
+ * - libmicrohttpd's thread renders scrapes. It shares the tracer (its maps are read,
+ *   never changed, by a scrape) and the reloader's counters, which the loop changes only
+ *   under http_server__lock(); the reload itself runs outside that lock.
+ * - a reload's worker (policy_apply.h) reads, checks and compiles the file. It shares
+ *   nothing with the loop but its job, under the job's own lock, and never takes the
+ *   server lock; the loop commits the result. A stuck one is reported once it misses
+ *   its deadline and left behind.
+ * - the policy watch's thread (policy_watch.h) does every lookup of the path (stat,
+ *   readlink, inotify watches) and makes the watch's eventfd readable when the file may
+ *   have changed; the loop then starts a reload, not forced (skipped when the SHA-256
+ *   is unchanged). It shares only its own state, under its own lock, never held with
+ *   another. On exit the loop waits for it at most POLICY_WATCH_STOP_MS and never joins
+ *   one stuck in a lookup: that one is left behind and frees its own state.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -293,6 +302,11 @@ static void check_reload(struct daemon *d)
 	}
 }
 
+/*
+ * Only reads the watch's eventfd: the lookups of the path that tell a change (stat,
+ * readlink, inotify_add_watch) run on the watch's thread, so a hung file system under
+ * the policy path cannot hold up the loop here either.
+ */
 static void check_policy_watch(struct daemon *d)
 {
 	if (!policy_watch__changed(d->watch))
@@ -432,7 +446,7 @@ static int main_loop(struct daemon *d)
 
 	fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(d->rb), .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
-	/* -1 when the watch polls: poll() skips it. */
+	/* Readable when the watch's thread saw the file change; reading it is all we do. */
 	fds[2] = (struct pollfd){ .fd = policy_watch__fd(d->watch), .events = POLLIN };
 	/* Readable when a reload's worker is done; its deadline is checked every tick. */
 	fds[3] = (struct pollfd){ .fd = policy_reloader__fd(&d->reloader), .events = POLLIN };
@@ -457,7 +471,7 @@ static int main_loop(struct daemon *d)
 		fflush(stdout);
 		if (fds[1].revents & POLLIN && read_signals(d))
 			break;
-		if (policy_watch__polling(d->watch) || fds[2].revents & POLLIN)
+		if (fds[2].revents & POLLIN)
 			check_policy_watch(d);
 		if (d->change_pending && elapsed_ms(&d->change_seen) >= SETTLE_MS) {
 			d->change_pending = false;
@@ -523,14 +537,19 @@ int do_run(int argc, char **argv)
 	if (err)
 		goto out_fds;
 	/* A change between the load and the watch is missed until the next one or SIGHUP. */
-	err = policy_watch__new(d.policy_path, &d.watch);
+	err = policy_watch__new(d.policy_path, NULL, &d.watch);
 	if (err) {
-		p_err("cannot watch %s for changes: %s", d.policy_path, strerror(-err));
+		if (err == -ETIMEDOUT)
+			p_err("cannot watch %s for changes: resolving it did not finish within "
+			      "%d ms (is its file system hung? an NFS hard mount or a FUSE server "
+			      "that does not answer)", d.policy_path, POLICY_WATCH_SETUP_MS);
+		else
+			p_err("cannot watch %s for changes: %s", d.policy_path, strerror(-err));
 		goto out_unload;
 	}
 	if (policy_watch__polling(d.watch))
 		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
-		       "changes every %d ms instead", d.policy_path, TICK_MS);
+		       "changes every %d ms instead", d.policy_path, POLICY_WATCH_INTERVAL_MS);
 	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
 	       enforcer_pin_dir());
 
@@ -612,7 +631,10 @@ out_unload:
 		       d.reloader.name, enforcer_pin_dir(), bin_name);
 	}
 out_fds:
-	/* A reload stuck in the kernel is left behind: it touches nothing of the daemon's. */
+	/*
+	 * A reload or a watch stuck in the kernel is left behind (the watch after at most
+	 * POLICY_WATCH_STOP_MS): neither touches anything of the daemon's any more.
+	 */
 	policy_reloader__fini(&d.reloader);
 	policy_watch__free(d.watch);
 	if (d.signal_fd >= 0)

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/policy_watch.c with real inotify on a temporary directory: every
- * way a policy file gets changed must be noticed (in place, rename over, a symlink's
- * target in another directory, a Kubernetes ConfigMap `..data` swap, repeatedly), and a
- * file next to it that changes must not be.
+ * Tests of src/ioguard/policy_watch.c on a temporary directory, with real inotify and
+ * with the polling the watch falls back to without it: every way a policy file gets
+ * changed must be noticed (in place, rename over, a symlink's target in another
+ * directory, a Kubernetes ConfigMap `..data` swap, repeatedly), and a file next to it
+ * that changes must not be. The watch's lookups go through a gate the tests can close,
+ * as a hung file system does: the caller's side must never wait for them, a change must
+ * still be delivered once they return, and letting go of a stuck watch must return at
+ * once and leak nothing (valgrind and ASan check at exit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,18 +18,148 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../src/ioguard/policy_watch.h"
 
+/* How long a change may take to be noticed, and how long "nothing happened" is watched. */
+#define NOTICE_MS 5000
+#define QUIET_MS 300
+/*
+ * A caller that blocks on a stuck lookup hangs its test: SIGALRM's default action turns
+ * the hang into a failed run (a test takes a second or two, under valgrind too).
+ */
+#define WATCHDOG_S 60
+/* The polling variant's interval: short, to keep the tests quick. */
+#define POLL_MS 20
+
+struct variant {
+	bool polling;
+};
+
+static const struct variant with_inotify = { .polling = false };
+static const struct variant polling = { .polling = true };
+
+/*
+ * The gate every lookup of the watch passes: closed, a lookup waits in it as one waits in
+ * the kernel for an NFS server that is gone, until the test opens it.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool closed;
+	unsigned int waiting;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+
+static void gate_pass(void)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.waiting++;
+	while (gate.closed)
+		pthread_cond_wait(&gate.cond, &gate.lock);
+	gate.waiting--;
+	pthread_mutex_unlock(&gate.lock);
+}
+
+static void gate_close(void)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.closed = true;
+	pthread_mutex_unlock(&gate.lock);
+}
+
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.closed = false;
+	pthread_cond_broadcast(&gate.cond);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+static int gated_stat(const char *path, struct stat *st)
+{
+	gate_pass();
+	return stat(path, st);
+}
+
+static int gated_lstat(const char *path, struct stat *st)
+{
+	gate_pass();
+	return lstat(path, st);
+}
+
+static ssize_t gated_readlink(const char *path, char *buf, size_t len)
+{
+	gate_pass();
+	return readlink(path, buf, len);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Waits until the watch's thread is held in the gate. */
+static void wait_stuck(void)
+{
+	unsigned int waiting = 0;
+	int i;
+
+	for (i = 0; i < NOTICE_MS / 10; i++) {
+		pthread_mutex_lock(&gate.lock);
+		waiting = gate.waiting;
+		pthread_mutex_unlock(&gate.lock);
+		if (waiting)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("the watch never looked the path up after a change");
+}
+
+/* The threads of this process, from /proc/self/task. */
+static int count_threads(void)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc/self/task");
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Waits until the process has @n threads again. */
+static void wait_threads(int n)
+{
+	int i;
+
+	for (i = 0; i < NOTICE_MS / 10 && count_threads() != n; i++)
+		usleep(10 * 1000);
+	assert_int_equal(count_threads(), n);
+}
+
 struct fixture {
 	char dir[64];
 	char path[PATH_MAX];		/* what the daemon was given */
+	const struct variant *variant;
+	int threads;			/* of the process before the test */
+	struct policy_watch_opts opts;
 	struct policy_watch *w;
 };
 
@@ -80,19 +214,35 @@ static void ln(const struct fixture *f, const char *target, const char *name)
 static void watch(struct fixture *f, const char *name)
 {
 	at(f, f->path, name);
-	assert_int_equal(policy_watch__new(f->path, &f->w), 0);
-	if (policy_watch__polling(f->w))
+	assert_int_equal(policy_watch__new(f->path, &f->opts, &f->w), 0);
+	if (!f->variant->polling && policy_watch__polling(f->w))
 		skip();
-	/* Nothing happened yet. */
-	assert_false(policy_watch__changed(f->w));
+	assert_int_equal(policy_watch__polling(f->w), f->variant->polling);
+}
+
+/* Nothing is noticed for QUIET_MS. */
+static void expect_quiet(struct fixture *f, const char *what)
+{
+	struct pollfd pfd = { .fd = policy_watch__fd(f->w), .events = POLLIN };
+
+	if (poll(&pfd, 1, QUIET_MS) != 0 || policy_watch__changed(f->w))
+		fail_msg("%s was taken for a change of the policy", what);
 }
 
 static void expect_changed(struct fixture *f, const char *what)
 {
-	if (!policy_watch__changed(f->w))
+	struct pollfd pfd = { .fd = policy_watch__fd(f->w), .events = POLLIN };
+	int more;
+
+	if (poll(&pfd, 1, NOTICE_MS) != 1 || !policy_watch__changed(f->w))
 		fail_msg("%s was not noticed", what);
-	/* Reported once. */
-	assert_false(policy_watch__changed(f->w));
+	/*
+	 * The thread may report one change in two steps (a rename's MOVED_FROM and MOVED_TO
+	 * read apart); the daemon settles them into one reload. It must end, though.
+	 */
+	for (more = 0; more < 4 && poll(&pfd, 1, 50) == 1; more++)
+		policy_watch__changed(f->w);
+	expect_quiet(f, "the same change, reported again,");
 }
 
 static int setup(void **state)
@@ -100,6 +250,17 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	f->variant = *state;
+	f->threads = count_threads();
+	alarm(WATCHDOG_S);
+	f->opts = (struct policy_watch_opts){
+		.sz = sizeof(f->opts),
+		.polling = f->variant->polling,
+		.interval_ms = POLL_MS,
+		.stat = gated_stat,
+		.lstat = gated_lstat,
+		.readlink = gated_readlink,
+	};
 	strcpy(f->dir, "/tmp/ioguard-test-watch-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	*state = f;
@@ -115,9 +276,13 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	gate_open();
 	policy_watch__free(f->w);
+	/* A joined thread may linger in /proc for a moment after the join. */
+	wait_threads(f->threads);
 	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	free(f);
+	alarm(0);
 	return 0;
 }
 
@@ -127,13 +292,14 @@ static void test_in_place_and_rename(void **state)
 
 	put(f, "policy.yaml", "name: a\n");
 	watch(f, "policy.yaml");
+	expect_quiet(f, "nothing");
 	put(f, "policy.yaml", "name: bb\n");
 	expect_changed(f, "a write in place");
 	replace(f, "policy.yaml", "name: ccc\n");
 	expect_changed(f, "a rename over the file");
 	/* Another file of the directory is not the policy. */
 	put(f, "other.yaml", "name: x\n");
-	assert_false(policy_watch__changed(f->w));
+	expect_quiet(f, "a write to another file");
 }
 
 /* Finding 14: the path is a symlink to a file in another directory, edited there. */
@@ -153,7 +319,7 @@ static void test_symlink_target_in_another_directory(void **state)
 	replace(f, "srv/real.yaml", "name: ccc\n");
 	expect_changed(f, "a rename over the symlink's target");
 	put(f, "srv/unrelated.yaml", "name: x\n");
-	assert_false(policy_watch__changed(f->w));
+	expect_quiet(f, "a write next to the symlink's target");
 }
 
 /* A ConfigMap update as the kubelet does it (AtomicWriter). */
@@ -203,16 +369,155 @@ static void test_file_created_later(void **state)
 	expect_changed(f, "the file's creation");
 }
 
+/*
+ * Issue 10: the watch looks the path up after every event (or every interval), and on a
+ * hung file system that lookup does not return. The caller's side must not notice: it
+ * never blocks, reports nothing while the thread is stuck, and gets the change, made
+ * while it was stuck, once the lookup returns; later changes are seen as before.
+ */
+static void test_stuck_lookup_never_blocks_the_caller(void **state)
+{
+	struct fixture *f = *state;
+	struct pollfd pfd;
+	struct timespec t0;
+	int i;
+
+	put(f, "policy.yaml", "name: a\n");
+	watch(f, "policy.yaml");
+	gate_close();
+	put(f, "policy.yaml", "name: bb\n");
+	wait_stuck();
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 20; i++) {
+		pfd = (struct pollfd){ .fd = policy_watch__fd(f->w), .events = POLLIN };
+		assert_int_equal(poll(&pfd, 1, 0), 0);
+		assert_false(policy_watch__changed(f->w));
+		assert_true(policy_watch__polling(f->w) == f->variant->polling);
+	}
+	replace(f, "policy.yaml", "name: ccc\n");
+	assert_false(policy_watch__changed(f->w));
+	/* Twenty rounds of what the daemon's loop does, while the lookup hangs. */
+	assert_true(ms_since(&t0) < 100);
+
+	gate_open();
+	expect_changed(f, "a change made while the watch was stuck");
+	put(f, "policy.yaml", "name: dddd\n");
+	expect_changed(f, "a change after the watch came unstuck");
+}
+
+/*
+ * The daemon's SIGTERM: letting go of a watch whose lookup hangs returns within
+ * POLICY_WATCH_STOP_MS, leaving the thread behind. When the lookup returns at last, the
+ * thread writes nothing to the fd that was the watch's (now another one's) and frees
+ * everything it holds (valgrind and LSan check at exit), and exits.
+ */
+static void test_free_with_stuck_lookup(void **state)
+{
+	struct fixture *f = *state;
+	int threads = f->threads, fd, reuse;
+	struct timespec t0;
+	eventfd_t n;
+	long ms;
+
+	put(f, "policy.yaml", "name: a\n");
+	watch(f, "policy.yaml");
+	gate_close();
+	put(f, "policy.yaml", "name: bb\n");
+	wait_stuck();
+
+	fd = policy_watch__fd(f->w);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	policy_watch__free(f->w);
+	f->w = NULL;
+	ms = ms_since(&t0);
+	assert_true(ms >= POLICY_WATCH_STOP_MS - 1);
+	assert_true(ms < POLICY_WATCH_STOP_MS + 1000);
+	assert_int_equal(count_threads(), threads + 1);
+
+	/* The number of the watch's fd, given to someone else. */
+	reuse = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_int_equal(reuse, fd);
+	gate_open();
+	wait_threads(threads);
+	/* The thread saw the change once unstuck, and kept it to itself. */
+	assert_int_equal(eventfd_read(reuse, &n), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(reuse);
+}
+
+/* A watch that is not stuck stops at once: its thread is joined, not left behind. */
+static void test_free_stops_the_thread(void **state)
+{
+	struct fixture *f = *state;
+	int threads = f->threads;
+	struct timespec t0;
+
+	put(f, "policy.yaml", "name: a\n");
+	watch(f, "policy.yaml");
+	assert_int_equal(count_threads(), threads + 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	policy_watch__free(f->w);
+	f->w = NULL;
+	/* Sooner than the stop deadline: it saw the thread exit, and joined it. */
+	assert_true(ms_since(&t0) < POLICY_WATCH_STOP_MS);
+	wait_threads(threads);
+}
+
+/*
+ * A daemon started on a hung file system: the first resolution does not return, and
+ * policy_watch__new() gives up at its deadline instead of hanging; the thread it leaves
+ * behind cleans up after itself.
+ */
+static void test_new_with_stuck_lookup_times_out(void **state)
+{
+	struct fixture *f = *state;
+	int threads = f->threads;
+	struct timespec t0;
+
+	put(f, "policy.yaml", "name: a\n");
+	at(f, f->path, "policy.yaml");
+	f->opts.setup_ms = 100;
+	gate_close();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(policy_watch__new(f->path, &f->opts, &f->w), -ETIMEDOUT);
+	assert_true(ms_since(&t0) < 100 + POLICY_WATCH_STOP_MS + 1000);
+	assert_null(f->w);
+	gate_open();
+	wait_threads(threads);
+}
+
+/* Nothing to watch: the file's directory does not exist. An error, and no thread left. */
+static void test_new_nothing_to_watch(void **state)
+{
+	struct fixture *f = *state;
+	int threads = f->threads;
+
+	at(f, f->path, "no/such/dir/policy.yaml");
+	assert_int_equal(policy_watch__new(f->path, &f->opts, &f->w), -ENOENT);
+	assert_null(f->w);
+	wait_threads(threads);
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define V(fn, v) { .name = #fn "/" #v, .test_func = fn, .setup_func = setup, \
+		   .teardown_func = teardown, .initial_state = (void *)&v }
+#define T(fn) V(fn, with_inotify), V(fn, polling)
 	const struct CMUnitTest tests[] = {
 		T(test_in_place_and_rename),
 		T(test_symlink_target_in_another_directory),
 		T(test_configmap_data_swap),
 		T(test_file_created_later),
+		T(test_stuck_lookup_never_blocks_the_caller),
+		T(test_free_with_stuck_lookup),
+		T(test_free_stops_the_thread),
+		T(test_new_with_stuck_lookup_times_out),
+		/* Polling has nothing to set up that could fail. */
+		V(test_new_nothing_to_watch, with_inotify),
 	};
 #undef T
+#undef V
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
