@@ -13,12 +13,17 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 mkdir -p "$output/results" "$output/fuzz/logs"
 
-# Seed directories and dictionary of each target (read only; new units go to the corpus).
+# Seed directories of each target (read only; new units go to the corpus): its own
+# tests/fuzz/seeds/TARGET, which holds the regression inputs of what fuzzing found, and
+# the policy examples for the parser. A dictionary is tests/fuzz/TARGET.dict.
 seeds_of() {
 	case $1 in
 	fuzz_policy) echo tests/policies/good tests/policies/bad policies ;;
 	*) ;;
 	esac
+	if [ -d "tests/fuzz/seeds/$1" ]; then
+		echo "tests/fuzz/seeds/$1"
+	fi
 }
 
 bins=()
@@ -54,7 +59,7 @@ for bin in "${bins[@]}"; do
 		passed=$((passed + 1))
 	else
 		echo "FAIL fuzz $name: exit $rc after ${execs:-?} executions; artefacts in $artifacts"
-		grep -m1 -E 'ERROR: |runtime error|fuzz_[a-z]+: ' "$log" | sed 's/^/    | /'
+		grep -m1 -E 'ERROR: |runtime error|fuzz_[a-z_]+: ' "$log" | sed 's/^/    | /'
 		ls "$artifacts" | sed 's/^/    | /' | tail -n 3
 		failed=$((failed + 1))
 	fi

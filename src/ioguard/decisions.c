@@ -28,10 +28,18 @@ struct decision_reader {
 const char *decision_tenant_name(const struct ioguard_policy_slot *slot, __u64 policy_id,
 				 __s32 tenant)
 {
+	const char *name;
+
 	if (tenant < 0 || !slot->loaded || slot->policy_id != policy_id ||
 	    (__u32)tenant >= slot->n_tenants || (__u32)tenant >= IOGUARD_MAX_TENANTS)
 		return NULL;
-	return slot->tenants[tenant].name[0] ? slot->tenants[tenant].name : NULL;
+	/*
+	 * The slot is the pinned map's bytes, whoever wrote them: a name without its NUL
+	 * would have every printer read on past the field into the rest of the slot, so
+	 * it is none.
+	 */
+	name = slot->tenants[tenant].name;
+	return name[0] && memchr(name, '\0', IOGUARD_NAME_LEN) ? name : NULL;
 }
 
 static const char *tenant_of(struct decision_reader *r, const struct ioguard_decision *d)

@@ -56,7 +56,8 @@ unsigned long long decision_reader__count(const struct decision_reader *r);
 /*
  * decision_tenant_name() - the name of tenant @tenant of the policy @policy_id that was
  * in generation @gen, from the slot @slot (as read from the pinned `policies` map), or
- * NULL when the record names no tenant or the slot holds another policy now.
+ * NULL when the record names no tenant, the slot holds another policy now, or the name
+ * is empty or has no NUL within its IOGUARD_NAME_LEN bytes.
  */
 const char *decision_tenant_name(const struct ioguard_policy_slot *slot, __u64 policy_id,
 				 __s32 tenant);
