@@ -86,9 +86,10 @@ void decision_feed_client__free(struct decision_feed_client *c);
 int decision_feed_client__fd(const struct decision_feed_client *c);
 /*
  * decision_feed_client__read() - handle every record waiting, without blocking.
- * Return: 0; -EPIPE when the server closed the feed; -EUSERS (server full) or -EACCES
- * (not permitted) when it refused this client; -EPROTO for a record of another version
- * or a malformed one. @why says which. After an error the client is done: free it.
+ * Return: 0; -EPIPE when the server closed the feed; -EUSERS (server full), -EACCES
+ * (not permitted) or -ECONNREFUSED (a reason this client does not know) when it refused
+ * this client; -EPROTO for a record of another version or a malformed one. @why says
+ * which. After an error the client is done: free it.
  */
 int decision_feed_client__read(struct decision_feed_client *c, char *why, size_t len);
 /*
