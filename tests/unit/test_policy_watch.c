@@ -459,8 +459,12 @@ static void test_free_stops_the_thread(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	policy_watch__free(f->w);
 	f->w = NULL;
-	/* Sooner than the stop deadline: it saw the thread exit, and joined it. */
-	assert_true(ms_since(&t0) < POLICY_WATCH_STOP_MS);
+	/*
+	 * Bounded, as for a stuck thread; not a speed check (a loaded host, valgrind, may
+	 * take longer than the deadline to run the thread to its exit, which is then
+	 * detached instead of joined): the thread ends either way.
+	 */
+	assert_true(ms_since(&t0) < POLICY_WATCH_STOP_MS + 1000);
 	wait_threads(threads);
 }
 
