@@ -36,8 +36,7 @@ static int refuse_newer(struct pinned_verdict *v, __u32 version, const char *whe
 	v->kind = PINNED_NEWER;
 	v->version = version;
 	snprintf(err, len, "the enforcement pinned%s is of layout %u, newer than this "
-		 "ioguard's (%u): the policy in force stays; load it with that ioguard or a "
-		 "newer one", where, version, PINNED_LAYOUT_VERSION);
+		 "ioguard's (%u): load with that ioguard or a newer one", where, version, PINNED_LAYOUT_VERSION);
 	return -EPROTO;
 }
 
@@ -84,8 +83,8 @@ int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdi
 		v->kind = PINNED_UNKNOWN;
 		v->version = o->version;
 		snprintf(err, len, "the enforcement pinned is marked layout %u, which this "
-			 "ioguard (layout %u) does not know%s: the policy in force stays; run "
-			 "'ioguard unload' and load again to replace it", o->version,
+			 "ioguard (layout %u) does not know%s: to replace it, run 'ioguard "
+			 "unload' and load again", o->version,
 			 PINNED_LAYOUT_VERSION, o->version == PINNED_LAYOUT_VERSION ?
 			 " with these maps (policy slot or holders differ)" : "");
 		return -EPROTO;
@@ -100,8 +99,8 @@ int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdi
 	}
 	v->kind = PINNED_UNKNOWN;
 	snprintf(err, len, "the enforcement pinned has no layout marker and is not one this "
-		 "ioguard knows (policy slot of %u bytes%s, version 1 has %u and holders): the "
-		 "policy in force stays; run 'ioguard unload' and load again to replace it",
+		 "ioguard knows (policy slot of %u bytes%s, version 1 has %u and holders): to "
+		 "replace it, run 'ioguard unload' and load again",
 		 o->policies ? o->slot_size : 0, o->holders ? "" : ", no holders",
 		 k ? k->slot_size : 0);
 	return -EPROTO;

@@ -61,8 +61,8 @@ struct pinned_verdict {
 
 /*
  * pinned_layout__judge() - decide from @o alone (no I/O, so it can be tested). Returns
- * 0, or -EPROTO for a NEWER or UNKNOWN set with the one-line reason in @err; @v is
- * filled in both cases.
+ * 0, or -EPROTO for a NEWER or UNKNOWN set with the one-line reason in @err (the
+ * caller adds that the policy in force stays); @v is filled in both cases.
  */
 int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdict *v,
 			 char *err, size_t len);
