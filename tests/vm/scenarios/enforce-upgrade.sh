@@ -110,17 +110,27 @@ start_hammer() {
 	for i in $(seq 1 100); do [ -s "$1" ] && break; sleep 0.1; done
 	[ -s "$1" ] || fail "the hammer did not start: $(cat "$1.json")"
 }
+# Odd rounds kill at a random time of the whole load (mostly while the kernel verifies
+# the programs); even ones as soon as the new set's marker is staged, when the renames
+# start (a kill 1 ms later found them all done).
+kill_states=()
 for round in $(seq 1 6); do
 	"$IOGUARD" unload > /dev/null || fail "unload before kill round $round failed"
 	"$old" load "$a" > /dev/null 2>&1 || fail "the older ioguard's load failed in round $round"
 	start_hammer "$work/kill-hammer.$round"
-	delay=$(python3 -c "import random; print(round(random.uniform(0.2, ${UPGRADE_KILL_MAX:-8}), 2))")
+	delay=$(python3 -c "import random; print(round(random.uniform(0.2, 12), 3))")
 	$cpu0 "$IOGUARD" load "$b" > /dev/null 2>&1 & loader=$!
-	sleep "$delay"
+	if [ $((round % 2)) -eq 0 ]; then
+		# Builtins only, so that the kill follows the staged marker by microseconds.
+		while [ ! -e "$pins/upgrade/layout" ] && kill -0 $loader 2>/dev/null; do :; done
+		delay="the staged marker +0"
+	else
+		sleep "$delay"
+	fi
 	kill -KILL $loader 2>/dev/null && killed=killed || killed=finished
 	wait $loader 2>/dev/null
 	state="layout $("$IOGUARD" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["layout"])')"
-	[ -d "$pins/upgrade" ] && state="$state, staging left"
+	[ -d "$pins/upgrade" ] && state="$state, $(ls "$pins/upgrade" | wc -l) staged pins left"
 	$cpu0 "$IOGUARD" load "$b" > "$work/kill-recover.$round" 2>&1 ||
 		fail "round $round: the load after the kill failed: $(cat "$work/kill-recover.$round")"
 	kill -TERM $hammer 2>/dev/null
@@ -137,8 +147,11 @@ print(f"maps {len(maps)}, not denied {len(bad)}", end="; ")
 assert len(maps) >= 20 and not bad
 PY
 	[ -e "$pins/upgrade" ] && fail "round $round: the staging directory is left behind"
-	note "round $round: loader $killed after ${delay} s ($state); the next load finished it"
+	note "round $round: loader $killed at ${delay} s ($state); the next load finished it"
+	kill_states+=("$killed: $state")
 done
+
+printf '%s\n' "${kill_states[@]}" | sort | uniq -c | sed 's/^/-- kill outcomes: /'
 
 # A set of a layout newer than this ioguard's: refused, its policy stays in force.
 bpftool map update pinned "$pins/layout" key 0 0 0 0 value 99 0 0 0 ||
