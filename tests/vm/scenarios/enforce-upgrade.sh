@@ -9,7 +9,7 @@
 # marked with a layout newer than this ioguard's is refused in one line and its policy
 # stays in force. Loaders killed at random points of an upgrade leave every map denied
 # and the next load completes it.
-# lab-timeout: 600
+# lab-timeout: 900
 . "$REPO/tests/vm/lib.sh"
 trap 'kill $hammer 2>/dev/null; policy_unload' EXIT
 hammer=""
