@@ -8,6 +8,7 @@
 #                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
 #                   measured in one run
 #   make demo       live trace of real attach/map events inside the lab
+#   make lab-old    the older ioguard (OLD_REV) the lab's upgrade scenario replaces
 #   make fuzz       every libFuzzer target (tests/fuzz/) for FUZZ_SECONDS (300) each;
 #                   `check` runs them for FUZZ_SMOKE_SECONDS (20) in total
 #   V=1             show full commands
@@ -69,7 +70,7 @@ LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean
+.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean lab-old
 all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
@@ -158,6 +159,22 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_
 
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests-san/%,$(UNIT_SRCS))
 
+# The ioguard of an older layout (b9c57cc: layout 1, no marker), built from git history
+# for the lab's enforce-upgrade, which replaces its pinned set. A tree without that
+# commit builds nothing here and the scenario says SKIP with the reason.
+OLD_REV := b9c57cc
+OLD_IOGUARD := $(OUTPUT)/old/$(OLD_REV)/ioguard
+$(OLD_IOGUARD): | $(UAPI_STAMP)
+	$(call msg,OLD,$@)
+	$(Q)if git cat-file -e $(OLD_REV)^{commit} 2>/dev/null; then \
+		rm -rf $(@D)/src && mkdir -p $(@D)/src && \
+		git archive $(OLD_REV) | tar -x -C $(@D)/src && \
+		$(MAKE) --no-print-directory -C $(@D)/src OUTPUT=$(abspath $(@D))/build \
+			$(abspath $(@D))/build/ioguard && cp $(@D)/build/ioguard $@; \
+	else echo "make: no commit $(OLD_REV) in this tree: the lab's enforce-upgrade will SKIP"; fi
+
+lab-old: $(OLD_IOGUARD)
+
 # libFuzzer targets: clang 14 (libclang-rt-14-dev has the runtime), the project's sources
 # built once more with coverage and ASan/UBSan. Corpora, logs and crash inputs stay under
 # $(OUTPUT)/fuzz (scripts/run-fuzz.sh).
@@ -198,7 +215,7 @@ check-fuzz: fuzz-bins
 # any suite failed. Each suite writes "passed failed" to $(OUTPUT)/results/<suite>.
 check: deps
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS) lab-old
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
 	-$(Q)$(MAKE) --no-print-directory check-fuzz
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
@@ -209,7 +226,7 @@ check-unit: all $(UNIT_SAN_BINS)
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)scripts/run-unit.sh $(OUTPUT)
 
-check-vm: all
+check-vm: all lab-old
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
 	$(Q)scripts/summarize.sh $(OUTPUT)/results $(addprefix vm-,$(KERNEL))

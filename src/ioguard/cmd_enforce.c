@@ -132,6 +132,7 @@ static void status_json(const struct enforcer_status *st)
 
 	jsonw_start_object(json_wtr);
 	jsonw_string_field(json_wtr, "pin_dir", enforcer_pin_dir());
+	jsonw_uint_field(json_wtr, "layout", st->layout);
 	jsonw_bool_field(json_wtr, "enforcing", st->policy_active);
 	jsonw_name(json_wtr, "programs");
 	jsonw_start_array(json_wtr);
@@ -139,6 +140,7 @@ static void status_json(const struct enforcer_status *st)
 		jsonw_start_object(json_wtr);
 		jsonw_string_field(json_wtr, "name", st->links[i]);
 		jsonw_string_field(json_wtr, "attach", st->link_modes[i]);
+		jsonw_uint_field(json_wtr, "id", st->prog_ids[i]);
 		jsonw_end_object(json_wtr);
 	}
 	jsonw_end_array(json_wtr);
@@ -190,7 +192,10 @@ static void status_text(const struct enforcer_status *st)
 		printf("not loaded: no ioguard policy is enforced\n");
 		return;
 	}
-	printf("pins:      %s\n", enforcer_pin_dir());
+	if (st->layout)
+		printf("pins:      %s (layout %u)\n", enforcer_pin_dir(), st->layout);
+	else
+		printf("pins:      %s (no layout marker)\n", enforcer_pin_dir());
 	printf("programs:  ");
 	for (i = 0; i < st->n_links; i++)
 		printf("%s%s (%s)", i ? ", " : "", st->links[i], st->link_modes[i]);

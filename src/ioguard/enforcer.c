@@ -20,13 +20,18 @@
 
 #include "enforcer.h"
 #include "enforce.skel.h"
+#include "pinned_layout.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LSM_LIST_PATH "/sys/kernel/security/lsm"
 #define KALLSYMS_PATH "/proc/kallsyms"
 #define KALLSYMS_READ_SIZE (1 << 20)
 
-/* Maps shared between loads; every other object is recreated by a first load. */
+/*
+ * Maps shared between loads; every other object is recreated by a first load. A change
+ * to this list, or to any of these maps' types, keys or values, is a new layout: bump
+ * PINNED_LAYOUT_VERSION (pinned_layout.h) with it.
+ */
 static const char *const pinned_maps[] = {
 	"active", "policies", "matches", "kernel_info", "decisions", "decision_counts",
 	"holders", "accounts", "account_holders", "pending", "executed",
@@ -469,27 +474,71 @@ out_destroy:
 	return ret;
 }
 
-/*
- * Programs pinned by another ioguard version read a policy slot of another layout, and a
- * map update copies the map's value size from our buffer: writing into them would be
- * read as a different policy. Refuse instead, and keep the pinned policy in force.
- */
-static int check_pinned_layout(int policies_fd, char *err, size_t len)
+/* Reads the version in the `layout` marker at @path; 0 or a negative errno. */
+static int read_marker(const char *path, __u32 *version)
+{
+	__u32 zero = 0;
+	int fd, ret = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, version))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* What is pinned, for pinned_layout__judge(); nothing here is written. */
+static void observe_pinned(struct pinned_observation *o)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 	char path[4096];
+	int fd;
 
+	memset(o, 0, sizeof(*o));
+	pin_path(path, sizeof(path), "link_ioguard_file_ioctl");
+	o->links = !access(path, F_OK);
+	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
+	o->marker = !read_marker(path, &o->version);
+	pin_path(path, sizeof(path), PINNED_STAGING_DIR "/" PINNED_LAYOUT_PIN);
+	o->staging_marker = !read_marker(path, &o->staging_version);
 	pin_path(path, sizeof(path), "holders");
-	if (bpf_obj_get_info_by_fd(policies_fd, &info, &info_len) ||
-	    info.value_size != sizeof(struct ioguard_policy_slot) || access(path, F_OK)) {
-		snprintf(err, len, "the enforcement pinned in %s is from another ioguard version "
-			 "(policy slot of %u bytes, this ioguard writes %zu): the policy in force "
-			 "stays; run 'ioguard unload' and load again to replace the programs",
-			 enforcer_pin_dir(), info.value_size, sizeof(struct ioguard_policy_slot));
-		return -EPROTO;
+	o->holders = !access(path, F_OK);
+	fd = open_pinned("policies");
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
+	    info.type == BPF_MAP_TYPE_ARRAY) {
+		o->policies = true;
+		o->slot_size = info.value_size;
 	}
-	return 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The `layout` marker: a one-entry array holding PINNED_LAYOUT_VERSION, made by the
+ * loader rather than the BPF object because no program reads it. Returns its fd.
+ */
+static int create_marker(char *err, size_t len)
+{
+	__u32 zero = 0, version = PINNED_LAYOUT_VERSION;
+	int fd, ret;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ioguard_layout", sizeof(zero),
+			    sizeof(version), 1, NULL);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, len, "cannot create the layout marker: %s", strerror(errno));
+		return ret;
+	}
+	if (bpf_map_update_elem(fd, &zero, &version, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, len, "cannot write the layout marker: %s", strerror(errno));
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 static int swap_policy(const struct compiled_policy *cp, const struct kernel_probe *kp,
@@ -510,9 +559,6 @@ static int swap_policy(const struct compiled_policy *cp, const struct kernel_pro
 			 strerror(errno));
 		goto out_close;
 	}
-	ret = check_pinned_layout(policies_fd, err, len);
-	if (ret)
-		goto out_close;
 	/* Before the new handler addresses identify their files, their hooks must run. */
 	ret = attach_missing_programs(kp, err, len);
 	if (ret)
@@ -565,35 +611,61 @@ out_close:
 	return ret;
 }
 
+/*
+ * Maps that an older layout this ioguard replaces pinned and this one no longer does, so
+ * that a replacement removes them too. NULL-terminated; none so far.
+ */
+static const char *const retired_maps[] = { NULL };
+
 static bool is_our_pin(const char *name)
 {
 	size_t i;
 
-	if (!strncmp(name, "link_", 5))
+	if (!strncmp(name, "link_", 5) || !strcmp(name, PINNED_LAYOUT_PIN))
 		return true;
 	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		if (!strcmp(name, pinned_maps[i]))
 			return true;
 	}
+	for (i = 0; retired_maps[i]; i++) {
+		if (!strcmp(name, retired_maps[i]))
+			return true;
+	}
 	return false;
 }
 
-/* Unlinks ioguard's pins, and only those: the directory may be shared. */
-static void remove_pins(void)
+/* Unlinks ioguard's pins in @path, and only those: the directory may be shared. */
+static void remove_pins_in(const char *path)
 {
-	char path[4096];
+	char pin[4096];
 	struct dirent *d;
-	DIR *dir = opendir(enforcer_pin_dir());
+	DIR *dir = opendir(path);
 
 	if (!dir)
 		return;
 	while ((d = readdir(dir))) {
 		if (!is_our_pin(d->d_name))
 			continue;
-		pin_path(path, sizeof(path), d->d_name);
-		unlink(path);
+		snprintf(pin, sizeof(pin), "%s/%s", path, d->d_name);
+		unlink(pin);
 	}
 	closedir(dir);
+}
+
+/* The pins of an upgrade that did not finish; their links detach with them. */
+static void remove_staging(void)
+{
+	char path[4096];
+
+	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+	remove_pins_in(path);
+	rmdir(path);
+}
+
+static void remove_pins(void)
+{
+	remove_staging();
+	remove_pins_in(enforcer_pin_dir());
 }
 
 /*
@@ -670,14 +742,6 @@ static int pin_dir_lock(bool create, char *err, size_t len)
 	return -EBUSY;
 }
 
-static bool programs_pinned(void)
-{
-	char path[4096];
-
-	pin_path(path, sizeof(path), "link_ioguard_file_ioctl");
-	return !access(path, F_OK);
-}
-
 static int first_load(const struct compiled_policy *cp, const struct kernel_probe *kp,
 		      char *err, size_t len)
 {
@@ -689,14 +753,18 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 	struct bpf_map *map;
 	char path[4096];
 	__u32 zero = 0;
-	int ret;
+	int ret, marker_fd;
 
 	/* Leftovers of an interrupted load: maps without programs enforce nothing. */
 	remove_pins();
+	marker_fd = create_marker(err, len);
+	if (marker_fd < 0)
+		return marker_fd;
 	skel = enforce_bpf__open();
 	if (!skel) {
 		ret = -errno;
 		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
+		close(marker_fd);
 		return ret;
 	}
 	choose_programs(skel, kp);
@@ -741,6 +809,12 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 			goto out_unpin;
 		}
 	}
+	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
+	if (bpf_obj_pin(marker_fd, path)) {
+		ret = -errno;
+		snprintf(err, len, "cannot pin the layout marker at %s: %s", path, strerror(errno));
+		goto out_unpin;
+	}
 	for (i = 0; i < n_links; i++) {
 		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), link_names[i]);
 		ret = bpf_link__pin(links[i], path);
@@ -767,6 +841,7 @@ out_detach:
 		bpf_link__destroy(links[i]);
 out_destroy:
 	enforce_bpf__destroy(skel);
+	close(marker_fd);
 	return ret;
 }
 
@@ -837,30 +912,6 @@ static int check_policy_features(const struct compiled_policy *cp,
 	return 0;
 }
 
-int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
-		  size_t notes_len, char *err, size_t err_len)
-{
-	struct kernel_probe kp;
-	int ret, lock_fd;
-
-	ret = resolve_kernel(&kp, notes, notes_len, err, err_len);
-	if (ret)
-		return ret;
-	ret = check_policy_features(cp, &kp, err, err_len);
-	if (ret)
-		return ret;
-	lock_fd = pin_dir_lock(true, err, err_len);
-	if (lock_fd < 0)
-		return lock_fd;
-	*swapped = programs_pinned();
-	if (*swapped)
-		ret = swap_policy(cp, &kp, err, err_len);
-	else
-		ret = first_load(cp, &kp, err, err_len);
-	close(lock_fd);
-	return ret;
-}
-
 /*
  * Ids of the programs behind the pinned links. A link's id disappears as soon as its
  * last reference goes, but the detach runs later, in the link's deferred release, which
@@ -894,12 +945,374 @@ static size_t pinned_prog_ids(__u32 *ids, size_t max)
 	return n;
 }
 
+/* Waits up to 5 s for each program in @ids to be released; -EBUSY names one that is not. */
+static int wait_programs_gone(const __u32 *ids, size_t n, char *err, size_t len)
+{
+	size_t i;
+	int tries;
+
+	for (i = 0; i < n; i++) {
+		for (tries = 0; tries < 500; tries++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(10 * 1000);
+		}
+		if (tries == 500) {
+			snprintf(err, len, "program %u is still loaded 5 s after its pin was removed: "
+				 "another process holds it (bpftool prog show id %u)", ids[i], ids[i]);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/* Maps whose contents a replacement carries over when their layouts are the same. */
+static const char *const accounting_maps[] = { "holders", "accounts", "account_holders" };
+
+/*
+ * Copies every entry of the pinned hash map @name into @to_fd. Runs once the new
+ * programs are attached: from then on both sets count every map and unmap, so the old
+ * map holds the whole count. An update that lands in the new map between one entry's
+ * read and its write is overwritten: what is lost is bounded by the maps and unmaps in
+ * flight at that instant.
+ */
+static int carry_over(const char *name, int to_fd)
+{
+	struct bpf_map_info from_info = {}, to_info = {};
+	__u32 from_len = sizeof(from_info), to_len = sizeof(to_info);
+	char *keys = NULL, *value = NULL, *key, *prev = NULL;
+	int from_fd, ret = 0;
+
+	from_fd = open_pinned(name);
+	if (from_fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(from_fd, &from_info, &from_len) ||
+	    bpf_obj_get_info_by_fd(to_fd, &to_info, &to_len)) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (from_info.type != BPF_MAP_TYPE_HASH || to_info.type != BPF_MAP_TYPE_HASH ||
+	    from_info.key_size != to_info.key_size ||
+	    from_info.value_size != to_info.value_size) {
+		ret = -EPROTO;
+		goto out_close;
+	}
+	keys = calloc(2, from_info.key_size);
+	value = calloc(1, from_info.value_size);
+	if (!keys || !value) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	key = keys;
+	while (!bpf_map_get_next_key(from_fd, prev, key)) {
+		/* An entry deleted under us (a holder released) is simply not carried. */
+		if (!bpf_map_lookup_elem(from_fd, key, value) &&
+		    bpf_map_update_elem(to_fd, key, value, BPF_ANY)) {
+			ret = -errno;
+			break;
+		}
+		prev = key;
+		key = key == keys ? keys + from_info.key_size : keys;
+	}
+out_free:
+	free(keys);
+	free(value);
+out_close:
+	close(from_fd);
+	return ret;
+}
+
+/* Deletes every entry of hash map @fd (what a partial carry_over() wrote). */
+static void clear_map(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	char key[64];
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) || info.key_size > sizeof(key))
+		return;
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			break;
+}
+
+/* Pins @fd (a map or link) as @name in the staging directory. */
+static int pin_staged(int fd, const char *name, char *err, size_t len)
+{
+	char path[4096];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", enforcer_pin_dir(), PINNED_STAGING_DIR, name);
+	if (bpf_obj_pin(fd, path)) {
+		ret = -errno;
+		snprintf(err, len, "cannot pin %s: %s", path, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+/* Moves the staged pin @name over its namesake in the pin directory, in one step. */
+static int move_staged(const char *name, char *err, size_t len)
+{
+	char from[4096], to[4096];
+	int ret;
+
+	snprintf(from, sizeof(from), "%s/%s/%s", enforcer_pin_dir(), PINNED_STAGING_DIR, name);
+	pin_path(to, sizeof(to), name);
+	if (rename(from, to)) {
+		ret = -errno;
+		snprintf(err, len, "the replacement stopped at moving %s to %s (%s): the old and "
+			 "the new programs both stay in force; load again to finish it", from, to,
+			 strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+/* Names of ioguard's pins in the pin directory now, the marker aside. */
+static size_t list_pins(char (*names)[64], size_t max)
+{
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir = opendir(enforcer_pin_dir());
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < max) {
+		if (is_our_pin(d->d_name) && strcmp(d->d_name, PINNED_LAYOUT_PIN) &&
+		    strlen(d->d_name) < sizeof(names[0]))
+			snprintf(names[n++], sizeof(names[0]), "%s", d->d_name);
+	}
+	closedir(dir);
+	return n;
+}
+
+#define MAX_OUR_PINS (ENFORCER_MAX_LINKS + 32)
+
+/*
+ * Replaces a pinned set of an older layout, or the mixture an unfinished replacement
+ * left, with this ioguard's, leaving no moment without enforcement:
+ *
+ * 1. a new set with fresh maps is loaded and @cp written into it, active, before any
+ *    of its programs can run;
+ * 2. its programs are attached next to the old ones. Invariant from here on: both sets
+ *    judge every operation, and the first LSM program that denies ends the hook (the
+ *    trampoline skips the programs after it and the operation itself): nothing is
+ *    allowed that either policy denies, whichever runs first;
+ * 3. the accounts are carried over when their maps have the same layout;
+ * 4. the new set is pinned in <pin dir>/upgrade, then each pin is renamed over its old
+ *    namesake: a rename replaces a name in one step, so a link name always holds the
+ *    old or the new link, never none. Old pins with no new namesake are unlinked; the
+ *    marker moves last and the staging directory goes;
+ * 5. the old links' pins were their last references: the old programs detach.
+ * A failure before 4 unpins the staging directory and leaves the old set as it was; a
+ * failure during 4 leaves both sets attached and the marker staged, which the next
+ * load recognises (PINNED_INTERRUPTED) and replaces again. The caller holds the lock.
+ */
+static int replace_set(const struct compiled_policy *cp, const struct kernel_probe *kp,
+		       const struct pinned_verdict *v, char *notes, size_t notes_len,
+		       char *err, size_t len)
+{
+	struct bpf_link *links[ENFORCER_MAX_LINKS] = {};
+	char old_pins[MAX_OUR_PINS][64], new_pins[MAX_OUR_PINS][64];
+	size_t i, j, n_links = 0, n_old, n_new = 0, n_ids, used;
+	__u32 ids[ENFORCER_MAX_LINKS], zero = 0;
+	bool carried = v->same_accounting;
+	struct enforce_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	bool moving = false;
+	char path[4096];
+	int ret, marker_fd;
+
+	remove_staging();
+	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+	if (mkdir(path, 0700)) {
+		ret = -errno;
+		snprintf(err, len, "cannot create %s: %s", path, strerror(errno));
+		return ret;
+	}
+	marker_fd = create_marker(err, len);
+	if (marker_fd < 0) {
+		ret = marker_fd;
+		goto out_unstage;
+	}
+	skel = enforce_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
+		goto out_close;
+	}
+	choose_programs(skel, kp);
+	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	ret = enforce_bpf__load(skel);
+	if (ret) {
+		snprintf(err, len, "the kernel refused the enforcement programs: %s "
+			 "(run with --verbose for the verifier log)", strerror(-ret));
+		goto out_destroy;
+	}
+	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), &kp->info,
+				 sizeof(kp->info), BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, len, "cannot write the kernel addresses: %s", strerror(errno));
+		goto out_destroy;
+	}
+	/* Generation 0 is active in a fresh `active`: the policy is in force at attach. */
+	ret = write_generation(bpf_map__fd(skel->maps.policies), bpf_map__fd(skel->maps.matches),
+			       cp, 0, err, len);
+	if (ret)
+		goto out_destroy;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (n_links == ENFORCER_MAX_LINKS) {
+			ret = -E2BIG;
+			snprintf(err, len, "more programs than ENFORCER_MAX_LINKS (%d)",
+				 ENFORCER_MAX_LINKS);
+			goto out_detach;
+		}
+		links[n_links] = bpf_program__attach(prog);
+		if (!links[n_links]) {
+			ret = -errno;
+			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(prog),
+				 bpf_program__section_name(prog), strerror(errno));
+			goto out_detach;
+		}
+		snprintf(new_pins[n_new++], sizeof(new_pins[0]), "link_%s",
+			 bpf_program__name(prog));
+		n_links++;
+	}
+	for (i = 0; carried && i < sizeof(accounting_maps) / sizeof(accounting_maps[0]); i++) {
+		map = bpf_object__find_map_by_name(skel->obj, accounting_maps[i]);
+		/* A partial copy is dropped whole: fresh maps count from now, as documented. */
+		if (!map || carry_over(accounting_maps[i], bpf_map__fd(map)))
+			carried = false;
+	}
+	if (!carried && v->same_accounting) {
+		for (i = 0; i < sizeof(accounting_maps) / sizeof(accounting_maps[0]); i++) {
+			map = bpf_object__find_map_by_name(skel->obj, accounting_maps[i]);
+			if (map)
+				clear_map(bpf_map__fd(map));
+		}
+	}
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
+		ret = map ? pin_staged(bpf_map__fd(map), pinned_maps[i], err, len) : -ENOENT;
+		if (ret) {
+			if (!map)
+				snprintf(err, len, "no map %s in the programs", pinned_maps[i]);
+			goto out_detach;
+		}
+		snprintf(new_pins[n_new++], sizeof(new_pins[0]), "%s", pinned_maps[i]);
+	}
+	for (i = 0; i < n_links; i++) {
+		ret = pin_staged(bpf_link__fd(links[i]), new_pins[i], err, len);
+		if (ret)
+			goto out_detach;
+	}
+	ret = pin_staged(marker_fd, PINNED_LAYOUT_PIN, err, len);
+	if (ret)
+		goto out_detach;
+
+	/* From here on nothing is undone: each step leaves a set at least as strict. */
+	moving = true;
+	n_ids = pinned_prog_ids(ids, ENFORCER_MAX_LINKS);
+	n_old = list_pins(old_pins, MAX_OUR_PINS);
+	for (i = 0; i < n_links; i++) {
+		ret = move_staged(new_pins[i], err, len);
+		if (ret)
+			goto out_detach;
+	}
+	for (i = n_links; i < n_new; i++) {
+		ret = move_staged(new_pins[i], err, len);
+		if (ret)
+			goto out_detach;
+	}
+	for (i = 0; i < n_old; i++) {
+		for (j = 0; j < n_new && strcmp(old_pins[i], new_pins[j]); j++)
+			;
+		if (j == n_new) {
+			pin_path(path, sizeof(path), old_pins[i]);
+			unlink(path);
+		}
+	}
+	ret = move_staged(PINNED_LAYOUT_PIN, err, len);
+	if (ret)
+		goto out_detach;
+	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+	rmdir(path);
+	used = strlen(notes);
+	snprintf(notes + used, notes_len - used, "%sreplaced the programs of %s %u without a "
+		 "gap; %s", used ? "; " : "", v->kind == PINNED_INTERRUPTED ?
+		 "an unfinished replacement to layout" : "pinned layout", v->version,
+		 carried ? "DMA accounts carried over" : "DMA accounts start from now");
+	/* The new set is in force either way; an old program someone else holds is noted. */
+	if (wait_programs_gone(ids, n_ids, path, sizeof(path))) {
+		used = strlen(notes);
+		snprintf(notes + used, notes_len - used, "; %s", path);
+	}
+out_detach:
+	/* A pinned link stays attached through its pin; the others detach here. */
+	for (i = 0; i < n_links; i++)
+		bpf_link__destroy(links[i]);
+out_destroy:
+	enforce_bpf__destroy(skel);
+out_close:
+	close(marker_fd);
+out_unstage:
+	/* Before the first move the old set is whole: the staged one goes, links and all. */
+	if (ret && !moving)
+		remove_staging();
+	return ret;
+}
+
+int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
+		  size_t notes_len, char *err, size_t err_len)
+{
+	struct pinned_observation seen;
+	struct pinned_verdict verdict;
+	struct kernel_probe kp;
+	int ret, lock_fd;
+
+	ret = resolve_kernel(&kp, notes, notes_len, err, err_len);
+	if (ret)
+		return ret;
+	ret = check_policy_features(cp, &kp, err, err_len);
+	if (ret)
+		return ret;
+	lock_fd = pin_dir_lock(true, err, err_len);
+	if (lock_fd < 0)
+		return lock_fd;
+	observe_pinned(&seen);
+	ret = pinned_layout__judge(&seen, &verdict, err, err_len);
+	if (ret)
+		goto out_unlock;
+	*swapped = verdict.kind != PINNED_NONE;
+	switch (verdict.kind) {
+	case PINNED_NONE:
+		ret = first_load(cp, &kp, err, err_len);
+		break;
+	case PINNED_CURRENT:
+		ret = swap_policy(cp, &kp, err, err_len);
+		break;
+	default:
+		ret = replace_set(cp, &kp, &verdict, notes, notes_len, err, err_len);
+		break;
+	}
+out_unlock:
+	close(lock_fd);
+	return ret;
+}
+
 int enforcer_unload(char *err, size_t len)
 {
 	__u32 ids[ENFORCER_MAX_LINKS];
-	int tries, lock_fd;
 	char path[4096];
-	size_t n, i;
+	int lock_fd;
+	size_t n;
 
 	if (access(enforcer_pin_dir(), F_OK)) {
 		snprintf(err, len, "nothing is loaded (%s does not exist)", enforcer_pin_dir());
@@ -924,22 +1337,7 @@ int enforcer_unload(char *err, size_t len)
 	 * the programs may still run for a moment after the unlink: wait until every
 	 * program is gone, so that "unloaded" means nothing is enforced any more.
 	 */
-	for (i = 0; i < n; i++) {
-		for (tries = 0; tries < 500; tries++) {
-			int fd = bpf_prog_get_fd_by_id(ids[i]);
-
-			if (fd < 0)
-				break;
-			close(fd);
-			usleep(10 * 1000);
-		}
-		if (tries == 500) {
-			snprintf(err, len, "program %u is still loaded 5 s after its pin was removed: "
-				 "another process holds it (bpftool prog show id %u)", ids[i], ids[i]);
-			return -EBUSY;
-		}
-	}
-	return 0;
+	return wait_programs_gone(ids, n, err, len);
 }
 
 static void read_counters(struct enforcer_status *st)
@@ -977,17 +1375,23 @@ out:
 		close(fd);
 }
 
-/* How a pinned link is attached, as the kernel reports it ("lsm_mac", "trace_fexit"). */
-static void link_mode(const char *pin, char *buf, size_t len)
+/*
+ * How a pinned link is attached, as the kernel reports it ("lsm_mac", "trace_fexit"),
+ * and the id of its program (0 if unknown).
+ */
+static void link_mode(const char *pin, char *buf, size_t len, __u32 *prog_id)
 {
 	struct bpf_link_info info = {};
 	__u32 info_len = sizeof(info);
 	const char *mode = NULL;
 	int fd = open_pinned(pin);
 
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
-	    info.type == BPF_LINK_TYPE_TRACING)
-		mode = libbpf_bpf_attach_type_str(info.tracing.attach_type);
+	*prog_id = 0;
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+		*prog_id = info.prog_id;
+		if (info.type == BPF_LINK_TYPE_TRACING)
+			mode = libbpf_bpf_attach_type_str(info.tracing.attach_type);
+	}
 	snprintf(buf, len, "%s", mode ? mode : "unknown");
 	if (fd >= 0)
 		close(fd);
@@ -995,6 +1399,7 @@ static void link_mode(const char *pin, char *buf, size_t len)
 
 int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 {
+	char path[4096];
 	struct dirent *d;
 	__u32 zero = 0, gen;
 	DIR *dir;
@@ -1008,10 +1413,14 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 	while ((d = readdir(dir))) {
 		if (strncmp(d->d_name, "link_", 5) || st->n_links >= ENFORCER_MAX_LINKS)
 			continue;
-		link_mode(d->d_name, st->link_modes[st->n_links], sizeof(st->link_modes[0]));
+		link_mode(d->d_name, st->link_modes[st->n_links], sizeof(st->link_modes[0]),
+			  &st->prog_ids[st->n_links]);
 		snprintf(st->links[st->n_links++], sizeof(st->links[0]), "%s", d->d_name + 5);
 	}
 	closedir(dir);
+	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
+	if (read_marker(path, &st->layout))
+		st->layout = 0;
 
 	fd = open_pinned("active");
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &gen)) {

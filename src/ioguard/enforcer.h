@@ -61,6 +61,8 @@ struct enforcer_status {
 	unsigned int n_links;
 	char links[ENFORCER_MAX_LINKS][64];	/* attached programs, by name */
 	char link_modes[ENFORCER_MAX_LINKS][32];	/* how: lsm_mac, trace_fexit, ... */
+	__u32 prog_ids[ENFORCER_MAX_LINKS];	/* the kernel's id of each program */
+	__u32 layout;				/* the pinned layout version; 0 unmarked */
 	bool policy_active;
 	unsigned int gen;
 	struct ioguard_policy_slot slot;	/* the active slot, when policy_active */

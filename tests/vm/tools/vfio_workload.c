@@ -11,7 +11,7 @@
  * (iommufd) binds another device to the same iommufd before BDF is attached.
  * --hammer SEC --log FILE (type1) maps and unmaps one page at A for SEC seconds and logs
  * each map as "START_NS END_NS ERRNO" (CLOCK_MONOTONIC), to judge decisions against
- * the policy in force at the time.
+ * the policy in force at the time; --gap-us U sleeps U microseconds between maps.
  *
  * Each run prints one JSON object: what was done, or which step failed with which errno.
  * Maps are one page each at IOVA A + i * 4096, then unmapped one by one.
@@ -46,6 +46,7 @@ struct workload {
 	unsigned long cycles;
 	const char *bind_also;
 	unsigned long hammer_seconds;
+	unsigned long gap_us;		/* between hammer maps */
 	const char *log_path;
 	unsigned long maps;
 	unsigned long unmaps;
@@ -225,6 +226,8 @@ static int type1_hammer(struct workload *w, int container, void *buf)
 			}
 			w->unmaps++;
 		}
+		if (w->gap_us)
+			usleep(w->gap_us);
 	}
 	fclose(log);
 	return err;
@@ -415,7 +418,7 @@ static void print_result(const struct workload *w)
 static void usage(void)
 {
 	fprintf(stderr, "usage: vfio_workload status|type1|iommufd BDF [--pages N] [--iova A] "
-		"[--cycles N] [--bind-also BDF] [--hammer SEC --log FILE]\n");
+		"[--cycles N] [--bind-also BDF] [--hammer SEC --log FILE [--gap-us U]]\n");
 }
 
 int main(int argc, char **argv)
@@ -427,6 +430,7 @@ int main(int argc, char **argv)
 		{ "bind-also", required_argument, NULL, 'b' },
 		{ "hammer", required_argument, NULL, 'H' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "gap-us", required_argument, NULL, 'g' },
 		{ 0 },
 	};
 	struct workload w = {
@@ -453,6 +457,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			w.log_path = optarg;
+			break;
+		case 'g':
+			w.gap_us = strtoul(optarg, NULL, 0);
 			break;
 		default:
 			usage();
