@@ -192,14 +192,15 @@ struct ioguard_policy_slot {
 	__u32 strict;		/* viability: strict (1) or kernel (0) */
 	__u32 n_tenants;
 	__u32 n_selectors;
-	__u32 n_exe_digests;
-	__u32 reserved;
 	__u64 load_time_ns;	/* CLOCK_REALTIME */
 	__u64 policy_id;	/* first 8 bytes of the file's SHA-256 */
 	char name[IOGUARD_NAME_LEN];
 	__u8 hash[32];
 	struct ioguard_selector selectors[IOGUARD_MAX_SELECTORS];
 	struct ioguard_tenant tenants[IOGUARD_MAX_TENANTS];
+	/* Layout 2 (src/ioguard/pinned_layout.h): after layout 1's fields, which keep their place. */
+	__u32 n_exe_digests;
+	__u32 reserved;
 	struct ioguard_exe_digest exe_digests[IOGUARD_MAX_EXE_DIGESTS];
 };
 

@@ -50,7 +50,8 @@ static const char *tenant_of(struct decision_reader *r, const struct ioguard_dec
 	if (d->tenant < 0)
 		return NULL;
 	if (!r->slot_read[gen] || slot->policy_id != d->policy_id) {
-		r->slot_read[gen] = !bpf_map_lookup_elem(r->policies_fd, &gen, slot);
+		r->slot_read[gen] = enforcer_slot_fits(r->policies_fd) &&
+				    !bpf_map_lookup_elem(r->policies_fd, &gen, slot);
 		if (!r->slot_read[gen])
 			return NULL;
 	}

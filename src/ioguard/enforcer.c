@@ -303,6 +303,15 @@ static void wait_for_readers(void)
 		usleep(100 * 1000);
 }
 
+bool enforcer_slot_fits(int policies_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(policies_fd, &info, &info_len) &&
+	       info.value_size <= sizeof(struct ioguard_policy_slot);
+}
+
 static int open_pinned(const char *name)
 {
 	char path[4096];
@@ -1427,7 +1436,8 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 		int pfd = open_pinned("policies");
 
 		st->gen = gen & 1;
-		if (pfd >= 0 && !bpf_map_lookup_elem(pfd, &st->gen, &st->slot))
+		if (pfd >= 0 && enforcer_slot_fits(pfd) &&
+		    !bpf_map_lookup_elem(pfd, &st->gen, &st->slot))
 			st->policy_active = st->slot.loaded && st->n_links;
 		if (pfd >= 0)
 			close(pfd);

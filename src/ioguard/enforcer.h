@@ -86,4 +86,11 @@ const char *enforcer_hook_name(unsigned int hook);
 const char *enforcer_decision_name(unsigned int decision);
 const char *enforcer_reason_name(unsigned int reason);
 
+/*
+ * enforcer_slot_fits() - the pinned `policies` map behind @policies_fd has a value no
+ * larger than this ioguard's slot: a lookup copies the map's value size, so a newer
+ * layout's larger slot must not be read into ours.
+ */
+bool enforcer_slot_fits(int policies_fd);
+
 #endif /* IOGUARD_ENFORCER_H */
