@@ -94,7 +94,7 @@ for id in $(cat "$work/after.json.old-ids"); do
 done
 note "the older set's programs are all released"
 [ -e "$pins/upgrade" ] && fail "the staging directory $pins/upgrade is left behind"
-unknown=$(ls "$pins" | grep -Ev '^(link_.*|active|policies|matches|kernel_info|decisions|decision_counts|holders|accounts|account_holders|pending|layout|load_lock)$')
+unknown=$(ls "$pins" | grep -Ev '^(link_.*|active|policies|matches|kernel_info|decisions|decision_counts|holders|accounts|account_holders|pending|executed|layout|load_lock)$')
 [ -z "$unknown" ] || fail "unexpected entries in $pins: $unknown"
 "$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 1 --iova 0x200000 > "$work/probe-after.json"
 workload_expect "only the new policy judges: 0x200000 maps" "$work/probe-after.json" failed_step=null maps=1
