@@ -657,6 +657,28 @@ static __always_inline struct ioguard_holder *holder_get(__u64 holder, __u64 acc
 	return bpf_map_lookup_elem(&holders, &holder);
 }
 
+/*
+ * Binds @holder to IOGUARD_POISON_ACCOUNT, which no tenant and no tenantless process
+ * matches, so that every later map into it is denied (shared_account). A holder bound to
+ * an account already is moved, its charge left where it is (fail closed).
+ */
+static __always_inline void holder_poison(__u64 holder)
+{
+	struct ioguard_holder *h = holder_get(holder, IOGUARD_POISON_ACCOUNT);
+	__u64 poison = IOGUARD_POISON_ACCOUNT, zero = 0, *n;
+
+	if (!h || h->account_id == IOGUARD_POISON_ACCOUNT)
+		return;
+	n = bpf_map_lookup_elem(&account_holders, &h->account_id);
+	if (n)
+		sub_clamped(n, 1);
+	h->account_id = IOGUARD_POISON_ACCOUNT;
+	bpf_map_update_elem(&account_holders, &poison, &zero, BPF_NOEXIST);
+	n = bpf_map_lookup_elem(&account_holders, &poison);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
 /* Gives back up to @bytes of @holder's charge, to the holder and to its account. */
 static __always_inline void holder_refund(__u64 holder, __u64 bytes)
 {
@@ -781,32 +803,37 @@ static __always_inline __u64 set_container_iommufd(const struct ioguard_kernel_i
 	return (__u64)BPF_CORE_READ(f, private_data);
 }
 
-/* What a judged SET_CONTAINER expects the kernel to attach the group to. */
-static __always_inline void pending_set_container(__u64 iommufd)
+/*
+ * What a judged SET_CONTAINER expects the kernel to attach the group to. False when it
+ * cannot be recorded: the fentry could not compare, so the ioctl is denied.
+ */
+static __always_inline bool pending_set_container(__u64 iommufd)
 {
 	struct pending_dma *p = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!p)
-		return;
+		return false;
 	__builtin_memset(p, 0, sizeof(*p));
 	p->holder = iommufd;
 	p->cmd = IOGUARD_VFIO_GROUP_SET_CONTAINER;
 	p->hook = IOGUARD_HOOK_SET_CONTAINER;
 	p->checked = 1;		/* not a map: kernel_copy() leaves it alone */
+	return true;
 }
 
 static __noinline int decide_group_file(__u32 hook, struct iommu_group *group, __u64 iommufd)
 {
+	bool recorded = hook != IOGUARD_HOOK_SET_CONTAINER || pending_set_container(iommufd);
 	struct decision d;
 	struct group_walk w = {};
 
-	if (hook == IOGUARD_HOOK_SET_CONTAINER)
-		pending_set_container(iommufd);
 	if (!decision_begin(&d, hook))
 		return 0;
 	w.d = &d;
 	group_walk(&w, group);
 	d.reason = w.reason;
+	if (!d.reason && !recorded)
+		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 	if (!d.reason && hook == IOGUARD_HOOK_SET_CONTAINER && d.policy->strict &&
 	    w.not_vfio)
 		d.reason = IOGUARD_REASON_GROUP_NOT_VIABLE;
@@ -1679,7 +1706,9 @@ static __always_inline void kernel_copy(__u64 iova, __u64 len, bool fixed)
 /*
  * The kernel attaches a group to the iommufd it found by the fd: the one judged, or the
  * fd was swapped in between by another thread (argument_changed, as for a map). The
- * context found instead is bound to no tenant: no tenant's rules admit maps into it.
+ * context found instead is poisoned: the kill ends only this process, and another that
+ * shares the fds keeps the group attached, so no map into that context is ever allowed,
+ * for a tenant or, under default allow, a process of none.
  */
 SEC("fentry/iommufd_vfio_compat_ioas_create")
 int BPF_PROG(iommufd_compat_set_container, struct iommufd_ctx *ictx)
@@ -1696,7 +1725,7 @@ int BPF_PROG(iommufd_compat_set_container, struct iommufd_ctx *ictx)
 		return 0;
 	d.tenant = process_tenant(&d);
 	d.reason = IOGUARD_REASON_ARGUMENT_CHANGED;
-	holder_bind((__u64)ictx, 0);
+	holder_poison((__u64)ictx);
 	if (finish(&d))
 		bpf_send_signal(9 /* SIGKILL */);
 	return 0;

@@ -24,6 +24,11 @@
 /* Mappings' holders and tenant accounts tracked at once; past that, maps are denied. */
 #define IOGUARD_MAX_HOLDERS	16384
 #define IOGUARD_MAX_ACCOUNTS	1024
+/*
+ * The account of a holder no process may map into: a context the kernel attached a group
+ * to while the fd argument was being swapped. No tenant's account_id takes this value.
+ */
+#define IOGUARD_POISON_ACCOUNT	(~0ULL)
 /* A tenant's (or all tenantless processes') share of the holder table. */
 #define IOGUARD_MAX_HOLDERS_PER_ACCOUNT 1024
 /* SHA-256 digests of executables (exe_sha256) a policy names, all tenants together. */

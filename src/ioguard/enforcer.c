@@ -255,6 +255,14 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 	 */
 	if (!kernel_has(kp, "vfio_remove_dma") || !kernel_has(kp, "vfio_pin_pages_remote"))
 		k->ioctl_handler[IOGUARD_FILE_CONTAINER] = 0;
+	/*
+	 * A group joins an iommufd (SET_CONTAINER on its emulated /dev/vfio/vfio) through
+	 * iommufd_vfio_compat_ioas_create(), where the fd the kernel found is compared with
+	 * the one judged. iommufd has had it since its first release; a kernel without it
+	 * leaves iommufd files unidentified, and denied, rather than that check unmade.
+	 */
+	if (!kernel_has(kp, "iommufd_vfio_compat_ioas_create"))
+		k->ioctl_handler[IOGUARD_FILE_IOMMUFD] = 0;
 	if (!stat("/dev/iommu", &st) && S_ISCHR(st.st_mode))
 		k->iommufd_rdev = (major(st.st_rdev) << 20) | minor(st.st_rdev);
 	if (!stat("/dev/vfio/vfio", &st) && S_ISCHR(st.st_mode))

@@ -77,7 +77,8 @@ static int compile_selector(struct ioguard_selector *s, const struct policy_devi
 
 /*
  * The key of a tenant's byte account: FNV-1a of its name, so that a swap to a policy
- * that keeps the tenant keeps its account. 0 is reserved for "no account".
+ * that keeps the tenant keeps its account. 0 is reserved for "no account", and
+ * IOGUARD_POISON_ACCOUNT for holders no one may map into.
  */
 static __u64 tenant_account_id(const char *name)
 {
@@ -85,7 +86,7 @@ static __u64 tenant_account_id(const char *name)
 
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
-	return h ? h : 1;
+	return h && h != IOGUARD_POISON_ACCOUNT ? h : 1;
 }
 
 static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cgroup_root,
