@@ -669,19 +669,54 @@ static void remove_pins_in(const char *path)
 	closedir(dir);
 }
 
-/* The pins of an upgrade that did not finish; their links detach with them. */
-static void remove_staging(void)
+/* The pins of staging directory @name; their links detach with them. */
+static void remove_staged_dir(const char *name)
 {
 	char path[4096];
 
-	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+	pin_path(path, sizeof(path), name);
 	remove_pins_in(path);
 	rmdir(path);
+}
+
+static void remove_staging(void)
+{
+	remove_staged_dir(PINNED_STAGING_DIR);
+}
+
+/*
+ * Sets an unfinished upgrade's staging directory aside, its links still attached: some
+ * hooks are held only by them until the redo's set is attached. 0, or a negative errno.
+ */
+static int set_interrupted_aside(char *err, size_t len)
+{
+	char from[4096], to[4096];
+
+	pin_path(from, sizeof(from), PINNED_STAGING_DIR);
+	pin_path(to, sizeof(to), PINNED_INTERRUPTED_DIR);
+	remove_staged_dir(PINNED_INTERRUPTED_DIR);	/* a redo of a redo that stopped */
+	if (rename(from, to) && errno != ENOENT) {
+		snprintf(err, len, "cannot set the unfinished upgrade %s aside: %s", from,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Puts an unfinished upgrade set aside back, when the redo failed before its first move. */
+static void restore_interrupted(void)
+{
+	char from[4096], to[4096];
+
+	pin_path(from, sizeof(from), PINNED_INTERRUPTED_DIR);
+	pin_path(to, sizeof(to), PINNED_STAGING_DIR);
+	rename(from, to);
 }
 
 static void remove_pins(void)
 {
 	remove_staging();
+	remove_staged_dir(PINNED_INTERRUPTED_DIR);
 	remove_pins_in(enforcer_pin_dir());
 }
 
@@ -1145,11 +1180,24 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 	char path[4096];
 	int ret, marker_fd;
 
-	remove_staging();
+	/*
+	 * A redo keeps the unfinished set attached until its own set is: until then some
+	 * hooks are held by its links alone, and removing them first would split an LSM
+	 * program from its fentry/fexit companions (separate pending and accounting maps).
+	 */
+	if (v->kind == PINNED_INTERRUPTED) {
+		ret = set_interrupted_aside(err, len);
+		if (ret)
+			return ret;
+	} else {
+		remove_staging();
+	}
 	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
 	if (mkdir(path, 0700)) {
 		ret = -errno;
 		snprintf(err, len, "cannot create %s: %s", path, strerror(errno));
+		if (v->kind == PINNED_INTERRUPTED)
+			restore_interrupted();
 		return ret;
 	}
 	marker_fd = create_marker(err, len);
@@ -1236,6 +1284,8 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 
 	/* From here on nothing is undone: each step leaves a set at least as strict. */
 	moving = true;
+	/* The new set is attached: the unfinished one's links may go now. */
+	remove_staged_dir(PINNED_INTERRUPTED_DIR);
 	n_ids = pinned_prog_ids(ids, ENFORCER_MAX_LINKS);
 	n_old = list_pins(old_pins, MAX_OUR_PINS);
 	for (i = 0; i < n_links; i++) {
@@ -1281,8 +1331,11 @@ out_close:
 	close(marker_fd);
 out_unstage:
 	/* Before the first move the old set is whole: the staged one goes, links and all. */
-	if (ret && !moving)
+	if (ret && !moving) {
 		remove_staging();
+		if (v->kind == PINNED_INTERRUPTED)
+			restore_interrupted();
+	}
 	return ret;
 }
 

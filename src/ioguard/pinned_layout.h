@@ -26,6 +26,8 @@
 /* Pin names of the marker and of the staging directory of an upgrade (bpffs: no dots). */
 #define PINNED_LAYOUT_PIN "layout"
 #define PINNED_STAGING_DIR "upgrade"
+/* An unfinished upgrade's staging directory, set aside while the redo attaches its set. */
+#define PINNED_INTERRUPTED_DIR "upgrade_interrupted"
 
 /* What the loader found in the pin directory; judged by pinned_layout__judge(). */
 struct pinned_observation {
