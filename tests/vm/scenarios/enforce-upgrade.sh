@@ -20,7 +20,7 @@ old="$OUTPUT/old/b9c57cc/ioguard"
 command -v bpftool > /dev/null || skip "bpftool is needed to mark a set with a newer layout"
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
-has_type1_container || skip "no legacy VFIO container here (the hammer maps through type1)"
+[ -e /dev/vfio/vfio ] || skip "no /dev/vfio/vfio here (the hammer maps through the VFIO container API, served by type1 or by iommufd)"
 # Both deny 0x300000; only the new one allows 0x200000.
 a=$(window_policy upgrade-old 0x100000 0x1fffff)
 b=$(window_policy upgrade-new 0x100000 0x2fffff)
