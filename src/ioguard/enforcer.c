@@ -401,6 +401,71 @@ static void choose_programs(struct enforce_bpf *skel, const struct kernel_probe 
 	}
 }
 
+/*
+ * Opens and loads the programs this kernel has targets for, and writes its addresses.
+ * NULL with *@ret and the reason in @err on failure.
+ */
+static struct enforce_bpf *load_programs(const struct kernel_probe *kp, int *ret, char *err,
+					 size_t len)
+{
+	struct enforce_bpf *skel = enforce_bpf__open();
+	__u32 zero = 0;
+
+	if (!skel) {
+		*ret = -errno;
+		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
+		return NULL;
+	}
+	choose_programs(skel, kp);
+	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	*ret = enforce_bpf__load(skel);
+	if (*ret) {
+		snprintf(err, len, "the kernel refused the enforcement programs: %s "
+			 "(run with --verbose for the verifier log)", strerror(-*ret));
+		goto err_destroy;
+	}
+	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), &kp->info,
+				 sizeof(kp->info), BPF_ANY)) {
+		*ret = -errno;
+		snprintf(err, len, "cannot write the kernel addresses: %s", strerror(errno));
+		goto err_destroy;
+	}
+	return skel;
+err_destroy:
+	enforce_bpf__destroy(skel);
+	return NULL;
+}
+
+/*
+ * Attaches every loaded program: @links and @names (the programs') get *@n_links
+ * entries, also on failure, so that the caller destroys what was attached.
+ */
+static int attach_programs(struct enforce_bpf *skel, struct bpf_link **links,
+			   const char **names, size_t *n_links, char *err, size_t len)
+{
+	struct bpf_program *prog;
+	int ret;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (*n_links == ENFORCER_MAX_LINKS) {
+			snprintf(err, len, "more programs than ENFORCER_MAX_LINKS (%d)",
+				 ENFORCER_MAX_LINKS);
+			return -E2BIG;
+		}
+		links[*n_links] = bpf_program__attach(prog);
+		if (!links[*n_links]) {
+			ret = -errno;
+			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(prog),
+				 bpf_program__section_name(prog), strerror(errno));
+			return ret;
+		}
+		names[(*n_links)++] = bpf_program__name(prog);
+	}
+	return 0;
+}
+
 static bool link_pinned(const char *prog_name)
 {
 	char path[4096];
@@ -801,10 +866,8 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 	const char *link_names[ENFORCER_MAX_LINKS];
 	size_t i, n_links = 0;
 	struct enforce_bpf *skel;
-	struct bpf_program *prog;
 	struct bpf_map *map;
 	char path[4096];
-	__u32 zero = 0;
 	int ret, marker_fd;
 
 	/* Leftovers of an interrupted load: maps without programs enforce nothing. */
@@ -812,45 +875,14 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 	marker_fd = create_marker(err, len);
 	if (marker_fd < 0)
 		return marker_fd;
-	skel = enforce_bpf__open();
+	skel = load_programs(kp, &ret, err, len);
 	if (!skel) {
-		ret = -errno;
-		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
 		close(marker_fd);
 		return ret;
 	}
-	choose_programs(skel, kp);
-	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
-	ret = enforce_bpf__load(skel);
-	if (ret) {
-		snprintf(err, len, "the kernel refused the enforcement programs: %s "
-			 "(run with --verbose for the verifier log)", strerror(-ret));
-		goto out_destroy;
-	}
-	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), &kp->info,
-				 sizeof(kp->info), BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, len, "cannot write the kernel addresses: %s", strerror(errno));
-		goto out_destroy;
-	}
-	bpf_object__for_each_program(prog, skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (n_links == ENFORCER_MAX_LINKS) {
-			ret = -E2BIG;
-			snprintf(err, len, "more programs than ENFORCER_MAX_LINKS (%d)",
-				 ENFORCER_MAX_LINKS);
-			goto out_detach;
-		}
-		links[n_links] = bpf_program__attach(prog);
-		if (!links[n_links]) {
-			ret = -errno;
-			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(prog),
-				 bpf_program__section_name(prog), strerror(errno));
-			goto out_detach;
-		}
-		link_names[n_links++] = bpf_program__name(prog);
-	}
+	ret = attach_programs(skel, links, link_names, &n_links, err, len);
+	if (ret)
+		goto out_detach;
 	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 		pin_path(path, sizeof(path), pinned_maps[i]);
@@ -891,7 +923,6 @@ out_detach:
 	/* A pinned link stays attached through its pin; the others detach here. */
 	for (i = 0; i < n_links; i++)
 		bpf_link__destroy(links[i]);
-out_destroy:
 	enforce_bpf__destroy(skel);
 	close(marker_fd);
 	return ret;
@@ -1170,11 +1201,11 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 {
 	struct bpf_link *links[ENFORCER_MAX_LINKS] = {};
 	char old_pins[MAX_OUR_PINS][64], new_pins[MAX_OUR_PINS][64];
+	const char *link_names[ENFORCER_MAX_LINKS];
 	size_t i, j, n_links = 0, n_old, n_new = 0, n_ids, used;
-	__u32 ids[ENFORCER_MAX_LINKS], zero = 0;
+	__u32 ids[ENFORCER_MAX_LINKS];
 	bool carried = v->same_accounting;
 	struct enforce_bpf *skel;
-	struct bpf_program *prog;
 	struct bpf_map *map;
 	bool moving = false;
 	char path[4096];
@@ -1205,51 +1236,19 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 		ret = marker_fd;
 		goto out_unstage;
 	}
-	skel = enforce_bpf__open();
-	if (!skel) {
-		ret = -errno;
-		snprintf(err, len, "cannot open the enforcement programs: %s", strerror(errno));
+	skel = load_programs(kp, &ret, err, len);
+	if (!skel)
 		goto out_close;
-	}
-	choose_programs(skel, kp);
-	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
-	ret = enforce_bpf__load(skel);
-	if (ret) {
-		snprintf(err, len, "the kernel refused the enforcement programs: %s "
-			 "(run with --verbose for the verifier log)", strerror(-ret));
-		goto out_destroy;
-	}
-	if (bpf_map__update_elem(skel->maps.kernel_info, &zero, sizeof(zero), &kp->info,
-				 sizeof(kp->info), BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, len, "cannot write the kernel addresses: %s", strerror(errno));
-		goto out_destroy;
-	}
 	/* Generation 0 is active in a fresh `active`: the policy is in force at attach. */
 	ret = write_generation(bpf_map__fd(skel->maps.policies), bpf_map__fd(skel->maps.matches),
 			       cp, 0, err, len);
 	if (ret)
 		goto out_destroy;
-	bpf_object__for_each_program(prog, skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (n_links == ENFORCER_MAX_LINKS) {
-			ret = -E2BIG;
-			snprintf(err, len, "more programs than ENFORCER_MAX_LINKS (%d)",
-				 ENFORCER_MAX_LINKS);
-			goto out_detach;
-		}
-		links[n_links] = bpf_program__attach(prog);
-		if (!links[n_links]) {
-			ret = -errno;
-			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(prog),
-				 bpf_program__section_name(prog), strerror(errno));
-			goto out_detach;
-		}
-		snprintf(new_pins[n_new++], sizeof(new_pins[0]), "link_%s",
-			 bpf_program__name(prog));
-		n_links++;
-	}
+	ret = attach_programs(skel, links, link_names, &n_links, err, len);
+	if (ret)
+		goto out_detach;
+	for (i = 0; i < n_links; i++)
+		snprintf(new_pins[n_new++], sizeof(new_pins[0]), "link_%s", link_names[i]);
 	for (i = 0; carried && i < sizeof(accounting_maps) / sizeof(accounting_maps[0]); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, accounting_maps[i]);
 		/* A partial copy is dropped whole: fresh maps count from now, as documented. */
