@@ -8,6 +8,7 @@
 #   kernel-cache.sh iommufd-compat -> the same with /dev/vfio/vfio served by iommufd
 #                                (CONFIG_IOMMUFD_VFIO_CONTAINER=y, no legacy container)
 #   kernel-cache.sh debian    -> DIR with Debian's newest 6.12 kernel: vmlinuz, lib/modules
+#   kernel-cache.sh debian-6.1 -> the same for Debian 12's default kernel, its newest 6.1
 #
 # Cache root: $IOGUARD_CACHE, default ~/.cache/ioguard. A directory is only renamed into
 # place once complete, so an interrupted build is redone, never half-used.
@@ -140,18 +141,19 @@ build_kernel() {
 	echo "$out"
 }
 
-cmd_debian() {
-	local pkg out tmp
-	pkg=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
-		awk '{print $1}' | sort -V | tail -n 1)
-	[ -n "$pkg" ] || die "no linux-image-6.12.*-amd64-unsigned package found (apt-get update?)"
+# debian_kernel REGEX: Debian's newest package whose name matches REGEX, unpacked with
+# its modules indexed. The package name (which carries the ABI number) is the key.
+debian_kernel() {
+	local regex=$1 pkg out
+	pkg=$(apt-cache search --names-only "$regex" | awk '{print $1}' | sort -V | tail -n 1)
+	[ -n "$pkg" ] || die "no package matching $regex found (apt-get update?)"
 	out="$cache/debian-$pkg"
 	lock "debian-$pkg"
 	if [ ! -f "$out/.complete" ]; then
 		log "fetching $pkg"
 		rm -rf "$out" "$out.tmp"
 		mkdir -p "$out.tmp"
-		(cd "$out.tmp" && apt-get download -q "$pkg" >&2)
+		(cd "$out.tmp" && apt-get download -q "$pkg" >&2) || die "cannot download $pkg"
 		dpkg-deb -x "$out.tmp"/*.deb "$out.tmp/root"
 		rm -f "$out.tmp"/*.deb
 		local kver
@@ -171,6 +173,7 @@ iommufd) build_kernel iommufd "$repo/tests/vm/iommufd.config" ;;
 iommufd-compat)
 	build_kernel iommufd-compat "$repo/tests/vm/iommufd.config" \
 		"$repo/tests/vm/iommufd-compat.config" ;;
-debian) cmd_debian ;;
-*) die "usage: $0 headers|iommufd|iommufd-compat|debian" ;;
+debian) debian_kernel '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' ;;
+debian-6.1) debian_kernel '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' ;;
+*) die "usage: $0 headers|iommufd|iommufd-compat|debian|debian-6.1" ;;
 esac

@@ -8,6 +8,9 @@
 
 #include "ioguard/metrics.h"
 
+_Static_assert((IOGUARD_HIST_SLOTS & (IOGUARD_HIST_SLOTS - 1)) == 0,
+	       "ioguard_hist_slot() masks by the slot count");
+
 /*
  * floor(log2(v)) for v > 0 by a shift cascade: clang 14's BPF backend cannot lower
  * __builtin_clzll, and the same code on both sides keeps the bounds identical.
@@ -37,7 +40,15 @@ static inline __u32 ioguard_hist_slot(__u64 v)
 	if (v <= 1)
 		return 0;
 	slot = ioguard_log2_floor(v - 1) + 1;
-	return slot < IOGUARD_HIST_SLOTS ? slot : IOGUARD_HIST_SLOTS - 1;
+	if (slot >= IOGUARD_HIST_SLOTS)
+		slot = IOGUARD_HIST_SLOTS - 1;
+	/*
+	 * A no-op for the arithmetic (the slot count is a power of two), kept from the
+	 * optimiser by the empty asm: 6.1's verifier loses the bound of a clamp that the
+	 * compiler tests on a copy of the register, and needs one on the register it uses.
+	 */
+	asm volatile("" : "+r"(slot));
+	return slot & (IOGUARD_HIST_SLOTS - 1);
 }
 
 #endif /* IOGUARD_HIST_H */

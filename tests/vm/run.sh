@@ -3,7 +3,7 @@
 # root shared read-only over 9p, runs scenarios inside the guest against real VFIO and
 # iommufd, and reports each as PASS, FAIL or SKIP with its reason.
 #
-#   tests/vm/run.sh --kernel debian|iommufd|iommufd-compat [--output DIR] --all | --demo | SCENARIO...
+#   tests/vm/run.sh --kernel debian|debian-6.1|iommufd|iommufd-compat [--output DIR] --all | --demo | SCENARIO...
 #   tests/vm/run.sh --kernel K --bench NAME...      benchmarks from tests/vm/bench/
 #   tests/vm/run.sh --kernel K --selftest NAME...   the harness's own tests
 #
@@ -50,8 +50,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$kernel" in
-debian|iommufd|iommufd-compat) ;;
-*) die "--kernel must be debian, iommufd or iommufd-compat, not '${kernel}'" ;;
+debian|debian-6.1|iommufd|iommufd-compat) ;;
+*) die "--kernel must be debian, debian-6.1, iommufd or iommufd-compat, not '${kernel}'" ;;
 esac
 [ ${#scenarios[@]} -gt 0 ] || die "no scenario given (use --all, --demo or names)"
 for s in "${scenarios[@]}"; do
@@ -69,7 +69,8 @@ mkdir -p "$results" "$output/results"
 # --- kernel and initramfs ------------------------------------------------------------
 kdir=$("$repo/scripts/kernel-cache.sh" "$kernel") || die "cannot prepare the $kernel kernel"
 modules_root=""
-if [ "$kernel" = debian ]; then
+if [ -f "$kdir/kernel-release" ]; then
+	# A distribution kernel: modular, unpacked with its modules.
 	vmlinuz="$kdir/vmlinuz"
 	modules_root="$kdir/root"
 	kver=$(cat "$kdir/kernel-release")
@@ -87,8 +88,10 @@ chmod +x "$staging/init"
 : > "$staging/modules/order"
 if [ -n "$modules_root" ]; then
 	# The 9p and overlay modules must load before the host root is reachable; busybox
-	# insmod cannot read .ko.xz, so they go in decompressed, dependencies first.
+	# insmod cannot read .ko.xz (Debian's 6.12), so they go in decompressed, dependencies first. Debian's
+	# 6.1 also has virtio's PCI transport as a module, which nothing depends on by name.
 	moddep="$modules_root/lib/modules/$kver/modules.dep"
+	builtin="$modules_root/lib/modules/$kver/modules.builtin"
 	declare -A seen=()
 	add_module() {
 		local name=$1 path deps d
@@ -98,10 +101,15 @@ if [ -n "$modules_root" ]; then
 		seen[$path]=1
 		deps=$(grep -E "^${path}:" "$moddep" | cut -d: -f2)
 		for d in $deps; do add_module "$(basename "$d" | sed 's/\.ko\(\.xz\)\?$//')"; done
-		xz -dc "$modules_root/lib/modules/$kver/$path" > "$staging/modules/$(basename "${path%.xz}")"
+		case "$path" in
+		*.xz) xz -dc "$modules_root/lib/modules/$kver/$path" > "$staging/modules/$(basename "${path%.xz}")" ;;
+		*) cp "$modules_root/lib/modules/$kver/$path" "$staging/modules/" ;;
+		esac
 		basename "${path%.xz}" >> "$staging/modules/order"
 	}
-	for m in 9pnet_virtio 9p overlay; do add_module "$m"; done
+	for m in virtio_pci 9pnet_virtio 9p overlay; do
+		grep -qE "(^|/)${m}\.ko$" "$builtin" || add_module "$m"
+	done
 fi
 (cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd"
 
