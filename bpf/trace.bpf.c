@@ -540,18 +540,25 @@ int BPF_PROG(map_enter)
 	return call_enter(IOGUARD_OP_MAP);
 }
 
+/*
+ * iommu_map() and iommu_map_sg() gained a gfp argument in v6.3, which moved the return
+ * value's slot: it is read with bpf_get_func_ret(), and only the arguments both
+ * prototypes share are named, so one program serves 6.1 and later.
+ */
 SEC("fexit/iommu_map")
 int BPF_PROG(map_exit, struct iommu_domain *domain, unsigned long iova, phys_addr_t paddr,
-	     size_t size, int prot, gfp_t gfp, int ret)
+	     size_t size)
 {
 	struct ioguard_event ev, *e = &ev;
+	__u64 ret = 0;
 
 	if (!event_begin(e, IOGUARD_OP_MAP))
 		return 0;
+	bpf_get_func_ret(ctx, &ret);
 	event_latency(e);
 	event_domain(e, domain);
 	event_range(e, iova, size);
-	event_ret(e, ret);
+	event_ret(e, (int)ret);
 	event_submit(e);
 	return 0;
 }
@@ -563,13 +570,16 @@ int BPF_PROG(map_sg_enter)
 }
 
 SEC("fexit/iommu_map_sg")
-int BPF_PROG(map_sg_exit, struct iommu_domain *domain, unsigned long iova,
-	     struct scatterlist *sg, unsigned int nents, int prot, gfp_t gfp, ssize_t ret)
+int BPF_PROG(map_sg_exit, struct iommu_domain *domain, unsigned long iova)
 {
 	struct ioguard_event ev, *e = &ev;
+	__u64 ret_slot = 0;
+	ssize_t ret;
 
 	if (!event_begin(e, IOGUARD_OP_MAP_SG))
 		return 0;
+	bpf_get_func_ret(ctx, &ret_slot);
+	ret = (ssize_t)ret_slot;
 	event_latency(e);
 	event_domain(e, domain);
 	e->iova = iova;
@@ -579,6 +589,45 @@ int BPF_PROG(map_sg_exit, struct iommu_domain *domain, unsigned long iova,
 		e->flags |= IOGUARD_EV_HAS_SIZE;
 	}
 	event_ret(e, ret);
+	event_submit(e);
+	return 0;
+}
+
+/*
+ * v6.16's two-step DMA API maps with iommu_map_nosync() and syncs later; iommu_map() and
+ * iommu_map_sg() now call it too. A call made inside one of those (their start time is
+ * set for this task) is their record already: only direct callers are recorded here.
+ */
+static __always_inline bool inside_traced_map(void)
+{
+	struct call_starts *starts;
+
+	starts = bpf_task_storage_get(&call_start, bpf_get_current_task_btf(), NULL, 0);
+	return starts && (starts->ns[IOGUARD_OP_MAP] || starts->ns[IOGUARD_OP_MAP_SG]);
+}
+
+SEC("fentry/iommu_map_nosync")
+int BPF_PROG(map_nosync_enter)
+{
+	if (inside_traced_map())
+		return 0;
+	return call_enter(IOGUARD_OP_MAP_NOSYNC);
+}
+
+SEC("fexit/iommu_map_nosync")
+int BPF_PROG(map_nosync_exit, struct iommu_domain *domain, unsigned long iova,
+	     phys_addr_t paddr, size_t size)
+{
+	struct ioguard_event ev, *e = &ev;
+	__u64 ret = 0;
+
+	if (inside_traced_map() || !event_begin(e, IOGUARD_OP_MAP_NOSYNC))
+		return 0;
+	bpf_get_func_ret(ctx, &ret);
+	event_latency(e);
+	event_domain(e, domain);
+	event_range(e, iova, size);
+	event_ret(e, (int)ret);
 	event_submit(e);
 	return 0;
 }
@@ -625,6 +674,69 @@ int BPF_PROG(unmap_fast_exit, struct iommu_domain *domain, unsigned long iova, s
 	event_ret(e, ret);
 	event_submit(e);
 	return 0;
+}
+
+/*
+ * PASID attach (v6.2+ for iommu_attach_device_pasid(), with a handle argument from
+ * v6.11; iommu_replace_device_pasid() from v6.15): a domain for one PASID of a device,
+ * which SVA and iommufd's PASID support use. Arguments 0-2 are the same in every
+ * version; the return value is read with bpf_get_func_ret().
+ */
+static __always_inline int pasid_done(void *ctx, __u32 op, struct iommu_domain *domain,
+				      struct device *dev, __u32 pasid, bool has_ret)
+{
+	struct ioguard_event ev, *e = &ev;
+	__u64 ret = 0;
+
+	if (!event_begin(e, op))
+		return 0;
+	event_latency(e);
+	event_device(e, dev);
+	event_domain(e, domain);
+	e->pasid = pasid;
+	e->flags |= IOGUARD_EV_HAS_PASID;
+	if (has_ret) {
+		bpf_get_func_ret(ctx, &ret);
+		event_ret(e, (int)ret);
+	}
+	event_submit(e);
+	return 0;
+}
+
+SEC("fentry/iommu_attach_device_pasid")
+int BPF_PROG(attach_pasid_enter)
+{
+	return call_enter(IOGUARD_OP_ATTACH_PASID);
+}
+
+SEC("fexit/iommu_attach_device_pasid")
+int BPF_PROG(attach_pasid_exit, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	return pasid_done(ctx, IOGUARD_OP_ATTACH_PASID, domain, dev, pasid, true);
+}
+
+SEC("fentry/iommu_replace_device_pasid")
+int BPF_PROG(replace_pasid_enter)
+{
+	return call_enter(IOGUARD_OP_REPLACE_PASID);
+}
+
+SEC("fexit/iommu_replace_device_pasid")
+int BPF_PROG(replace_pasid_exit, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	return pasid_done(ctx, IOGUARD_OP_REPLACE_PASID, domain, dev, pasid, true);
+}
+
+SEC("fentry/iommu_detach_device_pasid")
+int BPF_PROG(detach_pasid_enter)
+{
+	return call_enter(IOGUARD_OP_DETACH_PASID);
+}
+
+SEC("fexit/iommu_detach_device_pasid")
+int BPF_PROG(detach_pasid_exit, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	return pasid_done(ctx, IOGUARD_OP_DETACH_PASID, domain, dev, pasid, false);
 }
 
 /*
@@ -700,7 +812,7 @@ SEC("fexit/iommufd_device_attach")
 int BPF_PROG(iommufd_attach_exit)
 {
 	struct ioguard_event ev, *e = &ev;
-	__u64 idev = 0, ret = 0;
+	__u64 idev = 0, ret = 0, pasid = 0;
 
 	if (!event_begin(e, IOGUARD_OP_IOMMUFD_ATTACH))
 		return 0;
@@ -709,6 +821,11 @@ int BPF_PROG(iommufd_attach_exit)
 	bpf_get_func_ret(ctx, &ret);
 	event_idev(e, (struct iommufd_device___ioguard *)idev);
 	event_ret(e, (int)ret);
+	/* v6.15+: (idev, pasid, pt_id); IOMMU_NO_PASID is a whole-device attach. */
+	if (bpf_get_func_arg_cnt(ctx) == 3 && !bpf_get_func_arg(ctx, 1, &pasid) && pasid) {
+		e->pasid = pasid;
+		e->flags |= IOGUARD_EV_HAS_PASID;
+	}
 	event_submit(e);
 	return 0;
 }

@@ -32,12 +32,17 @@ enum ioguard_op {
 	IOGUARD_OP_IOMMUFD_UNBIND,	/* iommufd_device_unbind() */
 	IOGUARD_OP_IOMMUFD_ATTACH,	/* iommufd_device_attach() */
 	IOGUARD_OP_IOMMUFD_DETACH,	/* iommufd_device_detach() */
+	IOGUARD_OP_MAP_NOSYNC,		/* iommu_map_nosync() called directly (v6.16+) */
+	IOGUARD_OP_ATTACH_PASID,	/* iommu_attach_device_pasid() */
+	IOGUARD_OP_REPLACE_PASID,	/* iommu_replace_device_pasid() */
+	IOGUARD_OP_DETACH_PASID,	/* iommu_detach_device_pasid() */
 	IOGUARD_OP_COUNT,
 };
 
 /* Map-type ops, the ones --sample thins out of the stream. */
 #define IOGUARD_OP_MAP_MASK ((1U << IOGUARD_OP_MAP) | (1U << IOGUARD_OP_UNMAP) | \
-			     (1U << IOGUARD_OP_UNMAP_FAST) | (1U << IOGUARD_OP_MAP_SG))
+			     (1U << IOGUARD_OP_UNMAP_FAST) | (1U << IOGUARD_OP_MAP_SG) | \
+			     (1U << IOGUARD_OP_MAP_NOSYNC))
 
 /* Which fields of struct ioguard_event hold a value. */
 #define IOGUARD_EV_HAS_LATENCY	(1U << 0)
@@ -47,6 +52,7 @@ enum ioguard_op {
 #define IOGUARD_EV_HAS_DEVICE	(1U << 4)
 #define IOGUARD_EV_HAS_IOVA	(1U << 5)
 #define IOGUARD_EV_HAS_SIZE	(1U << 6)
+#define IOGUARD_EV_HAS_PASID	(1U << 7)
 
 /*
  * struct ioguard_event - one traced operation.
@@ -58,6 +64,7 @@ enum ioguard_op {
  * @ret:	return value: 0 or -errno; bytes unmapped for unmap
  * @group:	IOMMU group id; valid with HAS_GROUP
  * @device:	device name, the PCI BDF for PCI devices; valid with HAS_DEVICE
+ * @pasid:	the PASID of a PASID attach, replace or detach; valid with HAS_PASID
  */
 struct ioguard_event {
 	__u64 ts_ns;
@@ -74,6 +81,8 @@ struct ioguard_event {
 	__s32 group;
 	char comm[IOGUARD_COMM_LEN];
 	char device[IOGUARD_DEV_NAME_LEN];
+	__u32 pasid;
+	__u32 reserved;
 };
 
 #endif /* IOGUARD_TRACE_H */

@@ -29,6 +29,10 @@ static const char *const op_names[IOGUARD_OP_COUNT] = {
 	[IOGUARD_OP_IOMMUFD_UNBIND] = "iommufd_unbind",
 	[IOGUARD_OP_IOMMUFD_ATTACH] = "iommufd_attach",
 	[IOGUARD_OP_IOMMUFD_DETACH] = "iommufd_detach",
+	[IOGUARD_OP_MAP_NOSYNC] = "map_nosync",
+	[IOGUARD_OP_ATTACH_PASID] = "attach_pasid",
+	[IOGUARD_OP_REPLACE_PASID] = "replace_pasid",
+	[IOGUARD_OP_DETACH_PASID] = "detach_pasid",
 };
 
 const char *event_op_name(__u32 op)
@@ -282,6 +286,8 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 		snprintf(domain, sizeof(domain), "d%u", domain_id(p, e->domain));
 	if (e->flags & IOGUARD_EV_HAS_IOVA)
 		snprintf(iova, sizeof(iova), "0x%" PRIx64, (uint64_t)e->iova);
+	else if (e->flags & IOGUARD_EV_HAS_PASID)	/* PASID ops have no IOVA */
+		snprintf(iova, sizeof(iova), "pasid:%u", e->pasid);
 	if (e->flags & IOGUARD_EV_HAS_SIZE)
 		snprintf(size, sizeof(size), "%" PRIu64, (uint64_t)e->size);
 	if (e->flags & IOGUARD_EV_HAS_LATENCY)
@@ -341,6 +347,9 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 		jsonw_int_field(w, "ret", e->ret);
 	else
 		jsonw_null_field(w, "ret");
+	/* Only PASID ops carry one; other records keep their established keys. */
+	if (e->flags & IOGUARD_EV_HAS_PASID)
+		jsonw_uint_field(w, "pasid", e->pasid);
 	jsonw_end_object(w);
 }
 

@@ -332,6 +332,35 @@ static void test_new_iommufd_ops_have_names(void **state)
 
 /* ---- filters ---------------------------------------------------------------------- */
 
+static void test_pasid_ops_have_names_and_render_their_pasid(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = { .op = IOGUARD_OP_ATTACH_PASID, .pid = 1, .group = -1 };
+
+	assert_string_equal(event_op_name(IOGUARD_OP_MAP_NOSYNC), "map_nosync");
+	assert_string_equal(event_op_name(IOGUARD_OP_REPLACE_PASID), "replace_pasid");
+	assert_int_equal(event_op_parse("detach_pasid"), IOGUARD_OP_DETACH_PASID);
+	e.pasid = 5;
+	e.flags = IOGUARD_EV_HAS_PASID;
+	event_printer__json(c->p, c->w, &e);
+	event_printer__text(c->p, c->f, &e);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"op\":\"attach_pasid\""));
+	assert_non_null(strstr(c->buf, "\"ret\":null,\"pasid\":5}"));
+	assert_non_null(strstr(c->buf, " pasid:5 "));
+}
+
+/* Records of other ops keep exactly their keys: no pasid key appears. */
+static void test_json_without_pasid_has_no_pasid_key(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = map_event(0x1000, 0x200000);
+
+	event_printer__json(c->p, c->w, &e);
+	fflush(c->f);
+	assert_null(strstr(c->buf, "pasid"));
+}
+
 static void test_filter_parse_ops(void **state)
 {
 	struct event_filter f = { 0 };
@@ -455,6 +484,8 @@ int main(void)
 		T(test_json_comm_invalid_utf8_is_escaped),
 		T(test_stamp_at_the_end_of_the_range),
 		cmocka_unit_test(test_new_iommufd_ops_have_names),
+		T(test_pasid_ops_have_names_and_render_their_pasid),
+		T(test_json_without_pasid_has_no_pasid_key),
 		cmocka_unit_test(test_filter_parse_ops),
 		cmocka_unit_test(test_filter_parse_device),
 		cmocka_unit_test(test_filter_events),
