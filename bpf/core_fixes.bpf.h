@@ -25,7 +25,10 @@ struct vfio_device___ioguard {
 	struct cdev cdev;
 } __attribute__((preserve_access_index));
 
-/* drivers/vfio/vfio.h; iommufd is set by VFIO_DEVICE_BIND_IOMMUFD (v6.6+). */
+/*
+ * drivers/vfio/vfio.h (v6.2+); iommufd is set by VFIO_DEVICE_BIND_IOMMUFD (v6.6+). Test
+ * bpf_core_type_exists() before reading it: 6.1 has no such struct.
+ */
 struct vfio_device_file___ioguard {
 	struct vfio_device___ioguard *device;
 	void *iommufd;
@@ -42,10 +45,14 @@ static __always_inline struct device *vfio_cdev_device(struct cdev *cdev)
 	return BPF_CORE_READ(vdev, dev);
 }
 
-/* The iommufd a VFIO device file is bound to; NULL before binding or without cdevs. */
+/*
+ * The iommufd a VFIO device file is bound to; NULL before binding, without cdevs, and
+ * before v6.2, where private_data is not a vfio_device_file.
+ */
 static __always_inline void *vfio_file_iommufd(struct vfio_device_file___ioguard *df)
 {
-	if (!bpf_core_field_exists(struct vfio_device_file___ioguard, iommufd))
+	if (!bpf_core_type_exists(struct vfio_device_file___ioguard) ||
+	    !bpf_core_field_exists(struct vfio_device_file___ioguard, iommufd))
 		return NULL;
 	return BPF_CORE_READ(df, iommufd);
 }

@@ -1217,11 +1217,19 @@ static __always_inline int file_kind_of(const struct ioguard_kernel_info *k, str
 	return file_kind(k, (__u64)BPF_CORE_READ(file, f_op, unlocked_ioctl));
 }
 
-/* The device behind a VFIO device file. */
+/*
+ * The device behind a VFIO device file. Before v6.2 the file's private_data is the
+ * vfio_device itself; v6.2 put a vfio_device_file between them.
+ */
 static __always_inline struct device *device_file_dev(struct file *file)
 {
 	struct vfio_device_file___ioguard *df = BPF_CORE_READ(file, private_data);
+	struct vfio_device___ioguard *vdev;
 
+	if (!bpf_core_type_exists(struct vfio_device_file___ioguard)) {
+		vdev = (struct vfio_device___ioguard *)df;
+		return BPF_CORE_READ(vdev, dev);
+	}
 	return BPF_CORE_READ(df, device, dev);
 }
 
