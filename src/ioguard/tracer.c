@@ -21,7 +21,8 @@ struct tracer {
 	enum tracer_mode mode;
 	unsigned int attached;
 	char skipped[SKIPPED_MAX];	/* hooks absent from this kernel, comma-separated */
-	char fallback_reason[128];	/* why fentry was not used, empty if it was */
+	char fallback_reason[192];	/* why fentry was not used, empty if it was */
+	char refused[96];		/* the first program the kernel refused, if known */
 };
 
 static bool libbpf_verbose;
@@ -157,6 +158,29 @@ static void note_skipped(struct tracer *t, const char *target)
 	snprintf(t->skipped + used, sizeof(t->skipped) - used, "%s%s", used ? ", " : "", target);
 }
 
+/*
+ * Names the first program the kernel refused to load or attach, so that a fallback says
+ * which kernel fact turned fentry off. libbpf loads and attaches in object order and stops
+ * at the first failure: that is the first wanted program without an fd or a link.
+ */
+static void note_refused(struct tracer *t, const char *step)
+{
+	const struct bpf_object_skeleton *sk = t->skel->skeleton;
+	int i;
+
+	for (i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *prog = *sk->progs[i].prog;
+		bool refused = !strcmp(step, "load") ? bpf_program__fd(prog) < 0 :
+			       !*sk->progs[i].link;
+
+		if (!bpf_program__autoload(prog) || !refused)
+			continue;
+		snprintf(t->refused, sizeof(t->refused), "%s of %s",
+			 step, bpf_program__section_name(prog));
+		return;
+	}
+}
+
 static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum tracer_mode mode,
 		     struct kernel_btf *kbtf)
 {
@@ -176,6 +200,7 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 	t->skel->rodata->map_sample_every = opts->sample_every;
 	t->attached = 0;
 	t->skipped[0] = '\0';
+	t->refused[0] = '\0';
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		bool on = wanted_in_mode(prog, mode);
 
@@ -191,11 +216,15 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 		goto err_destroy;
 	}
 	err = trace_bpf__load(t->skel);
-	if (err)
+	if (err) {
+		note_refused(t, "load");
 		goto err_destroy;
+	}
 	err = trace_bpf__attach(t->skel);
-	if (err)
+	if (err) {
+		note_refused(t, "attach");
 		goto err_destroy;
+	}
 	t->mode = mode;
 	goto out;
 
@@ -240,7 +269,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 			goto err_btf;
 		}
 		snprintf(t->fallback_reason, sizeof(t->fallback_reason),
-			 "fentry/fexit refused: %s", strerror(-err));
+			 "fentry/fexit refused%s%s: %s", t->refused[0] ? " at " : "", t->refused,
+			 strerror(-err));
 	}
 	err = load_mode(t, opts, TRACER_MODE_TP_BTF, &kbtf);
 	if (err) {
