@@ -1,9 +1,10 @@
 # ioguard: BPF programs, the ioguard loader, libioasid, their tests and the VM lab.
 #
 #   make            build everything into $(OUTPUT)
-#   make check      install deps, unit tests, then the lab on both kernels
+#   make check      install deps, unit tests, then the lab on every lab kernel
 #   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind)
-#   make check-vm   lab scenarios; KERNEL=debian, iommufd or iommufd-compat for one kernel
+#   make check-vm   lab scenarios; KERNEL=debian, debian-6.1, iommufd or iommufd-compat for one
+#                   kernel; LAB_LANES (2) guests run at once
 #   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
 #                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
 #                   measured in one run
@@ -18,7 +19,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
-KERNEL ?= debian iommufd iommufd-compat
+KERNEL ?= debian debian-6.1 iommufd iommufd-compat
 
 ifeq ($(V),1)
 Q =
@@ -219,7 +220,7 @@ check: deps
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
 	-$(Q)$(MAKE) --no-print-directory check-fuzz
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
-	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
+	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
 	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz vm-harness $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
@@ -228,7 +229,7 @@ check-unit: all $(UNIT_SAN_BINS)
 
 check-vm: all lab-old
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
-	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
+	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
 	$(Q)scripts/summarize.sh $(OUTPUT)/results $(addprefix vm-,$(KERNEL))
 
 bench: deps
