@@ -21,7 +21,7 @@ trap power_off EXIT
 # the build) may live under them, as a CI clone in /tmp does.
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
-mount -t debugfs debugfs /sys/kernel/debug
+[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug
 mount -t securityfs securityfs /sys/kernel/security
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 echo 1 > /proc/sys/kernel/sysrq
