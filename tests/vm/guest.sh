@@ -10,10 +10,21 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LAB_RESULTS=$lab REPO OUTPUT KERNEL_FLAVOUR MODULES_ROOT
 export IOGUARD="$OUTPUT/ioguard" LAB_TOOLS="$OUTPUT/lab" LAB_TOOLS32="$OUTPUT/lab32"
 
+# sysrq o powers off from a kernel worker while this shell, PID 1, goes on; the shutdown
+# takes the 9p root away first, so an external sleep fails to execute, PID 1 exits and
+# the kernel panics ("Attempted to kill init"). Wait with builtins only, on a FIFO
+# opened beforehand, so PID 1 outlives the power-off; exit (and panic) only if nothing
+# happens for 30 s.
 power_off() {
+	local fifo=/run/ioguard-power-off.fifo
 	sync
-	echo o > /proc/sysrq-trigger
-	sleep 30
+	if rm -f "$fifo" && mkfifo "$fifo" && exec 9<> "$fifo"; then
+		echo o > /proc/sysrq-trigger
+		read -r -t 30 -u 9 _
+	else
+		echo o > /proc/sysrq-trigger
+		sleep 30
+	fi
 }
 trap power_off EXIT
 
@@ -21,7 +32,7 @@ trap power_off EXIT
 # the build) may live under them, as a CI clone in /tmp does.
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
-mount -t debugfs debugfs /sys/kernel/debug
+[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug
 mount -t securityfs securityfs /sys/kernel/security
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 echo 1 > /proc/sys/kernel/sysrq
