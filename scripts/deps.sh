@@ -9,8 +9,8 @@ packages=(
 	# and the sanitizer runtimes of clang 14 for tests/fuzz)
 	make gcc gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
-	# tests
-	libcmocka-dev valgrind python3 prometheus
+	# tests (libdw-dev: test_bpf_compat reads the BPF programs' DWARF)
+	libcmocka-dev libdw-dev valgrind python3 prometheus
 	# the lab: kernels and the guest
 	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace
 	# the kernel tree's headers_install needs rsync
