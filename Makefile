@@ -140,22 +140,28 @@ $(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS) | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
 
-# The BPF programs relocated offline against other kernels' BTF: the kernels are listed in
-# KERNEL_BTF_LIST by `kernel-btf` (every lab kernel, fetched or built if need be) or
-# `kernel-btf-cached` (those already in the cache); the host's BTF is always checked.
+# The BPF programs relocated offline against other kernels' BTF (test_bpf_compat): the
+# kernels are listed in KERNEL_BTF_LIST, by `kernel-btf` (the lab kernels of $(KERNEL) and
+# Debian's 6.1, fetched or built if need be, the others if cached) or `kernel-btf-cached`
+# (those in the cache). A kernel not listed is SKIPPED; the host's BTF is always checked.
 KERNEL_BTF_LIST := $(abspath $(OUTPUT))/kernel-btf.list
 BTF_KERNELS := debian debian-6.1 iommufd iommufd-compat
+BTF_FETCH := $(sort debian-6.1 $(KERNEL))
 $(OUTPUT)/tests/test_bpf_compat $(OUTPUT)/tests-san/test_bpf_compat: TEST_LIBS := -ldw
 $(OUTPUT)/tests/test_bpf_compat $(OUTPUT)/tests-san/test_bpf_compat: \
 	ALL_CFLAGS += -DKERNEL_BTF_LIST='"$(KERNEL_BTF_LIST)"'
 
 kernel-btf kernel-btf-cached:
 	$(Q)mkdir -p $(OUTPUT) && : > $(KERNEL_BTF_LIST).tmp
-	$(Q)for k in $(BTF_KERNELS); do \
-		dir=$$(scripts/kernel-cache.sh btf $(if $(filter kernel-btf-cached,$@),--cached 2>/dev/null) $$k) && \
-			echo "$$k $$dir" >> $(KERNEL_BTF_LIST).tmp || \
-			echo "  BTF      $$k: no BTF; test_bpf_compat will SKIP it"; \
-	done; mv $(KERNEL_BTF_LIST).tmp $(KERNEL_BTF_LIST)
+	$(Q)fetch="$(if $(filter kernel-btf,$@),$(BTF_FETCH))"; \
+	for k in $(BTF_KERNELS); do \
+		case " $$fetch " in *" $$k "*) opt= ;; *) opt=--cached ;; esac; \
+		if dir=$$(scripts/kernel-cache.sh btf $$opt $$k 2>$(KERNEL_BTF_LIST).err); then \
+			echo "$$k $$dir" >> $(KERNEL_BTF_LIST).tmp; \
+		else \
+			echo "  BTF      $$k: $$(tail -n 1 $(KERNEL_BTF_LIST).err); test_bpf_compat will SKIP it"; \
+		fi; \
+	done; rm -f $(KERNEL_BTF_LIST).err; mv $(KERNEL_BTF_LIST).tmp $(KERNEL_BTF_LIST)
 
 $(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,LAB,$@)

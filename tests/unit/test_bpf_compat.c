@@ -1133,6 +1133,9 @@ static void check_program(const struct kernel *k, const struct obj *o,
 	}
 	params = btf_params(btf__type_by_id(btf, proto)) + first;
 	n_pp = prog_params(o, pname, pp, 16);
+	if (getenv("IOGUARD_BTF_COMPAT_DUMP"))
+		printf("prog %s %s: %d args, ctx reads %#llx, %d declared\n", pname, target,
+		       nargs, (unsigned long long)w.ctx_reads, n_pp);
 	for (slot = 0; slot < 64; slot++) {
 		const char *why;
 		char ps[160], ks[160];
@@ -1153,6 +1156,11 @@ static void check_program(const struct kernel *k, const struct obj *o,
 		else
 			btf_desc(btf, params[slot].type, &kd);
 		why = incompatible(&pp[slot], &kd);
+		if (getenv("IOGUARD_BTF_COMPAT_DUMP")) {
+			tdesc_str(&pp[slot], ps, sizeof(ps));
+			tdesc_str(&kd, ks, sizeof(ks));
+			printf("  arg %d: program %s, kernel %s\n", slot + 1, ps, ks);
+		}
 		if (!why)
 			continue;
 		tdesc_str(&pp[slot], ps, sizeof(ps));
