@@ -5,8 +5,9 @@
 set -euo pipefail
 
 packages=(
-	# build (binutils: objcopy, readelf for the kernels' BTF; gcc-multilib: the lab's 32-bit attack programs; libclang-rt-14-dev: libFuzzer
-	# and the sanitizer runtimes of clang 14 for tests/fuzz)
+	# build (binutils: objcopy and readelf, the lab kernels' BTF; gcc-multilib: the lab's
+	# 32-bit attack programs; libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of
+	# clang 14 for tests/fuzz)
 	make gcc binutils gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
 	# tests (libdw-dev: test_bpf_compat reads the BPF programs' DWARF)
