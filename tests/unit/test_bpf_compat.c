@@ -1326,6 +1326,48 @@ static void test_kernel(void **state)
 }
 
 /*
+ * The checker itself, on a made-up kernel whose only function is iommu_map with @nargs
+ * arguments (6.1 had 5, 6.3 added gfp): map_exit reads ctx[6], its return value on 6.3+.
+ */
+static bool map_exit_fails_with(int nargs)
+{
+	struct report rep = { calloc(MAX_FAILS, sizeof(*rep.lines)), 0 };
+	struct kernel k = { .name = "made-up" };
+	bool found = false;
+	const void *bytes;
+	struct obj trace;
+	size_t size, i;
+	int ul, dom, proto;
+
+	k.vmlinux = btf__new_empty();
+	assert_non_null(k.vmlinux);
+	ul = btf__add_int(k.vmlinux, "unsigned long", 8, 0);
+	dom = btf__add_struct(k.vmlinux, "iommu_domain", 8);
+	dom = btf__add_ptr(k.vmlinux, dom);
+	proto = btf__add_func_proto(k.vmlinux, btf__add_int(k.vmlinux, "int", 4, BTF_INT_SIGNED));
+	for (i = 0; i < (size_t)nargs; i++)
+		btf__add_func_param(k.vmlinux, "a", i ? ul : dom);
+	btf__add_func(k.vmlinux, "iommu_map", BTF_FUNC_GLOBAL, proto);
+	index_btf(&k, k.vmlinux, 1);
+	qsort(k.idx, k.n_idx, sizeof(*k.idx), name_ent_cmp);
+	bytes = trace_bpf__elf_bytes(&size);
+	obj_open(&trace, "trace.bpf.o", bytes, size);
+	check_object(&k, &trace, true, &rep);
+	for (i = 0; i < rep.n; i++)
+		found |= strstr(rep.lines[i], "map_exit (fexit/iommu_map): reads ctx[6]") != NULL;
+	obj_close(&trace);
+	kernel_close(&k);
+	free(rep.lines);
+	return found;
+}
+
+static void test_checker_counts_arguments(void **state)
+{
+	assert_true(map_exit_fails_with(5));
+	assert_false(map_exit_fails_with(6));
+}
+
+/*
  * debian-vmlinux-only: Debian's 6.12 as booted, before vfio.ko and vfio_iommu_type1.ko
  * are loaded (VFIO is modular there), when a boot-time `ioguard run` loads its programs.
  */
@@ -1340,12 +1382,14 @@ static const struct kernel_case kernels[] = {
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(kernels) / sizeof(kernels[0])];
+	struct CMUnitTest tests[sizeof(kernels) / sizeof(kernels[0]) + 1] = {
+		cmocka_unit_test(test_checker_counts_arguments),
+	};
 	size_t i;
 
-	for (i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++)
-		tests[i] = (struct CMUnitTest){ kernels[i].label, test_kernel, NULL, NULL,
-						(void *)&kernels[i] };
+	for (i = 1; i <= sizeof(kernels) / sizeof(kernels[0]); i++)
+		tests[i] = (struct CMUnitTest){ kernels[i - 1].label, test_kernel, NULL, NULL,
+						(void *)&kernels[i - 1] };
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return _cmocka_run_group_tests("test_bpf_compat", tests, i, NULL, NULL);
 }
