@@ -2,7 +2,9 @@
 #
 #   make            build everything into $(OUTPUT)
 #   make check      install deps, unit tests, then the lab on every lab kernel
-#   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind)
+#   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind); the BPF
+#                   programs are checked against the lab kernels' BTF already cached
+#   make kernel-btf the lab kernels' BTF for tests/unit/test_bpf_compat.c (check runs it)
 #   make check-vm   lab scenarios; KERNEL=debian, debian-6.1, iommufd or iommufd-compat for one
 #                   kernel; LAB_LANES (2) guests run at once
 #   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
@@ -71,7 +73,8 @@ LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean lab-old
+.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean lab-old \
+	kernel-btf kernel-btf-cached
 all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
@@ -131,12 +134,35 @@ $(OUTPUT)/san/%.o: src/%.c $(SKELS) | $(UAPI_STAMP)
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIBIOGUARD) $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
 
 $(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS) | $(UAPI_STAMP)
 	$(call msg,TEST-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
+
+# The BPF programs relocated offline against other kernels' BTF (test_bpf_compat): the
+# kernels are listed in KERNEL_BTF_LIST, by `kernel-btf` (the lab kernels of $(KERNEL) and
+# Debian's 6.1, fetched or built if need be, the others if cached) or `kernel-btf-cached`
+# (those in the cache). A kernel not listed is SKIPPED; the host's BTF is always checked.
+KERNEL_BTF_LIST := $(abspath $(OUTPUT))/kernel-btf.list
+BTF_KERNELS := debian debian-6.1 iommufd iommufd-compat
+BTF_FETCH := $(sort debian-6.1 $(KERNEL))
+$(OUTPUT)/tests/test_bpf_compat $(OUTPUT)/tests-san/test_bpf_compat: TEST_LIBS := -ldw
+$(OUTPUT)/tests/test_bpf_compat $(OUTPUT)/tests-san/test_bpf_compat: \
+	ALL_CFLAGS += -DKERNEL_BTF_LIST='"$(KERNEL_BTF_LIST)"'
+
+kernel-btf kernel-btf-cached:
+	$(Q)mkdir -p $(OUTPUT) && : > $(KERNEL_BTF_LIST).tmp
+	$(Q)fetch="$(if $(filter kernel-btf,$@),$(BTF_FETCH))"; \
+	for k in $(BTF_KERNELS); do \
+		case " $$fetch " in *" $$k "*) opt= ;; *) opt=--cached ;; esac; \
+		if dir=$$(scripts/kernel-cache.sh btf $$opt $$k 2>$(KERNEL_BTF_LIST).err); then \
+			echo "$$k $$dir" >> $(KERNEL_BTF_LIST).tmp; \
+		else \
+			echo "  BTF      $$k: $$(tail -n 1 $(KERNEL_BTF_LIST).err); test_bpf_compat will SKIP it"; \
+		fi; \
+	done; rm -f $(KERNEL_BTF_LIST).err; mv $(KERNEL_BTF_LIST).tmp $(KERNEL_BTF_LIST)
 
 $(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,LAB,$@)
@@ -217,6 +243,7 @@ check-fuzz: fuzz-bins
 check: deps
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS) lab-old
+	$(Q)$(MAKE) --no-print-directory kernel-btf
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
 	-$(Q)$(MAKE) --no-print-directory check-fuzz
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
@@ -224,6 +251,7 @@ check: deps
 	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz vm-harness $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
+	$(Q)$(MAKE) --no-print-directory kernel-btf-cached
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)scripts/run-unit.sh $(OUTPUT)
 

@@ -5,12 +5,13 @@
 set -euo pipefail
 
 packages=(
-	# build (gcc-multilib: the lab's 32-bit attack programs; libclang-rt-14-dev: libFuzzer
-	# and the sanitizer runtimes of clang 14 for tests/fuzz)
-	make gcc gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	# build (binutils: objcopy and readelf, the lab kernels' BTF; gcc-multilib: the lab's
+	# 32-bit attack programs; libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of
+	# clang 14 for tests/fuzz)
+	make gcc binutils gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
-	# tests
-	libcmocka-dev valgrind python3 prometheus
+	# tests (libdw-dev: test_bpf_compat reads the BPF programs' DWARF)
+	libcmocka-dev libdw-dev valgrind python3 prometheus
 	# the lab: kernels and the guest
 	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace
 	# the kernel tree's headers_install needs rsync

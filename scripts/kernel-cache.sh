@@ -9,6 +9,9 @@
 #                                (CONFIG_IOMMUFD_VFIO_CONTAINER=y, no legacy container)
 #   kernel-cache.sh debian    -> DIR with Debian's newest 6.12 kernel: vmlinuz, lib/modules
 #   kernel-cache.sh debian-6.1 -> the same for Debian 12's default kernel, its newest 6.1
+#   kernel-cache.sh btf [--cached] KERNEL -> DIR with KERNEL's BTF: vmlinux.btf and
+#                                modules/<name>.btf (split BTF of its VFIO and IOMMU
+#                                modules); --cached fails rather than fetch or build KERNEL
 #
 # Cache root: $IOGUARD_CACHE, default ~/.cache/ioguard. A directory is only renamed into
 # place once complete, so an interrupted build is redone, never half-used.
@@ -167,6 +170,63 @@ debian_kernel() {
 	echo "$out"
 }
 
+# kernel_btf [--cached] KERNEL: the BTF of a lab kernel (one of the kernel subcommands
+# above), extracted once from its compressed image and modules, keyed by the kernel's
+# artifact directory. The modules are the VFIO and IOMMU ones whose functions and types
+# ioguard's programs use; their .BTF is split BTF over vmlinux.btf.
+kernel_btf() {
+	local cached=0 kernel kdir out tmp ko mod
+	if [ "${1:-}" = --cached ]; then cached=1; shift; fi
+	kernel=${1:?usage: kernel-cache.sh btf [--cached] KERNEL}
+	if [ $cached = 1 ]; then
+		kdir=$(cached_kernel_dir "$kernel") || die "the $kernel kernel is not in $cache yet"
+	else
+		kdir=$("$0" "$kernel") || die "cannot prepare the $kernel kernel"
+	fi
+	out="$cache/btf-$(basename "$kdir")"
+	lock "btf-$(basename "$kdir")"
+	if [ ! -f "$out/.complete" ]; then
+		log "extracting the BTF of $(basename "$kdir")"
+		rm -rf "$out" "$out.tmp"
+		mkdir -p "$out.tmp/modules"
+		tmp="$out.tmp/vmlinux"
+		"$(source_tree)/scripts/extract-vmlinux" "$kdir/$(ls "$kdir" | grep -m1 -E '^(bzImage|vmlinuz)$')" \
+			> "$tmp" || die "cannot extract vmlinux from $kdir"
+		objcopy --dump-section .BTF="$out.tmp/vmlinux.btf" "$tmp" /dev/null ||
+			die "$kdir has no .BTF section (CONFIG_DEBUG_INFO_BTF off?)"
+		rm -f "$tmp"
+		if [ -d "$kdir/root/lib/modules" ]; then
+			while read -r ko; do
+				mod=$(basename "$ko"); mod=${mod%.xz}; mod=${mod%.ko}; mod=${mod//-/_}
+				case "$ko" in
+				*.xz) xz -dc "$ko" > "$out.tmp/m.ko" ;;
+				*) cp "$ko" "$out.tmp/m.ko" ;;
+				esac
+				objcopy --dump-section .BTF="$out.tmp/modules/$mod.btf" "$out.tmp/m.ko" \
+					/dev/null 2>/dev/null || log "no .BTF in $ko"
+			done < <(find "$kdir"/root/lib/modules/*/kernel/drivers/vfio \
+				"$kdir"/root/lib/modules/*/kernel/drivers/iommu -name '*.ko*' 2>/dev/null)
+			rm -f "$out.tmp/m.ko"
+		fi
+		mv "$out.tmp" "$out"
+		touch "$out/.complete"
+	fi
+	echo "$out"
+}
+
+# cached_kernel_dir KERNEL: KERNEL's artifact directory if it is complete in the cache.
+cached_kernel_dir() {
+	local d
+	case "$1" in
+	debian) d=$(ls -d "$cache"/debian-linux-image-6.12.*-amd64-unsigned 2>/dev/null | sort -V | tail -n 1) ;;
+	debian-6.1) d=$(ls -d "$cache"/debian-linux-image-6.1.0-*-amd64-unsigned 2>/dev/null | sort -V | tail -n 1) ;;
+	iommufd|iommufd-compat) d=$(ls -td "$cache/kernel-$1"-???????????????? 2>/dev/null | head -n 1) ;;
+	*) die "btf: unknown kernel '$1'" ;;
+	esac
+	[ -n "$d" ] && { [ -f "$d/.complete" ] || [ -f "$d/bzImage" ]; } || return 1
+	echo "$d"
+}
+
 case "${1:-}" in
 headers) cmd_headers ;;
 iommufd) build_kernel iommufd "$repo/tests/vm/iommufd.config" ;;
@@ -175,5 +235,6 @@ iommufd-compat)
 		"$repo/tests/vm/iommufd-compat.config" ;;
 debian) debian_kernel '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' ;;
 debian-6.1) debian_kernel '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' ;;
-*) die "usage: $0 headers|iommufd|iommufd-compat|debian|debian-6.1" ;;
+btf) shift; kernel_btf "$@" ;;
+*) die "usage: $0 headers|iommufd|iommufd-compat|debian|debian-6.1|btf [--cached] KERNEL" ;;
 esac

@@ -381,21 +381,27 @@ static int write_generation(int policies_fd, int matches_fd, const struct compil
 	return 0;
 }
 
+const char *enforcer_program_target(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	if (!strncmp(sec, "fexit/", 6))
+		return sec + 6;
+	if (!strncmp(sec, "fentry/", 7))
+		return sec + 7;
+	if (!strcmp(sec, "lsm/file_ioctl_compat"))
+		return LSM_COMPAT_HOOK;
+	return NULL;
+}
+
 /* Programs whose kernel function or hook is absent are not loaded (see kernel_functions). */
 static void choose_programs(struct enforce_bpf *skel, const struct kernel_probe *kp)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		const char *target = NULL;
+		const char *target = enforcer_program_target(prog);
 
-		if (!strncmp(sec, "fexit/", 6))
-			target = sec + 6;
-		else if (!strncmp(sec, "fentry/", 7))
-			target = sec + 7;
-		else if (!strcmp(sec, "lsm/file_ioctl_compat"))
-			target = LSM_COMPAT_HOOK;
 		if (target && !kernel_has(kp, target))
 			bpf_program__set_autoload(prog, false);
 	}

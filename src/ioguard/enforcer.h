@@ -27,6 +27,15 @@ const char *enforcer_pin_dir(void);
  */
 int enforcer_probe(char *err, size_t len);
 
+struct bpf_program;
+
+/*
+ * The kernel function @prog attaches to and without which the loader does not load it
+ * (fentry/fexit targets, bpf_lsm_file_ioctl_compat), or NULL for a program every kernel
+ * with the BPF LSM has a hook for. Shared with tests/unit/test_bpf_compat.c.
+ */
+const char *enforcer_program_target(const struct bpf_program *prog);
+
 /*
  * enforcer_check_kallsyms() - the checks enforcer_load() makes on /proc/kallsyms before
  * it loads anything, run on @kallsyms (a file in kallsyms' format; unit tests feed a

@@ -116,18 +116,22 @@ static bool btf_has(const struct btf *btf, const char *name, __u32 kind)
 	return btf__find_by_name_kind(btf, name, kind) > 0;
 }
 
+__u32 tracer_program_target(const struct bpf_program *prog, char *name, size_t len)
+{
+	if (section_has_prefix(prog, "tp_btf/")) {
+		snprintf(name, len, "btf_trace_%s", section_target(prog));
+		return BTF_KIND_TYPEDEF;
+	}
+	snprintf(name, len, "%s", section_target(prog));
+	return BTF_KIND_FUNC;
+}
+
 static bool kernel_has_target(struct kernel_btf *k, const struct bpf_program *prog)
 {
 	char name[128];
-	__u32 kind = BTF_KIND_FUNC;
+	__u32 kind = tracer_program_target(prog, name, sizeof(name));
 	size_t i;
 
-	if (section_has_prefix(prog, "tp_btf/")) {
-		snprintf(name, sizeof(name), "btf_trace_%s", section_target(prog));
-		kind = BTF_KIND_TYPEDEF;
-	} else {
-		snprintf(name, sizeof(name), "%s", section_target(prog));
-	}
 	if (btf_has(k->vmlinux, name, kind))
 		return true;
 	if (!k->modules_read)
@@ -139,7 +143,7 @@ static bool kernel_has_target(struct kernel_btf *k, const struct bpf_program *pr
 	return false;
 }
 
-static bool wanted_in_mode(const struct bpf_program *prog, enum tracer_mode mode)
+bool tracer_program_wanted(const struct bpf_program *prog, enum tracer_mode mode)
 {
 	/* Page faults have only a tracepoint, so it serves both modes. */
 	if (!strcmp(section_target(prog), "io_page_fault"))
@@ -202,7 +206,7 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 	t->skipped[0] = '\0';
 	t->refused[0] = '\0';
 	bpf_object__for_each_program(prog, t->skel->obj) {
-		bool on = wanted_in_mode(prog, mode);
+		bool on = tracer_program_wanted(prog, mode);
 
 		if (on && !kernel_has_target(kbtf, prog)) {
 			note_skipped(t, section_target(prog));

@@ -52,6 +52,18 @@ struct tracer;
  * listed by tracer__describe(). Returns 0 and sets *out, or a negative errno after
  * printing why.
  */
+struct bpf_program;
+
+/*
+ * The loader's choice of programs, shared with the test that relocates them against other
+ * kernels' BTF (tests/unit/test_bpf_compat.c). tracer_program_wanted(): @prog is loaded in
+ * @mode when its target exists. tracer_program_target(): the name of that target in the
+ * kernel's BTF (vmlinux or a module's) into @name, and its BTF kind: BTF_KIND_FUNC for
+ * fentry/fexit, BTF_KIND_TYPEDEF (btf_trace_X) for tp_btf.
+ */
+bool tracer_program_wanted(const struct bpf_program *prog, enum tracer_mode mode);
+__u32 tracer_program_target(const struct bpf_program *prog, char *name, size_t len);
+
 int tracer__open(const struct tracer_opts *opts, struct tracer **out);
 void tracer__free(struct tracer *t);
 
