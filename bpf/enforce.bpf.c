@@ -829,6 +829,11 @@ static __noinline int decide_group_file(__u32 hook, struct iommu_group *group, _
 
 	if (!decision_begin(&d, hook))
 		return 0;
+	/* No group behind a file identified as a group's: nothing to judge it by. */
+	if (!group) {
+		d.reason = IOGUARD_REASON_UNIDENTIFIED;
+		return finish(&d);
+	}
 	w.d = &d;
 	group_walk(&w, group);
 	d.reason = w.reason;
@@ -851,6 +856,10 @@ static __noinline int decide_device_file(__u32 hook, struct device *dev, void *i
 
 	if (!decision_begin(&d, hook))
 		return 0;
+	if (!dev) {
+		d.reason = IOGUARD_REASON_UNIDENTIFIED;
+		return finish(&d);
+	}
 	d.reason = decide_device(&d, dev);
 	if (!d.reason && hook == IOGUARD_HOOK_ATTACH_PT && d.policy->strict) {
 		struct group_walk w = { .d = &d };
@@ -1218,6 +1227,12 @@ static __always_inline int file_kind_of(const struct ioguard_kernel_info *k, str
 }
 
 /*
+ * Where vfio.ko is not loaded when the programs are, its structs are in no BTF and their
+ * reads must be dead code for the verifier, or a boot-time load before the module would
+ * be refused. No file can then be identified as VFIO's (the handlers were not in
+ * kallsyms), so these paths are never taken at run time: a later module's files stay
+ * unidentified, and denied, until the policy is loaded again.
+ *
  * The device behind a VFIO device file. Before v6.2 the file's private_data is the
  * vfio_device itself; v6.2 put a vfio_device_file between them.
  */
@@ -1226,6 +1241,8 @@ static __always_inline struct device *device_file_dev(struct file *file)
 	struct vfio_device_file___ioguard *df = BPF_CORE_READ(file, private_data);
 	struct vfio_device___ioguard *vdev;
 
+	if (!bpf_core_type_exists(struct vfio_device___ioguard))
+		return NULL;	/* vfio.ko was not loaded: see above */
 	if (!bpf_core_type_exists(struct vfio_device_file___ioguard)) {
 		vdev = (struct vfio_device___ioguard *)df;
 		return BPF_CORE_READ(vdev, dev);
@@ -1237,6 +1254,8 @@ static __always_inline struct iommu_group *group_file_group(struct file *file)
 {
 	struct vfio_group___ioguard *g = BPF_CORE_READ(file, private_data);
 
+	if (!bpf_core_type_exists(struct vfio_group___ioguard))
+		return NULL;	/* vfio.ko was not loaded: see above */
 	return BPF_CORE_READ(g, iommu_group);
 }
 
@@ -1269,7 +1288,7 @@ int BPF_PROG(ioguard_file_open, struct file *file, int ret)
 	if (!cdev)
 		return 0;
 	kind = file_kind(k, (__u64)BPF_CORE_READ(cdev, ops, unlocked_ioctl));
-	if (kind == IOGUARD_FILE_GROUP) {
+	if (kind == IOGUARD_FILE_GROUP && bpf_core_type_exists(struct vfio_group___ioguard)) {
 		struct vfio_group___ioguard *g =
 			(void *)cdev - bpf_core_field_offset(struct vfio_group___ioguard, cdev);
 

@@ -1182,8 +1182,9 @@ static size_t list_pins(char (*names)[64], size_t max)
 #define MAX_OUR_PINS (ENFORCER_MAX_LINKS + 32)
 
 /*
- * Replaces a pinned set of an older layout, or the mixture an unfinished replacement
- * left, with this ioguard's, leaving no moment without enforcement:
+ * Replaces a pinned set of an older layout, the mixture an unfinished replacement left,
+ * or this layout's programs loaded before vfio.ko (loaded_before_vfio()), with this
+ * ioguard's, leaving no moment without enforcement:
  *
  * 1. a new set with fresh maps is loaded and @cp written into it, active, before any
  *    of its programs can run;
@@ -1317,10 +1318,16 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
 	rmdir(path);
 	used = strlen(notes);
-	snprintf(notes + used, notes_len - used, "%sreplaced the programs of %s %u without a "
-		 "gap; %s", used ? "; " : "", v->kind == PINNED_INTERRUPTED ?
-		 "an unfinished replacement to layout" : "pinned layout", v->version,
-		 carried ? "DMA accounts carried over" : "DMA accounts start from now");
+	if (v->kind == PINNED_CURRENT)
+		snprintf(notes + used, notes_len - used, "%sreplaced the programs loaded before "
+			 "vfio.ko, which could not read its files, without a gap; %s",
+			 used ? "; " : "", carried ? "DMA accounts carried over" :
+			 "DMA accounts start from now");
+	else
+		snprintf(notes + used, notes_len - used, "%sreplaced the programs of %s %u "
+			 "without a gap; %s", used ? "; " : "", v->kind == PINNED_INTERRUPTED ?
+			 "an unfinished replacement to layout" : "pinned layout", v->version,
+			 carried ? "DMA accounts carried over" : "DMA accounts start from now");
 	/* The new set is in force either way; an old program someone else holds is noted. */
 	if (wait_programs_gone(ids, n_ids, path, sizeof(path))) {
 		used = strlen(notes);
@@ -1342,6 +1349,31 @@ out_unstage:
 			restore_interrupted();
 	}
 	return ret;
+}
+
+/*
+ * True when the pinned programs were loaded while vfio.ko was not (its handlers were not
+ * in kallsyms, so nothing named a group or device file) and it is loaded now. Its structs
+ * were then in no BTF, and the programs' reads of them were compiled out (see
+ * device_file_dev() in enforce.bpf.c): only new programs can judge its files.
+ */
+static bool loaded_before_vfio(const struct kernel_probe *kp)
+{
+	struct ioguard_kernel_info pinned;
+	__u32 zero = 0;
+	bool before;
+	int fd;
+
+	fd = open_pinned("kernel_info");
+	if (fd < 0)
+		return false;
+	before = !bpf_map_lookup_elem(fd, &zero, &pinned) &&
+		 !pinned.ioctl_handler[IOGUARD_FILE_GROUP] &&
+		 !pinned.ioctl_handler[IOGUARD_FILE_DEVICE] &&
+		 (kp->info.ioctl_handler[IOGUARD_FILE_GROUP] ||
+		  kp->info.ioctl_handler[IOGUARD_FILE_DEVICE]);
+	close(fd);
+	return before;
 }
 
 int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
@@ -1371,7 +1403,11 @@ int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 		ret = first_load(cp, &kp, err, err_len);
 		break;
 	case PINNED_CURRENT:
-		ret = swap_policy(cp, &kp, err, err_len);
+		if (loaded_before_vfio(&kp)) {
+			ret = replace_set(cp, &kp, &verdict, notes, notes_len, err, err_len);
+		} else {
+			ret = swap_policy(cp, &kp, err, err_len);
+		}
 		break;
 	default:
 		ret = replace_set(cp, &kp, &verdict, notes, notes_len, err, err_len);
