@@ -1354,16 +1354,23 @@ static bool map_exit_fails_with(int nargs)
 	obj_open(&trace, "trace.bpf.o", bytes, size);
 	check_object(&k, &trace, true, &rep);
 	for (i = 0; i < rep.n; i++)
-		found |= strstr(rep.lines[i], "map_exit (fexit/iommu_map): reads ctx[6]") != NULL;
+		found |= strstr(rep.lines[i], "map_exit (fexit/iommu_map): reads ctx[") != NULL;
 	obj_close(&trace);
 	kernel_close(&k);
 	free(rep.lines);
 	return found;
 }
 
+/*
+ * map_exit names iommu_map()'s first four arguments and reads the return value with
+ * bpf_get_func_ret(), so it fits 6.1's five arguments and 6.3's six. A made-up
+ * two-argument iommu_map() must be caught: fexit may read one slot past the arguments
+ * (the return value), so three would not be.
+ */
 static void test_checker_counts_arguments(void **state)
 {
-	assert_true(map_exit_fails_with(5));
+	assert_true(map_exit_fails_with(2));
+	assert_false(map_exit_fails_with(5));
 	assert_false(map_exit_fails_with(6));
 }
 
