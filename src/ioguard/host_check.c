@@ -588,18 +588,17 @@ static struct host_check *check_bpf_lsm(struct host_report *r, const struct host
 	return c;
 }
 
-static struct host_check *check_mounts(struct host_report *r, const struct host_facts *f)
+/* Returns the bpffs verdict, the one enforcement depends on. */
+static enum host_status check_mounts(struct host_report *r, const struct host_facts *f)
 {
-	struct host_check *bpffs;
-
 	if (f->bpffs)
-		bpffs = add(r, "mounts", "bpffs", HOST_OK, "bpf filesystem at %s "
-			    "(/proc/self/mountinfo): the enforcer's pins outlive the loader",
-			    f->pin_parent);
+		add(r, "mounts", "bpffs", HOST_OK, "bpf filesystem at %s "
+		    "(/proc/self/mountinfo): the enforcer's pins outlive the loader",
+		    f->pin_parent);
 	else
-		set_fix(bpffs = add(r, "mounts", "bpffs", HOST_FAIL, "no bpf filesystem at %s in "
-				    "/proc/self/mountinfo: enforcement could not outlive the loader",
-				    f->pin_parent),
+		set_fix(add(r, "mounts", "bpffs", HOST_FAIL, "no bpf filesystem at %s in "
+			    "/proc/self/mountinfo: enforcement could not outlive the loader",
+			    f->pin_parent),
 			"mount -t bpf bpf %s (systemd mounts it at boot on Debian 12)",
 			f->pin_parent);
 	if (f->securityfs)
@@ -618,7 +617,7 @@ static struct host_check *check_mounts(struct host_report *r, const struct host_
 			    "in /proc/self/mountinfo: ioguard attaches by BTF and does not need it; "
 			    "bpftool, perf and the iommu:* event list do"),
 			"mount -t tracefs tracefs /sys/kernel/tracing");
-	return bpffs;
+	return f->bpffs ? HOST_OK : HOST_FAIL;
 }
 
 static struct host_check *check_kallsyms(struct host_report *r, const struct host_facts *f)
@@ -861,8 +860,9 @@ static void check_isolation(struct host_report *r, const struct host_facts *f)
 			boot, CMDLINE);
 		set_fix(c, "remove vfio.enable_unsafe_noiommu_mode= %s", boot_param_howto(f));
 	} else if (ret) {
-		add(r, "isolation", "noiommu", HOST_OK, "no %s (vfio not loaded, or built without "
-		    "CONFIG_VFIO_NOIOMMU)", NOIOMMU_PARAM);
+		add(r, "isolation", "noiommu", HOST_OK, "no %s (%s)", NOIOMMU_PARAM,
+		    f->modules[0] == MODULE_ABSENT ? "vfio not loaded" :
+		    "vfio built without CONFIG_VFIO_NOIOMMU");
 	} else {
 		add(r, "isolation", "noiommu", HOST_OK, "%s = %s", NOIOMMU_PARAM, noiommu);
 	}
@@ -983,7 +983,8 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 		    f->config_src);
 	else
 		add(r, "feature", "feature.iommufd_vfio_compat", HOST_INFO, "CONFIG_IOMMUFD_VFIO_"
-		    "CONTAINER is %s", f->config ? "not set" : "unknown (config unreadable)");
+		    "CONTAINER is %s%s", f->config ? "not set in " : "unknown (config unreadable)",
+		    f->config_src);
 	if (!iommufd && !container) {
 		c = add(r, "feature", "feature.user_space_dma", HOST_WARN, "neither /dev/iommu nor "
 			"/dev/vfio/vfio exists: nothing hands devices to user space yet");
@@ -1037,7 +1038,7 @@ int host_check_run(const struct host_check_opts *opts, struct host_report **out)
 	v.btf = check_btf(&b->report, &f);
 	v.fentry = status_of(check_fentry(&b->report, &f, opts ? opts->probe_fentry : NULL));
 	v.lsm = status_of(check_bpf_lsm(&b->report, &f, opts ? opts->probe_lsm : NULL));
-	v.bpffs = status_of(check_mounts(&b->report, &f));
+	v.bpffs = check_mounts(&b->report, &f);
 	v.kallsyms = status_of(check_kallsyms(&b->report, &f));
 	v.ia32 = status_of(check_ia32(&b->report, &f));
 	check_iommu(&b->report, &f);
