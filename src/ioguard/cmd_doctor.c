@@ -134,7 +134,6 @@ int do_doctor(int argc, char **argv)
 			doctor_usage();
 			return 0;
 		default:
-			doctor_usage();
 			return p_bad_option(opt, argv);
 		}
 	}
