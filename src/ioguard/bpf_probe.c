@@ -8,7 +8,9 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_probe.h"
+#include "ioguard.h"
 #include "probe.skel.h"
+#include "tracer.h"
 
 /* A probe's failure is its answer: libbpf's own messages would only repeat it. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -62,4 +64,41 @@ int bpf_probe_fentry(char *err, size_t len)
 int bpf_probe_lsm(char *err, size_t len)
 {
 	return probe_one(false, err, len);
+}
+
+struct last_message {
+	char *buf;
+	size_t len;
+};
+
+/* The tracer reports through p_err(); its last word is the reason it failed. */
+static void keep_last(void *ctx, enum p_level level, const char *msg)
+{
+	struct last_message *m = ctx;
+
+	snprintf(m->buf, m->len, "%s", msg);
+}
+
+int bpf_probe_trace(bool *fentry, char *desc, size_t len)
+{
+	struct tracer_opts opts = {
+		.sz = sizeof(opts),
+		.mode = TRACER_MODE_AUTO,
+		.no_events = true,
+	};
+	struct last_message m = { desc, len };
+	struct tracer *t;
+	int ret;
+
+	desc[0] = '\0';
+	*fentry = false;
+	p_set_sink(keep_last, &m);
+	ret = tracer__open(&opts, &t);
+	p_set_sink(NULL, NULL);
+	if (ret)
+		return ret;
+	*fentry = tracer__mode(t) == TRACER_MODE_FENTRY;
+	tracer__describe(t, desc, len);
+	tracer__free(t);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #ifndef IOGUARD_BPF_PROBE_H
 #define IOGUARD_BPF_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -20,5 +21,14 @@ int bpf_probe_fentry(char *err, size_t len);
  * everything). Return: as bpf_probe_fentry().
  */
 int bpf_probe_lsm(char *err, size_t len);
+
+/*
+ * bpf_probe_trace() - open ioguard's tracer as `ioguard trace` would (auto mode, no
+ * events) and close it again: whether ioguard's own trace programs load here, which is
+ * more than whether the kernel attaches fentry at all (a verifier may refuse them).
+ * Return: 0 with *@fentry set and the tracer's one-line description in @desc, or the
+ * tracer's negative errno with its message in @desc. Prints nothing.
+ */
+int bpf_probe_trace(bool *fentry, char *desc, size_t len);
 
 #endif /* IOGUARD_BPF_PROBE_H */

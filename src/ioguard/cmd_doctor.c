@@ -104,6 +104,7 @@ int do_doctor(int argc, char **argv)
 		.sz = sizeof(opts),
 		.probe_fentry = bpf_probe_fentry,
 		.probe_lsm = bpf_probe_lsm,
+		.probe_trace = bpf_probe_trace,
 		.pin_dir = enforcer_pin_dir(),
 		.unprivileged = geteuid() != 0,
 	};
@@ -125,10 +126,12 @@ int do_doctor(int argc, char **argv)
 			break;
 		case 'n':
 			opts.probe_fentry = opts.probe_lsm = NULL;
+			opts.probe_trace = NULL;
 			break;
 		case 'r':
 			opts.root = optarg;
 			opts.probe_fentry = opts.probe_lsm = NULL;
+			opts.probe_trace = NULL;
 			break;
 		case 'h':
 			doctor_usage();

@@ -898,27 +898,49 @@ static void check_exe_sha256(struct host_report *r, const struct host_facts *f)
 	}
 }
 
-static void check_features(struct host_report *r, const struct host_facts *f,
-			   const struct verdicts *v)
+/*
+ * trace and metrics run the same programs. With @probe, what ioguard's tracer really
+ * loads; a kernel that attaches fentry can still refuse ioguard's fentry programs (its
+ * verifier), and then the tracer falls back as it would for `ioguard trace`.
+ */
+static void check_trace(struct host_report *r, const struct verdicts *v,
+			host_trace_probe_fn probe)
 {
-	const enum host_status needs[] = {
-		v->btf, v->fentry, v->lsm, v->bpffs, v->kallsyms, v->ia32,
-	};
-	static const char *const need_names[] = {
-		"kernel_btf", "fentry", "bpf_lsm", "bpffs", "kallsyms", "ia32_emulation",
-	};
-	char missing[256] = "", unknown[128] = "";
-	bool iommufd = exists(f, "/dev/iommu"), container = exists(f, "/dev/vfio/vfio");
-	bool compat_container = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
-	struct host_check *c;
-	size_t i, used;
+	char desc[512] = "";
+	bool fentry = false;
+	int ret;
 
 	if (v->btf == HOST_FAIL) {
 		add(r, "feature", "feature.trace", HOST_FAIL, "unavailable: no kernel BTF");
 		add(r, "feature", "feature.metrics", HOST_FAIL, "unavailable: no kernel BTF");
-	} else if (v->fentry == HOST_OK) {
-		add(r, "feature", "feature.trace", HOST_OK, "fentry/fexit mode: latency, return "
-		    "values, domains and ownership claims");
+		return;
+	}
+	if (probe) {
+		ret = probe(&fentry, desc, sizeof(desc));
+		if (ret) {
+			add(r, "feature", "feature.trace", HOST_FAIL, "ioguard's tracer does not "
+			    "load: %s", desc[0] ? desc : strerror(-ret));
+			add(r, "feature", "feature.metrics", HOST_FAIL, "unavailable: it needs the "
+			    "tracer");
+		} else if (fentry) {
+			add(r, "feature", "feature.trace", HOST_OK, "ioguard's tracer loaded, %s",
+			    desc);
+			add(r, "feature", "feature.metrics", HOST_OK, "from the fentry/fexit "
+			    "programs: latency histograms, failures by errno");
+		} else {
+			add(r, "feature", "feature.trace", HOST_WARN, "ioguard's tracer loaded, %s%s",
+			    desc, v->fentry == HOST_OK ? "; this kernel attaches fentry (above), "
+			    "so ioguard's own fentry programs were refused: 'ioguard trace --mode "
+			    "fentry --verbose' shows the verifier's reason" : "");
+			add(r, "feature", "feature.metrics", HOST_WARN, "from the tp_btf fallback: "
+			    "counts only, no latency histograms or failures");
+		}
+		return;
+	}
+	if (v->fentry == HOST_OK) {
+		add(r, "feature", "feature.trace", HOST_OK, "fentry/fexit mode (the kernel attaches "
+		    "fentry; ioguard's tracer not loaded): latency, return values, domains and "
+		    "ownership claims");
 		add(r, "feature", "feature.metrics", HOST_OK, "from the fentry/fexit programs: "
 		    "latency histograms, failures by errno");
 	} else if (v->fentry == HOST_FAIL) {
@@ -932,6 +954,24 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 		    "fallback if the kernel refuses fentry (not probed)");
 		add(r, "feature", "feature.metrics", HOST_INFO, "as trace (not probed)");
 	}
+}
+
+static void check_features(struct host_report *r, const struct host_facts *f,
+			   const struct verdicts *v, host_trace_probe_fn probe_trace)
+{
+	const enum host_status needs[] = {
+		v->btf, v->fentry, v->lsm, v->bpffs, v->kallsyms, v->ia32,
+	};
+	static const char *const need_names[] = {
+		"kernel_btf", "fentry", "bpf_lsm", "bpffs", "kallsyms", "ia32_emulation",
+	};
+	char missing[256] = "", unknown[128] = "";
+	bool iommufd = exists(f, "/dev/iommu"), container = exists(f, "/dev/vfio/vfio");
+	bool compat_container = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
+	struct host_check *c;
+	size_t i, used;
+
+	check_trace(r, v, probe_trace);
 
 	for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
 		/* Only fentry is ever unknown (not probed); the rest are facts. */
@@ -1043,7 +1083,7 @@ int host_check_run(const struct host_check_opts *opts, struct host_report **out)
 	v.ia32 = status_of(check_ia32(&b->report, &f));
 	check_iommu(&b->report, &f);
 	check_isolation(&b->report, &f);
-	check_features(&b->report, &f, &v);
+	check_features(&b->report, &f, &v, opts ? opts->probe_trace : NULL);
 	free(f.config);
 	if (b->oom) {
 		err = -ENOMEM;

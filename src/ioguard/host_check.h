@@ -50,12 +50,20 @@ struct host_check {
 typedef int (*host_probe_fn)(char *err, size_t len);
 
 /*
+ * A probe of ioguard's own trace programs: 0 with *@fentry and a description, or a
+ * negative errno with the reason, in @desc (bpf_probe_trace()).
+ */
+typedef int (*host_trace_probe_fn)(bool *fentry, char *desc, size_t len);
+
+/*
  * struct host_check_opts - where to look and what to try. Zero means the default.
  * @sz:           sizeof(struct host_check_opts)
  * @root:         prefix of every path read; NULL or "" is the live system
  * @probe_fentry: loads and attaches an fentry program; NULL: not probed
  * @probe_lsm:    loads and attaches a BPF LSM program; NULL: not probed. Run only
  *                where the BPF LSM is in the active list.
+ * @probe_trace:  opens ioguard's tracer and closes it; NULL: trace and metrics are
+ *                judged from the fentry probe alone
  * @pin_dir:      where the enforcer pins (its parent must be bpffs); NULL:
  *                /sys/fs/bpf/ioguard
  * @unprivileged: the probes run without root: their EPERM is the caller's, not the
@@ -66,6 +74,7 @@ struct host_check_opts {
 	const char *root;
 	host_probe_fn probe_fentry;
 	host_probe_fn probe_lsm;
+	host_trace_probe_fn probe_trace;
 	const char *pin_dir;
 	bool unprivileged;
 };

@@ -61,9 +61,28 @@ static int fake_lsm(char *err, size_t len)
 	return lsm_ret;
 }
 
+/* ioguard's tracer: fentry mode where the kernel's is, unless told it fell back or failed. */
+static int trace_ret;
+static bool trace_fell_back;
+
+static int fake_trace(bool *fentry, char *desc, size_t len)
+{
+	if (fentry_ret)
+		trace_fell_back = true;
+	*fentry = !trace_fell_back;
+	if (trace_ret)
+		snprintf(desc, len, "the iommu tracepoints cannot be attached either: %s",
+			 strerror(-trace_ret));
+	else
+		snprintf(desc, len, "mode %s", trace_fell_back ? "tp_btf: (fentry/fexit "
+			 "refused: Permission denied)" : "fentry: 15 programs attached");
+	return trace_ret;
+}
+
 static int reset(void **state)
 {
-	fentry_ret = lsm_ret = fentry_calls = lsm_calls = 0;
+	fentry_ret = lsm_ret = fentry_calls = lsm_calls = trace_ret = 0;
+	trace_fell_back = false;
 	return 0;
 }
 
@@ -75,6 +94,7 @@ static int _run(const char *root, bool probe, bool unprivileged, struct host_rep
 		.root = path,
 		.probe_fentry = probe ? fake_fentry : NULL,
 		.probe_lsm = probe ? fake_lsm : NULL,
+		.probe_trace = probe ? fake_trace : NULL,
 		.unprivileged = unprivileged,
 	};
 
@@ -193,6 +213,30 @@ static void test_fentry_eperm(void **state)
 	host_report__free(r);
 	r = run("lsm-ok", true);
 	expect_fix(r, "fentry", "even to root");
+	host_report__free(r);
+}
+
+/*
+ * A kernel that attaches fentry but whose verifier refuses ioguard's trace programs
+ * (6.1 before its fix): trace falls back, and doctor says why, not "fentry mode".
+ */
+static void test_trace_programs_refused(void **state)
+{
+	struct host_report *r;
+
+	trace_fell_back = true;
+	r = run("lsm-ok", true);
+	expect(r, "fentry", HOST_OK, NULL);
+	expect(r, "feature.trace", HOST_WARN, "Permission denied");
+	expect(r, "feature.trace", HOST_WARN, "--mode fentry --verbose");
+	expect(r, "feature.metrics", HOST_WARN, "tp_btf");
+	expect(r, "feature.enforce", HOST_OK, NULL);
+	host_report__free(r);
+
+	trace_ret = -ENOENT;
+	r = run("lsm-ok", true);
+	expect(r, "feature.trace", HOST_FAIL, "cannot be attached either");
+	expect(r, "feature.metrics", HOST_FAIL, NULL);
 	host_report__free(r);
 }
 
@@ -331,6 +375,7 @@ int main(void)
 		T(test_not_probed),
 		T(test_fentry_refused),
 		T(test_fentry_eperm),
+		T(test_trace_programs_refused),
 		T(test_no_bpf_lsm),
 		T(test_lsm_probe_refused),
 		T(test_identity_domain),

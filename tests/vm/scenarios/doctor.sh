@@ -16,8 +16,7 @@ sed 's/^/   | /' "$work/doctor.txt"
 tail -n 1 "$work/doctor.txt" | grep -Eq '^[0-9]+ OK, [0-9]+ INFO, [0-9]+ WARN, [0-9]+ FAIL: ' ||
 	fail "the text output does not end with the summary line: $(tail -n 1 "$work/doctor.txt")"
 
-# The tracer picks fentry when the kernel attaches it: its mode is an independent answer
-# to doctor's fentry probe.
+# The mode `ioguard trace` chooses, to hold doctor's fentry and trace verdicts against.
 timeout 60 "$IOGUARD" trace > /dev/null 2> "$work/trace.err" &
 trace_pid=$!
 for _ in $(seq 1 100); do
@@ -71,8 +70,16 @@ for m in ("vfio", "vfio_iommu_type1", "vfio_pci", "iommufd"):
     elif os.path.exists(f"/sys/module/{m}"):
         expect(f"module_btf.{m}", "OK", f"{m} built in")
 expect("bpf_lsm", "OK" if "bpf" in lsm else "FAIL", f"/sys/kernel/security/lsm = {','.join(lsm)}")
-expect("fentry", "OK" if trace_mode == "fentry" else "FAIL", f"ioguard trace chose {trace_mode}")
+# The tracer in fentry mode proves the kernel attaches fentry; the converse does not
+# hold: a kernel may attach fentry and still refuse ioguard's own fentry programs (its
+# verifier), and doctor must then say trace falls back, and why.
+if trace_mode == "fentry":
+    expect("fentry", "OK", "ioguard trace attached fentry programs")
+if checks.get("fentry", {}).get("status") == "FAIL" and trace_mode == "fentry":
+    bad.append("doctor says fentry is refused, but ioguard trace attached fentry programs")
 expect("feature.trace", "OK" if trace_mode == "fentry" else "WARN", f"ioguard trace chose {trace_mode}")
+if trace_mode != "fentry" and checks["fentry"]["status"] == "OK" and "verifier" not in checks["feature.trace"]["reason"]:
+    bad.append(f"trace falls back on a kernel that attaches fentry, and doctor does not say why: {checks['feature.trace']['reason']}")
 expect("bpffs", "OK" if ("/sys/fs/bpf", "bpf") in mounts else "FAIL", "mountinfo")
 expect("securityfs", "OK" if ("/sys/kernel/security", "securityfs") in mounts else "FAIL", "mountinfo")
 expect("kallsyms", "OK", "root reads kallsyms addresses")
