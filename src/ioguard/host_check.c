@@ -719,8 +719,7 @@ static bool user_space_candidate(const struct host_facts *f, const char *bdf, ch
 	return !strcmp(driver, "vfio-pci") || !strncmp(driver, "vfio_pci", 8);
 }
 
-static void check_group(struct host_report *r, const struct host_facts *f, const char *group,
-			size_t *n_identity)
+static void check_group(struct host_report *r, const struct host_facts *f, const char *group)
 {
 	char live[300], path[4096], type[32], devices[512] = "", driver[64];
 	bool exposed = false;
@@ -732,7 +731,6 @@ static void check_group(struct host_report *r, const struct host_facts *f, const
 	snprintf(live, sizeof(live), "/sys/kernel/iommu_groups/%s/type", group);
 	if (read_line(f, live, type, sizeof(type)) || !untranslated(type))
 		return;
-	(*n_identity)++;
 	path_of(f, path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", group);
 	dir = opendir(path);
 	while (dir && (d = readdir(dir))) {
@@ -757,13 +755,25 @@ static void check_group(struct host_report *r, const struct host_facts *f, const
 		boot_param_howto(f));
 }
 
-static struct host_check *check_iommu(struct host_report *r, const struct host_facts *f)
+/* Default domain types, as /sys/kernel/iommu_groups/N/type names them. */
+enum domain_kind { DOMAIN_DMA, DOMAIN_DMA_FQ, DOMAIN_IDENTITY, DOMAIN_OTHER, DOMAIN_KINDS };
+
+static enum domain_kind domain_kind(const char *type)
+{
+	if (!strcmp(type, "DMA"))
+		return DOMAIN_DMA;
+	if (!strcmp(type, "DMA-FQ"))
+		return DOMAIN_DMA_FQ;
+	return untranslated(type) ? DOMAIN_IDENTITY : DOMAIN_OTHER;
+}
+
+static void check_iommu(struct host_report *r, const struct host_facts *f)
 {
 	char intel[32], amd[32], generic[32], note[160] = "", path[4096], type[32], live[300];
 	const char *on_intel = cmdline_param(f, "intel_iommu", intel, sizeof(intel));
 	const char *on_amd = cmdline_param(f, "amd_iommu", amd, sizeof(amd));
 	const char *mode = cmdline_param(f, "iommu", generic, sizeof(generic));
-	size_t counts[4] = { 0 }, n_groups = 0, n_identity = 0;
+	size_t counts[DOMAIN_KINDS] = { 0 }, n_groups = 0;
 	struct host_check *c;
 	struct dirent *d;
 	DIR *dir;
@@ -778,16 +788,7 @@ static struct host_check *check_iommu(struct host_report *r, const struct host_f
 			continue;
 		n_groups++;
 		snprintf(live, sizeof(live), "/sys/kernel/iommu_groups/%s/type", d->d_name);
-		if (read_line(f, live, type, sizeof(type)))
-			counts[3]++;
-		else if (!strcmp(type, "DMA"))
-			counts[0]++;
-		else if (!strcmp(type, "DMA-FQ"))
-			counts[1]++;
-		else if (untranslated(type))
-			counts[2]++;
-		else
-			counts[3]++;
+		counts[read_line(f, live, type, sizeof(type)) ? DOMAIN_OTHER : domain_kind(type)]++;
 	}
 	if (dir)
 		closedir(dir);
@@ -798,31 +799,32 @@ static struct host_check *check_iommu(struct host_report *r, const struct host_f
 			"intel_iommu=, amd_iommu= or iommu=");
 		set_fix(c, "enable VT-d (Intel) or AMD-Vi (AMD) in the firmware setup; on Intel "
 			"add intel_iommu=on %s", boot_param_howto(f));
-		return c;
+		return;
 	}
-	c = add(r, "iommu", "iommu", HOST_OK, "%u IOMMU%s in /sys/class/iommu, %zu groups in "
+	add(r, "iommu", "iommu", HOST_OK, "%u IOMMU%s in /sys/class/iommu, %zu groups in "
 		"/sys/kernel/iommu_groups (%s:%s)", f->n_iommus, f->n_iommus == 1 ? "" : "s",
 		n_groups, CMDLINE, note[0] ? note : " no intel_iommu=, amd_iommu= or iommu=");
 	if (!n_groups)
-		return c;
-	if (!counts[2] && !counts[3]) {
+		return;
+	if (!counts[DOMAIN_IDENTITY] && !counts[DOMAIN_OTHER]) {
 		add(r, "iommu", "iommu_domains", HOST_OK, "every group translates DMA "
-		    "(/sys/kernel/iommu_groups/*/type: DMA %zu, DMA-FQ %zu)", counts[0], counts[1]);
+		    "(/sys/kernel/iommu_groups/*/type: DMA %zu, DMA-FQ %zu)", counts[DOMAIN_DMA],
+		    counts[DOMAIN_DMA_FQ]);
 	} else {
-		add(r, "iommu", "iommu_domains", counts[2] ? HOST_INFO : HOST_OK,
+		add(r, "iommu", "iommu_domains", counts[DOMAIN_IDENTITY] ? HOST_INFO : HOST_OK,
 		    "default domains (/sys/kernel/iommu_groups/*/type): DMA %zu, DMA-FQ %zu, "
-		    "identity %zu, other %zu%s", counts[0], counts[1], counts[2], counts[3],
+		    "identity %zu, other %zu%s", counts[DOMAIN_DMA], counts[DOMAIN_DMA_FQ],
+		    counts[DOMAIN_IDENTITY], counts[DOMAIN_OTHER],
 		    mode && !strcmp(mode, "pt") ? " (iommu=pt makes host-owned groups identity)" :
 		    "");
 		dir = opendir(path);
 		while (dir && (d = readdir(dir))) {
 			if (d->d_name[0] != '.')
-				check_group(r, f, d->d_name, &n_identity);
+				check_group(r, f, d->d_name);
 		}
 		if (dir)
 			closedir(dir);
 	}
-	return c;
 }
 
 /* The checks whose FAIL makes group viability, and so every verdict of ioguard, void. */
@@ -965,7 +967,7 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 	static const char *const need_names[] = {
 		"kernel_btf", "fentry", "bpf_lsm", "bpffs", "kallsyms", "ia32_emulation",
 	};
-	char missing[256] = "", unknown[128] = "";
+	char missing[256] = "";
 	bool iommufd = exists(f, "/dev/iommu"), container = exists(f, "/dev/vfio/vfio");
 	bool compat_container = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
 	struct host_check *c;
@@ -974,26 +976,27 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 	check_trace(r, v, probe_trace);
 
 	for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
-		/* Only fentry is ever unknown (not probed); the rest are facts. */
-		char *list = needs[i] == HOST_FAIL ? missing :
-			     needs[i] == HOST_INFO && i == 1 ? unknown : NULL;
-		size_t size = list == missing ? sizeof(missing) : sizeof(unknown);
-
-		if (!list)
+		if (needs[i] != HOST_FAIL)
 			continue;
-		used = strlen(list);
-		snprintf(list + used, size - used, "%s%s", used ? ", " : "", need_names[i]);
+		used = strlen(missing);
+		snprintf(missing + used, sizeof(missing) - used, "%s%s", used ? ", " : "",
+			 need_names[i]);
 	}
-	if (missing[0]) {
+	/*
+	 * Facts only: doctor never loads the enforcer's programs (a load pins them), so
+	 * whether this kernel's verifier takes them is for 'ioguard load' to say.
+	 */
+	if (missing[0])
 		add(r, "feature", "feature.enforce", HOST_FAIL, "cannot run: %s failed (above)",
 		    missing);
-	} else if (unknown[0]) {
-		add(r, "feature", "feature.enforce", HOST_INFO, "can load if %s works (not "
-		    "probed): BPF LSM active, bpffs, kallsyms readable", unknown);
-	} else {
-		add(r, "feature", "feature.enforce", HOST_OK, "can run: BPF LSM active, fentry "
-		    "attaches, bpffs mounted, kallsyms readable");
-	}
+	else if (v->fentry == HOST_INFO)
+		add(r, "feature", "feature.enforce", HOST_INFO, "the kernel has what enforcement "
+		    "needs if it attaches fentry (not probed): BPF LSM active, bpffs mounted, "
+		    "kallsyms readable");
+	else
+		add(r, "feature", "feature.enforce", HOST_OK, "the kernel has what enforcement "
+		    "needs: BPF LSM active, fentry attaches, bpffs mounted, kallsyms readable "
+		    "('ioguard load' verifies the programs themselves)");
 	check_exe_sha256(r, f);
 
 	if (iommufd)
