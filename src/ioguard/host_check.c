@@ -969,7 +969,10 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 	};
 	char missing[256] = "";
 	bool iommufd = exists(f, "/dev/iommu"), container = exists(f, "/dev/vfio/vfio");
-	bool compat_container = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
+	bool compat_config = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
+	/* Only iommufd serves a /dev/vfio/vfio whose VFIO container code is absent. */
+	bool compat_seen = container && !f->kallsyms_err && !f->legacy_container;
+	bool compat_container = compat_config || compat_seen;
 	struct host_check *c;
 	size_t i, used;
 
@@ -1020,10 +1023,14 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 	else
 		add(r, "feature", "feature.vfio_type1", HOST_INFO, "no /dev/vfio/vfio: no legacy "
 		    "VFIO container (vfio not loaded, or CONFIG_VFIO_CONTAINER not set)");
-	if (compat_container)
+	if (compat_config)
 		add(r, "feature", "feature.iommufd_vfio_compat", HOST_OK, "CONFIG_IOMMUFD_VFIO_"
 		    "CONTAINER=y in %s: /dev/vfio/vfio is iommufd's, guarded as an iommufd file",
 		    f->config_src);
+	else if (compat_seen)
+		add(r, "feature", "feature.iommufd_vfio_compat", HOST_OK, "/dev/vfio/vfio exists "
+		    "and VFIO's own container (vfio_fops_unl_ioctl) is not in %s: iommufd serves "
+		    "it (CONFIG_IOMMUFD_VFIO_CONTAINER), guarded as an iommufd file", KALLSYMS);
 	else
 		add(r, "feature", "feature.iommufd_vfio_compat", HOST_INFO, "CONFIG_IOMMUFD_VFIO_"
 		    "CONTAINER is %s%s", f->config ? "not set in " : "unknown (config unreadable)",

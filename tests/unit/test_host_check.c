@@ -367,6 +367,34 @@ static void test_compat_without_hook(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * /dev/vfio/vfio without VFIO's container code in kallsyms is iommufd's emulation, even
+ * where no kernel config can be read (the lab's built kernels).
+ */
+static void test_iommufd_serves_container(void **state)
+{
+	char root[] = "/tmp/ioguard-test-host-XXXXXX", cmd[128];
+	struct host_report *r;
+
+	assert_non_null(mkdtemp(root));
+	put(root, "/proc/kallsyms", "ffffffff81a03000 T iommufd_fops_ioctl\n");
+	put(root, "/dev/vfio/vfio", "");
+	put(root, "/dev/iommu", "");
+	r = run(root, false);
+	expect(r, "feature.iommufd_vfio_compat", HOST_OK, "iommufd serves it");
+	expect(r, "feature.vfio_type1", HOST_INFO, "iommufd's emulation");
+	expect(r, "feature.iommufd", HOST_OK, NULL);
+	host_report__free(r);
+
+	put(root, "/proc/kallsyms", "ffffffffc0a04000 t vfio_fops_unl_ioctl\t[vfio]\n");
+	r = run(root, false);
+	expect(r, "feature.iommufd_vfio_compat", HOST_INFO, NULL);
+	expect(r, "feature.vfio_type1", HOST_OK, "VFIO's own container");
+	host_report__free(r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, reset)
@@ -383,6 +411,7 @@ int main(void)
 		T(test_noiommu),
 		T(test_empty_root),
 		T(test_compat_without_hook),
+		T(test_iommufd_serves_container),
 	};
 #undef T
 

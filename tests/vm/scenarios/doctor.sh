@@ -110,9 +110,11 @@ expect("noiommu", "FAIL" if noiommu in ("Y", "1") else "OK", f"enable_unsafe_noi
 expect("feature.iommufd", "OK" if os.path.exists("/dev/iommu") else "INFO", "/dev/iommu")
 legacy = os.path.exists("/dev/vfio/vfio") and "vfio_fops_unl_ioctl" in kallsyms
 expect("feature.vfio_type1", "OK" if legacy else "INFO", "/dev/vfio/vfio and vfio_fops_unl_ioctl")
-if config:
-    compat = "CONFIG_IOMMUFD_VFIO_CONTAINER=y" in config.splitlines()
-    expect("feature.iommufd_vfio_compat", "OK" if compat else "INFO", "CONFIG_IOMMUFD_VFIO_CONTAINER")
+# iommufd's emulation of /dev/vfio/vfio: the config says so, or the node exists without
+# VFIO's own container code.
+compat = "CONFIG_IOMMUFD_VFIO_CONTAINER=y" in config.splitlines() or \
+    (os.path.exists("/dev/vfio/vfio") and "vfio_fops_unl_ioctl" not in kallsyms)
+expect("feature.iommufd_vfio_compat", "OK" if compat else "INFO", "CONFIG_IOMMUFD_VFIO_CONTAINER or /dev/vfio/vfio without vfio_fops_unl_ioctl")
 expect("feature.exe_sha256", "OK" if "ima_file_hash" in kallsyms else "WARN", "ima_file_hash in kallsyms")
 
 fails = [c["name"] for c in doc["checks"] if c["status"] == "FAIL"]
