@@ -463,7 +463,9 @@ static enum host_status check_btf(struct host_report *r, const struct host_facts
 					"use a kernel built with CONFIG_DEBUG_INFO_BTF_MODULES=y");
 			break;
 		default:
-			if (config_is(f, module_configs[i], "n")) {
+			/* A readable config without the symbol: its dependencies are unmet. */
+			if (f->config && !config_is(f, module_configs[i], "y") &&
+			    !config_is(f, module_configs[i], "m")) {
 				add(r, "kernel", name, HOST_INFO, "%s is not in this kernel (%s is "
 				    "not set in %s)", m, module_configs[i], f->config_src);
 				break;
