@@ -73,6 +73,7 @@ int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigne
 /* Checks shared by every command that loads BPF programs; negative errno on failure. */
 int bpf_environment_check(void);
 
+int do_doctor(int argc, char **argv);
 int do_trace(int argc, char **argv);
 int do_policy(int argc, char **argv);
 int do_load(int argc, char **argv);

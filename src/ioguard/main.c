@@ -7,6 +7,7 @@
 #include "ioguard.h"
 
 static const struct cmd commands[] = {
+	{ "doctor", do_doctor, "what this host offers ioguard: checks, reasons and fixes" },
 	{ "trace", do_trace, "stream IOMMU attach, ownership and map events" },
 	{ "policy", do_policy, "validate policy files" },
 	{ "load", do_load, "load a policy and enforce it (atomic swap when one is loaded)" },
