@@ -149,7 +149,8 @@ qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot
 	-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
 )
 if [ "$mode" = demo ]; then
-	qemu+=(-nographic)
+	# The console is the demo's screen: no option ROM banners, no terminal reset.
+	qemu+=(-nographic -global e1000.romfile= -global virtio-net-pci.romfile=)
 else
 	qemu+=(-display none -monitor none -serial "file:$results/console.log")
 fi
