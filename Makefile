@@ -30,6 +30,9 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+# A failing command inside a recipe's pipeline (git archive | tar) fails the recipe.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
@@ -40,12 +43,18 @@ UAPI := $(OUTPUT)/uapi
 UAPI_STAMP := $(UAPI)/include/linux/iommufd.h
 
 PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd libmd
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lyaml -lmicrohttpd -lmd)
+# pkg_config OPTION: pkg-config's answer for $(PKGS); a missing pkg-config or .pc file
+# stops make with pkg-config's own message rather than compile with guessed flags.
+# Expanded in recipes only, so `make deps` and `make clean` work before it is installed.
+pkg_config = $(strip $(eval pkg_out := $(shell pkg-config --print-errors $(1) $(PKGS) 2>&1))$(if \
+	$(filter 0,$(.SHELLSTATUS)),$(pkg_out),$(error pkg-config $(1) $(PKGS) failed: \
+	$(or $(pkg_out),pkg-config not found) (scripts/deps.sh installs them))))
+PKG_CFLAGS = $(call pkg_config,--cflags)
+PKG_LIBS = $(call pkg_config,--libs)
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
 	-Iinclude -I$(OUTPUT) -I$(UAPI)/include $(PKG_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Iinclude -Ibpf
@@ -166,6 +175,7 @@ OLD_REV := b9c57cc
 OLD_IOGUARD := $(OUTPUT)/old/$(OLD_REV)/ioguard
 $(OLD_IOGUARD): | $(UAPI_STAMP)
 	$(call msg,OLD,$@)
+	$(Q)command -v git >/dev/null || { echo "make: git is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 	$(Q)if git cat-file -e $(OLD_REV)^{commit} 2>/dev/null; then \
 		rm -rf $(@D)/src && mkdir -p $(@D)/src && \
 		git archive $(OLD_REV) | tar -x -C $(@D)/src && \
