@@ -3,6 +3,8 @@
 #   make            build everything into $(OUTPUT)
 #   make check      install deps, unit tests, then the lab on both kernels
 #   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind)
+#   make check-fresh  deps.sh, the build and the unit tests in a pristine Debian 12
+#                   root (debootstrap minbase, cached), on a copy of HEAD
 #   make check-vm   lab scenarios; KERNEL=debian, iommufd or iommufd-compat for one kernel
 #   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
 #                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
@@ -79,7 +81,7 @@ LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean lab-old
+.PHONY: all deps check check-unit check-fresh check-vm check-fuzz fuzz fuzz-bins bench demo clean lab-old
 all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
@@ -228,13 +230,20 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_SAN_BINS) lab-old
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
 	-$(Q)$(MAKE) --no-print-directory check-fuzz
+	-$(Q)scripts/check-fresh.sh $(OUTPUT)
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
 	-$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --all; done
-	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz vm-harness $(addprefix vm-,$(KERNEL))
+	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz fresh vm-harness $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)scripts/run-unit.sh $(OUTPUT)
+
+# A fresh machine's view: only what scripts/deps.sh installs (needs deps for debootstrap).
+check-fresh: deps
+	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
+	-$(Q)scripts/check-fresh.sh $(OUTPUT)
+	$(Q)scripts/summarize.sh $(OUTPUT)/results fresh
 
 check-vm: all lab-old
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
