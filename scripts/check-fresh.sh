@@ -22,11 +22,15 @@
 #   - downloaded .deb files ($IOGUARD_CACHE/fresh/debs, bind-mounted at the root's
 #     /var/cache/apt/archives): a download is not an install; dpkg still installs every
 #     package on every run.
-#   - nothing else. The 6.12 uAPI headers are NOT shared: the root gets an empty
-#     IOGUARD_CACHE, so every run unpacks linux-source-6.12 and runs headers_install
-#     (tar, xz, make, gcc, rsync...). That step runs on a real machine only when its
-#     cache is cold, which is exactly how the rsync bug hid; sharing the host's header
-#     cache here would hide it again. It costs about a minute.
+#   - the unpacked linux-source-6.12 tree of IOGUARD_CACHE (src-VERSION), read-only,
+#     when it is of the version deps.sh installed in the root; otherwise the root
+#     unpacks its own and this script keeps it there for the next run. Unpacking needs
+#     only tar and xz, and the commands step proves both are in the root.
+#   - nothing else. The installed 6.12 uAPI headers (headers-VERSION) are NOT shared:
+#     every run does headers_install in the root (make, gcc, rsync, ...). That step
+#     runs on a real machine only when its cache is cold, which is exactly how the rsync
+#     bug hid; sharing the header cache here would hide it again. It costs about a
+#     minute of a warm run; unpacking would cost another.
 #
 # Environment: FRESH_MIRROR, FRESH_SECURITY_MIRROR (deb.debian.org), FRESH_JOBS (2),
 # FRESH_OMIT="PKG..." (an experiment: drop these packages from the copy's deps.sh, to
@@ -116,6 +120,21 @@ if [ $inner = 1 ]; then
 				exit $rc'
 	}
 
+	# share_source: see "What is shared" above.
+	share_source() {
+		local ver src
+		ver=$(chroot "$m" dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) || return 0
+		src="$cache/src-$ver"
+		if [ ! -f "$src/.complete" ]; then
+			log "no unpacked linux-source $ver in $cache: the root unpacks its own"
+			return 0
+		fi
+		mkdir -p "$m/root/.cache/ioguard/src-$ver" &&
+			mount --bind -o ro "$src" "$m/root/.cache/ioguard/src-$ver" ||
+			die "cannot bind-mount $src into the root"
+		log "sharing the unpacked $src read-only"
+	}
+
 	for p in ${FRESH_OMIT:-}; do
 		sed -i -E "/^packages=\(/,/^\)/ s/(^|[[:space:]])$p([[:space:]]|\$)/\1\2/" "$m/src/scripts/deps.sh"
 		log "EXPERIMENT: '$p' removed from the copy's scripts/deps.sh (FRESH_OMIT)"
@@ -136,6 +155,7 @@ if [ $inner = 1 ]; then
 	for i in "${!steps[@]}"; do
 		s=${steps[$i]}
 		start=$(date +%s)
+		[ "$s" = build ] && share_source
 		if [ "$s" = commands ]; then
 			# Not fatal for the build and unit steps, which prove other things.
 			if check_commands > "$logs/$s.log" 2>&1; then
@@ -257,6 +277,16 @@ log "scripts/deps.sh, make all, the unit tests in a fresh $SUITE root, on commit
 
 unshare --mount --propagation private -- "$here/check-fresh.sh" --inner "$output" "$root" "$run"
 rc=$?
+# A source tree the root had to unpack is kept for the next run (a rename: same file
+# system). Only complete trees (kernel-cache.sh marks them) of a version not kept yet.
+for t in "$run"/upper/root/.cache/ioguard/src-*; do
+	[ -f "$t/.complete" ] || continue
+	v=${t##*/}
+	(
+		flock 9
+		[ -e "$cache/$v" ] || { mv "$t" "$cache/$v" && log "kept the unpacked $v in $cache"; }
+	) 9>"$cache/.lock-$v"
+done
 log "done in $(( $(date +%s) - total_start )) s"
 [ -f "$results" ] || { echo "FAIL fresh: the check stopped before a result (exit $rc)"; finish 0 1 0; }
 exit $rc
