@@ -268,8 +268,11 @@ mkdir "$run/head" && tar -x -C "$run/head" -f "$run/src.tar" &&
 	{ echo "FAIL fresh: scripts/recipe-commands.sh failed"; finish 0 1 ${#steps[@]}; }
 while read -r word where; do
 	path=$(command -v "$word") || continue
-	pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null) || pkg="?"
-	echo "$word $where ${pkg%%:*}"
+	pkg="?"	# dpkg knows a file by the path its package ships (/bin/ip, not /usr/bin/ip)
+	for c in "$path" "$(readlink -f "$path")" {/usr,}/{bin,sbin}/"${path##*/}"; do
+		p=$(dpkg -S "$c" 2>/dev/null) && { pkg=${p%%:*}; break; }
+	done
+	echo "$word $where $pkg"
 done < "$run/commands" > "$run/host-commands"
 [ -z "$(git -C "$repo" status --porcelain --untracked-files=no)" ] ||
 	log "note: testing commit $head; uncommitted changes are not part of this check"
