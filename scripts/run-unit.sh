@@ -11,7 +11,7 @@ output=${1:?usage: run-unit.sh OUTPUT [--valgrind-one]}
 valgrind_one=0
 [ "${2:-}" = --valgrind-one ] && valgrind_one=1
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 mkdir -p "$output/results" "$output/unit-logs"
 passed=0 failed=0 skipped=0
 
