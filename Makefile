@@ -5,6 +5,8 @@
 #   make check-unit unit tests only (cmocka, ASan/UBSan build, valgrind); the BPF
 #                   programs are checked against the lab kernels' BTF already cached
 #   make kernel-btf the lab kernels' BTF for tests/unit/test_bpf_compat.c (check runs it)
+#   make check-fresh  deps.sh, the build and the unit tests in a pristine Debian 12
+#                   root (debootstrap minbase, cached), on a copy of HEAD
 #   make check-vm   lab scenarios; KERNEL=debian, debian-6.1, iommufd or iommufd-compat for one
 #                   kernel; LAB_LANES (2) guests run at once
 #   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
@@ -33,6 +35,9 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+# A failing command inside a recipe's pipeline (git archive | tar) fails the recipe.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
@@ -43,12 +48,18 @@ UAPI := $(OUTPUT)/uapi
 UAPI_STAMP := $(UAPI)/include/linux/iommufd.h
 
 PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd libmd
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lyaml -lmicrohttpd -lmd)
+# pkg_config OPTION: pkg-config's answer for $(PKGS); a missing pkg-config or .pc file
+# stops make with pkg-config's own message rather than compile with guessed flags.
+# Expanded in recipes only, so `make deps` and `make clean` work before it is installed.
+pkg_config = $(strip $(eval pkg_out := $(shell pkg-config --print-errors $(1) $(PKGS) 2>&1))$(if \
+	$(filter 0,$(.SHELLSTATUS)),$(pkg_out),$(error pkg-config $(1) $(PKGS) failed: \
+	$(or $(pkg_out),pkg-config not found) (scripts/deps.sh installs them))))
+PKG_CFLAGS = $(call pkg_config,--cflags)
+PKG_LIBS = $(call pkg_config,--libs)
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
 	-Iinclude -I$(OUTPUT) -I$(UAPI)/include $(PKG_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Iinclude -Ibpf
@@ -73,8 +84,8 @@ LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-vm check-fuzz fuzz fuzz-bins bench demo clean lab-old \
-	kernel-btf kernel-btf-cached
+.PHONY: all deps check check-unit check-fresh check-vm check-fuzz fuzz fuzz-bins bench demo \
+	clean lab-old kernel-btf kernel-btf-cached
 all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
@@ -193,6 +204,7 @@ OLD_REV := b9c57cc
 OLD_IOGUARD := $(OUTPUT)/old/$(OLD_REV)/ioguard
 $(OLD_IOGUARD): | $(UAPI_STAMP)
 	$(call msg,OLD,$@)
+	$(Q)command -v git >/dev/null || { echo "make: git is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 	$(Q)if git cat-file -e $(OLD_REV)^{commit} 2>/dev/null; then \
 		rm -rf $(@D)/src && mkdir -p $(@D)/src && \
 		git archive $(OLD_REV) | tar -x -C $(@D)/src && \
@@ -246,14 +258,21 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory kernel-btf
 	-$(Q)scripts/run-unit.sh $(OUTPUT)
 	-$(Q)$(MAKE) --no-print-directory check-fuzz
+	-$(Q)scripts/check-fresh.sh $(OUTPUT)
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
 	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
-	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz vm-harness $(addprefix vm-,$(KERNEL))
+	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz fresh vm-harness $(addprefix vm-,$(KERNEL))
 
 check-unit: all $(UNIT_SAN_BINS)
 	$(Q)$(MAKE) --no-print-directory kernel-btf-cached
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	$(Q)scripts/run-unit.sh $(OUTPUT)
+
+# A fresh machine's view: only what scripts/deps.sh installs (needs deps for debootstrap).
+check-fresh: deps
+	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
+	-$(Q)scripts/check-fresh.sh $(OUTPUT)
+	$(Q)scripts/summarize.sh $(OUTPUT)/results fresh
 
 check-vm: all lab-old
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results

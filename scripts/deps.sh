@@ -5,15 +5,21 @@
 set -euo pipefail
 
 packages=(
-	# build (binutils: objcopy and readelf, the lab kernels' BTF; gcc-multilib: the lab's
-	# 32-bit attack programs; libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of
-	# clang 14 for tests/fuzz)
-	make gcc binutils gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev
+	# build (gcc-multilib: the lab's 32-bit attack programs; libclang-rt-14-dev: libFuzzer
+	# and the sanitizer runtimes of clang 14 for tests/fuzz; binutils: the Makefile's ar,
+	# and objcopy and readelf for the lab kernels' BTF; git: `make lab-old` builds the
+	# older ioguard from the history)
+	make gcc gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev binutils git
 	# tests (libdw-dev: test_bpf_compat reads the BPF programs' DWARF)
 	libcmocka-dev libdw-dev valgrind python3 prometheus
-	# the lab: kernels and the guest
-	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace
+	# the lab: kernels and the guest. The guest runs in this machine's root, so what its
+	# scripts call is installed here: ip (iproute2, guest.sh's management NIC), curl
+	# (metrics-scrape, guest and host side).
+	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace iproute2 curl
+	# check-fresh: a pristine Debian 12 root to run this script, the build and the unit
+	# tests in (scripts/check-fresh.sh)
+	debootstrap debian-archive-keyring
 	# the kernel tree's headers_install needs rsync
 	linux-source-6.12 flex bison bc libssl-dev dwarves rsync
 )

@@ -10,7 +10,7 @@ output=${1:?usage: run-fuzz.sh OUTPUT SECONDS [--smoke]}
 seconds=${2:?usage: run-fuzz.sh OUTPUT SECONDS [--smoke]}
 smoke=${3:-}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 mkdir -p "$output/results" "$output/fuzz/logs"
 
 # Seed directories of each target (read only; new units go to the corpus): its own
