@@ -9,7 +9,7 @@
 
 #include <bpf/bpf_core_read.h>
 
-/* drivers/vfio/vfio.h, stable since the group/device split of v6.2. */
+/* drivers/vfio/vfio.h; the fields read are the same from v6.1 on. */
 struct vfio_group___ioguard {
 	struct cdev cdev;
 	struct iommu_group *iommu_group;
@@ -23,11 +23,13 @@ struct vfio_group___ioguard {
 struct vfio_device___ioguard {
 	struct device *dev;
 	struct cdev cdev;
+	unsigned char cdev_opened:1;	/* v6.6+, whatever the config: see device_file_dev() */
 } __attribute__((preserve_access_index));
 
 /*
- * drivers/vfio/vfio.h (v6.2+); iommufd is set by VFIO_DEVICE_BIND_IOMMUFD (v6.6+). Test
- * bpf_core_type_exists() before reading it: 6.1 has no such struct.
+ * drivers/vfio/vfio.h (v6.6+, with the VFIO device cdev series); iommufd is set by
+ * VFIO_DEVICE_BIND_IOMMUFD. Test bpf_core_type_exists() before reading it: before v6.6
+ * there is no such struct and a device file's private_data is the vfio_device.
  */
 struct vfio_device_file___ioguard {
 	struct vfio_device___ioguard *device;
@@ -47,7 +49,7 @@ static __always_inline struct device *vfio_cdev_device(struct cdev *cdev)
 
 /*
  * The iommufd a VFIO device file is bound to; NULL before binding, without cdevs, and
- * before v6.2, where private_data is not a vfio_device_file.
+ * before v6.6, where private_data is not a vfio_device_file.
  */
 static __always_inline void *vfio_file_iommufd(struct vfio_device_file___ioguard *df)
 {

@@ -1231,10 +1231,13 @@ static __always_inline int file_kind_of(const struct ioguard_kernel_info *k, str
  * reads must be dead code for the verifier, or a boot-time load before the module would
  * be refused. No file can then be identified as VFIO's (the handlers were not in
  * kallsyms), so these paths are never taken at run time: a later module's files stay
- * unidentified, and denied, until the policy is loaded again.
+ * unidentified, and denied, until the policy is loaded again (see loaded_before_vfio()
+ * in enforcer.c).
  *
- * The device behind a VFIO device file. Before v6.2 the file's private_data is the
- * vfio_device itself; v6.2 put a vfio_device_file between them.
+ * The device behind a VFIO device file. Before v6.6 the file's private_data is the
+ * vfio_device itself; v6.6 put a vfio_device_file between them, and gave vfio_device its
+ * cdev_opened bit. A vfio_device with that bit but no vfio_device_file type in sight
+ * is a BTF that cannot be trusted to say which: NULL, and the caller denies.
  */
 static __always_inline struct device *device_file_dev(struct file *file)
 {
@@ -1243,11 +1246,12 @@ static __always_inline struct device *device_file_dev(struct file *file)
 
 	if (!bpf_core_type_exists(struct vfio_device___ioguard))
 		return NULL;	/* vfio.ko was not loaded: see above */
-	if (!bpf_core_type_exists(struct vfio_device_file___ioguard)) {
-		vdev = (struct vfio_device___ioguard *)df;
-		return BPF_CORE_READ(vdev, dev);
-	}
-	return BPF_CORE_READ(df, device, dev);
+	if (bpf_core_type_exists(struct vfio_device_file___ioguard))
+		return BPF_CORE_READ(df, device, dev);
+	if (bpf_core_field_exists(struct vfio_device___ioguard, cdev_opened))
+		return NULL;
+	vdev = (struct vfio_device___ioguard *)df;
+	return BPF_CORE_READ(vdev, dev);
 }
 
 static __always_inline struct iommu_group *group_file_group(struct file *file)

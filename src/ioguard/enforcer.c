@@ -480,13 +480,24 @@ static bool link_pinned(const char *prog_name)
 	return !access(path, F_OK);
 }
 
+static void remove_staging(void);
+static int pin_staged(int fd, const char *name, char *err, size_t len);
+static int move_staged(const char *name, char *err, size_t len);
+
 /*
  * A module loaded after the first load (vfio_iommu_type1, iommufd) brings functions
  * whose programs could not be attached then. A swap attaches them to the pinned maps
  * before it publishes the module's handler addresses, so that no file of the module is
  * identified, and its maps allowed, while its accounting hooks are missing.
+ *
+ * With @all (programs loaded before vfio.ko, see loaded_before_vfio()), every program is
+ * loaded again on the same pinned maps, so nothing the maps hold is lost (accounts, exec
+ * digests, pending operations, counters), and attached next to its predecessor, which
+ * goes when the new link's pin is renamed over the old one: a rename replaces a name in
+ * one step, so every hook is held by the old or the new program, never by neither.
  */
-static int attach_missing_programs(const struct kernel_probe *kp, char *err, size_t len)
+static int attach_missing_programs(const struct kernel_probe *kp, bool all, char *err,
+				   size_t len)
 {
 	struct bpf_link *links[ENFORCER_MAX_LINKS] = {};
 	const char *link_names[ENFORCER_MAX_LINKS];
@@ -506,7 +517,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, char *err, siz
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!bpf_program__autoload(prog))
 			continue;
-		if (link_pinned(bpf_program__name(prog)))
+		if (!all && link_pinned(bpf_program__name(prog)))
 			bpf_program__set_autoload(prog, false);
 		else
 			missing++;
@@ -545,14 +556,39 @@ static int attach_missing_programs(const struct kernel_probe *kp, char *err, siz
 		}
 		link_names[n_links++] = bpf_program__name(prog);
 	}
+	if (all) {
+		remove_staging();
+		pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+		if (mkdir(path, 0700)) {
+			ret = -errno;
+			snprintf(err, len, "cannot create %s: %s", path, strerror(errno));
+			goto out_detach;
+		}
+	}
 	for (i = 0; i < n_links; i++) {
-		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), link_names[i]);
+		char name[80];
+
+		snprintf(name, sizeof(name), "link_%s", link_names[i]);
+		if (all) {
+			/* Staged, then renamed over the predecessor's pin (see above). */
+			ret = pin_staged(bpf_link__fd(links[i]), name, err, len);
+			if (!ret)
+				ret = move_staged(name, err, len);
+			if (ret)
+				goto out_detach;
+			continue;
+		}
+		pin_path(path, sizeof(path), name);
 		ret = bpf_link__pin(links[i], path);
 		if (ret) {
 			snprintf(err, len, "cannot pin link %s: %s", path, strerror(-ret));
 			/* Pinned ones stay attached: harmless, they only make the accounts exact. */
 			goto out_detach;
 		}
+	}
+	if (all) {
+		pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+		rmdir(path);
 	}
 out_detach:
 	for (i = 0; i < n_links; i++)
@@ -630,7 +666,7 @@ static int create_marker(char *err, size_t len)
 }
 
 static int swap_policy(const struct compiled_policy *cp, const struct kernel_probe *kp,
-		       char *err, size_t len)
+		       bool reload_programs, char *err, size_t len)
 {
 	const struct ioguard_kernel_info *k = &kp->info;
 	int active_fd, policies_fd, matches_fd, kinfo_fd, ret;
@@ -648,7 +684,7 @@ static int swap_policy(const struct compiled_policy *cp, const struct kernel_pro
 		goto out_close;
 	}
 	/* Before the new handler addresses identify their files, their hooks must run. */
-	ret = attach_missing_programs(kp, err, len);
+	ret = attach_missing_programs(kp, reload_programs, err, len);
 	if (ret)
 		goto out_close;
 	if (bpf_map_lookup_elem(active_fd, &zero, &gen)) {
@@ -1182,9 +1218,8 @@ static size_t list_pins(char (*names)[64], size_t max)
 #define MAX_OUR_PINS (ENFORCER_MAX_LINKS + 32)
 
 /*
- * Replaces a pinned set of an older layout, the mixture an unfinished replacement left,
- * or this layout's programs loaded before vfio.ko (loaded_before_vfio()), with this
- * ioguard's, leaving no moment without enforcement:
+ * Replaces a pinned set of an older layout, or the mixture an unfinished replacement
+ * left, with this ioguard's, leaving no moment without enforcement:
  *
  * 1. a new set with fresh maps is loaded and @cp written into it, active, before any
  *    of its programs can run;
@@ -1318,16 +1353,10 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
 	rmdir(path);
 	used = strlen(notes);
-	if (v->kind == PINNED_CURRENT)
-		snprintf(notes + used, notes_len - used, "%sreplaced the programs loaded before "
-			 "vfio.ko, which could not read its files, without a gap; %s",
-			 used ? "; " : "", carried ? "DMA accounts carried over" :
-			 "DMA accounts start from now");
-	else
-		snprintf(notes + used, notes_len - used, "%sreplaced the programs of %s %u "
-			 "without a gap; %s", used ? "; " : "", v->kind == PINNED_INTERRUPTED ?
-			 "an unfinished replacement to layout" : "pinned layout", v->version,
-			 carried ? "DMA accounts carried over" : "DMA accounts start from now");
+	snprintf(notes + used, notes_len - used, "%sreplaced the programs of %s %u without a "
+		 "gap; %s", used ? "; " : "", v->kind == PINNED_INTERRUPTED ?
+		 "an unfinished replacement to layout" : "pinned layout", v->version,
+		 carried ? "DMA accounts carried over" : "DMA accounts start from now");
 	/* The new set is in force either way; an old program someone else holds is noted. */
 	if (wait_programs_gone(ids, n_ids, path, sizeof(path))) {
 		used = strlen(notes);
@@ -1382,6 +1411,7 @@ int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 	struct pinned_observation seen;
 	struct pinned_verdict verdict;
 	struct kernel_probe kp;
+	bool before_vfio;
 	int ret, lock_fd;
 
 	ret = resolve_kernel(&kp, notes, notes_len, err, err_len);
@@ -1403,10 +1433,14 @@ int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
 		ret = first_load(cp, &kp, err, err_len);
 		break;
 	case PINNED_CURRENT:
-		if (loaded_before_vfio(&kp)) {
-			ret = replace_set(cp, &kp, &verdict, notes, notes_len, err, err_len);
-		} else {
-			ret = swap_policy(cp, &kp, err, err_len);
+		before_vfio = loaded_before_vfio(&kp);
+		ret = swap_policy(cp, &kp, before_vfio, err, err_len);
+		if (!ret && before_vfio) {
+			size_t used = strlen(notes);
+
+			snprintf(notes + used, notes_len - used, "%sthe programs were loaded before "
+				 "vfio.ko and could not read its files: replaced on the same maps, "
+				 "without a gap", used ? "; " : "");
 		}
 		break;
 	default:

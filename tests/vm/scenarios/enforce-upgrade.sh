@@ -27,10 +27,10 @@ b=$(window_policy upgrade-new 0x100000 0x2fffff)
 policy_unload
 
 if ! "$old" load "$a" > "$work/old-load.out" 2>&1; then
-	# b9c57cc's programs need v6.2's vfio_device_file and read iommu_map's 6.3 return
+	# b9c57cc's programs need v6.6's vfio_device_file and read iommu_map's 6.3 return
 	# slot: on an older kernel there is no older set to replace. Anything else fails.
 	grep -q "failed to resolve CO-RE relocation.*vfio_device_file" "$work/old-load.out" &&
-		skip "the older ioguard (b9c57cc) cannot enforce on this kernel (no struct vfio_device_file before 6.2), so there is no older set to replace"
+		skip "the older ioguard (b9c57cc) cannot enforce on this kernel (no struct vfio_device_file before 6.6), so there is no older set to replace"
 	fail "the older ioguard's load failed: $(cat "$work/old-load.out")"
 fi
 "$IOGUARD" status --json > "$work/before.json" || fail "status failed on the older set"
