@@ -196,7 +196,7 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 	struct ioguard_kernel_info *k = &kp->info;
 	char line[512], name[256], type, *kallsyms_buf;
 	unsigned long long addr;
-	bool any_zero = false;
+	bool any_zero = false, no_vfio_btf = false;
 	struct stat st;
 	size_t used, j;
 	int i, ret;
@@ -263,6 +263,17 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 	 */
 	if (!kernel_has(kp, "iommufd_vfio_compat_ioas_create"))
 		k->ioctl_handler[IOGUARD_FILE_IOMMUFD] = 0;
+	/*
+	 * Group and device files are judged through vfio's structs, which the programs can
+	 * read only if vfio.ko brought its BTF (CONFIG_DEBUG_INFO_BTF_MODULES); built in,
+	 * they are in vmlinux's. A loaded module without it leaves them unidentified, and
+	 * denied, rather than identified and read through structs compiled out.
+	 */
+	if (!access("/sys/module/vfio/initstate", F_OK) && access("/sys/kernel/btf/vfio", F_OK)) {
+		k->ioctl_handler[IOGUARD_FILE_GROUP] = 0;
+		k->ioctl_handler[IOGUARD_FILE_DEVICE] = 0;
+		no_vfio_btf = true;
+	}
 	if (!stat("/dev/iommu", &st) && S_ISCHR(st.st_mode))
 		k->iommufd_rdev = (major(st.st_rdev) << 20) | minor(st.st_rdev);
 	if (!stat("/dev/vfio/vfio", &st) && S_ISCHR(st.st_mode))
@@ -272,6 +283,8 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 	for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
 		if (k->ioctl_handler[i])
 			continue;
+		if (no_vfio_btf && (i == IOGUARD_FILE_GROUP || i == IOGUARD_FILE_DEVICE))
+			continue;	/* in the kernel, but unreadable: said below */
 		/* With CONFIG_IOMMUFD_VFIO_CONTAINER, /dev/vfio/vfio is an iommufd file. */
 		if (i == IOGUARD_FILE_CONTAINER && k->container_rdev &&
 		    k->ioctl_handler[IOGUARD_FILE_IOMMUFD])
@@ -285,6 +298,13 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 		snprintf(notes + used, notes_len - used, ": not in this kernel now; if their "
 			 "module loads later, their VFIO/iommufd ioctls are denied until the policy "
 			 "is loaded again");
+	}
+	if (no_vfio_btf) {
+		used = strlen(notes);
+		snprintf(notes + used, notes_len - used, "%svfio.ko is loaded without BTF "
+			 "(/sys/kernel/btf/vfio; CONFIG_DEBUG_INFO_BTF_MODULES): VFIO group and "
+			 "device files cannot be read, so every VFIO ioctl is denied",
+			 used ? "; " : "");
 	}
 	return 0;
 }
