@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Test helper for the sysfs fixtures under tests/fixtures/sysfs. */
+/* Test helper for the fixture trees under tests/fixtures/ (sysfs, host). */
 #ifndef IOGUARD_TEST_FIXTURE_HELPERS_H
 #define IOGUARD_TEST_FIXTURE_HELPERS_H
 
@@ -11,22 +11,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Root of the fixtures: $IOGUARD_FIXTURES, ./tests/fixtures/sysfs, or beside the binary. */
+/* Root of the fixtures: the tree in use, set by find_fixture_tree(). */
 static char fixtures[PATH_MAX + 64];
 
-static inline int find_fixtures(void)
+/*
+ * find_fixture_tree() - tests/fixtures/@tree from the source tree (the first choice when
+ * @probe, an entry of it, is there) or beside build/tests* where the binary runs.
+ */
+static inline int find_fixture_tree(const char *tree, const char *probe)
 {
-	const char *env = getenv("IOGUARD_FIXTURES");
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], path[PATH_MAX];
 	ssize_t n;
 	char *slash;
 
-	if (env) {
-		snprintf(fixtures, sizeof(fixtures), "%s", env);
-		return 0;
-	}
-	if (!access("tests/fixtures/sysfs/q35-host", F_OK)) {
-		snprintf(fixtures, sizeof(fixtures), "tests/fixtures/sysfs");
+	snprintf(path, sizeof(path), "tests/fixtures/%s/%s", tree, probe);
+	if (!access(path, F_OK)) {
+		snprintf(fixtures, sizeof(fixtures), "tests/fixtures/%s", tree);
 		return 0;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -37,10 +37,21 @@ static inline int find_fixtures(void)
 	if (slash)
 		*slash = '\0';
 	/* build/tests/test_x or build/tests-san/test_x */
-	snprintf(fixtures, sizeof(fixtures), "%s/../../tests/fixtures/sysfs", exe);
+	snprintf(fixtures, sizeof(fixtures), "%.3000s/../../tests/fixtures/%s", exe, tree);
 	return access(fixtures, F_OK) ? -ENOENT : 0;
 }
 
+/* The sysfs fixtures: $IOGUARD_FIXTURES, or tests/fixtures/sysfs found as above. */
+static inline int find_fixtures(void)
+{
+	const char *env = getenv("IOGUARD_FIXTURES");
+
+	if (env) {
+		snprintf(fixtures, sizeof(fixtures), "%s", env);
+		return 0;
+	}
+	return find_fixture_tree("sysfs", "q35-host");
+}
 
 /*
  * Git keeps no empty directory, so the one a fixture needs empty (a group without

@@ -18,29 +18,7 @@
 #include <cmocka.h>
 
 #include "../../src/ioguard/host_check.h"
-
-static char fixtures[PATH_MAX];
-
-/* tests/fixtures/host from the source tree, or beside build/tests*. */
-static int find_host_fixtures(void)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (!access("tests/fixtures/host/lsm-ok", F_OK)) {
-		snprintf(fixtures, sizeof(fixtures), "tests/fixtures/host");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(fixtures, sizeof(fixtures), "%.3000s/../../tests/fixtures/host", exe);
-	return access(fixtures, F_OK) ? -ENOENT : 0;
-}
+#include "fixture_helpers.h"
 
 /* Probes that answer as the test says, and count their calls. */
 static int fentry_ret, lsm_ret, fentry_calls, lsm_calls;
@@ -101,7 +79,7 @@ static int _run(const char *root, bool probe, bool unprivileged, struct host_rep
 	if (root[0] == '/')
 		snprintf(path, sizeof(path), "%s", root);
 	else
-		snprintf(path, sizeof(path), "%s/%s", fixtures, root);
+		snprintf(path, sizeof(path), "%.3500s/%s", fixtures, root);
 	return host_check_run(&opts, r);
 }
 
@@ -415,7 +393,7 @@ int main(void)
 	};
 #undef T
 
-	if (find_host_fixtures()) {
+	if (find_fixture_tree("host", "lsm-ok")) {
 		printf("SKIP: no tests/fixtures/host beside the source tree or the binary\n");
 		return 77;
 	}
