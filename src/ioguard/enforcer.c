@@ -500,6 +500,15 @@ static bool link_pinned(const char *prog_name)
 	return !access(path, F_OK);
 }
 
+/*
+ * The LSM programs judge files through vfio's structs (enforce.bpf.c, device_file_dev());
+ * the fentry/fexit ones hook type1 and iommufd and do not read them.
+ */
+static bool reads_vfio(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "lsm", 3);
+}
+
 static void remove_staging(void);
 static int pin_staged(int fd, const char *name, char *err, size_t len);
 static int move_staged(const char *name, char *err, size_t len);
@@ -510,11 +519,13 @@ static int move_staged(const char *name, char *err, size_t len);
  * before it publishes the module's handler addresses, so that no file of the module is
  * identified, and its maps allowed, while its accounting hooks are missing.
  *
- * With @all (programs loaded before vfio.ko, see loaded_before_vfio()), every program is
- * loaded again on the same pinned maps, so nothing the maps hold is lost (accounts, exec
- * digests, pending operations, counters), and attached next to its predecessor, which
- * goes when the new link's pin is renamed over the old one: a rename replaces a name in
- * one step, so every hook is held by the old or the new program, never by neither.
+ * With @all (programs loaded before vfio.ko, see loaded_before_vfio()), the programs
+ * that read vfio's structs are loaded again on the same pinned maps, so nothing the maps
+ * hold is lost (accounts, exec digests, pending operations, counters), and attached next
+ * to their predecessors, which go when each new link's pin is renamed over the old one:
+ * a rename replaces a name in one step, so every hook is held by the old or the new
+ * program, never by neither. Only those: two copies of an accounting program on one map
+ * would give back an unmap twice while both are attached.
  */
 static int attach_missing_programs(const struct kernel_probe *kp, bool all, char *err,
 				   size_t len)
@@ -537,7 +548,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!bpf_program__autoload(prog))
 			continue;
-		if (!all && link_pinned(bpf_program__name(prog)))
+		if ((!all || !reads_vfio(prog)) && link_pinned(bpf_program__name(prog)))
 			bpf_program__set_autoload(prog, false);
 		else
 			missing++;

@@ -43,6 +43,13 @@ if modprobe -r -d "$MODULES_ROOT" vfio_pci vfio_iommu_type1 vfio 2>"$work/rmmod.
 	cat "$work/reload.out"
 	grep -q "were loaded before vfio.ko and could not read its files: replaced on the same maps" "$work/reload.out" ||
 		fail "the reload did not load the programs again on the same maps"
+	# The predecessors go with their pins (their release is asynchronous).
+	for i in $(seq 1 100); do
+		n=$(bpftool prog show name ioguard_file_ioctl | grep -c '^[0-9]*: lsm')
+		[ "$n" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$n" = 1 ] || fail "$n ioguard_file_ioctl programs loaded after the reload, not 1"
 	"$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 4 > "$work/no-vfio-after.json"
 	workload_expect "after the reload the tenant maps" "$work/no-vfio-after.json" \
 		failed_step=null maps=4
