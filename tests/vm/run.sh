@@ -31,7 +31,9 @@ kernel=""
 mode=tests
 scenario_dir=scenarios
 scenarios=()
-boot_timeout=${LAB_TIMEOUT:-2700}
+# A whole --all run takes 20-40 min, longer while another lane shares the CPUs; each
+# scenario has its own timeout, so this only catches a guest that stopped answering.
+boot_timeout=${LAB_TIMEOUT:-5400}
 scenario_timeout=${LAB_SCENARIO_TIMEOUT:-240}
 
 die() { echo "lab: $*" >&2; exit 1; }
