@@ -23,7 +23,8 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
-KERNEL ?= debian debian-6.1 iommufd iommufd-compat
+# Longest first: two lanes share them out (scripts/run-lab.sh).
+KERNEL ?= debian iommufd debian-6.1 iommufd-compat
 
 ifeq ($(V),1)
 Q =

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the lab's scenarios on several kernels, LAB_LANES (default 2) guests at a time.
 # Each guest is TCG and keeps about one host CPU busy, so two lanes on a two-CPU machine
-# take about half the time of one after the other. Each kernel's report is printed whole
-# once it finishes, so reports never interleave.
+# take less time than one after the other. Each kernel's report is printed whole once it
+# finishes, so reports never interleave. Give the longest kernels first.
 #   run-lab.sh OUTPUT KERNEL...
 set -uo pipefail
 output=${1:?usage: run-lab.sh OUTPUT KERNEL...}
@@ -22,24 +22,26 @@ for k in "$@"; do
 	"$here/kernel-cache.sh" "$k" > /dev/null || { echo "run-lab: cannot prepare the $k kernel" >&2; exit 1; }
 done
 
+# A lane takes the next kernel as soon as it is free, so one long kernel does not hold
+# the other lane idle; each report is printed whole when its kernel finishes.
 status=0
-running=()
-report() {
-	local k=$1 pid=$2
-	wait "$pid" || status=1
+declare -A lane_kernel=()
+report_one() {
+	local pid k rc
+	wait -n -p pid "${!lane_kernel[@]}"
+	rc=$?
+	k=${lane_kernel[$pid]}
+	unset "lane_kernel[$pid]"
+	[ $rc -eq 0 ] || status=1
 	echo "== lab, $k kernel"
 	cat "$logs/$k.log"
 }
 for k in "$@"; do
-	while [ ${#running[@]} -ge "$lanes" ]; do
-		# The oldest lane is reported first, so the output follows the kernel order.
-		report "${running[0]%%:*}" "${running[0]#*:}"
-		running=("${running[@]:1}")
-	done
+	[ ${#lane_kernel[@]} -lt "$lanes" ] || report_one
 	"$here/../tests/vm/run.sh" --output "$output" --kernel "$k" --all > "$logs/$k.log" 2>&1 &
-	running+=("$k:$!")
+	lane_kernel[$!]=$k
 done
-for r in "${running[@]}"; do
-	report "${r%%:*}" "${r#*:}"
+while [ ${#lane_kernel[@]} -gt 0 ]; do
+	report_one
 done
 exit $status

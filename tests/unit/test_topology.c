@@ -325,7 +325,7 @@ static void test_huge_group(void **state)
 }
 
 /*
- * Real captures of the lab guests (tests/vm/scenarios/capture-sysfs.sh) on both kernels,
+ * Real captures of the lab guests (tests/vm/utilities/capture-sysfs.sh) on both kernels,
  * in both states of the multi-device group: edu (1234:11e8) alone in its group, the
  * pci-bridge and two e1000 (8086:100e) in one group, MSI window reserved everywhere.
  */

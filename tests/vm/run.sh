@@ -6,6 +6,8 @@
 #   tests/vm/run.sh --kernel debian|debian-6.1|iommufd|iommufd-compat [--output DIR] --all | --demo | SCENARIO...
 #   tests/vm/run.sh --kernel K --bench NAME...      benchmarks from tests/vm/bench/
 #   tests/vm/run.sh --kernel K --selftest NAME...   the harness's own tests
+#   tests/vm/run.sh --kernel K --utility NAME...    tools that check nothing, e.g.
+#                                                   capture-sysfs (unit-test fixtures)
 #
 # Topology (fixed, documented in docs/lab.md; scenarios discover it, never hard-code it):
 #   00:02.0 pci-bridge  -> 01:01.0 e1000, 01:02.0 e1000   one IOMMU group of three
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--all) mapfile -t scenarios < <(ls "$here/scenarios" | sed -n 's/\.sh$//p' | sort); shift ;;
 	--bench) scenario_dir=bench; shift ;;
 	--selftest) scenario_dir=selftest; shift ;;
+	--utility) scenario_dir=utilities; shift ;;
 	--demo) mode=demo; scenarios=(demo); shift ;;
 	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;

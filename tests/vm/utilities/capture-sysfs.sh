@@ -4,8 +4,8 @@
 #   one-vfio   edu and the group's first endpoint on vfio-pci, the others on their host
 #              driver (the group is not viable)
 #   both-vfio  edu and every endpoint of the group on vfio-pci (viable)
-# Copy them to tests/fixtures/sysfs/lab-KERNEL-STATE. This scenario only captures: it
-# checks nothing about the topology, so it passes wherever the topology differs.
+# Copy them to tests/fixtures/sysfs/lab-KERNEL-STATE. It only captures and checks
+# nothing, so it is a utility (run.sh --utility capture-sysfs), not a scenario.
 . "$REPO/tests/vm/lib.sh"
 
 edu=$(find_device_by_id 1234 11e8) || skip "no edu device (1234:11e8)"
