@@ -83,7 +83,10 @@ for s in $SCENARIOS; do
 	# A scenario may ask for more time with a "# lab-timeout: SECONDS" line.
 	script="$REPO/tests/vm/${SCENARIO_DIR:-scenarios}/$s.sh"
 	limit=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\)$/\1/p' "$script")
+	started=$(date +%s)
 	timeout --kill-after=5 "${limit:-$SCENARIO_TIMEOUT}" bash "$script" > "$log" 2>&1 < /dev/null
 	echo $? > "$lab/$s.rc"
+	# Guest seconds per scenario, so the CI budget is managed by measurement.
+	echo $(($(date +%s) - started)) > "$lab/$s.seconds"
 	echo "lab: scenario $s exit $(cat "$lab/$s.rc")" > /dev/console
 done

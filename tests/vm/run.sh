@@ -220,6 +220,8 @@ for s in "${scenarios[@]}"; do
 		continue
 	fi
 	rc=$(cat "$rcfile")
+	took=""
+	[ -f "$results/$s.seconds" ] && took=" ($(cat "$results/$s.seconds") s)"
 	if [ "$rc" = 0 ] && [ -f "$here/host/$s.sh" ] && [ "$(cat "$results/$s.host.rc" 2>/dev/null)" != 0 ]; then
 		echo "FAIL $kernel/$s: the host companion tests/vm/host/$s.sh failed (exit $(cat "$results/$s.host.rc" 2>/dev/null || echo none))"
 		failed=$((failed + 1))
@@ -228,7 +230,7 @@ for s in "${scenarios[@]}"; do
 	fi
 	case "$rc" in
 	0)
-		echo "PASS $kernel/$s"
+		echo "PASS $kernel/$s$took"
 		# A scenario may pass with parts this kernel cannot run; those must stay visible.
 		sed -n 's/^SKIP part: /    skipped part: /p' "$log"
 		[ -f "$results/$s.host.log" ] && sed -n 's/^ok: /    host ok: /p' "$results/$s.host.log"
@@ -236,11 +238,11 @@ for s in "${scenarios[@]}"; do
 		[ "$scenario_dir" = bench ] && sed -n "s/^bench /  $kernel: /p" "$log"
 		passed=$((passed + 1)) ;;
 	77)
-		echo "SKIP $kernel/$s: $(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//')"
+		echo "SKIP $kernel/$s$took: $(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//')"
 		skipped=$((skipped + 1)) ;;
 	*)
 		[ "$rc" = 124 ] && rc="$rc (the scenario ran out of time)"
-		echo "FAIL $kernel/$s: exit $rc"
+		echo "FAIL $kernel/$s$took: exit $rc"
 		failed=$((failed + 1))
 		sed 's/^/    | /' "$log" | tail -n 80 ;;
 	esac
