@@ -28,8 +28,10 @@ good_hash=$(sha256sum "$good" | cut -d' ' -f1)
 
 still_good() {	# still_good WHAT: status and behaviour are the good policy's
 	local hash
-	hash=$("$IOGUARD" status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["policy"]["sha256"] if s["enforcing"] else "none")')
-	[ "$hash" = "$good_hash" ] || fail "after $1: the policy in force is $hash, not the good one"
+	# The text form: no interpreter start per refusal (about eighty of them under TCG).
+	# Without a policy in force there is no sha256 line and the hash is empty.
+	hash=$("$IOGUARD" status | sed -n 's/^sha256: *//p')
+	[ "$hash" = "$good_hash" ] || fail "after $1: the policy in force is '${hash:-none}', not the good one"
 }
 probe() {	# the good policy allows 0x100000 and denies 0x300000
 	"$LAB_TOOLS/vfio_workload" type1 "$bdf" --pages 1 --iova 0x100000 > "$work/probe-in.json"
