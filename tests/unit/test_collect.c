@@ -192,7 +192,7 @@ static int maps_setup(void **state)
 	struct maps_fixture *f = calloc(1, sizeof(*f));
 
 	*state = f;
-	f->maps = (struct tracer_maps){ -1, -1 };
+	f->maps = (struct tracer_maps){ -1, -1, -1 };
 	if (under_valgrind())
 		return 0;
 	f->ncpu = libbpf_num_possible_cpus();
@@ -309,7 +309,7 @@ static void test_aggregates_skip_unknown_ops(void **state)
 static void test_aggregates_empty_and_absent_maps(void **state)
 {
 	struct maps_fixture *f = *state;
-	struct tracer_maps none = { -1, -1 };
+	struct tracer_maps none = { -1, -1, -1 };
 	struct metrics_snapshot *s;
 
 	need_maps(f);
