@@ -915,3 +915,191 @@ int BPF_PROG(tp_io_page_fault, struct device *dev, unsigned long iova, int flags
 	event_submit(e);
 	return 0;
 }
+
+/* --- DMA-remapping faults (Intel VT-d) -------------------------------------------------- */
+
+/*
+ * VT-d reports a DMA-remapping (and interrupt-remapping) fault by writing a fault record
+ * into the unit's fault recording registers and raising its fault interrupt, whose
+ * handler is dmar_fault(irq, iommu). The handler logs the records through
+ * dmar_fault_do_one(), but only while a printk ratelimit allows (10 calls per 5 s,
+ * shared with its "DRHD: handling fault status" line: about three faults per 5 s), and
+ * clears the others unread; dmar_fault_do_one() is also inlined in Debian's kernels, so
+ * it is in no BTF. dmar_fault() is always a real function (request_irq() takes its
+ * address): at its entry the records it is about to handle are still in the registers,
+ * and this program reads every one of them, ratelimit or not. Reading them has no side
+ * effect (a record is cleared by writing its F bit, which only the handler does).
+ * Records the hardware adds while the handler runs are handled in the same interrupt and
+ * are not seen here; in a storm the count is a lower bound, as the hardware's own is
+ * once its records overflow.
+ *
+ * Register layout: the VT-d specification, 11.4.9 (DMAR_FSTS_REG) and 11.4.14
+ * (fault recording registers), as drivers/iommu/intel/iommu.h names them.
+ */
+#define DMAR_FSTS_REG		0x34
+#define DMA_FSTS_PPF		(1U << 1)	/* primary pending fault */
+#define DMA_FSTS_FRI(s)		(((s) >> 8) & 0xff)	/* first record to handle */
+#define CAP_NUM_FAULT_REGS(c)	((((c) >> 40) & 0xff) + 1)
+#define CAP_FAULT_REG_OFFSET(c)	((((c) >> 24) & 0x3ff) * 16)
+#define FRCD_LEN		16
+#define FRCD_F			(1U << 31)	/* in the high dword: record valid */
+#define FRCD_TYPE_READ		(1U << 30)	/* in the high dword: 1 read, 0 write */
+#define FRCD_PASID(hi)		(((hi) >> 8) & 0xfffff)
+#define FRCD_PASID_PRESENT	(1U << 31)	/* in the third dword */
+#define FRCD_PAGE_MASK		(~0xfffULL)
+#define FAULT_REASON_INTR_FIRST	0x20	/* 0x20-0x2f: interrupt-remapping faults */
+#define FAULT_REASON_INTR_LAST	0x2f
+#define FAULT_RECORDS_MAX	256	/* CAP_NUM_FAULT_REGS() is at most 256 */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);	/* preallocated: updated in hard interrupt context */
+	__type(key, struct ioguard_dma_fault_key);
+	__type(value, __u64);
+} dma_faults SEC(".maps");
+
+/* MMIO of the IOMMU, read the way the handler reads it: 32 or 64 bits at a time. */
+static __always_inline __u32 mmio_read32(const void *addr)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
+
+static __always_inline __u64 mmio_read64(const void *addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
+
+static __always_inline char hex_digit(__u32 v)
+{
+	v &= 0xf;
+	return v < 10 ? '0' + v : 'a' + v - 10;
+}
+
+/* "ssss:bb:dd.f", the PCI name sysfs gives the requester. */
+static __always_inline void pci_name(char *out, __u16 segment, __u16 source_id)
+{
+	out[0] = hex_digit(segment >> 12);
+	out[1] = hex_digit(segment >> 8);
+	out[2] = hex_digit(segment >> 4);
+	out[3] = hex_digit(segment);
+	out[4] = ':';
+	out[5] = hex_digit(source_id >> 12);
+	out[6] = hex_digit(source_id >> 8);
+	out[7] = ':';
+	out[8] = hex_digit((source_id >> 7) & 0x1);
+	out[9] = hex_digit((source_id >> 3) & 0xf);
+	out[10] = '.';
+	out[11] = hex_digit(source_id & 0x7);
+	out[12] = '\0';
+}
+
+struct fault_walk {
+	const void *records;	/* first fault recording register */
+	__u32 index;		/* the record to read next */
+	__u32 count;		/* CAP_NUM_FAULT_REGS() */
+	__u16 segment;
+	const unsigned char *iommu_name;
+};
+
+static __always_inline void dma_fault_count(const struct ioguard_dma_fault_key *key)
+{
+	__u64 *count, one = 1;
+
+	count = bpf_map_lookup_elem(&dma_faults, key);
+	if (count)
+		*count += 1;	/* per-CPU, and the fault interrupt does not nest */
+	else
+		bpf_map_update_elem(&dma_faults, key, &one, BPF_NOEXIST);
+}
+
+/* One fault record; stops the walk at the first record that is not valid. */
+static long dma_fault_record(__u32 i, struct fault_walk *w)
+{
+	const void *rec = w->records + (__u64)w->index * FRCD_LEN;
+	struct ioguard_dma_fault_key key = { .segment = w->segment };
+	struct ioguard_event ev, *e = &ev;
+	__u32 hi, id;
+	__u64 addr;
+
+	hi = mmio_read32(rec + 12);
+	if (!(hi & FRCD_F))
+		return 1;
+	id = mmio_read32(rec + 8);
+	addr = mmio_read64(rec);
+
+	key.source_id = id & 0xffff;
+	key.reason = hi & 0xff;
+	if (key.reason >= FAULT_REASON_INTR_FIRST && key.reason <= FAULT_REASON_INTR_LAST)
+		key.kind = IOGUARD_DMA_FAULT_INTERRUPT;
+	else if (hi & FRCD_TYPE_READ)
+		key.kind = IOGUARD_DMA_FAULT_READ;
+	else
+		key.kind = IOGUARD_DMA_FAULT_WRITE;
+	dma_fault_count(&key);
+
+	/* Faults belong to a device, not to the interrupted task: no pid, comm the IOMMU. */
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->op = IOGUARD_OP_DMA_FAULT;
+	e->group = IOGUARD_GROUP_UNKNOWN;
+	pci_name(e->device, key.segment, key.source_id);
+	e->flags |= IOGUARD_EV_HAS_DEVICE;
+	if (key.kind == IOGUARD_DMA_FAULT_INTERRUPT) {
+		e->iova = addr >> 48;
+		e->flags |= IOGUARD_EV_FAULT_INTR;
+	} else {
+		e->iova = addr & FRCD_PAGE_MASK;
+		if (key.kind == IOGUARD_DMA_FAULT_READ)
+			e->flags |= IOGUARD_EV_FAULT_READ;
+	}
+	e->flags |= IOGUARD_EV_HAS_IOVA;
+	event_ret(e, key.reason);
+	if (id & FRCD_PASID_PRESENT) {
+		e->pasid = FRCD_PASID(hi);
+		e->flags |= IOGUARD_EV_HAS_PASID;
+	}
+	/* The group is resolved by the reader, which applies --group itself. */
+	if (emit_events && !(emit_ops && !(emit_ops & (1U << IOGUARD_OP_DMA_FAULT)))) {
+		e->cpu = bpf_get_smp_processor_id();
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), w->iommu_name);
+		if (bpf_ringbuf_output(&events, e, sizeof(*e),
+				       events_wakeup_flags(&events, sizeof(*e))))
+			__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
+	}
+
+	w->index = w->index + 1 >= w->count ? 0 : w->index + 1;
+	return 0;
+}
+
+SEC("fentry/dmar_fault")
+int BPF_PROG(dmar_fault_enter, int irq, void *dev_id)
+{
+	struct intel_iommu___ioguard *iommu = dev_id;
+	struct fault_walk w = {};
+	const void *reg;
+	__u32 status;
+	__u64 cap;
+
+	reg = BPF_CORE_READ(iommu, reg);
+	if (!reg)
+		return 0;
+	status = mmio_read32(reg + DMAR_FSTS_REG);
+	if (!(status & DMA_FSTS_PPF))
+		return 0;
+	cap = BPF_CORE_READ(iommu, cap);
+	w.records = reg + CAP_FAULT_REG_OFFSET(cap);
+	w.count = CAP_NUM_FAULT_REGS(cap);
+	w.index = DMA_FSTS_FRI(status);
+	if (w.index >= w.count)
+		w.index = 0;
+	w.segment = BPF_CORE_READ(iommu, segment);
+	w.iommu_name = (const unsigned char *)__builtin_preserve_access_index(&iommu->name);
+	bpf_loop(w.count, dma_fault_record, &w, 0);
+	return 0;
+}

@@ -69,4 +69,28 @@ enum ioguard_lost_reason {
 	IOGUARD_LOST_REASON_COUNT,
 };
 
+/*
+ * enum ioguard_dma_fault_kind - the request a VT-d fault record reports. Interrupt-
+ * remapping faults (reasons 0x20-0x2f) come through the same fault records.
+ */
+enum ioguard_dma_fault_kind {
+	IOGUARD_DMA_FAULT_WRITE = 0,
+	IOGUARD_DMA_FAULT_READ,
+	IOGUARD_DMA_FAULT_INTERRUPT,
+	IOGUARD_DMA_FAULT_KIND_COUNT,
+};
+
+/*
+ * Key of the DMA fault counter: one entry per requester, kind and reason. The requester
+ * is the fault record's source id (PCI bus << 8 | devfn) on the PCI segment of the IOMMU
+ * that recorded it; its name and IOMMU group are resolved by the reader.
+ */
+struct ioguard_dma_fault_key {
+	__u16 segment;
+	__u16 source_id;
+	__u8 kind;	/* enum ioguard_dma_fault_kind */
+	__u8 reason;	/* the fault reason code of the record */
+	__u16 pad;	/* zero */
+};
+
 #endif /* IOGUARD_METRICS_H */

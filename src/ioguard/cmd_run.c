@@ -43,6 +43,7 @@
 #include "collect.h"
 #include "decision_source.h"
 #include "enforcer.h"
+#include "dma_fault.h"
 #include "event.h"
 #include "exposition.h"
 #include "http_server.h"
@@ -175,10 +176,13 @@ static long elapsed_ms(const struct timespec *since)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
+	struct ioguard_event e;
 
-	if (size < sizeof(struct ioguard_event))
+	if (size < sizeof(e))
 		return 0;
-	event_printer__json(d->printer, d->log, data);
+	memcpy(&e, data, sizeof(e));
+	dma_fault_event_resolve(&e, "/");
+	event_printer__json(d->printer, d->log, &e);
 	return 0;
 }
 
@@ -502,7 +506,7 @@ int do_run(int argc, char **argv)
 	};
 	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
 	struct http_server_opts hopts = { .sz = sizeof(hopts) };
-	char description[512], msg[512];
+	char description[1024], msg[512];
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];
 	sigset_t mask, old_mask;
 	int err;

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
+#include "dma_fault.h"
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
 
@@ -120,6 +121,22 @@ static int add_fault(struct metrics_snapshot *s, const void *k, const void *valu
 	return metrics_snapshot__add_fault(s, device[0] ? device : "unknown", key->group, faults);
 }
 
+/* The group is resolved afterwards, from sysfs: see collect_dma_fault_groups(). */
+static int add_dma_fault(struct metrics_snapshot *s, const void *k, const void *values,
+			 int ncpu)
+{
+	const struct ioguard_dma_fault_key *key = k;
+	char device[IOGUARD_DEV_NAME_LEN];
+	__u64 faults = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < ncpu; cpu++)
+		faults += *(const __u64 *)((const char *)values + cpu * percpu_stride(8));
+	dma_fault_device_name(key->segment, key->source_id, device, sizeof(device));
+	return metrics_snapshot__add_dma_fault(s, device, IOGUARD_GROUP_UNKNOWN, key->kind,
+					       key->reason, faults);
+}
+
 int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps)
 {
 	int err = 0;
@@ -130,7 +147,21 @@ int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *map
 	if (!err && maps->faults_fd >= 0)
 		err = walk_percpu(maps->faults_fd, sizeof(struct ioguard_fault_key),
 				  sizeof(__u64), add_fault, s);
+	if (!err && maps->dma_faults_fd >= 0)
+		err = walk_percpu(maps->dma_faults_fd, sizeof(struct ioguard_dma_fault_key),
+				  sizeof(__u64), add_dma_fault, s);
 	return err;
+}
+
+void collect_dma_fault_groups(struct metrics_snapshot *s, const char *sysfs_root)
+{
+	size_t i;
+	int group;
+
+	for (i = 0; i < s->dma_faults.n; i++) {
+		group = dma_fault_device_group(sysfs_root, s->dma_faults.v[i].device);
+		s->dma_faults.v[i].group = group >= 0 ? group : IOGUARD_GROUP_UNKNOWN;
+	}
 }
 
 int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
@@ -288,6 +319,7 @@ int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 		err = collect_tracer(s, ctx->tracer);
 		if (err)
 			return err;
+		collect_dma_fault_groups(s, ctx->sysfs_root ?: "/");
 	}
 	err = collect_groups(s, ctx->sysfs_root ?: "/");
 	if (err)

@@ -50,10 +50,17 @@ struct collect_ctx {
 int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s);
 
 /*
- * collect_aggregates() - the three per-CPU aggregation maps, values summed over the
+ * collect_aggregates() - the per-CPU aggregation maps, values summed over the
  * possible CPUs. An fd < 0 skips that map.
  */
 int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps);
+
+/*
+ * collect_dma_fault_groups() - the IOMMU group of each DMA fault entry's device, from
+ * sysfs under @sysfs_root; IOGUARD_GROUP_UNKNOWN for a device that is gone or in no
+ * group (a fault names a requester id, which may match no device any more).
+ */
+void collect_dma_fault_groups(struct metrics_snapshot *s, const char *sysfs_root);
 
 /* One ioguard_group_* entry per IOMMU group of the topology under @sysfs_root. */
 int collect_groups(struct metrics_snapshot *s, const char *sysfs_root);

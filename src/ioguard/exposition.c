@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_fault.h"
 #include "event.h"
 #include "exposition.h"
 
@@ -669,6 +670,23 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		series(out, "ioguard_io_page_faults_total");
 		label(out, true, "device", e->device);
 		label(out, false, "group", group_label(e->group, gtmp));
+		buf__append(out, "}", 1);
+		sample_u64(out, e->faults);
+	}
+
+	family(out, "ioguard_dma_faults_total", "counter",
+	       "DMA-remapping faults the IOMMU recorded (VT-d fault records), by requesting "
+	       "device, its IOMMU group, kind (read, write or interrupt) and fault reason code.");
+	for (i = 0; i < s->dma_faults.n; i++) {
+		const struct metrics_dma_fault_entry *e = &s->dma_faults.v[i];
+		char reason[DMA_FAULT_REASON_LEN];
+
+		dma_fault_reason_str(e->reason, reason);
+		series(out, "ioguard_dma_faults_total");
+		label(out, true, "device", e->device);
+		label(out, false, "group", group_label(e->group, gtmp));
+		label(out, false, "kind", dma_fault_kind_name(e->kind));
+		label(out, false, "reason", reason);
 		buf__append(out, "}", 1);
 		sample_u64(out, e->faults);
 	}

@@ -77,6 +77,7 @@ void metrics_snapshot__free(struct metrics_snapshot *s)
 	free(s->groups.v);
 	free(s->decisions.v);
 	free(s->progs.v);
+	free(s->dma_faults.v);
 	free(s);
 }
 
@@ -88,6 +89,7 @@ void metrics_snapshot__reset(struct metrics_snapshot *s)
 	s->groups.n = 0;
 	s->decisions.n = 0;
 	s->progs.n = 0;
+	s->dma_faults.n = 0;
 	memset(s->lost, 0, sizeof(s->lost));
 	s->bpf_stats_enabled = false;
 	s->version[0] = '\0';
@@ -140,6 +142,27 @@ int metrics_snapshot__add_fault(struct metrics_snapshot *s, const char *device, 
 	if (err)
 		return err;
 	e = ARRAY_PUSH(s->faults);
+	if (!e)
+		return -ENOMEM;
+	*e = tmp;
+	return 0;
+}
+
+int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *device,
+				    __s32 group, __u32 kind, __u32 reason, __u64 faults)
+{
+	struct metrics_dma_fault_entry tmp = {
+		.group = group, .kind = kind, .reason = reason, .faults = faults,
+	};
+	struct metrics_dma_fault_entry *e;
+	int err;
+
+	if (kind >= IOGUARD_DMA_FAULT_KIND_COUNT || reason > 0xff)
+		return -EINVAL;
+	err = copy_str(tmp.device, sizeof(tmp.device), device);
+	if (err)
+		return err;
+	e = ARRAY_PUSH(s->dma_faults);
 	if (!e)
 		return -ENOMEM;
 	*e = tmp;
@@ -274,6 +297,14 @@ static int fault_cmp(const void *pa, const void *pb)
 	return strcmp(a->device, b->device) ?: cmp_s32(a->group, b->group);
 }
 
+static int dma_fault_cmp(const void *pa, const void *pb)
+{
+	const struct metrics_dma_fault_entry *a = pa, *b = pb;
+
+	return strcmp(a->device, b->device) ?: cmp_s32(a->group, b->group) ?:
+	       cmp_u32(a->kind, b->kind) ?: cmp_u32(a->reason, b->reason);
+}
+
 static int group_cmp(const void *pa, const void *pb)
 {
 	const struct metrics_group_entry *a = pa, *b = pb;
@@ -309,4 +340,5 @@ void metrics_snapshot__sort(struct metrics_snapshot *s)
 	ARRAY_SORT(s->groups, group_cmp);
 	ARRAY_SORT(s->decisions, decision_cmp);
 	ARRAY_SORT(s->progs, prog_cmp);
+	ARRAY_SORT(s->dma_faults, dma_fault_cmp);
 }

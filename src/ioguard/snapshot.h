@@ -49,6 +49,15 @@ struct metrics_fault_entry {
 	__u64 faults;
 };
 
+/* VT-d DMA-remapping faults of one requester, kind and reason (ioguard_dma_faults_total). */
+struct metrics_dma_fault_entry {
+	char device[IOGUARD_DEV_NAME_LEN];	/* PCI name of the requester */
+	__s32 group;		/* its IOMMU group, IOGUARD_GROUP_UNKNOWN if none */
+	__u32 kind;		/* enum ioguard_dma_fault_kind */
+	__u32 reason;		/* fault reason code, 0-255 */
+	__u64 faults;
+};
+
 struct metrics_group_entry {
 	__s32 group;
 	char type[METRICS_GROUP_TYPE_LEN];	/* default domain type; "" when unknown */
@@ -81,6 +90,7 @@ struct metrics_snapshot {
 	METRICS_ARRAY(struct metrics_group_entry) groups;
 	METRICS_ARRAY(struct metrics_decision_entry) decisions;
 	METRICS_ARRAY(struct metrics_prog_entry) progs;
+	METRICS_ARRAY(struct metrics_dma_fault_entry) dma_faults;
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];	/* by enum ioguard_lost_reason */
 	/*
 	 * kernel.bpf_stats_enabled at collection time; while off the kernel does not count,
@@ -108,6 +118,8 @@ int metrics_snapshot__add_calls(struct metrics_snapshot *s, __s32 group, __u32 o
 				__u32 result, __u64 calls, __u64 bytes);
 int metrics_snapshot__add_fault(struct metrics_snapshot *s, const char *device, __s32 group,
 				__u64 faults);
+int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *device,
+				    __s32 group, __u32 kind, __u32 reason, __u64 faults);
 /* @type may be NULL or "" when unknown. */
 int metrics_snapshot__add_group(struct metrics_snapshot *s, __s32 group, const char *type,
 				__u32 devices, bool viable_kernel, bool viable_strict);

@@ -23,7 +23,15 @@ struct tracer {
 	char skipped[SKIPPED_MAX];	/* hooks absent from this kernel, comma-separated */
 	char fallback_reason[192];	/* why fentry was not used, empty if it was */
 	char refused[96];		/* the first program the kernel refused, if known */
+	bool dma_fault_off;		/* fentry/dmar_fault refused: fentry mode without it */
+	char dma_fault_note[192];	/* how DMA-remapping faults are traced, or why not */
 };
+
+/*
+ * VT-d's fault interrupt handler, whose entry reads the fault records (bpf/trace.bpf.c).
+ * Optional within fentry mode: a kernel that refuses it keeps every other fentry hook.
+ */
+#define DMA_FAULT_HOOK "dmar_fault"
 
 static bool libbpf_verbose;
 static bool libbpf_probing;
@@ -208,7 +216,9 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		bool on = tracer_program_wanted(prog, mode);
 
-		if (on && !kernel_has_target(kbtf, prog)) {
+		if (on && t->dma_fault_off && !strcmp(section_target(prog), DMA_FAULT_HOOK))
+			on = false;
+		else if (on && !kernel_has_target(kbtf, prog)) {
 			note_skipped(t, section_target(prog));
 			on = false;
 		}
@@ -264,6 +274,13 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	if (opts->mode != TRACER_MODE_TP_BTF) {
 		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
 		err = load_mode(t, opts, TRACER_MODE_FENTRY, &kbtf);
+		if (err && strstr(t->refused, "/" DMA_FAULT_HOOK)) {
+			snprintf(t->dma_fault_note, sizeof(t->dma_fault_note),
+				 "DMA-remapping faults not traced: the kernel refused %s: %s",
+				 t->refused, strerror(-err));
+			t->dma_fault_off = true;
+			err = load_mode(t, opts, TRACER_MODE_FENTRY, &kbtf);
+		}
 		libbpf_probing = false;
 		if (!err)
 			goto out_btf;
@@ -335,14 +352,37 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len)
 			     "values, domains and ownership claims unavailable in this mode%s%s%s",
 			     t->attached, t->fallback_reason[0] ? " (" : "", t->fallback_reason,
 			     t->fallback_reason[0] ? ")" : "");
+	if (n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "; %s", tracer__dma_fault_mode(t));
 	if (n >= 0 && (size_t)n < len && t->skipped[0])
 		snprintf(buf + n, len - n, "; absent from this kernel: %s", t->skipped);
+}
+
+const char *tracer__dma_fault_mode(const struct tracer *t)
+{
+	if (t->dma_fault_note[0])
+		return t->dma_fault_note;
+	if (t->mode == TRACER_MODE_FENTRY && tracer__dma_fault_attached(t))
+		return "DMA-remapping faults (VT-d): every fault record, read at fentry/"
+		       DMA_FAULT_HOOK;
+	if (t->mode == TRACER_MODE_FENTRY)
+		return "DMA-remapping faults (VT-d): not traced, no " DMA_FAULT_HOOK
+		       " in this kernel (no Intel IOMMU driver)";
+	return "DMA-remapping faults (VT-d): not traced in this mode (fentry/" DMA_FAULT_HOOK
+	       " only)";
+}
+
+bool tracer__dma_fault_attached(const struct tracer *t)
+{
+	return bpf_program__autoload(t->skel->progs.dmar_fault_enter) &&
+	       bpf_program__fd(t->skel->progs.dmar_fault_enter) >= 0;
 }
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *maps)
 {
 	maps->aggs_fd = bpf_map__fd(t->skel->maps.aggs);
 	maps->faults_fd = bpf_map__fd(t->skel->maps.faults);
+	maps->dma_faults_fd = bpf_map__fd(t->skel->maps.dma_faults);
 }
 
 void tracer__lost(const struct tracer *t, __u64 lost[IOGUARD_LOST_REASON_COUNT])

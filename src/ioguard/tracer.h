@@ -75,16 +75,23 @@ unsigned int tracer__hooks_attached(const struct tracer *t);
 
 /* One human-readable line: mode, hooks attached and skipped, what is unavailable. */
 void tracer__describe(const struct tracer *t, char *buf, size_t len);
+/*
+ * How VT-d DMA-remapping faults are traced (IOGUARD_OP_DMA_FAULT): the hook, or why
+ * they are not. tracer__dma_fault_attached(): whether the fault hook is loaded.
+ */
+const char *tracer__dma_fault_mode(const struct tracer *t);
+bool tracer__dma_fault_attached(const struct tracer *t);
 
 /*
  * struct tracer_maps - the aggregation maps of a loaded tracer (include/ioguard/metrics.h):
  * per-CPU hashes of struct ioguard_agg keyed by struct ioguard_agg_key, and of fault
- * counts keyed by struct ioguard_fault_key. The fds belong to the tracer; do not close
- * them.
+ * counts keyed by struct ioguard_fault_key and struct ioguard_dma_fault_key. The fds
+ * belong to the tracer; do not close them. An fd < 0: no such map.
  */
 struct tracer_maps {
 	int aggs_fd;
 	int faults_fd;
+	int dma_faults_fd;	/* struct ioguard_dma_fault_key -> __u64 */
 };
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *maps);

@@ -1248,6 +1248,32 @@ static int check_object(const struct kernel *k, struct obj *o, bool tracer,
 	return n;
 }
 
+/*
+ * Every lab kernel runs VT-d (QEMU's intel-iommu), and its DMA-remapping faults are
+ * traced only by the fentry program on the fault interrupt handler: the loader must
+ * choose it there (its relocations are checked with the others by check_object()).
+ */
+static void check_dma_fault_hook(const struct kernel *k, struct obj *o, struct report *rep)
+{
+	struct bpf_program *prog;
+	char target[160];
+	__u32 kind, id;
+
+	bpf_object__for_each_program(prog, o->bobj) {
+		kind = tracer_program_target(prog, target, sizeof(target));
+		if (strcmp(target, "dmar_fault"))
+			continue;
+		if (!tracer_program_wanted(prog, TRACER_MODE_FENTRY))
+			report_add(rep, "%s: the tracer does not choose %s in fentry mode",
+				   k->name, bpf_program__section_name(prog));
+		else if (!kernel_find(k, target, kind, &id))
+			report_add(rep, "%s: no function %s in its BTF: VT-d DMA faults would go "
+				   "untraced", k->name, target);
+		return;
+	}
+	report_add(rep, "trace.bpf.o has no program on dmar_fault");
+}
+
 struct kernel_case {
 	const char *name;	/* as in the list, "host" for /sys/kernel/btf */
 	const char *label;	/* in the report */
@@ -1313,6 +1339,8 @@ static void test_kernel(void **state)
 	n = check_object(&k, &trace, true, &rep);
 	printf("%s (%s, %zu module BTF): trace.bpf.o: %d programs checked\n", k.name, k.dir,
 	       k.n_mods, n);
+	if (strcmp(kc->name, "host"))
+		check_dma_fault_hook(&k, &trace, &rep);
 	n = check_object(&k, &enforce, false, &rep);
 	printf("%s: enforce.bpf.o: %d programs checked\n", k.name, n);
 	for (i = 0; i < rep.n; i++)

@@ -451,6 +451,11 @@ static void test_window_counts_4k_maps(void **state)
 	"# HELP ioguard_io_page_faults_total IO page faults reported by the IOMMU " \
 	"(iommu:io_page_fault), by device and IOMMU group.\n" \
 	"# TYPE ioguard_io_page_faults_total counter\n"
+#define HDR_DMA_FAULTS \
+	"# HELP ioguard_dma_faults_total DMA-remapping faults the IOMMU recorded (VT-d fault " \
+	"records), by requesting device, its IOMMU group, kind (read, write or interrupt) " \
+	"and fault reason code.\n" \
+	"# TYPE ioguard_dma_faults_total counter\n"
 #define HDR_DECISIONS \
 	"# HELP ioguard_policy_decisions_total Policy decisions taken by the enforcement " \
 	"hooks, by hook, decision, reason and tenant.\n" \
@@ -505,7 +510,7 @@ static void test_empty_snapshot(void **state)
 	assert_string_equal(text,
 		HDR_BUILD
 		"ioguard_build_info{version=\"unknown\",mode=\"none\"} 1\n"
-		HDR_LATENCY HDR_SIZE HDR_CALLS HDR_BYTES HDR_FAULTS HDR_DECISIONS HDR_GROUPS
+		HDR_LATENCY HDR_SIZE HDR_CALLS HDR_BYTES HDR_FAULTS HDR_DMA_FAULTS HDR_DECISIONS HDR_GROUPS
 		HDR_DEVICES HDR_VIABLE
 		HDR_LOST
 		"ioguard_events_lost_total{reason=\"ringbuf_full\"} 0\n"
@@ -542,6 +547,13 @@ static struct metrics_snapshot *small_snapshot(void)
 	assert_int_equal(metrics_snapshot__add_calls(s, 12, IOGUARD_OP_MAP,
 						     IOGUARD_RESULT_ERROR, 1, 4096), 0);
 	assert_int_equal(metrics_snapshot__add_fault(s, "0000:00:03.0", 12, 2), 0);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 12,
+							 IOGUARD_DMA_FAULT_WRITE, 0x05, 4), 0);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 12,
+							 IOGUARD_DMA_FAULT_READ, 0x06, 1), 0);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:02.0",
+							 IOGUARD_GROUP_UNKNOWN,
+							 IOGUARD_DMA_FAULT_INTERRUPT, 0x25, 9), 0);
 	assert_int_equal(metrics_snapshot__add_decision(s, "attach", "deny", "not_viable",
 							"tenant-a", 4), 0);
 	assert_int_equal(metrics_snapshot__add_group(s, 12, "DMA-FQ", 2, true, false), 0);
@@ -581,6 +593,13 @@ static void test_small_snapshot_exact(void **state)
 		"ioguard_iommu_bytes_total{group=\"12\",op=\"map\",result=\"error\"} 4096\n"
 		HDR_FAULTS
 		"ioguard_io_page_faults_total{device=\"0000:00:03.0\",group=\"12\"} 2\n"
+		HDR_DMA_FAULTS
+		"ioguard_dma_faults_total{device=\"0000:00:02.0\",group=\"unknown\","
+		"kind=\"interrupt\",reason=\"0x25\"} 9\n"
+		"ioguard_dma_faults_total{device=\"0000:00:03.0\",group=\"12\",kind=\"write\","
+		"reason=\"0x05\"} 4\n"
+		"ioguard_dma_faults_total{device=\"0000:00:03.0\",group=\"12\",kind=\"read\","
+		"reason=\"0x06\"} 1\n"
 		HDR_DECISIONS
 		"ioguard_policy_decisions_total{hook=\"attach\",decision=\"deny\","
 		"reason=\"not_viable\",tenant=\"tenant-a\"} 4\n"
@@ -772,6 +791,14 @@ static void test_adders_refuse_bad_input(void **state)
 						     1, 1), -EINVAL);
 	assert_int_equal(metrics_snapshot__add_fault(s, longname, 1, 1), -ENAMETOOLONG);
 	assert_int_equal(metrics_snapshot__add_fault(s, "", 1, 1), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "", 1, 0, 5, 1), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, longname, 1, 0, 5, 1),
+			 -ENAMETOOLONG);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 1,
+							 IOGUARD_DMA_FAULT_KIND_COUNT, 5, 1),
+			 -EINVAL);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 1, 0, 256, 1),
+			 -EINVAL);
 	assert_int_equal(metrics_snapshot__add_decision(s, "a", "b", NULL, "d", 1), -EINVAL);
 	assert_int_equal(metrics_snapshot__add_decision(s, "a", "b", "c", longname, 1),
 			 -ENAMETOOLONG);
