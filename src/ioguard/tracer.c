@@ -23,6 +23,8 @@ struct tracer {
 	char skipped[SKIPPED_MAX];	/* hooks absent from this kernel, comma-separated */
 	char fallback_reason[192];	/* why fentry was not used, empty if it was */
 	char refused[96];		/* the first program the kernel refused, if known */
+	bool refused_invalidation;	/* ... and it is an invalidation hook */
+	char invalidation_note[192];	/* why the invalidation hooks are off, if they are */
 };
 
 static bool libbpf_verbose;
@@ -143,10 +145,38 @@ static bool kernel_has_target(struct kernel_btf *k, const struct bpf_program *pr
 	return false;
 }
 
+/*
+ * The fentry/fexit hooks of the invalidation path: functions private to the Intel IOMMU
+ * driver, so the kernel may refuse them where it accepts the iommu_* hooks. They are
+ * optional: when one is refused, fentry mode is loaded again without them (see
+ * tracer__open()), rather than the whole trace falling back to tracepoints.
+ */
+static const char *const invalidation_hooks[] = {
+	"qi_submit_sync", "intel_iommu_tlb_sync", "intel_iommu_iotlb_sync_map",
+	"intel_flush_iotlb_all",
+};
+
+bool tracer_program_is_invalidation(const struct bpf_program *prog)
+{
+	size_t i;
+
+	if (section_has_prefix(prog, "tp_btf/"))
+		return !strcmp(section_target(prog), "qi_submit");
+	for (i = 0; i < sizeof(invalidation_hooks) / sizeof(invalidation_hooks[0]); i++) {
+		if (!strcmp(section_target(prog), invalidation_hooks[i]))
+			return true;
+	}
+	return false;
+}
+
 bool tracer_program_wanted(const struct bpf_program *prog, enum tracer_mode mode)
 {
-	/* Page faults have only a tracepoint, so it serves both modes. */
-	if (!strcmp(section_target(prog), "io_page_fault"))
+	/*
+	 * Page faults and invalidation descriptors have only a tracepoint, so it serves both
+	 * modes.
+	 */
+	if (!strcmp(section_target(prog), "io_page_fault") ||
+	    !strcmp(section_target(prog), "qi_submit"))
 		return true;
 	if (mode == TRACER_MODE_FENTRY)
 		return section_has_prefix(prog, "fentry/") || section_has_prefix(prog, "fexit/");
@@ -181,12 +211,17 @@ static void note_refused(struct tracer *t, const char *step)
 			continue;
 		snprintf(t->refused, sizeof(t->refused), "%s of %s",
 			 step, bpf_program__section_name(prog));
+		t->refused_invalidation = tracer_program_is_invalidation(prog);
 		return;
 	}
 }
 
+/*
+ * Loads and attaches the programs of @mode. @no_invalidation_hooks leaves out the
+ * fentry/fexit hooks of the invalidation path (the qi_submit tracepoint stays).
+ */
 static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum tracer_mode mode,
-		     struct kernel_btf *kbtf)
+		     bool no_invalidation_hooks, struct kernel_btf *kbtf)
 {
 	struct bpf_program *prog;
 	int err;
@@ -205,10 +240,14 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 	t->attached = 0;
 	t->skipped[0] = '\0';
 	t->refused[0] = '\0';
+	t->refused_invalidation = false;
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		bool on = tracer_program_wanted(prog, mode);
 
-		if (on && !kernel_has_target(kbtf, prog)) {
+		if (on && no_invalidation_hooks && tracer_program_is_invalidation(prog) &&
+		    !section_has_prefix(prog, "tp_btf/"))
+			on = false;
+		else if (on && !kernel_has_target(kbtf, prog)) {
 			note_skipped(t, section_target(prog));
 			on = false;
 		}
@@ -263,10 +302,18 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 
 	if (opts->mode != TRACER_MODE_TP_BTF) {
 		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
-		err = load_mode(t, opts, TRACER_MODE_FENTRY, &kbtf);
+		err = load_mode(t, opts, TRACER_MODE_FENTRY, false, &kbtf);
+		if (err && t->refused_invalidation) {
+			snprintf(t->invalidation_note, sizeof(t->invalidation_note),
+				 "invalidation hooks refused at %s (%s): invalidations counted "
+				 "without latency or group", t->refused, strerror(-err));
+			libbpf_probing = true;
+			err = load_mode(t, opts, TRACER_MODE_FENTRY, true, &kbtf);
+		}
 		libbpf_probing = false;
 		if (!err)
 			goto out_btf;
+		t->invalidation_note[0] = '\0';
 		if (opts->mode == TRACER_MODE_FENTRY) {
 			p_err("fentry/fexit programs cannot be loaded or attached: %s",
 			      strerror(-err));
@@ -276,7 +323,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 			 "fentry/fexit refused%s%s: %s", t->refused[0] ? " at " : "", t->refused,
 			 strerror(-err));
 	}
-	err = load_mode(t, opts, TRACER_MODE_TP_BTF, &kbtf);
+	err = load_mode(t, opts, TRACER_MODE_TP_BTF, false, &kbtf);
 	if (err) {
 		p_err("the iommu tracepoints cannot be attached%s: %s%s",
 		      t->fallback_reason[0] ? " either" : "", strerror(-err),
@@ -335,6 +382,8 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len)
 			     "values, domains and ownership claims unavailable in this mode%s%s%s",
 			     t->attached, t->fallback_reason[0] ? " (" : "", t->fallback_reason,
 			     t->fallback_reason[0] ? ")" : "");
+	if (n >= 0 && (size_t)n < len && t->invalidation_note[0])
+		n += snprintf(buf + n, len - n, "; %s", t->invalidation_note);
 	if (n >= 0 && (size_t)n < len && t->skipped[0])
 		snprintf(buf + n, len - n, "; absent from this kernel: %s", t->skipped);
 }
@@ -343,6 +392,7 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *maps)
 {
 	maps->aggs_fd = bpf_map__fd(t->skel->maps.aggs);
 	maps->faults_fd = bpf_map__fd(t->skel->maps.faults);
+	maps->invals_fd = bpf_map__fd(t->skel->maps.invals);
 }
 
 void tracer__lost(const struct tracer *t, __u64 lost[IOGUARD_LOST_REASON_COUNT])
