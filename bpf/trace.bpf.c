@@ -943,11 +943,12 @@ struct {
 /*
  * Start of each qi_submit_sync() in flight, by its descriptor array: unique while it
  * runs (the caller's stack, or a domain's batch under the domain's lock), also when an
- * interrupt submits on a task that is itself submitting. Preallocated: it is written
- * with interrupts off.
+ * interrupt submits on a task that is itself submitting. LRU: a start whose fexit was
+ * skipped (the trampoline does not re-enter a running program) ages out instead of
+ * filling the map. Preallocated: it is written with interrupts off.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
 	__type(value, __u64);
