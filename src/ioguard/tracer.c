@@ -23,8 +23,16 @@ struct tracer {
 	char skipped[SKIPPED_MAX];	/* hooks absent from this kernel, comma-separated */
 	char fallback_reason[192];	/* why fentry was not used, empty if it was */
 	char refused[96];		/* the first program the kernel refused, if known */
-	bool refused_invalidation;	/* ... and it is an invalidation hook */
+	bool refused_invalidation;	/* ... and it is on the invalidation path */
+	bool refused_tracepoint;	/* ... and it is a tp_btf program */
 	char invalidation_note[192];	/* why the invalidation hooks are off, if they are */
+};
+
+/* What load_mode() leaves out of the invalidation path after the kernel refused it. */
+enum invalidation_drop {
+	INVALIDATION_KEEP = 0,
+	INVALIDATION_DROP_HOOKS,	/* the fentry/fexit hooks; the qi_submit tracepoint stays */
+	INVALIDATION_DROP_ALL,
 };
 
 static bool libbpf_verbose;
@@ -212,16 +220,14 @@ static void note_refused(struct tracer *t, const char *step)
 		snprintf(t->refused, sizeof(t->refused), "%s of %s",
 			 step, bpf_program__section_name(prog));
 		t->refused_invalidation = tracer_program_is_invalidation(prog);
+		t->refused_tracepoint = section_has_prefix(prog, "tp_btf/");
 		return;
 	}
 }
 
-/*
- * Loads and attaches the programs of @mode. @no_invalidation_hooks leaves out the
- * fentry/fexit hooks of the invalidation path (the qi_submit tracepoint stays).
- */
+/* Loads and attaches the programs of @mode, less the invalidation programs @drop names. */
 static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum tracer_mode mode,
-		     bool no_invalidation_hooks, struct kernel_btf *kbtf)
+		     enum invalidation_drop drop, struct kernel_btf *kbtf)
 {
 	struct bpf_program *prog;
 	int err;
@@ -241,11 +247,13 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 	t->skipped[0] = '\0';
 	t->refused[0] = '\0';
 	t->refused_invalidation = false;
+	t->refused_tracepoint = false;
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		bool on = tracer_program_wanted(prog, mode);
 
-		if (on && no_invalidation_hooks && tracer_program_is_invalidation(prog) &&
-		    !section_has_prefix(prog, "tp_btf/"))
+		if (on && tracer_program_is_invalidation(prog) &&
+		    (drop == INVALIDATION_DROP_ALL ||
+		     (drop == INVALIDATION_DROP_HOOKS && !section_has_prefix(prog, "tp_btf/"))))
 			on = false;
 		else if (on && !kernel_has_target(kbtf, prog)) {
 			note_skipped(t, section_target(prog));
@@ -278,6 +286,36 @@ out:
 	return err;
 }
 
+/*
+ * load_mode(), and again with less of the invalidation path while the kernel refuses a
+ * program of it: that path is optional and must not cost the mode. A refused hook drops
+ * the hooks (descriptors are still counted), a refused tracepoint drops everything.
+ */
+static int load_mode_optional_invalidations(struct tracer *t, const struct tracer_opts *opts,
+					    enum tracer_mode mode, struct kernel_btf *kbtf)
+{
+	enum invalidation_drop drop = INVALIDATION_KEEP;
+	bool probing = libbpf_probing;
+	int err;
+
+	err = load_mode(t, opts, mode, drop, kbtf);
+	while (err && t->refused_invalidation && drop != INVALIDATION_DROP_ALL) {
+		drop = t->refused_tracepoint ? INVALIDATION_DROP_ALL : drop + 1;
+		snprintf(t->invalidation_note, sizeof(t->invalidation_note),
+			 "invalidation %s refused at %s (%s): %s",
+			 t->refused_tracepoint ? "tracepoint" : "hooks", t->refused,
+			 strerror(-err), drop == INVALIDATION_DROP_ALL ?
+			 "invalidations not counted" :
+			 "invalidations counted without latency or group");
+		libbpf_probing = true;
+		err = load_mode(t, opts, mode, drop, kbtf);
+		libbpf_probing = probing;
+	}
+	if (err)
+		t->invalidation_note[0] = '\0';
+	return err;
+}
+
 int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 {
 	struct kernel_btf kbtf = { 0 };
@@ -302,18 +340,10 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 
 	if (opts->mode != TRACER_MODE_TP_BTF) {
 		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
-		err = load_mode(t, opts, TRACER_MODE_FENTRY, false, &kbtf);
-		if (err && t->refused_invalidation) {
-			snprintf(t->invalidation_note, sizeof(t->invalidation_note),
-				 "invalidation hooks refused at %s (%s): invalidations counted "
-				 "without latency or group", t->refused, strerror(-err));
-			libbpf_probing = true;
-			err = load_mode(t, opts, TRACER_MODE_FENTRY, true, &kbtf);
-		}
+		err = load_mode_optional_invalidations(t, opts, TRACER_MODE_FENTRY, &kbtf);
 		libbpf_probing = false;
 		if (!err)
 			goto out_btf;
-		t->invalidation_note[0] = '\0';
 		if (opts->mode == TRACER_MODE_FENTRY) {
 			p_err("fentry/fexit programs cannot be loaded or attached: %s",
 			      strerror(-err));
@@ -323,7 +353,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 			 "fentry/fexit refused%s%s: %s", t->refused[0] ? " at " : "", t->refused,
 			 strerror(-err));
 	}
-	err = load_mode(t, opts, TRACER_MODE_TP_BTF, false, &kbtf);
+	err = load_mode_optional_invalidations(t, opts, TRACER_MODE_TP_BTF, &kbtf);
 	if (err) {
 		p_err("the iommu tracepoints cannot be attached%s: %s%s",
 		      t->fallback_reason[0] ? " either" : "", strerror(-err),

@@ -63,7 +63,7 @@ grep -q "serving metrics" "$work/metrics.stderr" || fail "ioguard metrics did no
 note "ioguard metrics serving after ${SECONDS} s"
 grep -q "mode fentry" "$work/metrics.stderr" ||
 	fail "ioguard metrics is not in fentry mode: no invalidation latency or group to check"
-grep -q "invalidation hooks refused" "$work/metrics.stderr" &&
+grep -q "invalidation \(hooks\|tracepoint\) refused" "$work/metrics.stderr" &&
 	fail "the kernel refused the invalidation hooks (see above)"
 grep -q "absent from this kernel:.*\(qi_submit\|intel_iommu_tlb_sync\)" "$work/metrics.stderr" &&
 	fail "this kernel lacks the VT-d invalidation hooks this lab's IOMMU needs"
