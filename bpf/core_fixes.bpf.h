@@ -142,4 +142,12 @@ struct intel_iommu___ioguard {
 	unsigned char name[13];	/* "dmar0" */
 } __attribute__((preserve_access_index));
 
+/*
+ * drivers/iommu/intel/iommu.h: one VT-d queued-invalidation descriptor, private to the
+ * Intel driver; qw0 bits 3:0 are its type. The same since v5.x.
+ */
+struct qi_desc___ioguard {
+	__u64 qw0;
+} __attribute__((preserve_access_index));
+
 #endif /* IOGUARD_CORE_FIXES_BPF_H */

@@ -1103,3 +1103,231 @@ int BPF_PROG(dmar_fault_enter, int irq, void *dev_id)
 	bpf_loop(w.count, dma_fault_record, &w, 0);
 	return 0;
 }
+
+/* --- IOTLB and device-TLB invalidations (Intel VT-d queued invalidation) ----------------- */
+
+/*
+ * The driver flushes that name a domain, nested as the task runs them: a flush can be
+ * interrupted by another (the deferred-flush timer runs in softirq on whatever task was
+ * running), and interrupts nest last in, first out, so a stack per task gives every
+ * descriptor the flush that submitted it. Deeper nesting than this is counted as no
+ * flush (group unknown).
+ */
+#define FLUSH_SCOPE_DEPTH 4
+
+struct flush_scopes {
+	__u64 domain[FLUSH_SCOPE_DEPTH];
+	__u32 cause[FLUSH_SCOPE_DEPTH];
+	__u32 depth;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct flush_scopes);
+} flush_scope SEC(".maps");
+
+/*
+ * Start of each qi_submit_sync() in flight, by its descriptor array: unique while it
+ * runs (the caller's stack, or a domain's batch under the domain's lock), also when an
+ * interrupt submits on a task that is itself submitting. LRU: a start whose fexit was
+ * skipped (the trampoline does not re-enter a running program) ages out instead of
+ * filling the map. Preallocated: it is written with interrupts off.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u64);
+} inval_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct ioguard_inval_key);
+	__type(value, struct ioguard_inval);
+} invals SEC(".maps");
+
+static const struct ioguard_inval zero_inval;
+
+static __always_inline int flush_enter(struct iommu_domain *domain, __u32 cause)
+{
+	struct flush_scopes *s;
+	__u32 d;
+
+	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	d = s->depth;
+	if (d < FLUSH_SCOPE_DEPTH) {
+		s->domain[d] = (__u64)domain;
+		s->cause[d] = cause;
+	}
+	s->depth = d + 1;
+	return 0;
+}
+
+/*
+ * Pops the scope of @domain. A flush whose fentry program did not run (the trampoline
+ * skips a program that is already running on this CPU) pushed nothing: only a top that
+ * names @domain is popped, so the stack never loses its bottom to a missed push.
+ */
+static __always_inline int flush_exit(struct iommu_domain *domain)
+{
+	struct flush_scopes *s;
+	__u32 d;
+
+	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL, 0);
+	if (!s || !s->depth)
+		return 0;
+	d = s->depth - 1;
+	if (d >= FLUSH_SCOPE_DEPTH || s->domain[d & (FLUSH_SCOPE_DEPTH - 1)] == (__u64)domain)
+		s->depth = d;
+	return 0;
+}
+
+/*
+ * The key of a descriptor of VT-d type @type: its group and cause from the innermost
+ * flush of this task. Only address-translation kinds come from those flushes; any other
+ * kind seen inside one was submitted by an interrupt and has no group.
+ */
+static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type)
+{
+	struct flush_scopes *s;
+	__s32 *group;
+	__u64 domain;
+	__u32 d;
+
+	key->group = IOGUARD_GROUP_UNKNOWN;
+	key->cause = IOGUARD_INVAL_CAUSE_NONE;
+	key->kind = type < IOGUARD_INVAL_KIND_COUNT ? type : IOGUARD_INVAL_OTHER;
+	if (key->kind != IOGUARD_INVAL_IOTLB && key->kind != IOGUARD_INVAL_DEV_TLB &&
+	    key->kind != IOGUARD_INVAL_PASID_IOTLB && key->kind != IOGUARD_INVAL_PASID_DEV_TLB)
+		return;
+	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL, 0);
+	if (!s || !s->depth || s->depth > FLUSH_SCOPE_DEPTH)
+		return;
+	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
+	key->cause = s->cause[d];
+	domain = s->domain[d];
+	group = bpf_map_lookup_elem(&domain_group, &domain);
+	if (group)
+		key->group = *group;
+}
+
+static __always_inline struct ioguard_inval *inval_entry(const struct ioguard_inval_key *key)
+{
+	struct ioguard_inval *v = bpf_map_lookup_elem(&invals, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(&invals, key, &zero_inval, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&invals, key);
+}
+
+/*
+ * The Intel driver's flushes that take a domain: iotlb_sync (after unmaps),
+ * iotlb_sync_map (after maps, in caching mode) and flush_iotlb_all. Static functions
+ * reached through the domain's ops, present in the BTF of v6.1 and v6.12; the loader
+ * skips them where they are not. Only argument 0 is named: iotlb_sync_map returns int
+ * from v6.8 (void before), and its return value is not read.
+ */
+SEC("fentry/intel_iommu_tlb_sync")
+int BPF_PROG(intel_tlb_sync_enter, struct iommu_domain *domain)
+{
+	return flush_enter(domain, IOGUARD_INVAL_CAUSE_UNMAP);
+}
+
+SEC("fexit/intel_iommu_tlb_sync")
+int BPF_PROG(intel_tlb_sync_exit, struct iommu_domain *domain)
+{
+	return flush_exit(domain);
+}
+
+SEC("fentry/intel_iommu_iotlb_sync_map")
+int BPF_PROG(intel_sync_map_enter, struct iommu_domain *domain)
+{
+	return flush_enter(domain, IOGUARD_INVAL_CAUSE_MAP);
+}
+
+SEC("fexit/intel_iommu_iotlb_sync_map")
+int BPF_PROG(intel_sync_map_exit, struct iommu_domain *domain)
+{
+	return flush_exit(domain);
+}
+
+SEC("fentry/intel_flush_iotlb_all")
+int BPF_PROG(intel_flush_all_enter, struct iommu_domain *domain)
+{
+	return flush_enter(domain, IOGUARD_INVAL_CAUSE_FLUSH_ALL);
+}
+
+SEC("fexit/intel_flush_iotlb_all")
+int BPF_PROG(intel_flush_all_exit, struct iommu_domain *domain)
+{
+	return flush_exit(domain);
+}
+
+/*
+ * One descriptor handed to the invalidation queue (every type but the wait descriptor
+ * qi_submit_sync() appends itself). The tracepoint serves both modes.
+ */
+SEC("tp_btf/qi_submit")
+int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
+{
+	struct ioguard_inval_key key;
+	struct ioguard_inval *v;
+
+	if (!traced())
+		return 0;
+	inval_key(&key, qw0 & 0xf);
+	v = inval_entry(&key);
+	if (v)
+		__sync_fetch_and_add(&v->descriptors, 1);
+	return 0;
+}
+
+/* qi_submit_sync(iommu, desc, count, options): the time to submit and see completed. */
+SEC("fentry/qi_submit_sync")
+int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
+{
+	__u64 key = (__u64)desc, now;
+
+	if (!traced())
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&inval_start, &key, &now, BPF_ANY))
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
+	return 0;
+}
+
+SEC("fexit/qi_submit_sync")
+int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
+	     unsigned int count)
+{
+	__u64 key = (__u64)desc, *start, latency;
+	struct ioguard_inval_key ikey;
+	struct ioguard_inval *v;
+	struct ioguard_hist *h;
+
+	start = bpf_map_lookup_elem(&inval_start, &key);
+	if (!start)
+		return 0;
+	latency = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&inval_start, &key);
+	/* A call without descriptors only waits; the kernel's own latency ignores it too. */
+	if (!count || !desc)
+		return 0;
+	inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf);
+	v = inval_entry(&ikey);
+	if (!v)
+		return 0;
+	h = &v->latency;
+	__sync_fetch_and_add(&h->slots[ioguard_hist_slot(latency)], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, latency);
+	return 0;
+}

@@ -137,6 +137,29 @@ static int add_dma_fault(struct metrics_snapshot *s, const void *k, const void *
 					       key->reason, faults);
 }
 
+/* One (group, cause, kind) of invalidations; keys this build does not know are left out. */
+static int add_inval(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
+{
+	const struct ioguard_inval_key *key = k;
+	size_t stride = percpu_stride(sizeof(struct ioguard_inval));
+	struct ioguard_inval sum = { 0 };
+	int cpu, i;
+
+	if (key->cause >= IOGUARD_INVAL_CAUSE_COUNT || key->kind >= IOGUARD_INVAL_KIND_COUNT)
+		return 0;
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const struct ioguard_inval *v = (const void *)((const char *)values + cpu * stride);
+
+		sum.descriptors += v->descriptors;
+		for (i = 0; i < IOGUARD_HIST_SLOTS; i++)
+			sum.latency.slots[i] += v->latency.slots[i];
+		sum.latency.count += v->latency.count;
+		sum.latency.sum += v->latency.sum;
+	}
+	return metrics_snapshot__add_inval(s, key->group, key->cause, key->kind,
+					   sum.descriptors, &sum.latency);
+}
+
 int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps)
 {
 	int err = 0;
@@ -150,6 +173,9 @@ int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *map
 	if (!err && maps->dma_faults_fd >= 0)
 		err = walk_percpu(maps->dma_faults_fd, sizeof(struct ioguard_dma_fault_key),
 				  sizeof(__u64), add_dma_fault, s);
+	if (!err && maps->invals_fd >= 0)
+		err = walk_percpu(maps->invals_fd, sizeof(struct ioguard_inval_key),
+				  sizeof(struct ioguard_inval), add_inval, s);
 	return err;
 }
 

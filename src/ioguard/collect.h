@@ -50,8 +50,8 @@ struct collect_ctx {
 int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s);
 
 /*
- * collect_aggregates() - the per-CPU aggregation maps, values summed over the
- * possible CPUs. An fd < 0 skips that map.
+ * collect_aggregates() - the per-CPU aggregation maps (operations, page and DMA
+ * faults, invalidations), values summed over the possible CPUs. An fd < 0 skips that map.
  */
 int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps);
 

@@ -74,6 +74,7 @@ void metrics_snapshot__free(struct metrics_snapshot *s)
 	free(s->hists.v);
 	free(s->calls.v);
 	free(s->faults.v);
+	free(s->invals.v);
 	free(s->groups.v);
 	free(s->decisions.v);
 	free(s->progs.v);
@@ -86,6 +87,7 @@ void metrics_snapshot__reset(struct metrics_snapshot *s)
 	s->hists.n = 0;
 	s->calls.n = 0;
 	s->faults.n = 0;
+	s->invals.n = 0;
 	s->groups.n = 0;
 	s->decisions.n = 0;
 	s->progs.n = 0;
@@ -166,6 +168,22 @@ int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *devi
 	if (!e)
 		return -ENOMEM;
 	*e = tmp;
+int metrics_snapshot__add_inval(struct metrics_snapshot *s, __s32 group, __u32 cause,
+				__u32 kind, __u64 descriptors, const struct ioguard_hist *latency)
+{
+	struct metrics_inval_entry *e;
+
+	if (cause >= IOGUARD_INVAL_CAUSE_COUNT || kind >= IOGUARD_INVAL_KIND_COUNT)
+		return -EINVAL;
+	e = ARRAY_PUSH(s->invals);
+	if (!e)
+		return -ENOMEM;
+	e->group = group;
+	e->cause = cause;
+	e->kind = kind;
+	e->descriptors = descriptors;
+	if (latency)
+		e->latency = *latency;
 	return 0;
 }
 
@@ -303,6 +321,12 @@ static int dma_fault_cmp(const void *pa, const void *pb)
 
 	return strcmp(a->device, b->device) ?: cmp_s32(a->group, b->group) ?:
 	       cmp_u32(a->kind, b->kind) ?: cmp_u32(a->reason, b->reason);
+static int inval_cmp(const void *pa, const void *pb)
+{
+	const struct metrics_inval_entry *a = pa, *b = pb;
+
+	return cmp_s32(a->group, b->group) ?: cmp_u32(a->cause, b->cause) ?:
+	       cmp_u32(a->kind, b->kind);
 }
 
 static int group_cmp(const void *pa, const void *pb)
@@ -337,6 +361,7 @@ void metrics_snapshot__sort(struct metrics_snapshot *s)
 	ARRAY_SORT(s->hists, hist_cmp);
 	ARRAY_SORT(s->calls, calls_cmp);
 	ARRAY_SORT(s->faults, fault_cmp);
+	ARRAY_SORT(s->invals, inval_cmp);
 	ARRAY_SORT(s->groups, group_cmp);
 	ARRAY_SORT(s->decisions, decision_cmp);
 	ARRAY_SORT(s->progs, prog_cmp);

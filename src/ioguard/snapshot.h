@@ -58,6 +58,14 @@ struct metrics_dma_fault_entry {
 	__u64 faults;
 };
 
+struct metrics_inval_entry {
+	__s32 group;		/* IOMMU group id or IOGUARD_GROUP_UNKNOWN */
+	__u32 cause;		/* enum ioguard_inval_cause */
+	__u32 kind;		/* enum ioguard_inval_kind */
+	__u64 descriptors;	/* descriptors submitted */
+	struct ioguard_hist latency;	/* per submission, ns; count 0: none timed */
+};
+
 struct metrics_group_entry {
 	__s32 group;
 	char type[METRICS_GROUP_TYPE_LEN];	/* default domain type; "" when unknown */
@@ -87,6 +95,7 @@ struct metrics_snapshot {
 	METRICS_ARRAY(struct metrics_hist_entry) hists;
 	METRICS_ARRAY(struct metrics_calls_entry) calls;
 	METRICS_ARRAY(struct metrics_fault_entry) faults;
+	METRICS_ARRAY(struct metrics_inval_entry) invals;
 	METRICS_ARRAY(struct metrics_group_entry) groups;
 	METRICS_ARRAY(struct metrics_decision_entry) decisions;
 	METRICS_ARRAY(struct metrics_prog_entry) progs;
@@ -120,6 +129,9 @@ int metrics_snapshot__add_fault(struct metrics_snapshot *s, const char *device, 
 				__u64 faults);
 int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *device,
 				    __s32 group, __u32 kind, __u32 reason, __u64 faults);
+/* @latency may be NULL: no submission of this key was timed. */
+int metrics_snapshot__add_inval(struct metrics_snapshot *s, __s32 group, __u32 cause,
+				__u32 kind, __u64 descriptors, const struct ioguard_hist *latency);
 /* @type may be NULL or "" when unknown. */
 int metrics_snapshot__add_group(struct metrics_snapshot *s, __s32 group, const char *type,
 				__u32 devices, bool viable_kernel, bool viable_strict);

@@ -1403,6 +1403,53 @@ static void test_checker_counts_arguments(void **state)
 }
 
 /*
+ * The invalidation programs as the loader sees them: the qi_submit tracepoint in both
+ * modes (it is all tp_btf mode has), the qi_submit_sync() and flush hooks in fentry mode
+ * only, and all of them, and nothing else, optional.
+ */
+static void test_invalidation_programs_selected(void **state)
+{
+	static const char *const fentry_only[] = {
+		"qi_submit_sync", "intel_iommu_tlb_sync", "intel_iommu_iotlb_sync_map",
+		"intel_flush_iotlb_all",
+	};
+	int seen_tp = 0, seen_fentry = 0;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	const void *bytes;
+	size_t size, i;
+
+	bytes = trace_bpf__elf_bytes(&size);
+	obj = bpf_object__open_mem(bytes, size, NULL);
+	assert_non_null(obj);
+	bpf_object__for_each_program(prog, obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *target = strchr(sec, '/') + 1;
+		bool hook = false;
+
+		for (i = 0; i < sizeof(fentry_only) / sizeof(fentry_only[0]); i++)
+			hook |= !strcmp(target, fentry_only[i]);
+		if (!strcmp(sec, "tp_btf/qi_submit")) {
+			assert_true(tracer_program_wanted(prog, TRACER_MODE_FENTRY));
+			assert_true(tracer_program_wanted(prog, TRACER_MODE_TP_BTF));
+			assert_true(tracer_program_is_invalidation(prog));
+			seen_tp++;
+		} else if (hook) {
+			assert_true(tracer_program_wanted(prog, TRACER_MODE_FENTRY));
+			assert_false(tracer_program_wanted(prog, TRACER_MODE_TP_BTF));
+			assert_true(tracer_program_is_invalidation(prog));
+			seen_fentry++;
+		} else {
+			assert_false(tracer_program_is_invalidation(prog));
+		}
+	}
+	bpf_object__close(obj);
+	assert_int_equal(seen_tp, 1);
+	/* fentry and fexit of each */
+	assert_int_equal(seen_fentry, 2 * (int)(sizeof(fentry_only) / sizeof(fentry_only[0])));
+}
+
+/*
  * debian-vmlinux-only: Debian's 6.12 as booted, before vfio.ko and vfio_iommu_type1.ko
  * are loaded (VFIO is modular there), when a boot-time `ioguard run` loads its programs.
  */
@@ -1417,14 +1464,15 @@ static const struct kernel_case kernels[] = {
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(kernels) / sizeof(kernels[0]) + 1] = {
+	struct CMUnitTest tests[sizeof(kernels) / sizeof(kernels[0]) + 2] = {
 		cmocka_unit_test(test_checker_counts_arguments),
+		cmocka_unit_test(test_invalidation_programs_selected),
 	};
 	size_t i;
 
-	for (i = 1; i <= sizeof(kernels) / sizeof(kernels[0]); i++)
-		tests[i] = (struct CMUnitTest){ kernels[i - 1].label, test_kernel, NULL, NULL,
-						(void *)&kernels[i - 1] };
+	for (i = 2; i < sizeof(kernels) / sizeof(kernels[0]) + 2; i++)
+		tests[i] = (struct CMUnitTest){ kernels[i - 2].label, test_kernel, NULL, NULL,
+						(void *)&kernels[i - 2] };
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return _cmocka_run_group_tests("test_bpf_compat", tests, i, NULL, NULL);
 }

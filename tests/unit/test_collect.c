@@ -199,6 +199,8 @@ static int maps_setup(void **state)
 	f->maps.aggs_fd = percpu_map(sizeof(struct ioguard_agg_key), sizeof(struct ioguard_agg));
 	f->maps.faults_fd = percpu_map(sizeof(struct ioguard_fault_key), sizeof(__u64));
 	f->maps.dma_faults_fd = percpu_map(sizeof(struct ioguard_dma_fault_key), sizeof(__u64));
+	f->maps.invals_fd = percpu_map(sizeof(struct ioguard_inval_key),
+				       sizeof(struct ioguard_inval));
 	return 0;
 }
 
@@ -212,6 +214,8 @@ static int maps_teardown(void **state)
 		close(f->maps.faults_fd);
 	if (f->maps.dma_faults_fd >= 0)
 		close(f->maps.dma_faults_fd);
+	if (f->maps.invals_fd >= 0)
+		close(f->maps.invals_fd);
 	free(f);
 	return 0;
 }
@@ -224,6 +228,7 @@ static void need_maps(const struct maps_fixture *f)
 		skip();
 	}
 	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0 || f->maps.dma_faults_fd < 0) {
+	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0 || f->maps.invals_fd < 0) {
 		printf("SKIP: cannot create BPF maps here (%s): needs root or CAP_BPF\n",
 		       strerror(errno));
 		skip();
@@ -350,6 +355,45 @@ static void test_aggregates_skip_unknown_ops(void **state)
 	free(a);
 }
 
+/* Descriptors and the latency histogram are summed over CPUs; unknown keys are left out. */
+static void test_invalidations_sum_over_cpus(void **state)
+{
+	struct maps_fixture *f = *state;
+	struct ioguard_inval_key key = {
+		.group = 2, .cause = IOGUARD_INVAL_CAUSE_UNMAP, .kind = IOGUARD_INVAL_IOTLB,
+	};
+	struct ioguard_inval_key newer = {
+		.group = 2, .cause = IOGUARD_INVAL_CAUSE_COUNT, .kind = IOGUARD_INVAL_IOTLB,
+	};
+	struct metrics_snapshot *s;
+	struct ioguard_inval *v;
+	int cpu;
+
+	need_maps(f);
+	v = calloc(f->ncpu, sizeof(*v));
+	for (cpu = 0; cpu < f->ncpu; cpu++) {
+		v[cpu].descriptors = cpu + 1;
+		v[cpu].latency.slots[13] = cpu + 1;	/* 8192 ns */
+		v[cpu].latency.count = cpu + 1;
+		v[cpu].latency.sum = 8000ULL * (cpu + 1);
+	}
+	assert_int_equal(bpf_map_update_elem(f->maps.invals_fd, &key, v, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(f->maps.invals_fd, &newer, v, BPF_ANY), 0);
+
+	s = metrics_snapshot__new();
+	assert_int_equal(collect_aggregates(s, &f->maps), 0);
+	assert_int_equal(s->invals.n, 1);
+	assert_int_equal(s->invals.v[0].group, 2);
+	assert_int_equal(s->invals.v[0].cause, IOGUARD_INVAL_CAUSE_UNMAP);
+	assert_int_equal(s->invals.v[0].kind, IOGUARD_INVAL_IOTLB);
+	assert_int_equal(s->invals.v[0].descriptors, (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_int_equal(s->invals.v[0].latency.slots[13], (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_int_equal(s->invals.v[0].latency.count, (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_int_equal(s->invals.v[0].latency.sum, 8000ULL * f->ncpu * (f->ncpu + 1) / 2);
+	metrics_snapshot__free(s);
+	free(v);
+}
+
 static void test_aggregates_empty_and_absent_maps(void **state)
 {
 	struct maps_fixture *f = *state;
@@ -360,7 +404,7 @@ static void test_aggregates_empty_and_absent_maps(void **state)
 	s = metrics_snapshot__new();
 	assert_int_equal(collect_aggregates(s, &f->maps), 0);
 	assert_int_equal(collect_aggregates(s, &none), 0);
-	assert_int_equal(s->hists.n + s->calls.n + s->faults.n, 0);
+	assert_int_equal(s->hists.n + s->calls.n + s->faults.n + s->invals.n, 0);
 	metrics_snapshot__free(s);
 }
 
@@ -395,6 +439,7 @@ int main(void)
 		M(test_aggregates_sum_over_cpus),
 		M(test_dma_faults_named_and_grouped),
 		M(test_aggregates_skip_unknown_ops),
+		M(test_invalidations_sum_over_cpus),
 		M(test_aggregates_empty_and_absent_maps),
 		cmocka_unit_test(test_collect_without_tracer),
 	};
