@@ -6,8 +6,8 @@
 # again by a rescan (it leaves its group and joins it again). For each, the daemon must
 # log a topology line and count it in ioguard_topology_changes_total{kind}, and
 # `ioguard status` must say the policy was checked against a topology that no longer
-# holds, naming the change. After the endpoint is restored and the policy reloaded
-# (SIGHUP), the recorded topology holds again.
+# holds, naming the change. Once both endpoints are back as they were, the recorded
+# topology holds again.
 . "$REPO/tests/vm/lib.sh"
 daemon_pid=""
 stop_daemon() {
@@ -48,7 +48,8 @@ print(t["state"], " ".join(one(c) for c in t["changes"]))'
 }
 
 policy=$(group_policy drift enforce "$group")
-"$IOGUARD" run --policy "$policy" --textfile "$work/metrics.prom" --interval 1 \
+# tp_btf: fewer programs to attach than fentry, and this scenario needs no latency.
+"$IOGUARD" run --policy "$policy" --textfile "$work/metrics.prom" --interval 1 --mode tp_btf \
 	> "$work/daemon.jsonl" 2> "$work/daemon.stderr" &
 daemon_pid=$!
 wait_for "$work/daemon.stderr" "watching the IOMMU topology" 600 ||
@@ -56,7 +57,7 @@ wait_for "$work/daemon.stderr" "watching the IOMMU topology" 600 ||
 wait_for "$work/daemon.stderr" "tracing," 600 || { cat "$work/daemon.stderr"; fail "ioguard run did not start"; }
 st=$(status_topology)
 [ "$st" = "holds " ] || fail "before any change, status says '$st', not that the topology holds"
-echo "ok: status: the topology the policy was checked against holds"
+echo "ok: status: the topology the policy was checked against holds (daemon up at ${SECONDS} s)"
 
 # 1. A driver change in the group the policy names. bind_driver unbinds, then binds: the
 # daemon may see one change (e1000 -> vfio-pci) or two (e1000 -> none -> vfio-pci).
@@ -76,7 +77,7 @@ st=$(status_topology)
 [ "$st" = "stale $want" ] || fail "status says '$st', not 'stale $want'"
 "$IOGUARD" status | grep -qF "STALE: the policy was checked against a topology that no longer holds" ||
 	fail "ioguard status (text) does not say the topology no longer holds"
-echo "ok: status: stale: $want"
+echo "ok: status: stale: $want (${SECONDS} s)"
 
 # 2. A device leaves its group and joins it again (removed, then found by a rescan).
 echo 1 > "/sys/bus/pci/devices/$second/remove" || fail "cannot remove $second"
@@ -91,19 +92,17 @@ echo "ok: the daemon logged $second joining group $(device_group "$second")"
 wait_for "$work/metrics.prom" 'ioguard_topology_changes_total{kind="device_joined"} 1' 50 &&
 	grep -qF 'ioguard_topology_changes_total{kind="device_left"} 1' "$work/metrics.prom" ||
 	fail "joined and left are not counted once each: $(grep topology_changes "$work/metrics.prom")"
-echo "ok: ioguard_topology_changes_total device_left 1, device_joined 1"
+echo "ok: ioguard_topology_changes_total device_left 1, device_joined 1 (${SECONDS} s)"
 st=$(status_topology)
 case "$st" in stale*"driver_changed:$first:"*) ;; *) fail "status says '$st'" ;; esac
 
-# 3. Restored and reloaded: checked again, the topology holds.
+# 3. Restored: the topology the policy was checked against holds again, no reload needed.
 restore_driver "$first"
 [ "$(device_driver "$first")" = "$host_driver" ] || fail "$first is not back on $host_driver"
-kill -HUP "$daemon_pid"
-wait_for "$work/daemon.stderr" "SIGHUP: policy drift from $policy is in force" 300 ||
-	{ cat "$work/daemon.stderr"; fail "the daemon did not reload on SIGHUP"; }
+[ "$(device_driver "$second")" = "$host_driver" ] || fail "$second is not back on $host_driver"
 st=$(status_topology)
-[ "$st" = "holds " ] || fail "after the reload, status says '$st', not that the topology holds"
-echo "ok: after a reload the topology holds again"
+[ "$st" = "holds " ] || fail "restored, status says '$st', not that the topology holds"
+echo "ok: restored, the topology holds again"
 stop_daemon || fail "ioguard run exited with an error"
 grep -v '^{' "$work/daemon.stderr" | grep -i "topology watch" && fail "the topology watch reported a failure"
 echo "ok: the daemon stopped cleanly (scenario took ${SECONDS} s)"
