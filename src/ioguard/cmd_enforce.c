@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "enforcer.h"
 #include "ioguard.h"
@@ -82,7 +83,7 @@ int do_load(int argc, char **argv)
 
 int do_unload(int argc, char **argv)
 {
-	char err[512];
+	char err[512], stamp[4096];
 	int ret;
 
 	if (argc > 1) {
@@ -103,6 +104,9 @@ int do_unload(int argc, char **argv)
 		p_err("%s", err);
 		return ret;
 	}
+	/* The stamp describes the policy just removed; a missing one is no error. */
+	if (!topology_stamp_path(stamp, sizeof(stamp)))
+		unlink(stamp);
 	if (!json_output)
 		printf("unloaded: no ioguard policy is enforced\n");
 	return 0;

@@ -238,7 +238,7 @@ static enum posture_state module_param(const char *root, const char *cmdline,
  */
 static enum posture_state read_irq_remapping(const char *root)
 {
-	char path[PATH_LEN], line[1024], *tok, *save;
+	char path[PATH_LEN], line[8192], *tok, *save;
 	bool remappable = false, remapped = false;
 	FILE *fp;
 
