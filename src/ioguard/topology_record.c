@@ -240,7 +240,8 @@ int topology_stamp_write(const char *path, const struct topology_record *r,
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
+		/* The run directory is root's, 0700, as the decision feed makes it. */
+		if (mkdir(dir, 0700) && errno != EEXIST)
 			return -errno;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
