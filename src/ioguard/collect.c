@@ -194,6 +194,7 @@ int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
 {
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr;
+	const char *type;
 	size_t i, n;
 	int err;
 
@@ -213,7 +214,11 @@ int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
 		err = ioasid_group__check(g, NULL, &v);
 		if (err)
 			break;
-		err = metrics_snapshot__add_group(s, ioasid_group__id(g), ioasid_group__type(g),
+		/* The kernel's spelling of a known type, else "other": a bounded label. */
+		type = ioasid_group__type(g);
+		if (type && type[0])
+			type = posture_domain__str(posture_domain_of(type));
+		err = metrics_snapshot__add_group(s, ioasid_group__id(g), type,
 						  ioasid_group__nr_devices(g),
 						  ioasid_verdict__viable(v, IOASID_RULE_KERNEL),
 						  ioasid_verdict__viable(v, IOASID_RULE_STRICT));
@@ -222,6 +227,26 @@ int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
 out:
 	ioasid_topology__free(topo);
 	return err;
+}
+
+void collect_posture(struct metrics_snapshot *s, const char *root,
+		     const struct enforcer_status *st)
+{
+	struct metrics_posture *p = &s->posture;
+	size_t i;
+
+	host_posture_read(root, &p->host);
+	p->read = true;
+	if (!st)
+		return;
+	p->enforcement_known = true;
+	p->enforcing = st->pinned && st->policy_active;
+	if (!p->enforcing)
+		return;
+	snprintf(p->policy_name, sizeof(p->policy_name), "%.*s",
+		 (int)sizeof(st->slot.name), st->slot.name);
+	for (i = 0; i < sizeof(st->slot.hash); i++)
+		snprintf(p->policy_sha256 + 2 * i, 3, "%02x", st->slot.hash[i]);
 }
 
 int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *st)
@@ -350,11 +375,14 @@ int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 	err = collect_groups(s, ctx->sysfs_root ?: "/");
 	if (err)
 		return err;
-	if (ctx->no_enforcement)
+	if (ctx->no_enforcement) {
+		collect_posture(s, ctx->sysfs_root, NULL);
 		return 0;
+	}
 	err = enforcer_status(&st, msg, sizeof(msg));
 	if (err)
 		return err;
+	collect_posture(s, ctx->sysfs_root, &st);
 	err = collect_decisions(s, &st);
 	enforcer_status__clear(&st);
 	if (!err && st.pinned)

@@ -873,5 +873,6 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		sample_seconds(out, s->progs.v[i].run_time_ns);
 	}
 
+	exposition_render_posture(s, out);
 	return out->err;
 }

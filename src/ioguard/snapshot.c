@@ -96,6 +96,7 @@ void metrics_snapshot__reset(struct metrics_snapshot *s)
 	s->bpf_stats_enabled = false;
 	s->version[0] = '\0';
 	s->mode[0] = '\0';
+	memset(&s->posture, 0, sizeof(s->posture));
 }
 
 int metrics_snapshot__add_hist(struct metrics_snapshot *s, __s32 group, __u32 op,

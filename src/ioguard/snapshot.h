@@ -21,6 +21,7 @@
 
 #include "ioguard/metrics.h"
 #include "ioguard/trace.h"
+#include "posture.h"
 
 /* Longest strings, terminating NUL included; longer ones are refused (-ENAMETOOLONG). */
 #define METRICS_GROUP_TYPE_LEN 16	/* "DMA", "DMA-FQ", "identity", "blocked" */
@@ -88,6 +89,24 @@ struct metrics_prog_entry {
 	__u64 run_time_ns;	/* bpf_prog_info.run_time_ns */
 };
 
+/*
+ * struct metrics_posture - the host's isolation posture (posture.h) and the enforcement
+ * in force, for the ioguard_host_* and ioguard_enforcement_* families.
+ * @read:              the host facts were collected; nothing is exported otherwise
+ * @enforcement_known: the pinned state was read (not with collect_ctx.no_enforcement)
+ * @enforcing:         a policy is active in the pinned enforcement
+ * @policy_name:       its name, "" when none
+ * @policy_sha256:     the SHA-256 of its file, in hex, "" when none
+ */
+struct metrics_posture {
+	bool read;
+	struct host_posture host;
+	bool enforcement_known;
+	bool enforcing;
+	char policy_name[METRICS_POLICY_STR_LEN];
+	char policy_sha256[65];
+};
+
 /* One growable array of one entry type. */
 #define METRICS_ARRAY(type) struct { type *v; size_t n, cap; }
 
@@ -108,6 +127,7 @@ struct metrics_snapshot {
 	bool bpf_stats_enabled;
 	char version[METRICS_BUILD_STR_LEN];
 	char mode[METRICS_BUILD_STR_LEN];	/* "fentry" or "tp_btf"; "" when nothing is loaded */
+	struct metrics_posture posture;
 };
 
 /* An empty snapshot, or NULL with errno set. */
