@@ -52,8 +52,10 @@ PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd libmd
 # pkg_config OPTION: pkg-config's answer for $(PKGS); a missing pkg-config or .pc file
 # stops make with pkg-config's own message rather than compile with guessed flags.
 # Expanded in recipes only, so `make deps` and `make clean` work before it is installed.
-pkg_config = $(strip $(eval pkg_out := $(shell pkg-config --print-errors $(1) $(PKGS) 2>&1))$(if \
-	$(filter 0,$(.SHELLSTATUS)),$(pkg_out),$(error pkg-config $(1) $(PKGS) failed: \
+# pkg_config OPTION[,PACKAGES]: the same for other packages than $(PKGS).
+pkg_config = $(strip $(eval pkg_list := $(or $(2),$(PKGS)))$(eval pkg_out := $(shell \
+	pkg-config --print-errors $(1) $(pkg_list) 2>&1))$(if \
+	$(filter 0,$(.SHELLSTATUS)),$(pkg_out),$(error pkg-config $(1) $(pkg_list) failed: \
 	$(or $(pkg_out),pkg-config not found) (scripts/deps.sh installs them))))
 PKG_CFLAGS = $(call pkg_config,--cflags)
 PKG_LIBS = $(call pkg_config,--libs)
@@ -190,11 +192,20 @@ $(OUTPUT)/lab32/%: tests/vm/tools32/%.c | $(UAPI_STAMP)
 	$(Q)$(CC) -m32 -static -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
 		-I$(UAPI)/include -o $@ $<
 
-# Benches may load a skeleton and link ioguard's own code, so they wait for both.
+# Benches may load a skeleton and link ioguard's own code, so they wait for both. A bench's
+# peers (implementations it is compared with, tests/bench/peer/) are listed as its
+# prerequisites and linked into it; BENCH_PKGS are their pkg-config packages.
+BENCH_PEERS = $(filter tests/bench/peer/%.c,$^)
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(BENCH_PKGS),$(call pkg_config,--cflags,$(BENCH_PKGS))) \
+		-o $@ $< $(BENCH_PEERS) $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd \
+		$(if $(BENCH_PKGS),$(call pkg_config,--libs,$(BENCH_PKGS)))
+
+# QEMU's IOVA tree algorithm on GLib, bench_iova's peer.
+$(OUTPUT)/bench/bench_iova: tests/bench/peer/gtree_iova.c
+$(OUTPUT)/bench/bench_iova: BENCH_PKGS := glib-2.0
 
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests-san/%,$(UNIT_SRCS))
 
