@@ -203,6 +203,14 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_
 		-o $@ $< $(BENCH_PEERS) $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd \
 		$(if $(BENCH_PKGS),$(call pkg_config,--libs,$(BENCH_PKGS)))
 
+# Empty BPF programs the lab's icount benchmark attaches (tests/vm/tools/bpf_attach) as
+# its floors; built by `make bench` only.
+BENCH_LAB_BPF := $(OUTPUT)/lab-bpf/empty.bpf.o
+$(OUTPUT)/lab-bpf/%.bpf.o: tests/vm/bench/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
 # QEMU's IOVA tree algorithm on GLib, bench_iova's peer.
 $(OUTPUT)/bench/bench_iova: tests/bench/peer/gtree_iova.c
 $(OUTPUT)/bench/bench_iova: BENCH_PKGS := glib-2.0
@@ -291,10 +299,13 @@ check-vm: all lab-old
 	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
 	$(Q)scripts/summarize.sh $(OUTPUT)/results $(addprefix vm-,$(KERNEL))
 
+# Host benches, then per lab kernel the TCG wall-clock overhead bench and the icount one
+# (instructions per map and unmap; docs/overhead.md).
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_LAB_BPF)
 	$(Q)scripts/run-bench.sh $(OUTPUT)
 	$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --bench overhead || exit 1; done
+	$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --icount --bench overhead-icount || exit 1; done
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -304,4 +315,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
