@@ -415,8 +415,9 @@ static size_t batch_size(const struct tree_impl *im, enum op op, uint64_t n)
 
 	if (op == OP_MAP || op == OP_UNMAP)
 		nr = n / 4 < BATCH ? n / 4 : BATCH;
-	else if (im->linear_alloc)
-		nr = PEER_ALLOC_WORK / n < PEER_MIN_BATCH ? PEER_MIN_BATCH : PEER_ALLOC_WORK / n;
+	else if (im->linear_alloc && (op == OP_ALLOC || op == OP_ALLOC_FRAG || op == OP_ALLOC_BIG))
+		nr = PEER_ALLOC_WORK / n < PEER_MIN_BATCH ? PEER_MIN_BATCH
+			: PEER_ALLOC_WORK / n > BATCH ? BATCH : PEER_ALLOC_WORK / n;
 	return nr;
 }
 
