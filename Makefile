@@ -193,9 +193,14 @@ $(OUTPUT)/lab32/%: tests/vm/tools32/%.c | $(UAPI_STAMP)
 		-I$(UAPI)/include -o $@ $<
 
 # Benches may load a skeleton and link ioguard's own code, so they wait for both. A bench's
-# peers (implementations it is compared with, tests/bench/peer/) are listed as its
+# peers (implementations it is compared with, tests/bench/peer/) are objects listed as its
 # prerequisites and linked into it; BENCH_PKGS are their pkg-config packages.
-BENCH_PEERS = $(filter tests/bench/peer/%.c,$^)
+BENCH_PEERS = $(filter $(OUTPUT)/bench-peer/%.o,$^)
+$(OUTPUT)/bench-peer/%.o: tests/bench/peer/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_config,--cflags,$(BENCH_PKGS)) -c $< -o $@
+
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
@@ -212,8 +217,8 @@ $(OUTPUT)/lab-bpf/%.bpf.o: tests/vm/bench/%.bpf.c $(OUTPUT)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 # QEMU's IOVA tree algorithm on GLib, bench_iova's peer.
-$(OUTPUT)/bench/bench_iova: tests/bench/peer/gtree_iova.c
-$(OUTPUT)/bench/bench_iova: BENCH_PKGS := glib-2.0
+$(OUTPUT)/bench/bench_iova: $(OUTPUT)/bench-peer/gtree_iova.o
+$(OUTPUT)/bench/bench_iova $(OUTPUT)/bench-peer/gtree_iova.o: BENCH_PKGS := glib-2.0
 
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests-san/%,$(UNIT_SRCS))
 
@@ -315,4 +320,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/bench-peer/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
