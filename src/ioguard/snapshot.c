@@ -169,6 +169,9 @@ int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *devi
 	if (!e)
 		return -ENOMEM;
 	*e = tmp;
+	return 0;
+}
+
 int metrics_snapshot__add_inval(struct metrics_snapshot *s, __s32 group, __u32 cause,
 				__u32 kind, __u64 descriptors, const struct ioguard_hist *latency)
 {
@@ -322,6 +325,8 @@ static int dma_fault_cmp(const void *pa, const void *pb)
 
 	return strcmp(a->device, b->device) ?: cmp_s32(a->group, b->group) ?:
 	       cmp_u32(a->kind, b->kind) ?: cmp_u32(a->reason, b->reason);
+}
+
 static int inval_cmp(const void *pa, const void *pb)
 {
 	const struct metrics_inval_entry *a = pa, *b = pb;

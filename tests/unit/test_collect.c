@@ -192,7 +192,7 @@ static int maps_setup(void **state)
 	struct maps_fixture *f = calloc(1, sizeof(*f));
 
 	*state = f;
-	f->maps = (struct tracer_maps){ -1, -1, -1 };
+	f->maps = (struct tracer_maps){ -1, -1, -1, -1 };
 	if (under_valgrind())
 		return 0;
 	f->ncpu = libbpf_num_possible_cpus();
@@ -227,8 +227,8 @@ static void need_maps(const struct maps_fixture *f)
 		       "the sanitizer build runs this test\n");
 		skip();
 	}
-	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0 || f->maps.dma_faults_fd < 0) {
-	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0 || f->maps.invals_fd < 0) {
+	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0 || f->maps.dma_faults_fd < 0 ||
+	    f->maps.invals_fd < 0) {
 		printf("SKIP: cannot create BPF maps here (%s): needs root or CAP_BPF\n",
 		       strerror(errno));
 		skip();
@@ -397,7 +397,7 @@ static void test_invalidations_sum_over_cpus(void **state)
 static void test_aggregates_empty_and_absent_maps(void **state)
 {
 	struct maps_fixture *f = *state;
-	struct tracer_maps none = { -1, -1, -1 };
+	struct tracer_maps none = { -1, -1, -1, -1 };
 	struct metrics_snapshot *s;
 
 	need_maps(f);
