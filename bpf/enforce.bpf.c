@@ -370,18 +370,31 @@ static __always_inline bool process_matches(const struct decision *d, __u32 tena
 	return tenant_criteria_match(d->gen, tenant, t->match_kinds, d->digest_tenants);
 }
 
-/* First tenant the current process matches, or IOGUARD_NO_TENANT. */
+struct tenant_search {
+	const struct decision *d;
+	__s32 found;
+};
+
+static long tenant_search_step(__u32 i, struct tenant_search *s)
+{
+	if (i >= IOGUARD_MAX_TENANTS || i >= s->d->policy->n_tenants)
+		return 1;
+	if (!process_matches(s->d, i))
+		return 0;
+	s->found = i;
+	return 1;
+}
+
+/*
+ * First tenant the current process matches, or IOGUARD_NO_TENANT. A bpf_loop(), not a
+ * bounded loop: the verifier checks the step once, not once per tenant at every caller.
+ */
 static __always_inline __s32 process_tenant(const struct decision *d)
 {
-	__u32 i;
+	struct tenant_search s = { .d = d, .found = IOGUARD_NO_TENANT };
 
-	for (i = 0; i < IOGUARD_MAX_TENANTS; i++) {
-		if (i >= d->policy->n_tenants)
-			break;
-		if (process_matches(d, i))
-			return i;
-	}
-	return IOGUARD_NO_TENANT;
+	bpf_loop(IOGUARD_MAX_TENANTS, tenant_search_step, &s, 0);
+	return s.found;
 }
 
 /* What the selectors compare, read once per device. */
@@ -927,6 +940,21 @@ static __always_inline void pending_clear(void)
 }
 
 /*
+ * decide_map(), decide_fixed() and decide_user_page_table() are global functions: the
+ * verifier checks each once per program, not once per call site (file_ioctl calls them
+ * from up to eight). It knows nothing of what a global function returns, so a hook hands
+ * their result on through verdict(), which keeps it in the LSM's range: 0, or -EPERM.
+ */
+static __always_inline int verdict(int ret)
+{
+	/* clang sees the bodies and would drop the clamp that the verifier needs. */
+	barrier_var(ret);
+	if (ret < 0)
+		return -EPERM;
+	return 0;
+}
+
+/*
  * A map of @len bytes at @iova into the mappings of @holder (@fixed: the caller chose the
  * IOVA; @charge: the map can add a mapping, unlike a type1 vaddr update). The tenant is
  * the current process's, whoever opened the fd. The argument was read from user memory
@@ -971,19 +999,33 @@ static __always_inline bool pending_map(const struct map_request *r, __u64 accou
 /* Owner of the devices behind a map is not known (iommufd before any attach). */
 #define OWNER_UNKNOWN (-2)
 
+struct account_search {
+	const struct ioguard_policy_slot *policy;
+	__u64 account_id;
+	__s32 found;
+};
+
+static long account_search_step(__u32 i, struct account_search *s)
+{
+	if (i >= IOGUARD_MAX_TENANTS || i >= s->policy->n_tenants)
+		return 1;
+	barrier_var(i);
+	if (s->policy->tenants[i & (IOGUARD_MAX_TENANTS - 1)].account_id != s->account_id)
+		return 0;
+	s->found = i;
+	return 1;
+}
+
 /* The tenant of the active policy whose account is @account_id, or OWNER_UNKNOWN. */
 static __always_inline __s32 tenant_by_account(const struct ioguard_policy_slot *policy,
 					       __u64 account_id)
 {
-	__u32 i;
+	struct account_search s = {
+		.policy = policy, .account_id = account_id, .found = OWNER_UNKNOWN,
+	};
 
-	for (i = 0; i < IOGUARD_MAX_TENANTS; i++) {
-		if (i >= policy->n_tenants)
-			break;
-		if (policy->tenants[i].account_id == account_id)
-			return i;
-	}
-	return OWNER_UNKNOWN;
+	bpf_loop(IOGUARD_MAX_TENANTS, account_search_step, &s, 0);
+	return s.found;
 }
 
 /*
@@ -994,7 +1036,9 @@ static __always_inline __s32 tenant_by_account(const struct ioguard_policy_slot 
  */
 static __always_inline __s32 map_owner(struct decision *d, const struct map_request *r)
 {
-	struct ioguard_holder *h = r->holder ? bpf_map_lookup_elem(&holders, &r->holder) : NULL;
+	/* A key on the stack: v6.1 takes no map key from a global function's argument. */
+	__u64 holder = r->holder;
+	struct ioguard_holder *h = holder ? bpf_map_lookup_elem(&holders, &holder) : NULL;
 	struct iommu_group *group;
 	struct group_walk w = { .d = d };
 
@@ -1010,15 +1054,20 @@ static __always_inline __s32 map_owner(struct decision *d, const struct map_requ
 	return d->tenant;
 }
 
-static __noinline int decide_map(const struct map_request *r)
+__noinline int decide_map(const struct map_request *r)
 {
-	__u64 iova = r->iova, len = r->len, holder = r->holder;
 	const struct ioguard_tenant *t;
 	struct ioguard_holder *h;
+	__u64 iova, len, holder;
 	struct decision d;
 	bool audit, limited;
 	__s32 owner;
 
+	if (!r)
+		return -EPERM;	/* a global function's pointer may be NULL to the verifier */
+	iova = r->iova;
+	len = r->len;
+	holder = r->holder;
 	pending_clear();
 	if (!decision_begin(&d, r->hook))
 		return 0;
@@ -1108,7 +1157,7 @@ static __noinline int decide_map(const struct map_request *r)
 }
 
 /* A decision whose reason is known before any rule: an unreadable argument, an unknown ioctl. */
-static __noinline int decide_fixed(__u32 hook, __u32 reason, __u64 value)
+__noinline int decide_fixed(__u32 hook, __u32 reason, __u64 value)
 {
 	struct decision d;
 
@@ -1126,7 +1175,7 @@ static __noinline int decide_fixed(__u32 hook, __u32 reason, __u64 value)
  * objects): the device then uses addresses the tenant's own page tables translate, which
  * no IOVA window or byte limit sees. Only a tenant with neither may have one.
  */
-static __noinline int decide_user_page_table(__u32 cmd)
+__noinline int decide_user_page_table(__u32 cmd)
 {
 	const struct ioguard_tenant *t;
 	struct decision d;
@@ -1319,7 +1368,7 @@ static __always_inline int judge_group_ioctl(const struct ioguard_kernel_info *k
 	case IOGUARD_IOCTL(100 + 5):	/* VFIO_GROUP_UNSET_CONTAINER */
 		return 0;
 	}
-	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNKNOWN_IOCTL, cmd);
+	return verdict(decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNKNOWN_IOCTL, cmd));
 }
 
 /* Every ioctl on a device file is a use of the device, judged for whoever holds the fd. */
@@ -1396,7 +1445,7 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 	}
 	if (cmd == IOGUARD_VFIO_IOMMU_MAP_DMA) {
 		if (bpf_probe_read_user(&a.vfio, sizeof(a.vfio), (void *)arg))
-			return decide_fixed(IOGUARD_HOOK_MAP_DMA, IOGUARD_REASON_BAD_ARGUMENT, arg);
+			return verdict(decide_fixed(IOGUARD_HOOK_MAP_DMA, IOGUARD_REASON_BAD_ARGUMENT, arg));
 		req.hook = IOGUARD_HOOK_MAP_DMA;
 		req.iova = a.vfio.iova;
 		req.len = a.vfio.size;
@@ -1408,9 +1457,9 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		 */
 		req.charge = !(a.vfio.flags & (1 << 2));
 		if (iommufd && !req.charge)
-			return decide_fixed(IOGUARD_HOOK_MAP_DMA, IOGUARD_REASON_BAD_ARGUMENT,
-					    a.vfio.flags);
-		return decide_map(&req);
+			return verdict(decide_fixed(IOGUARD_HOOK_MAP_DMA, IOGUARD_REASON_BAD_ARGUMENT,
+					    a.vfio.flags));
+		return verdict(decide_map(&req));
 	}
 	if (!iommufd)
 		goto other;
@@ -1423,7 +1472,7 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		req.iova = a.map.iova;
 		req.len = a.map.length;
 		req.fixed = a.map.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-		return decide_map(&req);
+		return verdict(decide_map(&req));
 	case IOGUARD_IOMMU_IOAS_MAP_FILE:
 		hook = IOGUARD_HOOK_IOAS_MAP;
 		if (bpf_probe_read_user(&a.map_file, sizeof(a.map_file), (void *)arg))
@@ -1432,7 +1481,7 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		req.iova = a.map_file.iova;
 		req.len = a.map_file.length;
 		req.fixed = a.map_file.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-		return decide_map(&req);
+		return verdict(decide_map(&req));
 	case IOGUARD_IOMMU_IOAS_COPY:
 		hook = IOGUARD_HOOK_IOAS_COPY;
 		if (bpf_probe_read_user(&a.copy, sizeof(a.copy), (void *)arg))
@@ -1441,7 +1490,7 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		req.iova = a.copy.dst_iova;
 		req.len = a.copy.length;
 		req.fixed = a.copy.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-		return decide_map(&req);
+		return verdict(decide_map(&req));
 	case IOGUARD_IOMMU_HWPT_ALLOC:
 		hook = IOGUARD_HOOK_HWPT_ALLOC;
 		if (bpf_probe_read_user(&a.hwpt_alloc, sizeof(a.hwpt_alloc), (void *)arg))
@@ -1449,20 +1498,20 @@ static __always_inline int judge_holder_ioctl(int kind, unsigned int cmd, unsign
 		/* data_type (IOMMU_HWPT_DATA_NONE = 0): a kernel-owned paging domain of an IOAS. */
 		if (!a.hwpt_alloc[6])
 			return decide_paging_hwpt();
-		return decide_user_page_table(cmd);
+		return verdict(decide_user_page_table(cmd));
 	case IOGUARD_IOMMU_VIOMMU_ALLOC:
 	case IOGUARD_IOMMU_VDEVICE_ALLOC:
 	case IOGUARD_IOMMU_HW_QUEUE_ALLOC:
-		return decide_user_page_table(cmd);
+		return verdict(decide_user_page_table(cmd));
 	default:
 		goto other;
 	}
 	/* The kernel can fault the argument in; ioguard cannot, and never judges a guess. */
-	return decide_fixed(hook, IOGUARD_REASON_BAD_ARGUMENT, arg);
+	return verdict(decide_fixed(hook, IOGUARD_REASON_BAD_ARGUMENT, arg));
 other:
 	if (holder_ioctl_harmless(kind, cmd & 0xff))
 		return decide_process_file(IOGUARD_HOOK_IOCTL);
-	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNKNOWN_IOCTL, cmd);
+	return verdict(decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNKNOWN_IOCTL, cmd));
 }
 
 /* The native and the compat ioctl paths reach the same handlers, and are judged alike. */
@@ -1490,7 +1539,7 @@ static __always_inline int judge_ioctl(struct file *file, unsigned int cmd, unsi
 		return judge_holder_ioctl(IOGUARD_FILE_IOMMUFD, cmd, arg, (__u64)priv, 0);
 	}
 	/* A ';' ioctl on an unidentified file: VFIO or iommufd ioguard cannot see into. */
-	return decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNIDENTIFIED, cmd);
+	return verdict(decide_fixed(IOGUARD_HOOK_IOCTL, IOGUARD_REASON_UNIDENTIFIED, cmd));
 }
 
 SEC("lsm/file_ioctl")

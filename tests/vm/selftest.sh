@@ -21,7 +21,7 @@ expect() {	# expect NAME LOG PATTERN
 
 log=$(mktemp)
 "$here/run.sh" --output "$output" --kernel iommufd --selftest scenario-hangs passes > "$log" 2>&1
-expect "a hung scenario is stopped and fails" "$log" '^FAIL iommufd/scenario-hangs: exit 124 \(the scenario ran out of time\)'
+expect "a hung scenario is stopped and fails" "$log" '^FAIL iommufd/scenario-hangs \([0-9]+ s\): exit 124 \(the scenario ran out of time\)'
 expect "the next scenario still runs" "$log" '^PASS iommufd/passes'
 expect "the run fails" "$log" '^1 passed, 1 failed'
 
