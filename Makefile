@@ -52,8 +52,10 @@ PKGS := libbpf libelf zlib yaml-0.1 libmicrohttpd libmd
 # pkg_config OPTION: pkg-config's answer for $(PKGS); a missing pkg-config or .pc file
 # stops make with pkg-config's own message rather than compile with guessed flags.
 # Expanded in recipes only, so `make deps` and `make clean` work before it is installed.
-pkg_config = $(strip $(eval pkg_out := $(shell pkg-config --print-errors $(1) $(PKGS) 2>&1))$(if \
-	$(filter 0,$(.SHELLSTATUS)),$(pkg_out),$(error pkg-config $(1) $(PKGS) failed: \
+# pkg_config OPTION[,PACKAGES]: the same for other packages than $(PKGS).
+pkg_config = $(strip $(eval pkg_list := $(or $(2),$(PKGS)))$(eval pkg_out := $(shell \
+	pkg-config --print-errors $(1) $(pkg_list) 2>&1))$(if \
+	$(filter 0,$(.SHELLSTATUS)),$(pkg_out),$(error pkg-config $(1) $(pkg_list) failed: \
 	$(or $(pkg_out),pkg-config not found) (scripts/deps.sh installs them))))
 PKG_CFLAGS = $(call pkg_config,--cflags)
 PKG_LIBS = $(call pkg_config,--libs)
@@ -190,11 +192,33 @@ $(OUTPUT)/lab32/%: tests/vm/tools32/%.c | $(UAPI_STAMP)
 	$(Q)$(CC) -m32 -static -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
 		-I$(UAPI)/include -o $@ $<
 
-# Benches may load a skeleton and link ioguard's own code, so they wait for both.
+# Benches may load a skeleton and link ioguard's own code, so they wait for both. A bench's
+# peers (implementations it is compared with, tests/bench/peer/) are objects listed as its
+# prerequisites and linked into it; BENCH_PKGS are their pkg-config packages.
+BENCH_PEERS = $(filter $(OUTPUT)/bench-peer/%.o,$^)
+$(OUTPUT)/bench-peer/%.o: tests/bench/peer/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_config,--cflags,$(BENCH_PKGS)) -c $< -o $@
+
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIBIOGUARD) $(LIBIOASID) $(SKELS) | $(UAPI_STAMP)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(BENCH_PKGS),$(call pkg_config,--cflags,$(BENCH_PKGS))) \
+		-o $@ $< $(BENCH_PEERS) $(LIBIOASID) $(LIBIOGUARD) $(PKG_LIBS) -lbsd \
+		$(if $(BENCH_PKGS),$(call pkg_config,--libs,$(BENCH_PKGS)))
+
+# Empty BPF programs the lab's icount benchmark attaches (tests/vm/tools/bpf_attach) as
+# its floors; built by `make bench` only.
+BENCH_LAB_BPF := $(OUTPUT)/lab-bpf/empty.bpf.o
+$(OUTPUT)/lab-bpf/%.bpf.o: tests/vm/bench/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# QEMU's IOVA tree algorithm on GLib, bench_iova's peer.
+$(OUTPUT)/bench/bench_iova: $(OUTPUT)/bench-peer/gtree_iova.o
+$(OUTPUT)/bench/bench_iova $(OUTPUT)/bench-peer/gtree_iova.o: BENCH_PKGS := glib-2.0
 
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests-san/%,$(UNIT_SRCS))
 
@@ -280,10 +304,13 @@ check-vm: all lab-old
 	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
 	$(Q)scripts/summarize.sh $(OUTPUT)/results $(addprefix vm-,$(KERNEL))
 
+# Host benches, then per lab kernel the TCG wall-clock overhead bench and the icount one
+# (instructions per map and unmap; docs/overhead.md).
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_LAB_BPF)
 	$(Q)scripts/run-bench.sh $(OUTPUT)
 	$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --bench overhead || exit 1; done
+	$(Q)for k in $(KERNEL); do tests/vm/run.sh --output $(OUTPUT) --kernel $$k --icount --bench overhead-icount || exit 1; done
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -293,4 +320,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/bench-peer/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)

@@ -130,4 +130,24 @@ static __always_inline struct device *iommufd_idev_device(struct iommufd_device_
 	return idev ? BPF_CORE_READ(idev, dev) : NULL;
 }
 
+/*
+ * drivers/iommu/intel/iommu.h (include/linux/intel-iommu.h before v6.0): the registers,
+ * capabilities and PCI segment of one VT-d unit, the same fields from v6.1 to v6.12.
+ * Local: the struct is private to the Intel driver and absent from hosts without it.
+ */
+struct intel_iommu___ioguard {
+	void *reg;		/* the unit's MMIO registers */
+	__u64 cap;		/* DMAR_CAP_REG */
+	__u16 segment;		/* PCI segment of the devices behind it */
+	unsigned char name[13];	/* "dmar0" */
+} __attribute__((preserve_access_index));
+
+/*
+ * drivers/iommu/intel/iommu.h: one VT-d queued-invalidation descriptor, private to the
+ * Intel driver; qw0 bits 3:0 are its type. The same since v5.x.
+ */
+struct qi_desc___ioguard {
+	__u64 qw0;
+} __attribute__((preserve_access_index));
+
 #endif /* IOGUARD_CORE_FIXES_BPF_H */

@@ -915,3 +915,419 @@ int BPF_PROG(tp_io_page_fault, struct device *dev, unsigned long iova, int flags
 	event_submit(e);
 	return 0;
 }
+
+/* --- DMA-remapping faults (Intel VT-d) -------------------------------------------------- */
+
+/*
+ * VT-d reports a DMA-remapping (and interrupt-remapping) fault by writing a fault record
+ * into the unit's fault recording registers and raising its fault interrupt, whose
+ * handler is dmar_fault(irq, iommu). The handler logs the records through
+ * dmar_fault_do_one(), but only while a printk ratelimit allows (10 calls per 5 s,
+ * shared with its "DRHD: handling fault status" line: about three faults per 5 s), and
+ * clears the others unread; dmar_fault_do_one() is also inlined in Debian's kernels, so
+ * it is in no BTF. dmar_fault() is always a real function (request_irq() takes its
+ * address): at its entry the records it is about to handle are still in the registers,
+ * and this program reads every one of them, ratelimit or not. Reading them has no side
+ * effect (a record is cleared by writing its F bit, which only the handler does).
+ * Records the hardware adds while the handler runs are handled in the same interrupt and
+ * are not seen here; in a storm the count is a lower bound, as the hardware's own is
+ * once its records overflow.
+ *
+ * Register layout: the VT-d specification, 11.4.9 (DMAR_FSTS_REG) and 11.4.14
+ * (fault recording registers), as drivers/iommu/intel/iommu.h names them.
+ */
+#define DMAR_FSTS_REG		0x34
+#define DMA_FSTS_PPF		(1U << 1)	/* primary pending fault */
+#define DMA_FSTS_FRI(s)		(((s) >> 8) & 0xff)	/* first record to handle */
+#define CAP_NUM_FAULT_REGS(c)	((((c) >> 40) & 0xff) + 1)
+#define CAP_FAULT_REG_OFFSET(c)	((((c) >> 24) & 0x3ff) * 16)
+#define FRCD_LEN		16
+#define FRCD_F			(1U << 31)	/* in the high dword: record valid */
+#define FRCD_TYPE_READ		(1U << 30)	/* in the high dword: 1 read, 0 write */
+#define FRCD_PASID(hi)		(((hi) >> 8) & 0xfffff)
+#define FRCD_PASID_PRESENT	(1U << 31)	/* in the third dword */
+#define FRCD_PAGE_MASK		(~0xfffULL)
+#define FAULT_REASON_INTR_FIRST	0x20	/* 0x20-0x2f: interrupt-remapping faults */
+#define FAULT_REASON_INTR_LAST	0x2f
+#define FAULT_RECORDS_MAX	256	/* CAP_NUM_FAULT_REGS() is at most 256 */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);	/* preallocated: updated in hard interrupt context */
+	__type(key, struct ioguard_dma_fault_key);
+	__type(value, __u64);
+} dma_faults SEC(".maps");
+
+/* MMIO of the IOMMU, read the way the handler reads it: 32 or 64 bits at a time. */
+static __always_inline __u32 mmio_read32(const void *addr)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
+
+static __always_inline __u64 mmio_read64(const void *addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
+
+static __always_inline char hex_digit(__u32 v)
+{
+	v &= 0xf;
+	return v < 10 ? '0' + v : 'a' + v - 10;
+}
+
+/* "ssss:bb:dd.f", the PCI name sysfs gives the requester. */
+static __always_inline void pci_name(char *out, __u16 segment, __u16 source_id)
+{
+	out[0] = hex_digit(segment >> 12);
+	out[1] = hex_digit(segment >> 8);
+	out[2] = hex_digit(segment >> 4);
+	out[3] = hex_digit(segment);
+	out[4] = ':';
+	out[5] = hex_digit(source_id >> 12);
+	out[6] = hex_digit(source_id >> 8);
+	out[7] = ':';
+	out[8] = hex_digit((source_id >> 7) & 0x1);
+	out[9] = hex_digit((source_id >> 3) & 0xf);
+	out[10] = '.';
+	out[11] = hex_digit(source_id & 0x7);
+	out[12] = '\0';
+}
+
+struct fault_walk {
+	const void *records;	/* first fault recording register */
+	__u32 index;		/* the record to read next */
+	__u32 count;		/* CAP_NUM_FAULT_REGS() */
+	__u16 segment;
+	const unsigned char *iommu_name;
+};
+
+static __always_inline void dma_fault_count(const struct ioguard_dma_fault_key *key)
+{
+	__u64 *count, one = 1;
+
+	count = bpf_map_lookup_elem(&dma_faults, key);
+	if (count)
+		*count += 1;	/* per-CPU, and the fault interrupt does not nest */
+	else
+		bpf_map_update_elem(&dma_faults, key, &one, BPF_NOEXIST);
+}
+
+/* One fault record; stops the walk at the first record that is not valid. */
+static long dma_fault_record(__u32 i, struct fault_walk *w)
+{
+	const void *rec = w->records + (__u64)w->index * FRCD_LEN;
+	struct ioguard_dma_fault_key key = { .segment = w->segment };
+	struct ioguard_event ev, *e = &ev;
+	__u32 hi, id;
+	__u64 addr;
+
+	hi = mmio_read32(rec + 12);
+	if (!(hi & FRCD_F))
+		return 1;
+	id = mmio_read32(rec + 8);
+	addr = mmio_read64(rec);
+
+	key.source_id = id & 0xffff;
+	key.reason = hi & 0xff;
+	if (key.reason >= FAULT_REASON_INTR_FIRST && key.reason <= FAULT_REASON_INTR_LAST)
+		key.kind = IOGUARD_DMA_FAULT_INTERRUPT;
+	else if (hi & FRCD_TYPE_READ)
+		key.kind = IOGUARD_DMA_FAULT_READ;
+	else
+		key.kind = IOGUARD_DMA_FAULT_WRITE;
+	dma_fault_count(&key);
+
+	/* Faults belong to a device, not to the interrupted task: no pid, comm the IOMMU. */
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->op = IOGUARD_OP_DMA_FAULT;
+	e->group = IOGUARD_GROUP_UNKNOWN;
+	pci_name(e->device, key.segment, key.source_id);
+	e->flags |= IOGUARD_EV_HAS_DEVICE;
+	if (key.kind == IOGUARD_DMA_FAULT_INTERRUPT) {
+		e->iova = addr >> 48;
+		e->flags |= IOGUARD_EV_FAULT_INTR;
+	} else {
+		e->iova = addr & FRCD_PAGE_MASK;
+		if (key.kind == IOGUARD_DMA_FAULT_READ)
+			e->flags |= IOGUARD_EV_FAULT_READ;
+	}
+	e->flags |= IOGUARD_EV_HAS_IOVA;
+	event_ret(e, key.reason);
+	if (id & FRCD_PASID_PRESENT) {
+		e->pasid = FRCD_PASID(hi);
+		e->flags |= IOGUARD_EV_HAS_PASID;
+	}
+	/* The group is resolved by the reader, which applies --group itself. */
+	if (emit_events && !(emit_ops && !(emit_ops & (1U << IOGUARD_OP_DMA_FAULT)))) {
+		e->cpu = bpf_get_smp_processor_id();
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), w->iommu_name);
+		if (bpf_ringbuf_output(&events, e, sizeof(*e),
+				       events_wakeup_flags(&events, sizeof(*e))))
+			__sync_fetch_and_add(&lost[IOGUARD_LOST_RINGBUF_FULL], 1);
+	}
+
+	w->index = w->index + 1 >= w->count ? 0 : w->index + 1;
+	return 0;
+}
+
+SEC("fentry/dmar_fault")
+int BPF_PROG(dmar_fault_enter, int irq, void *dev_id)
+{
+	struct intel_iommu___ioguard *iommu = dev_id;
+	struct fault_walk w = {};
+	const void *reg;
+	__u32 status;
+	__u64 cap;
+
+	reg = BPF_CORE_READ(iommu, reg);
+	if (!reg)
+		return 0;
+	status = mmio_read32(reg + DMAR_FSTS_REG);
+	if (!(status & DMA_FSTS_PPF))
+		return 0;
+	cap = BPF_CORE_READ(iommu, cap);
+	w.records = reg + CAP_FAULT_REG_OFFSET(cap);
+	w.count = CAP_NUM_FAULT_REGS(cap);
+	w.index = DMA_FSTS_FRI(status);
+	if (w.index >= w.count)
+		w.index = 0;
+	w.segment = BPF_CORE_READ(iommu, segment);
+	w.iommu_name = (const unsigned char *)__builtin_preserve_access_index(&iommu->name);
+	bpf_loop(w.count, dma_fault_record, &w, 0);
+	return 0;
+}
+
+/* --- IOTLB and device-TLB invalidations (Intel VT-d queued invalidation) ----------------- */
+
+/*
+ * The driver flushes that name a domain, nested as the task runs them: a flush can be
+ * interrupted by another (the deferred-flush timer runs in softirq on whatever task was
+ * running), and interrupts nest last in, first out, so a stack per task gives every
+ * descriptor the flush that submitted it. Deeper nesting than this is counted as no
+ * flush (group unknown).
+ */
+#define FLUSH_SCOPE_DEPTH 4
+
+struct flush_scopes {
+	__u64 domain[FLUSH_SCOPE_DEPTH];
+	__u32 cause[FLUSH_SCOPE_DEPTH];
+	__u32 depth;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct flush_scopes);
+} flush_scope SEC(".maps");
+
+/*
+ * Start of each qi_submit_sync() in flight, by its descriptor array: unique while it
+ * runs (the caller's stack, or a domain's batch under the domain's lock), also when an
+ * interrupt submits on a task that is itself submitting. LRU: a start whose fexit was
+ * skipped (the trampoline does not re-enter a running program) ages out instead of
+ * filling the map. Preallocated: it is written with interrupts off.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u64);
+} inval_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct ioguard_inval_key);
+	__type(value, struct ioguard_inval);
+} invals SEC(".maps");
+
+static const struct ioguard_inval zero_inval;
+
+static __always_inline int flush_enter(struct iommu_domain *domain, __u32 cause)
+{
+	struct flush_scopes *s;
+	__u32 d;
+
+	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	d = s->depth;
+	if (d < FLUSH_SCOPE_DEPTH) {
+		s->domain[d] = (__u64)domain;
+		s->cause[d] = cause;
+	}
+	s->depth = d + 1;
+	return 0;
+}
+
+/*
+ * Pops the scope of @domain. A flush whose fentry program did not run (the trampoline
+ * skips a program that is already running on this CPU) pushed nothing: only a top that
+ * names @domain is popped, so the stack never loses its bottom to a missed push.
+ */
+static __always_inline int flush_exit(struct iommu_domain *domain)
+{
+	struct flush_scopes *s;
+	__u32 d;
+
+	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL, 0);
+	if (!s || !s->depth)
+		return 0;
+	d = s->depth - 1;
+	if (d >= FLUSH_SCOPE_DEPTH || s->domain[d & (FLUSH_SCOPE_DEPTH - 1)] == (__u64)domain)
+		s->depth = d;
+	return 0;
+}
+
+/*
+ * The key of a descriptor of VT-d type @type: its group and cause from the innermost
+ * flush of this task. Only address-translation kinds come from those flushes; any other
+ * kind seen inside one was submitted by an interrupt and has no group.
+ */
+static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type)
+{
+	struct flush_scopes *s;
+	__s32 *group;
+	__u64 domain;
+	__u32 d;
+
+	key->group = IOGUARD_GROUP_UNKNOWN;
+	key->cause = IOGUARD_INVAL_CAUSE_NONE;
+	key->kind = type < IOGUARD_INVAL_KIND_COUNT ? type : IOGUARD_INVAL_OTHER;
+	if (key->kind != IOGUARD_INVAL_IOTLB && key->kind != IOGUARD_INVAL_DEV_TLB &&
+	    key->kind != IOGUARD_INVAL_PASID_IOTLB && key->kind != IOGUARD_INVAL_PASID_DEV_TLB)
+		return;
+	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL, 0);
+	if (!s || !s->depth || s->depth > FLUSH_SCOPE_DEPTH)
+		return;
+	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
+	key->cause = s->cause[d];
+	domain = s->domain[d];
+	group = bpf_map_lookup_elem(&domain_group, &domain);
+	if (group)
+		key->group = *group;
+}
+
+static __always_inline struct ioguard_inval *inval_entry(const struct ioguard_inval_key *key)
+{
+	struct ioguard_inval *v = bpf_map_lookup_elem(&invals, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(&invals, key, &zero_inval, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&invals, key);
+}
+
+/*
+ * The Intel driver's flushes that take a domain: iotlb_sync (after unmaps),
+ * iotlb_sync_map (after maps, in caching mode) and flush_iotlb_all. Static functions
+ * reached through the domain's ops, present in the BTF of v6.1 and v6.12; the loader
+ * skips them where they are not. Only argument 0 is named: iotlb_sync_map returns int
+ * from v6.8 (void before), and its return value is not read.
+ */
+SEC("fentry/intel_iommu_tlb_sync")
+int BPF_PROG(intel_tlb_sync_enter, struct iommu_domain *domain)
+{
+	return flush_enter(domain, IOGUARD_INVAL_CAUSE_UNMAP);
+}
+
+SEC("fexit/intel_iommu_tlb_sync")
+int BPF_PROG(intel_tlb_sync_exit, struct iommu_domain *domain)
+{
+	return flush_exit(domain);
+}
+
+SEC("fentry/intel_iommu_iotlb_sync_map")
+int BPF_PROG(intel_sync_map_enter, struct iommu_domain *domain)
+{
+	return flush_enter(domain, IOGUARD_INVAL_CAUSE_MAP);
+}
+
+SEC("fexit/intel_iommu_iotlb_sync_map")
+int BPF_PROG(intel_sync_map_exit, struct iommu_domain *domain)
+{
+	return flush_exit(domain);
+}
+
+SEC("fentry/intel_flush_iotlb_all")
+int BPF_PROG(intel_flush_all_enter, struct iommu_domain *domain)
+{
+	return flush_enter(domain, IOGUARD_INVAL_CAUSE_FLUSH_ALL);
+}
+
+SEC("fexit/intel_flush_iotlb_all")
+int BPF_PROG(intel_flush_all_exit, struct iommu_domain *domain)
+{
+	return flush_exit(domain);
+}
+
+/*
+ * One descriptor handed to the invalidation queue (every type but the wait descriptor
+ * qi_submit_sync() appends itself). The tracepoint serves both modes.
+ */
+SEC("tp_btf/qi_submit")
+int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
+{
+	struct ioguard_inval_key key;
+	struct ioguard_inval *v;
+
+	if (!traced())
+		return 0;
+	inval_key(&key, qw0 & 0xf);
+	v = inval_entry(&key);
+	if (v)
+		__sync_fetch_and_add(&v->descriptors, 1);
+	return 0;
+}
+
+/* qi_submit_sync(iommu, desc, count, options): the time to submit and see completed. */
+SEC("fentry/qi_submit_sync")
+int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
+{
+	__u64 key = (__u64)desc, now;
+
+	if (!traced())
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&inval_start, &key, &now, BPF_ANY))
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
+	return 0;
+}
+
+SEC("fexit/qi_submit_sync")
+int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
+	     unsigned int count)
+{
+	__u64 key = (__u64)desc, *start, latency;
+	struct ioguard_inval_key ikey;
+	struct ioguard_inval *v;
+	struct ioguard_hist *h;
+
+	start = bpf_map_lookup_elem(&inval_start, &key);
+	if (!start)
+		return 0;
+	latency = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&inval_start, &key);
+	/* A call without descriptors only waits; the kernel's own latency ignores it too. */
+	if (!count || !desc)
+		return 0;
+	inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf);
+	v = inval_entry(&ikey);
+	if (!v)
+		return 0;
+	h = &v->latency;
+	__sync_fetch_and_add(&h->slots[ioguard_hist_slot(latency)], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, latency);
+	return 0;
+}

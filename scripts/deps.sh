@@ -11,6 +11,8 @@ packages=(
 	# older ioguard from the history)
 	make gcc gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev binutils git
+	# benchmarks (libglib2.0-dev: bench_iova's peer, QEMU's IOVA tree algorithm on GTree)
+	libglib2.0-dev
 	# tests (libdw-dev: test_bpf_compat reads the BPF programs' DWARF)
 	libcmocka-dev libdw-dev valgrind python3 prometheus
 	# the lab: kernels and the guest. The guest runs in this machine's root, so what its

@@ -36,6 +36,7 @@ enum ioguard_op {
 	IOGUARD_OP_ATTACH_PASID,	/* iommu_attach_device_pasid() */
 	IOGUARD_OP_REPLACE_PASID,	/* iommu_replace_device_pasid() */
 	IOGUARD_OP_DETACH_PASID,	/* iommu_detach_device_pasid() */
+	IOGUARD_OP_DMA_FAULT,		/* a VT-d fault record, read in dmar_fault() */
 	IOGUARD_OP_COUNT,
 };
 
@@ -53,18 +54,28 @@ enum ioguard_op {
 #define IOGUARD_EV_HAS_IOVA	(1U << 5)
 #define IOGUARD_EV_HAS_SIZE	(1U << 6)
 #define IOGUARD_EV_HAS_PASID	(1U << 7)
+/*
+ * The kind of an IOGUARD_OP_DMA_FAULT record: a read request, or an interrupt request
+ * (interrupt-remapping fault); neither flag: a write request.
+ */
+#define IOGUARD_EV_FAULT_READ	(1U << 8)
+#define IOGUARD_EV_FAULT_INTR	(1U << 9)
 
 /*
  * struct ioguard_event - one traced operation.
  * @ts_ns:	bpf_ktime_get_ns() at the end of the operation (CLOCK_MONOTONIC)
  * @latency_ns:	time spent in the function (fentry to fexit); valid with HAS_LATENCY
  * @domain:	kernel address of the iommu_domain, an identity only, never dereferenced
- * @iova:	first IOVA of a map/unmap, faulting address of a page fault
+ * @iova:	first IOVA of a map/unmap, faulting address of a page fault or of a DMA
+ *		fault (page-aligned, as the fault record holds it); for an interrupt-
+ *		remapping fault, the interrupt index
  * @size:	bytes requested (map, unmap)
- * @ret:	return value: 0 or -errno; bytes unmapped for unmap
+ * @ret:	return value: 0 or -errno; bytes unmapped for unmap; the fault reason
+ *		code of a DMA fault
  * @group:	IOMMU group id; valid with HAS_GROUP
  * @device:	device name, the PCI BDF for PCI devices; valid with HAS_DEVICE
- * @pasid:	the PASID of a PASID attach, replace or detach; valid with HAS_PASID
+ * @pasid:	the PASID of a PASID attach, replace or detach, or of a DMA fault;
+ *		valid with HAS_PASID
  */
 struct ioguard_event {
 	__u64 ts_ns;

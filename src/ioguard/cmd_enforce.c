@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "enforcer.h"
 #include "ioguard.h"
 #include "policy.h"
 #include "policy_apply.h"
+#include "topology_record.h"
 
 static void load_help(void)
 {
@@ -81,7 +83,7 @@ int do_load(int argc, char **argv)
 
 int do_unload(int argc, char **argv)
 {
-	char err[512];
+	char err[512], stamp[4096];
 	int ret;
 
 	if (argc > 1) {
@@ -102,6 +104,9 @@ int do_unload(int argc, char **argv)
 		p_err("%s", err);
 		return ret;
 	}
+	/* The stamp describes the policy just removed; a missing one is no error. */
+	if (!topology_stamp_path(stamp, sizeof(stamp)))
+		unlink(stamp);
 	if (!json_output)
 		printf("unloaded: no ioguard policy is enforced\n");
 	return 0;
@@ -124,8 +129,122 @@ static void hex(const __u8 *b, size_t n, char *out)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/*
+ * Whether the topology the policy in force was checked against still holds: the stamp
+ * written when it was put in force (topology_record.h) against sysfs now.
+ */
+enum topology_verdict { TOPOLOGY_HOLDS, TOPOLOGY_STALE, TOPOLOGY_NOT_RECORDED };
+
+struct topology_check {
+	enum topology_verdict verdict;
+	char reason[640];		/* TOPOLOGY_NOT_RECORDED: why */
+	struct topology_change *changes;
+	int n_changes;
+	size_t n_devices;
+	size_t n_named;
+};
+
+static void check_topology(const struct enforcer_status *st, struct topology_check *tc)
+{
+	struct topology_record stamp = { 0 }, now = { 0 };
+	char path[256], hash[65];
+	int ret;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->verdict = TOPOLOGY_NOT_RECORDED;
+	hex(st->slot.hash, sizeof(st->slot.hash), hash);
+	ret = topology_stamp_path(path, sizeof(path));
+	if (!ret)
+		ret = topology_stamp_read(path, &stamp);
+	if (ret == -ENOENT) {
+		snprintf(tc->reason, sizeof(tc->reason), "no %s (put in force by an older "
+			 "ioguard, or the run directory was cleared)", path);
+		goto out;
+	} else if (ret) {
+		snprintf(tc->reason, sizeof(tc->reason), "cannot read %s: %s", path,
+			 strerror(-ret));
+		goto out;
+	}
+	if (strcmp(stamp.policy_sha256, hash)) {
+		snprintf(tc->reason, sizeof(tc->reason), "%s is of another policy (sha256 %.16s...)",
+			 path, stamp.policy_sha256);
+		goto out;
+	}
+	ret = topology_record__read(NULL, &now);
+	if (ret) {
+		snprintf(tc->reason, sizeof(tc->reason), "cannot read /sys/kernel/iommu_groups: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	tc->n_devices = stamp.n;
+	tc->n_named = stamp.n_named;
+	tc->n_changes = topology_record__diff(&stamp, &now, &stamp, &tc->changes);
+	if (tc->n_changes < 0) {
+		snprintf(tc->reason, sizeof(tc->reason), "%s", strerror(-tc->n_changes));
+		tc->n_changes = 0;
+		goto out;
+	}
+	tc->verdict = tc->n_changes ? TOPOLOGY_STALE : TOPOLOGY_HOLDS;
+out:
+	topology_record__fini(&now);
+	topology_record__fini(&stamp);
+}
+
+static void topology_json(const struct topology_check *tc)
+{
+	int i;
+
+	jsonw_name(json_wtr, "topology");
+	jsonw_start_object(json_wtr);
+	jsonw_string_field(json_wtr, "state", tc->verdict == TOPOLOGY_HOLDS ? "holds" :
+			   tc->verdict == TOPOLOGY_STALE ? "stale" : "not_recorded");
+	if (tc->verdict == TOPOLOGY_NOT_RECORDED)
+		jsonw_string_field(json_wtr, "reason", tc->reason);
+	jsonw_name(json_wtr, "changes");
+	jsonw_start_array(json_wtr);
+	for (i = 0; i < tc->n_changes; i++) {
+		const struct topology_change *c = &tc->changes[i];
+
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "kind", topology_change_kind__str(c->kind));
+		jsonw_uint_field(json_wtr, "group", c->group);
+		jsonw_string_field(json_wtr, "device", c->device);
+		if (c->kind == TOPOLOGY_DRIVER_CHANGED) {
+			jsonw_string_field(json_wtr, "from", c->from);
+			jsonw_string_field(json_wtr, "to", c->to);
+		}
+		jsonw_end_object(json_wtr);
+	}
+	jsonw_end_array(json_wtr);
+	jsonw_end_object(json_wtr);
+}
+
+static void topology_text(const struct topology_check *tc)
+{
+	char line[256];
+	int i;
+
+	if (tc->verdict == TOPOLOGY_NOT_RECORDED) {
+		printf("topology:  unknown: %s\n", tc->reason);
+		return;
+	}
+	if (tc->verdict == TOPOLOGY_HOLDS) {
+		printf("topology:  holds (%zu grouped devices as checked at load; %zu group%s "
+		       "named by the policy)\n", tc->n_devices, tc->n_named,
+		       tc->n_named == 1 ? "" : "s");
+		return;
+	}
+	printf("topology:  STALE: the policy was checked against a topology that no longer "
+	       "holds (reload it to check again):\n");
+	for (i = 0; i < tc->n_changes; i++) {
+		topology_change__describe(&tc->changes[i], line, sizeof(line));
+		printf("  %s\n", line);
+	}
+}
+
 static void status_json(const struct enforcer_status *st)
 {
+	struct topology_check tc;
 	char when[32], hash[65];
 	const char *tenant;
 	size_t i;
@@ -158,6 +277,9 @@ static void status_json(const struct enforcer_status *st)
 		jsonw_string_field(json_wtr, "loaded_at", when);
 		jsonw_uint_field(json_wtr, "generation", st->gen);
 		jsonw_uint_field(json_wtr, "tenants", st->slot.n_tenants);
+		check_topology(st, &tc);
+		topology_json(&tc);
+		free(tc.changes);
 		jsonw_end_object(json_wtr);
 	} else {
 		jsonw_null_field(json_wtr, "policy");
@@ -185,6 +307,7 @@ static void status_json(const struct enforcer_status *st)
 
 static void status_text(const struct enforcer_status *st)
 {
+	struct topology_check tc;
 	char when[32], hash[65];
 	size_t i;
 
@@ -213,6 +336,9 @@ static void status_text(const struct enforcer_status *st)
 	       st->slot.default_allow ? "allow" : "deny", st->slot.strict ? "strict" : "kernel",
 	       st->slot.n_tenants);
 	printf("loaded at: %s (generation %u)\n", when, st->gen);
+	check_topology(st, &tc);
+	topology_text(&tc);
+	free(tc.changes);
 	printf("decisions:\n");
 	for (i = 0; i < st->n_counters; i++) {
 		const struct enforcer_counter *c = &st->counters[i];

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enforcer.h"
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
+#include "posture.h"
 
 static const char *rule_name(enum ioasid_rule rule)
 {
@@ -111,7 +113,8 @@ static void json_device(const struct ioasid_device *d, const struct ioasid_verdi
 	jsonw_end_object(json_wtr);
 }
 
-static void json_group(const struct ioasid_group *g, const struct ioasid_verdict *v)
+static void json_group(const struct ioasid_group *g, const struct ioasid_verdict *v,
+		       const char *root)
 {
 	const struct ioasid_resv_region *r;
 	size_t i;
@@ -119,6 +122,9 @@ static void json_group(const struct ioasid_group *g, const struct ioasid_verdict
 	jsonw_start_object(json_wtr);
 	jsonw_uint_field(json_wtr, "id", ioasid_group__id(g));
 	jsonw_string_field(json_wtr, "type", ioasid_group__type(g));
+	jsonw_string_field(json_wtr, "domain",
+			   posture_domain__str(host_posture_group_domain(root, ioasid_group__id(g))));
+	jsonw_bool_field(json_wtr, "noiommu", host_posture_group_noiommu(root, ioasid_group__id(g)));
 	jsonw_bool_field(json_wtr, "kernel_viable", ioasid_verdict__viable(v, IOASID_RULE_KERNEL));
 	jsonw_bool_field(json_wtr, "strict_viable", ioasid_verdict__viable(v, IOASID_RULE_STRICT));
 	json_reasons(v);
@@ -140,13 +146,17 @@ static void json_group(const struct ioasid_group *g, const struct ioasid_verdict
 	jsonw_end_object(json_wtr);
 }
 
-static void text_group(const struct ioasid_group *g, const struct ioasid_verdict *v)
+static void text_group(const struct ioasid_group *g, const struct ioasid_verdict *v,
+		       const char *root)
 {
 	const struct ioasid_reason *r;
 	size_t i;
 
-	printf("group %u (%s): kernel rule %s, strict rule %s\n", ioasid_group__id(g),
+	printf("group %u (%s%s): kernel rule %s, strict rule %s\n", ioasid_group__id(g),
 	       ioasid_group__type(g),
+	       host_posture_group_domain(root, ioasid_group__id(g)) == POSTURE_DOMAIN_IDENTITY ?
+	       ", host-driver DMA untranslated" :
+	       host_posture_group_noiommu(root, ioasid_group__id(g)) ? ", no IOMMU" : "",
 	       ioasid_verdict__viable(v, IOASID_RULE_KERNEL) ? "viable" : "NOT viable",
 	       ioasid_verdict__viable(v, IOASID_RULE_STRICT) ? "viable" : "NOT viable");
 	if (!ioasid_group__nr_devices(g))
@@ -166,6 +176,125 @@ static void text_group(const struct ioasid_group *g, const struct ioasid_verdict
 			continue;
 		printf("  %-6s %s\n", rule_name(r->rule), r->msg);
 	}
+}
+
+/*
+ * The enforcement in force, from the pins: only for the live system (a --sysfs snapshot
+ * has no pins). 0 with *@st filled, or a negative errno with the reason in @err.
+ */
+static int read_enforcement(const char *root, struct enforcer_status *st, char *err,
+			    size_t len)
+{
+	if (strcmp(root, "/")) {
+		snprintf(err, len, "not read for a --sysfs snapshot");
+		return -EOPNOTSUPP;
+	}
+	return enforcer_status(st, err, len);
+}
+
+static void policy_sha256(const struct enforcer_status *st, char hex[65])
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(st->slot.hash); i++)
+		snprintf(hex + 2 * i, 3, "%02x", st->slot.hash[i]);
+}
+
+static void json_posture(const struct host_posture *h, const char *root)
+{
+	struct enforcer_status st = { 0 };
+	enum posture_irq_module m;
+	enum posture_domain d;
+	char err[512], hex[65];
+	bool enforcing;
+
+	jsonw_name(json_wtr, "posture");
+	jsonw_start_object(json_wtr);
+	jsonw_bool_field(json_wtr, "iommu_enabled", h->iommu_enabled);
+	jsonw_uint_field(json_wtr, "iommus", h->n_iommus);
+	jsonw_uint_field(json_wtr, "groups", h->n_groups);
+	jsonw_name(json_wtr, "domains");
+	jsonw_start_object(json_wtr);
+	for (d = 0; d < POSTURE_DOMAIN_COUNT; d++)
+		jsonw_uint_field(json_wtr, posture_domain__str(d), h->domains[d]);
+	jsonw_end_object(json_wtr);
+	jsonw_bool_field(json_wtr, "acs_override", h->acs_override);
+	if (h->acs_override)
+		jsonw_string_field(json_wtr, "acs_override_value", h->acs_override_value);
+	else
+		jsonw_null_field(json_wtr, "acs_override_value");
+	jsonw_string_field(json_wtr, "vfio_noiommu_mode", posture_state__str(h->noiommu_mode));
+	jsonw_uint_field(json_wtr, "vfio_noiommu_groups", h->n_noiommu_groups);
+	jsonw_name(json_wtr, "unsafe_interrupts");
+	jsonw_start_object(json_wtr);
+	for (m = 0; m < POSTURE_IRQ_MODULE_COUNT; m++)
+		jsonw_string_field(json_wtr, posture_irq_module__str(m),
+				   posture_state__str(h->unsafe_interrupts[m]));
+	jsonw_end_object(json_wtr);
+	jsonw_string_field(json_wtr, "irq_remapping", posture_state__str(h->irq_remapping));
+	jsonw_string_field(json_wtr, "bpf_lsm", posture_state__str(h->bpf_lsm));
+	jsonw_name(json_wtr, "enforcement");
+	jsonw_start_object(json_wtr);
+	if (read_enforcement(root, &st, err, sizeof(err))) {
+		jsonw_null_field(json_wtr, "active");
+		jsonw_string_field(json_wtr, "error", err);
+	} else {
+		enforcing = st.pinned && st.policy_active;
+		jsonw_bool_field(json_wtr, "active", enforcing);
+		if (enforcing) {
+			policy_sha256(&st, hex);
+			jsonw_string_field(json_wtr, "policy", st.slot.name);
+			jsonw_string_field(json_wtr, "sha256", hex);
+		}
+		enforcer_status__clear(&st);
+	}
+	jsonw_end_object(json_wtr);
+	jsonw_end_object(json_wtr);
+}
+
+static void text_posture(const struct host_posture *h, const char *root)
+{
+	struct enforcer_status st = { 0 };
+	enum posture_domain d;
+	char err[512], hex[65];
+	const char *sep = "";
+
+	printf("host: IOMMU %s (%u in /sys/class/iommu, %u groups)\n",
+	       h->iommu_enabled ? "on" : "OFF: no device DMA is isolated", h->n_iommus,
+	       h->n_groups);
+	printf("  default domains   ");
+	for (d = 0; d < POSTURE_DOMAIN_COUNT; d++) {
+		if (!h->domains[d])
+			continue;
+		printf("%s%s %u", sep, posture_domain__str(d), h->domains[d]);
+		sep = ", ";
+	}
+	printf("%s%s\n", sep[0] ? "" : "none",
+	       h->domains[POSTURE_DOMAIN_IDENTITY] ? " (identity: host-driver DMA untranslated)" :
+	       "");
+	if (h->acs_override)
+		printf("  ACS override      pcie_acs_override=%s: groups are not proven isolated\n",
+		       h->acs_override_value);
+	else
+		printf("  ACS override      no\n");
+	printf("  VFIO no-IOMMU     mode %s, %u group%s\n", posture_state__str(h->noiommu_mode),
+	       h->n_noiommu_groups, h->n_noiommu_groups == 1 ? "" : "s");
+	printf("  unsafe interrupts vfio_iommu_type1 %s, iommufd %s\n",
+	       posture_state__str(h->unsafe_interrupts[POSTURE_IRQ_VFIO_TYPE1]),
+	       posture_state__str(h->unsafe_interrupts[POSTURE_IRQ_IOMMUFD]));
+	printf("  IRQ remapping     %s\n", posture_state__str(h->irq_remapping));
+	printf("  BPF LSM           %s\n", posture_state__str(h->bpf_lsm));
+	if (read_enforcement(root, &st, err, sizeof(err))) {
+		printf("  enforcement       unknown (%s)\n", err);
+		return;
+	}
+	if (st.pinned && st.policy_active) {
+		policy_sha256(&st, hex);
+		printf("  enforcement       policy %s (sha256 %s)\n", st.slot.name, hex);
+	} else {
+		printf("  enforcement       none\n");
+	}
+	enforcer_status__clear(&st);
 }
 
 static void groups_usage(void)
@@ -188,6 +317,7 @@ int do_groups(int argc, char **argv)
 		{ 0 },
 	};
 	struct ioasid_topology *topo = NULL;
+	struct host_posture posture;
 	const char *root = "/";
 	size_t i;
 	int opt, err;
@@ -220,11 +350,15 @@ int do_groups(int argc, char **argv)
 	err = load_topology(root, &topo);
 	if (err)
 		return err;
+	host_posture_read(strcmp(root, "/") ? root : NULL, &posture);
 	if (json_output) {
 		jsonw_start_object(json_wtr);
 		jsonw_string_field(json_wtr, "sysfs_root", root);
+		json_posture(&posture, root);
 		jsonw_name(json_wtr, "groups");
 		jsonw_start_array(json_wtr);
+	} else {
+		text_posture(&posture, root);
 	}
 	for (i = 0; i < ioasid_topology__nr_groups(topo); i++) {
 		const struct ioasid_group *g = ioasid_topology__group(topo, i);
@@ -236,9 +370,9 @@ int do_groups(int argc, char **argv)
 			break;
 		}
 		if (json_output)
-			json_group(g, v);
+			json_group(g, v, root);
 		else
-			text_group(g, v);
+			text_group(g, v, root);
 		ioasid_verdict__free(v);
 	}
 	if (json_output) {

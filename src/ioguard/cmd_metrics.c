@@ -242,7 +242,7 @@ int do_metrics(int argc, char **argv)
 		return -ENOMEM;
 	}
 	if (!no_trace) {
-		char description[512];
+		char description[1024];
 
 		err = tracer__open(&topts, &tracer);
 		if (err)

@@ -23,6 +23,11 @@
  *   is unchanged). It shares only its own state, under its own lock, never held with
  *   another. On exit the loop waits for it at most POLICY_WATCH_STOP_MS and never joins
  *   one stuck in a lookup: that one is left behind and frees its own state.
+ * - the topology watch's thread (topology_watch.h) rereads the IOMMU groups on kernel
+ *   uevents and rescans, and queues what changed; the loop takes the queue, logs and
+ *   counts each change (the counts under the server lock). The groups the policy names
+ *   come from the stamp written when it was put in force (topology_record.h), which
+ *   the loop rereads after each load.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +48,7 @@
 #include "collect.h"
 #include "decision_source.h"
 #include "enforcer.h"
+#include "dma_fault.h"
 #include "event.h"
 #include "exposition.h"
 #include "http_server.h"
@@ -51,6 +57,7 @@
 #include "policy_watch.h"
 #include "snapshot.h"
 #include "textfile.h"
+#include "topology_watch.h"
 #include "tracer.h"
 
 #define TICK_MS 200
@@ -91,7 +98,11 @@ struct daemon {
 	bool queued_force;
 	const char *queued_why;
 
+	struct topology_watch *topo_watch;
+	struct topology_record stamp;	/* the policy in force's: its named groups */
+
 	/* Read by scrapes, under the server lock */
+	unsigned long long topology_changes[TOPOLOGY_CHANGE_KIND_COUNT];
 	struct metrics_snapshot *snap;
 	struct collect_ctx collect;
 };
@@ -106,11 +117,12 @@ static void run_help(void)
 		"Usage: %s run --policy FILE [OPTIONS]\n\n"
 		"The ioguard daemon (docs/daemon.md). Makes FILE the policy in force (loading the\n"
 		"enforcement programs, or swapping the policy of the pinned ones), counts and\n"
-		"streams IOMMU operations, serves /metrics, and logs every event and policy\n"
-		"decision as one JSON object a line on stdout. SIGHUP, or a change of FILE,\n"
-		"reloads the policy atomically; a file that fails to load is reported and the\n"
-		"policy in force stays. SIGTERM or SIGINT stop the daemon and leave enforcement\n"
-		"pinned.\n\n"
+		"streams IOMMU operations, serves /metrics, and logs every event, policy\n"
+		"decision and IOMMU topology change (a device joining or leaving a group, a\n"
+		"driver change in a group FILE names) as one JSON object a line on stdout.\n"
+		"SIGHUP, or a change of FILE, reloads the policy atomically; a file that fails\n"
+		"to load is reported and the policy in force stays. SIGTERM or SIGINT stop the\n"
+		"daemon and leave enforcement pinned.\n\n"
 		"The daemon serves the decision records to 'ioguard trace' on the root-only\n"
 		"socket %s (directory from $IOGUARD_RUN_DIR).\n\n"
 		"Options:\n"
@@ -175,10 +187,13 @@ static long elapsed_ms(const struct timespec *since)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
+	struct ioguard_event e;
 
-	if (size < sizeof(struct ioguard_event))
+	if (size < sizeof(e))
 		return 0;
-	event_printer__json(d->printer, d->log, data);
+	memcpy(&e, data, sizeof(e));
+	dma_fault_event_resolve(&e, "/");
+	event_printer__json(d->printer, d->log, &e);
 	return 0;
 }
 
@@ -187,6 +202,19 @@ static void on_decision(void *ctx, const struct ioguard_decision *dec, const cha
 	struct daemon *d = ctx;
 
 	event_printer__decision_json(d->printer, d->log, dec, tenant);
+}
+
+static void render_topology_changes(const struct daemon *d, struct buf *out)
+{
+	int k;
+
+	buf__puts(out, "# HELP ioguard_topology_changes_total Changes of the IOMMU topology the "
+		  "daemon saw: a device joined or left a group, or a device of a group the "
+		  "policy in force names changed driver.\n"
+		  "# TYPE ioguard_topology_changes_total counter\n");
+	for (k = 0; k < TOPOLOGY_CHANGE_KIND_COUNT; k++)
+		buf__printf(out, "ioguard_topology_changes_total{kind=\"%s\"} %llu\n",
+			    topology_change_kind__str(k), d->topology_changes[k]);
 }
 
 /* The exposition of docs/metrics.md plus the daemon's own family; under the server lock. */
@@ -204,6 +232,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	if (err)
 		return err;
 	policy_reloader__render(&d->reloader, out);
+	render_topology_changes(d, out);
 	return out->err;
 }
 
@@ -230,6 +259,20 @@ out:
 	return err;
 }
 
+/* The groups the policy in force names, from its stamp; none when it has no stamp. */
+static void load_stamp(struct daemon *d)
+{
+	char path[4096];
+	int err;
+
+	err = topology_stamp_path(path, sizeof(path));
+	if (!err)
+		err = topology_stamp_read(path, &d->stamp);
+	if (err)
+		p_warn("the topology policy %s was checked against is not recorded (%s: %s): "
+		       "driver changes are not watched", d->reloader.name, path, strerror(-err));
+}
+
 /* Counts and reports a reload that is over, or has missed its deadline. */
 static void end_reload(struct daemon *d, int ret, const char *why)
 {
@@ -242,6 +285,8 @@ static void end_reload(struct daemon *d, int ret, const char *why)
 		p_info("%s: %s is unchanged (same sha256); nothing to do", why, d->policy_path);
 	else if (!ret)
 		p_info("%s: policy %s from %s is in force", why, d->reloader.name, d->policy_path);
+	if (!ret)
+		load_stamp(d);
 	else if (ret == -ETIMEDOUT)
 		p_warn("%s: %s was not reloaded in time (see above); policy %s stays in force",
 		       why, d->policy_path, d->reloader.name);
@@ -313,6 +358,62 @@ static void check_policy_watch(struct daemon *d)
 		return;
 	d->change_pending = true;
 	clock_gettime(CLOCK_MONOTONIC, &d->change_seen);
+}
+
+static void log_topology_change(struct daemon *d, const struct topology_change *c)
+{
+	char line[256], when[40];
+	struct timespec now;
+	struct tm tm;
+
+	topology_change__describe(c, line, sizeof(line));
+	p_warn("topology changed: %s; policy %s was checked against the topology before "
+	       "(see '%s status')", line, d->reloader.name, bin_name);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%06ldZ",
+		 now.tv_nsec / 1000);
+	jsonw_start_object(d->log);
+	jsonw_string_field(d->log, "time", when);
+	jsonw_string_field(d->log, "op", "topology");
+	jsonw_string_field(d->log, "kind", topology_change_kind__str(c->kind));
+	jsonw_string_field(d->log, "device", c->device);
+	jsonw_uint_field(d->log, "group", c->group);
+	if (c->kind == TOPOLOGY_DRIVER_CHANGED) {
+		jsonw_string_field(d->log, "from", c->from);
+		jsonw_string_field(d->log, "to", c->to);
+	}
+	jsonw_string_field(d->log, "policy", d->reloader.name);
+	jsonw_end_object(d->log);
+}
+
+/*
+ * The changes the watch's thread queued: each logged and counted, driver changes only
+ * in the groups the policy in force names.
+ */
+static void check_topology(struct daemon *d)
+{
+	struct topology_change *changes;
+	char note[256];
+	size_t i, n;
+
+	n = topology_watch__take(d->topo_watch, &changes, note, sizeof(note));
+	if (note[0])
+		p_err("topology watch: %s", note);
+	for (i = 0; i < n; i++) {
+		const struct topology_change *c = &changes[i];
+
+		if (c->kind == TOPOLOGY_DRIVER_CHANGED && !topology_record__named(&d->stamp, c->group))
+			continue;
+		log_topology_change(d, c);
+		if (d->srv)
+			http_server__lock(d->srv);
+		d->topology_changes[c->kind]++;
+		if (d->srv)
+			http_server__unlock(d->srv);
+	}
+	free(changes);
 }
 
 static int parse_args(struct daemon *d, int argc, char **argv)
@@ -440,7 +541,7 @@ static bool read_signals(struct daemon *d)
 
 static int main_loop(struct daemon *d)
 {
-	struct pollfd fds[4 + DECISION_SOURCE_MAX_FDS];
+	struct pollfd fds[5 + DECISION_SOURCE_MAX_FDS];
 	struct timespec last_write;
 	int err = 0, n, nfds;
 
@@ -450,10 +551,12 @@ static int main_loop(struct daemon *d)
 	fds[2] = (struct pollfd){ .fd = policy_watch__fd(d->watch), .events = POLLIN };
 	/* Readable when a reload's worker is done; its deadline is checked every tick. */
 	fds[3] = (struct pollfd){ .fd = policy_reloader__fd(&d->reloader), .events = POLLIN };
+	/* Readable when the topology watch's thread queued changes or a note. */
+	fds[4] = (struct pollfd){ .fd = topology_watch__fd(d->topo_watch), .events = POLLIN };
 	clock_gettime(CLOCK_MONOTONIC, &last_write);
 	for (;;) {
 		/* The source's fds change when it takes the records or a feed. */
-		nfds = 4 + decision_source__fds(d->decisions, &fds[4]);
+		nfds = 5 + decision_source__fds(d->decisions, &fds[5]);
 		n = poll(fds, nfds, TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
@@ -478,6 +581,8 @@ static int main_loop(struct daemon *d)
 			start_reload(d, false, "file changed");
 		}
 		check_reload(d);
+		if (fds[4].revents & POLLIN)
+			check_topology(d);
 		/* Takes the records (or a feed) when it has neither; reports changes itself. */
 		decision_source__update(d->decisions, 0);
 		if (d->textfile && elapsed_ms(&last_write) >= (long)d->interval_s * 1000) {
@@ -502,7 +607,7 @@ int do_run(int argc, char **argv)
 	};
 	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
 	struct http_server_opts hopts = { .sz = sizeof(hopts) };
-	char description[512], msg[512];
+	char description[1024], msg[512];
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];
 	sigset_t mask, old_mask;
 	int err;
@@ -552,6 +657,18 @@ int do_run(int argc, char **argv)
 		       "changes every %d ms instead", d.policy_path, POLICY_WATCH_INTERVAL_MS);
 	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
 	       enforcer_pin_dir());
+	load_stamp(&d);
+	err = topology_watch__new(NULL, &d.topo_watch, msg, sizeof(msg));
+	if (err) {
+		p_err("cannot watch the IOMMU topology: %s", msg);
+		goto out_unload;
+	}
+	if (!topology_watch__uevents(d.topo_watch))
+		p_warn("%s: the IOMMU groups are reread every %d ms instead", msg,
+		       TOPOLOGY_WATCH_RESCAN_MS);
+	else
+		p_info("watching the IOMMU topology (kernel uevents, and a rescan every %d ms)",
+		       TOPOLOGY_WATCH_RESCAN_MS);
 
 	d.snap = metrics_snapshot__new();
 	d.printer = event_printer__new(realtime_offset_ns());
@@ -637,6 +754,8 @@ out_fds:
 	 */
 	policy_reloader__fini(&d.reloader);
 	policy_watch__free(d.watch);
+	topology_watch__free(d.topo_watch);
+	topology_record__fini(&d.stamp);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 out_sigmask:

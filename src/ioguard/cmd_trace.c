@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "decision_source.h"
+#include "dma_fault.h"
 #include "event.h"
 #include "ioguard.h"
 #include "tracer.h"
@@ -63,7 +64,7 @@ static void trace_help(void)
 		"                       attach_group, detach_group, claim_device, release_device,\n"
 		"                       claim_group, release_group, map, unmap, unmap_fast, map_sg,\n"
 		"                       io_page_fault, iommufd_bind, iommufd_unbind, iommufd_attach,\n"
-		"                       iommufd_detach, decision\n"
+		"                       iommufd_detach, dma_fault, decision\n"
 		"  -s, --sample N       show 1 of every N map/unmap records (counts stay exact)\n"
 		"  -d, --duration SEC   stop after SEC seconds\n"
 		"  -v, --verbose        show libbpf's messages\n"
@@ -78,10 +79,12 @@ static void on_signal(int sig)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct trace_session *s = ctx;
-	const struct ioguard_event *e = data;
+	struct ioguard_event ev, *e = &ev;
 
 	if (size < sizeof(*e))
 		return 0;
+	memcpy(e, data, sizeof(*e));
+	dma_fault_event_resolve(e, "/");
 	if (!event_filter__event(&s->filter, e))
 		return 0;
 	s->events++;
@@ -166,7 +169,7 @@ int do_trace(int argc, char **argv)
 	struct tracer *tracer = NULL;
 	unsigned long duration = 0, v;
 	struct timespec start, last_retry;
-	char description[512], why[512];
+	char description[1024], why[512];
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];
 	unsigned long long feed_lost;
 	int opt, err, nfds;

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
+#include "dma_fault.h"
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
 
@@ -120,6 +121,45 @@ static int add_fault(struct metrics_snapshot *s, const void *k, const void *valu
 	return metrics_snapshot__add_fault(s, device[0] ? device : "unknown", key->group, faults);
 }
 
+/* The group is resolved afterwards, from sysfs: see collect_dma_fault_groups(). */
+static int add_dma_fault(struct metrics_snapshot *s, const void *k, const void *values,
+			 int ncpu)
+{
+	const struct ioguard_dma_fault_key *key = k;
+	char device[IOGUARD_DEV_NAME_LEN];
+	__u64 faults = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < ncpu; cpu++)
+		faults += *(const __u64 *)((const char *)values + cpu * percpu_stride(8));
+	dma_fault_device_name(key->segment, key->source_id, device, sizeof(device));
+	return metrics_snapshot__add_dma_fault(s, device, IOGUARD_GROUP_UNKNOWN, key->kind,
+					       key->reason, faults);
+}
+
+/* One (group, cause, kind) of invalidations; keys this build does not know are left out. */
+static int add_inval(struct metrics_snapshot *s, const void *k, const void *values, int ncpu)
+{
+	const struct ioguard_inval_key *key = k;
+	size_t stride = percpu_stride(sizeof(struct ioguard_inval));
+	struct ioguard_inval sum = { 0 };
+	int cpu, i;
+
+	if (key->cause >= IOGUARD_INVAL_CAUSE_COUNT || key->kind >= IOGUARD_INVAL_KIND_COUNT)
+		return 0;
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const struct ioguard_inval *v = (const void *)((const char *)values + cpu * stride);
+
+		sum.descriptors += v->descriptors;
+		for (i = 0; i < IOGUARD_HIST_SLOTS; i++)
+			sum.latency.slots[i] += v->latency.slots[i];
+		sum.latency.count += v->latency.count;
+		sum.latency.sum += v->latency.sum;
+	}
+	return metrics_snapshot__add_inval(s, key->group, key->cause, key->kind,
+					   sum.descriptors, &sum.latency);
+}
+
 int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps)
 {
 	int err = 0;
@@ -130,13 +170,31 @@ int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *map
 	if (!err && maps->faults_fd >= 0)
 		err = walk_percpu(maps->faults_fd, sizeof(struct ioguard_fault_key),
 				  sizeof(__u64), add_fault, s);
+	if (!err && maps->dma_faults_fd >= 0)
+		err = walk_percpu(maps->dma_faults_fd, sizeof(struct ioguard_dma_fault_key),
+				  sizeof(__u64), add_dma_fault, s);
+	if (!err && maps->invals_fd >= 0)
+		err = walk_percpu(maps->invals_fd, sizeof(struct ioguard_inval_key),
+				  sizeof(struct ioguard_inval), add_inval, s);
 	return err;
+}
+
+void collect_dma_fault_groups(struct metrics_snapshot *s, const char *sysfs_root)
+{
+	size_t i;
+	int group;
+
+	for (i = 0; i < s->dma_faults.n; i++) {
+		group = dma_fault_device_group(sysfs_root, s->dma_faults.v[i].device);
+		s->dma_faults.v[i].group = group >= 0 ? group : IOGUARD_GROUP_UNKNOWN;
+	}
 }
 
 int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
 {
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr;
+	const char *type;
 	size_t i, n;
 	int err;
 
@@ -156,7 +214,11 @@ int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
 		err = ioasid_group__check(g, NULL, &v);
 		if (err)
 			break;
-		err = metrics_snapshot__add_group(s, ioasid_group__id(g), ioasid_group__type(g),
+		/* The kernel's spelling of a known type, else "other": a bounded label. */
+		type = ioasid_group__type(g);
+		if (type && type[0])
+			type = posture_domain__str(posture_domain_of(type));
+		err = metrics_snapshot__add_group(s, ioasid_group__id(g), type,
 						  ioasid_group__nr_devices(g),
 						  ioasid_verdict__viable(v, IOASID_RULE_KERNEL),
 						  ioasid_verdict__viable(v, IOASID_RULE_STRICT));
@@ -165,6 +227,26 @@ int collect_groups(struct metrics_snapshot *s, const char *sysfs_root)
 out:
 	ioasid_topology__free(topo);
 	return err;
+}
+
+void collect_posture(struct metrics_snapshot *s, const char *root,
+		     const struct enforcer_status *st)
+{
+	struct metrics_posture *p = &s->posture;
+	size_t i;
+
+	host_posture_read(root, &p->host);
+	p->read = true;
+	if (!st)
+		return;
+	p->enforcement_known = true;
+	p->enforcing = st->pinned && st->policy_active;
+	if (!p->enforcing)
+		return;
+	snprintf(p->policy_name, sizeof(p->policy_name), "%.*s",
+		 (int)sizeof(st->slot.name), st->slot.name);
+	for (i = 0; i < sizeof(st->slot.hash); i++)
+		snprintf(p->policy_sha256 + 2 * i, 3, "%02x", st->slot.hash[i]);
 }
 
 int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *st)
@@ -288,15 +370,19 @@ int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 		err = collect_tracer(s, ctx->tracer);
 		if (err)
 			return err;
+		collect_dma_fault_groups(s, ctx->sysfs_root ?: "/");
 	}
 	err = collect_groups(s, ctx->sysfs_root ?: "/");
 	if (err)
 		return err;
-	if (ctx->no_enforcement)
+	if (ctx->no_enforcement) {
+		collect_posture(s, ctx->sysfs_root, NULL);
 		return 0;
+	}
 	err = enforcer_status(&st, msg, sizeof(msg));
 	if (err)
 		return err;
+	collect_posture(s, ctx->sysfs_root, &st);
 	err = collect_decisions(s, &st);
 	enforcer_status__clear(&st);
 	if (!err && st.pinned)

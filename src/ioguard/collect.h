@@ -9,7 +9,8 @@
  *  - every IOMMU group of the sysfs topology with both viability verdicts (libioasid);
  *  - run count and run time of every ioguard BPF program, the tracer's and the pinned
  *    enforcement's (bpf_prog_info; kernel.bpf_stats_enabled);
- *  - build info: version and the tracer's mode.
+ *  - build info: version and the tracer's mode;
+ *  - the host's isolation posture (posture.h) and whether a policy is in force.
  *
  * Each part is a function of its own, so the tests can feed one with a fake source.
  * A part whose source is absent (no tracer, nothing pinned) adds nothing; a source that
@@ -50,13 +51,28 @@ struct collect_ctx {
 int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s);
 
 /*
- * collect_aggregates() - the three per-CPU aggregation maps, values summed over the
- * possible CPUs. An fd < 0 skips that map.
+ * collect_aggregates() - the per-CPU aggregation maps (operations, page and DMA
+ * faults, invalidations), values summed over the possible CPUs. An fd < 0 skips that map.
  */
 int collect_aggregates(struct metrics_snapshot *s, const struct tracer_maps *maps);
 
+/*
+ * collect_dma_fault_groups() - the IOMMU group of each DMA fault entry's device, from
+ * sysfs under @sysfs_root; IOGUARD_GROUP_UNKNOWN for a device that is gone or in no
+ * group (a fault names a requester id, which may match no device any more).
+ */
+void collect_dma_fault_groups(struct metrics_snapshot *s, const char *sysfs_root);
+
 /* One ioguard_group_* entry per IOMMU group of the topology under @sysfs_root. */
 int collect_groups(struct metrics_snapshot *s, const char *sysfs_root);
+
+/*
+ * collect_posture() - the host's isolation posture read under @root (NULL: the live
+ * system) and, with @st, the enforcement in force. Cannot fail: an unreadable fact is a
+ * value (posture.h).
+ */
+void collect_posture(struct metrics_snapshot *s, const char *root,
+		     const struct enforcer_status *st);
 
 /*
  * collect_decisions() - the decision counters of @st, named; the tenant by the active

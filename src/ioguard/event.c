@@ -7,6 +7,7 @@
 
 #include <bsd/sys/tree.h>
 
+#include "dma_fault.h"
 #include "enforcer.h"
 #include "event.h"
 
@@ -33,6 +34,7 @@ static const char *const op_names[IOGUARD_OP_COUNT] = {
 	[IOGUARD_OP_ATTACH_PASID] = "attach_pasid",
 	[IOGUARD_OP_REPLACE_PASID] = "replace_pasid",
 	[IOGUARD_OP_DETACH_PASID] = "detach_pasid",
+	[IOGUARD_OP_DMA_FAULT] = "dma_fault",
 };
 
 const char *event_op_name(__u32 op)
@@ -266,10 +268,23 @@ void event_printer__text_header(FILE *out)
 		"SIZE", "LAT(us)", "RET");
 }
 
+/* The last column of a DMA fault: "write reason 0x05", "read reason 0x06 pasid 1". */
+static void dma_fault_text(const struct ioguard_event *e, char *out, size_t len)
+{
+	char reason[DMA_FAULT_REASON_LEN];
+	int n;
+
+	dma_fault_reason_str((__u8)e->ret, reason);
+	n = snprintf(out, len, "%s reason %s", dma_fault_kind_name(dma_fault_event_kind(e)),
+		     reason);
+	if (n >= 0 && (size_t)n < len && (e->flags & IOGUARD_EV_HAS_PASID))
+		snprintf(out + n, len - n, " pasid %u", e->pasid);
+}
+
 void event_printer__text(struct event_printer *p, FILE *out, const struct ioguard_event *e)
 {
 	char group[16] = "-", domain[16] = "-", iova[24] = "-", size[24] = "-";
-	char lat[24] = "-", ret[24] = "-";
+	char lat[24] = "-", ret[48] = "-";
 	char comm[ESCAPED_LEN(IOGUARD_COMM_LEN)], device[ESCAPED_LEN(IOGUARD_DEV_NAME_LEN)];
 	struct tm tm;
 	long usec;
@@ -292,7 +307,9 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 		snprintf(size, sizeof(size), "%" PRIu64, (uint64_t)e->size);
 	if (e->flags & IOGUARD_EV_HAS_LATENCY)
 		snprintf(lat, sizeof(lat), "%.3f", e->latency_ns / 1000.0);
-	if (e->flags & IOGUARD_EV_HAS_RET)
+	if (e->op == IOGUARD_OP_DMA_FAULT)
+		dma_fault_text(e, ret, sizeof(ret));
+	else if (e->flags & IOGUARD_EV_HAS_RET)
 		snprintf(ret, sizeof(ret), "%" PRId64, (int64_t)e->ret);
 	wall_time(p, e, &tm, &usec);
 	fprintf(out, "%02d:%02d:%02d.%06ld %-3u %-7u %-15s %-14s %-12s %5s %6s %-18s %10s %10s %s\n",
@@ -350,6 +367,13 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 	/* Only PASID ops carry one; other records keep their established keys. */
 	if (e->flags & IOGUARD_EV_HAS_PASID)
 		jsonw_uint_field(w, "pasid", e->pasid);
+	if (e->op == IOGUARD_OP_DMA_FAULT) {
+		char reason[DMA_FAULT_REASON_LEN];
+
+		dma_fault_reason_str((__u8)e->ret, reason);
+		jsonw_string_field(w, "kind", dma_fault_kind_name(dma_fault_event_kind(e)));
+		jsonw_string_field(w, "reason", reason);
+	}
 	jsonw_end_object(w);
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_fault.h"
 #include "event.h"
 #include "exposition.h"
 
@@ -29,6 +30,28 @@ static const char *const result_names[IOGUARD_RESULT_COUNT] = {
 static const char *const lost_reason_names[IOGUARD_LOST_REASON_COUNT] = {
 	[IOGUARD_LOST_RINGBUF_FULL] = "ringbuf_full",
 	[IOGUARD_LOST_CALL_TABLE_FULL] = "call_table_full",
+};
+
+/* The kind label: what a VT-d invalidation descriptor invalidates. */
+static const char *const inval_kind_names[IOGUARD_INVAL_KIND_COUNT] = {
+	[IOGUARD_INVAL_OTHER] = "other",
+	[IOGUARD_INVAL_CONTEXT] = "context",
+	[IOGUARD_INVAL_IOTLB] = "iotlb",
+	[IOGUARD_INVAL_DEV_TLB] = "dev_tlb",
+	[IOGUARD_INVAL_IEC] = "interrupt_entry",
+	[IOGUARD_INVAL_WAIT] = "wait",
+	[IOGUARD_INVAL_PASID_IOTLB] = "pasid_iotlb",
+	[IOGUARD_INVAL_PASID_CACHE] = "pasid_cache",
+	[IOGUARD_INVAL_PASID_DEV_TLB] = "pasid_dev_tlb",
+	[IOGUARD_INVAL_PAGE_RESPONSE] = "page_response",
+};
+
+/* The cause label: the driver flush that submitted it. */
+static const char *const inval_cause_names[IOGUARD_INVAL_CAUSE_COUNT] = {
+	[IOGUARD_INVAL_CAUSE_NONE] = "none",
+	[IOGUARD_INVAL_CAUSE_UNMAP] = "unmap",
+	[IOGUARD_INVAL_CAUSE_MAP] = "map",
+	[IOGUARD_INVAL_CAUSE_FLUSH_ALL] = "flush_all",
 };
 
 /* ---- buffer ----------------------------------------------------------------------- */
@@ -457,28 +480,21 @@ struct hist_prefix {
 	size_t labels_len;
 };
 
-/* 0, or -ENAMETOOLONG when @name and the op name do not fit. */
+/* 0, or -ENAMETOOLONG when @name and @labels (`group="12",op="map"`) do not fit. */
 static int hist_prefix_init(struct hist_prefix *pre, const char *name, size_t name_len,
-			    const struct metrics_hist_entry *e, const struct label_names *names)
+			    const char *labels, size_t labels_len)
 {
-	const char *op = names->op[op_index(e->op)];
-	size_t op_len = names->op_len[op_index(e->op)];
 	char *p = pre->s;
 
 	/* One block to spare: the labels, inside @s, are also copied in whole blocks. */
-	if (name_len + op_len + GROUP_LABEL_LEN + sizeof("_bucket{group=\"\",op=\"\",le=\"") >
-	    sizeof(pre->s) - COPY_BLOCK)
+	if (name_len + labels_len + sizeof("_bucket{,le=\"") > sizeof(pre->s) - COPY_BLOCK)
 		return -ENAMETOOLONG;
 	memset(pre->s, 0, sizeof(pre->s));
 	p = put_str(p, name, name_len);
 	PUT_LIT(p, "_bucket{");
 	pre->labels = p - pre->s;
-	PUT_LIT(p, "group=\"");
-	p = put_group(p, e->group);
-	PUT_LIT(p, "\",op=\"");
-	p = put_str(p, op, op_len);
-	PUT_LIT(p, "\"");
-	pre->labels_len = p - pre->s - pre->labels;
+	p = put_str(p, labels, labels_len);
+	pre->labels_len = labels_len;
 	PUT_LIT(p, ",le=\"");
 	pre->len = p - pre->s;
 	return 0;
@@ -518,18 +534,18 @@ static inline char *put_sum_count_head(char *p, const struct hist_prefix *pre,
  * BPF side bumps a slot and the count with separate atomic adds, so a snapshot taken
  * mid-update could otherwise disagree with itself.
  */
-static void write_hist(struct buf *b, const char *name, size_t name_len,
-		       const struct metrics_hist_entry *e, const struct le_tails *le,
-		       const struct label_names *names)
+static void write_hist(struct buf *b, const char *name, size_t name_len, const char *labels,
+		       size_t labels_len, __u32 kind, const struct ioguard_hist *hist,
+		       const struct le_tails *le)
 {
-	__u32 first = exposition_first_slot(e->kind), slot;
+	__u32 first = exposition_first_slot(kind), slot;
 	struct hist_prefix pre;
 	size_t line_max;
 	__u64 cum = 0;
 	char *p;
 	int err;
 
-	err = hist_prefix_init(&pre, name, name_len, e, names);
+	err = hist_prefix_init(&pre, name, name_len, labels, labels_len);
 	if (err) {
 		b->err = b->err ?: err;
 		return;
@@ -544,19 +560,19 @@ static void write_hist(struct buf *b, const char *name, size_t name_len,
 		return;
 	p = b->data + b->len;
 	for (slot = 0; slot < first; slot++)
-		cum += e->hist.slots[slot];
+		cum += hist->slots[slot];
 	for (; slot <= EXPOSITION_LAST_SLOT; slot++) {
-		cum += e->hist.slots[slot];
+		cum += hist->slots[slot];
 		p = put_bucket(p, &pre, le, slot, cum);
 	}
 	for (; slot < IOGUARD_HIST_SLOTS; slot++)
-		cum += e->hist.slots[slot];
+		cum += hist->slots[slot];
 	p = put_bucket(p, &pre, le, IOGUARD_HIST_SLOTS - 1, cum);
 	p = put_sum_count_head(p, &pre, name_len, "_sum{", 5);
-	if (e->kind == IOGUARD_HIST_LATENCY)
-		p = put_ns_as_seconds(p, e->hist.sum);
+	if (kind == IOGUARD_HIST_LATENCY)
+		p = put_ns_as_seconds(p, hist->sum);
 	else
-		p = put_u64(p, e->hist.sum);
+		p = put_u64(p, hist->sum);
 	*p++ = '\n';
 	p = put_sum_count_head(p, &pre, name_len, "_count{", 7);
 	p = put_u64(p, cum);
@@ -565,16 +581,30 @@ static void write_hist(struct buf *b, const char *name, size_t name_len,
 	b->len = p - b->data;
 }
 
+/* Longest label text of a histogram: group, then at most two labels of short values. */
+#define HIST_LABELS_LEN 128
+
 static void write_hists(struct buf *b, const struct metrics_snapshot *s, __u32 kind,
 			const char *name, const struct label_names *names)
 {
 	size_t name_len = strlen(name), i;
+	char labels[HIST_LABELS_LEN];
 	struct le_tails le;
 
 	le_tails_init(&le, kind);
 	for (i = 0; i < s->hists.n && !b->err; i++) {
-		if (s->hists.v[i].kind == kind)
-			write_hist(b, name, name_len, &s->hists.v[i], &le, names);
+		const struct metrics_hist_entry *e = &s->hists.v[i];
+		__u32 op = op_index(e->op);
+		char *p = labels;
+
+		if (e->kind != kind)
+			continue;
+		PUT_LIT(p, "group=\"");
+		p = put_group(p, e->group);
+		PUT_LIT(p, "\",op=\"");
+		p = put_str(p, names->op[op], names->op_len[op]);
+		PUT_LIT(p, "\"");
+		write_hist(b, name, name_len, labels, p - labels, kind, &e->hist, &le);
 	}
 }
 
@@ -620,6 +650,61 @@ static void write_calls(struct buf *b, const struct metrics_snapshot *s, bool by
 		*p++ = '\n';
 		*p = '\0';
 		b->len = p - b->data;
+	}
+}
+
+/* `group="5",cause="unmap",kind="iotlb"` into @out (HIST_LABELS_LEN); its length. */
+static size_t inval_labels(char *out, const struct metrics_inval_entry *e)
+{
+	char *p = out;
+
+	PUT_LIT(p, "group=\"");
+	p = put_group(p, e->group);
+	PUT_LIT(p, "\",cause=\"");
+	p = put_str(p, inval_cause_names[e->cause], strlen(inval_cause_names[e->cause]));
+	PUT_LIT(p, "\",kind=\"");
+	p = put_str(p, inval_kind_names[e->kind], strlen(inval_kind_names[e->kind]));
+	PUT_LIT(p, "\"");
+	return p - out;
+}
+
+static void write_invalidations(struct buf *b, const struct metrics_snapshot *s)
+{
+	static const char duration[] = "ioguard_iotlb_invalidation_duration_seconds";
+	char labels[HIST_LABELS_LEN];
+	struct le_tails le;
+	size_t i, n;
+
+	family(b, "ioguard_iotlb_invalidations_total", "counter",
+	       "Invalidation descriptors the IOMMU driver submitted (Intel VT-d queued "
+	       "invalidation), by IOMMU group, cause (the driver flush: unmap, map, flush_all, "
+	       "or none) and kind (iotlb, dev_tlb, context, ...). Group unknown: no flush of a "
+	       "known domain submitted it.");
+	for (i = 0; i < s->invals.n; i++) {
+		const struct metrics_inval_entry *e = &s->invals.v[i];
+
+		if (!e->descriptors)
+			continue;
+		n = inval_labels(labels, e);
+		buf__puts(b, "ioguard_iotlb_invalidations_total{");
+		buf__append(b, labels, n);
+		buf__append(b, "}", 1);
+		sample_u64(b, e->descriptors);
+	}
+
+	family(b, duration, "histogram",
+	       "Time to submit invalidations and see them completed (qi_submit_sync(), entry "
+	       "to return): one observation per submission of one or more descriptors, "
+	       "labelled by its first descriptor. Bucket bounds are powers of two nanoseconds.");
+	le_tails_init(&le, IOGUARD_HIST_LATENCY);
+	for (i = 0; i < s->invals.n && !b->err; i++) {
+		const struct metrics_inval_entry *e = &s->invals.v[i];
+
+		if (!e->latency.count)
+			continue;
+		n = inval_labels(labels, e);
+		write_hist(b, duration, sizeof(duration) - 1, labels, n, IOGUARD_HIST_LATENCY,
+			   &e->latency, &le);
 	}
 }
 
@@ -672,6 +757,24 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		buf__append(out, "}", 1);
 		sample_u64(out, e->faults);
 	}
+
+	family(out, "ioguard_dma_faults_total", "counter",
+	       "DMA-remapping faults the IOMMU recorded (VT-d fault records), by requesting "
+	       "device, its IOMMU group, kind (read, write or interrupt) and fault reason code.");
+	for (i = 0; i < s->dma_faults.n; i++) {
+		const struct metrics_dma_fault_entry *e = &s->dma_faults.v[i];
+		char reason[DMA_FAULT_REASON_LEN];
+
+		dma_fault_reason_str(e->reason, reason);
+		series(out, "ioguard_dma_faults_total");
+		label(out, true, "device", e->device);
+		label(out, false, "group", group_label(e->group, gtmp));
+		label(out, false, "kind", dma_fault_kind_name(e->kind));
+		label(out, false, "reason", reason);
+		buf__append(out, "}", 1);
+		sample_u64(out, e->faults);
+	}
+	write_invalidations(out, s);
 
 	family(out, "ioguard_policy_decisions_total", "counter",
 	       "Policy decisions taken by the enforcement hooks, by hook, decision, reason and "
@@ -770,5 +873,6 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		sample_seconds(out, s->progs.v[i].run_time_ns);
 	}
 
+	exposition_render_posture(s, out);
 	return out->err;
 }

@@ -50,6 +50,13 @@ void buf__printf(struct buf *b, const char *fmt, ...) __attribute__((format(prin
 int exposition_render(const struct metrics_snapshot *s, struct buf *out);
 
 /*
+ * exposition_render_posture() - append the ioguard_host_* and ioguard_enforcement_*
+ * families of @s->posture (exposition_posture.c); exposition_render() calls it last.
+ * Return: 0 or -ENOMEM.
+ */
+int exposition_render_posture(const struct metrics_snapshot *s, struct buf *out);
+
+/*
  * The exported window of bucket bounds. The BPF side counts all IOGUARD_HIST_SLOTS slots;
  * a histogram of @kind is exported as the buckets le = 2^s units for
  * s = exposition_first_slot(kind) .. EXPOSITION_LAST_SLOT, then le="+Inf". Because the

@@ -12,11 +12,12 @@
 
 #include "enforcer.h"
 #include "host_check.h"
+#include "posture.h"
 
-#define LSM_LIST "/sys/kernel/security/lsm"
+#define LSM_LIST POSTURE_LSM_LIST
 #define KALLSYMS "/proc/kallsyms"
-#define CMDLINE "/proc/cmdline"
-#define NOIOMMU_PARAM "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+#define CMDLINE POSTURE_CMDLINE
+#define NOIOMMU_PARAM POSTURE_NOIOMMU_PARAM
 #define CONFIG_MAX (4 << 20)
 
 /* Modules whose functions ioguard hooks; their BTF is what fentry needs to reach them. */
@@ -47,6 +48,7 @@ struct host_facts {
 	bool compat_syscalls, compat_hook, ima_file_hash, legacy_container;
 	char kptr_restrict[16];
 	unsigned int n_iommus;
+	struct host_posture posture;	/* the facts `groups` and the metrics show */
 	enum module_state modules[sizeof(hooked_modules) / sizeof(hooked_modules[0])];
 };
 
@@ -135,24 +137,7 @@ static unsigned int count_entries(const struct host_facts *f, const char *live_p
 static const char *cmdline_param(const struct host_facts *f, const char *name, char *buf,
 				 size_t len)
 {
-	size_t n = strlen(name);
-	const char *p = f->cmdline, *found = NULL;
-	size_t vlen = 0;
-
-	while (*p) {
-		size_t tok = strcspn(p, " \t");
-
-		if (tok > n && !strncmp(p, name, n) && p[n] == '=') {
-			found = p + n + 1;
-			vlen = tok - n - 1;
-		}
-		p += tok;
-		p += strspn(p, " \t");
-	}
-	if (!found)
-		return NULL;
-	snprintf(buf, len, "%.*s", (int)vlen, found);
-	return buf;
+	return posture_cmdline_param(f->cmdline, name, buf, len);
 }
 
 /* "y", "m", a string's quoted text, "n" for "is not set", or NULL when not in it. */
@@ -698,7 +683,7 @@ static struct host_check *check_ia32(struct host_report *r, const struct host_fa
 /* identity: the device's DMA is untranslated, to all of memory. */
 static bool untranslated(const char *type)
 {
-	return !strcmp(type, "identity");
+	return posture_domain_of(type) == POSTURE_DOMAIN_IDENTITY;
 }
 
 /* Bound to vfio-pci or to nothing: handed, or free to be handed, to user space. */
@@ -757,25 +742,14 @@ static void check_group(struct host_report *r, const struct host_facts *f, const
 		boot_param_howto(f));
 }
 
-/* Default domain types, as /sys/kernel/iommu_groups/N/type names them. */
-enum domain_kind { DOMAIN_DMA, DOMAIN_DMA_FQ, DOMAIN_IDENTITY, DOMAIN_OTHER, DOMAIN_KINDS };
-
-static enum domain_kind domain_kind(const char *type)
-{
-	if (!strcmp(type, "DMA"))
-		return DOMAIN_DMA;
-	if (!strcmp(type, "DMA-FQ"))
-		return DOMAIN_DMA_FQ;
-	return untranslated(type) ? DOMAIN_IDENTITY : DOMAIN_OTHER;
-}
-
 static void check_iommu(struct host_report *r, const struct host_facts *f)
 {
-	char intel[32], amd[32], generic[32], note[160] = "", path[4096], type[32], live[300];
+	char intel[32], amd[32], generic[32], note[160] = "", path[4096];
 	const char *on_intel = cmdline_param(f, "intel_iommu", intel, sizeof(intel));
 	const char *on_amd = cmdline_param(f, "amd_iommu", amd, sizeof(amd));
 	const char *mode = cmdline_param(f, "iommu", generic, sizeof(generic));
-	size_t counts[DOMAIN_KINDS] = { 0 }, n_groups = 0;
+	const unsigned int *counts = f->posture.domains;
+	size_t n_groups = f->posture.n_groups, other;
 	struct host_check *c;
 	struct dirent *d;
 	DIR *dir;
@@ -784,17 +758,7 @@ static void check_iommu(struct host_report *r, const struct host_facts *f)
 		 on_intel ?: "", on_amd ? " amd_iommu=" : "", on_amd ?: "",
 		 mode ? " iommu=" : "", mode ?: "");
 	path_of(f, path, sizeof(path), "/sys/kernel/iommu_groups");
-	dir = opendir(path);
-	while (dir && (d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		n_groups++;
-		snprintf(live, sizeof(live), "/sys/kernel/iommu_groups/%s/type", d->d_name);
-		counts[read_line(f, live, type, sizeof(type)) ? DOMAIN_OTHER : domain_kind(type)]++;
-	}
-	if (dir)
-		closedir(dir);
-	if (!f->n_iommus && !n_groups) {
+	if (!f->posture.iommu_enabled) {
 		c = add(r, "iommu", "iommu", HOST_FAIL, "no IOMMU: /sys/class/iommu and "
 			"/sys/kernel/iommu_groups are empty (%s:%s): no device can be isolated, "
 			"there is nothing for ioguard to guard", CMDLINE, note[0] ? note : " no "
@@ -808,15 +772,17 @@ static void check_iommu(struct host_report *r, const struct host_facts *f)
 		n_groups, CMDLINE, note[0] ? note : " no intel_iommu=, amd_iommu= or iommu=");
 	if (!n_groups)
 		return;
-	if (!counts[DOMAIN_IDENTITY] && !counts[DOMAIN_OTHER]) {
+	other = n_groups - counts[POSTURE_DOMAIN_DMA] - counts[POSTURE_DOMAIN_DMA_FQ] -
+		counts[POSTURE_DOMAIN_IDENTITY];
+	if (!counts[POSTURE_DOMAIN_IDENTITY] && !other) {
 		add(r, "iommu", "iommu_domains", HOST_OK, "every group translates DMA "
-		    "(/sys/kernel/iommu_groups/*/type: DMA %zu, DMA-FQ %zu)", counts[DOMAIN_DMA],
-		    counts[DOMAIN_DMA_FQ]);
+		    "(/sys/kernel/iommu_groups/*/type: DMA %u, DMA-FQ %u)", counts[POSTURE_DOMAIN_DMA],
+		    counts[POSTURE_DOMAIN_DMA_FQ]);
 	} else {
-		add(r, "iommu", "iommu_domains", counts[DOMAIN_IDENTITY] ? HOST_INFO : HOST_OK,
-		    "default domains (/sys/kernel/iommu_groups/*/type): DMA %zu, DMA-FQ %zu, "
-		    "identity %zu, other %zu%s", counts[DOMAIN_DMA], counts[DOMAIN_DMA_FQ],
-		    counts[DOMAIN_IDENTITY], counts[DOMAIN_OTHER],
+		add(r, "iommu", "iommu_domains", counts[POSTURE_DOMAIN_IDENTITY] ? HOST_INFO : HOST_OK,
+		    "default domains (/sys/kernel/iommu_groups/*/type): DMA %u, DMA-FQ %u, "
+		    "identity %u, other %zu%s", counts[POSTURE_DOMAIN_DMA], counts[POSTURE_DOMAIN_DMA_FQ],
+		    counts[POSTURE_DOMAIN_IDENTITY], other,
 		    mode && !strcmp(mode, "pt") ? " (iommu=pt makes host-owned groups identity)" :
 		    "");
 		dir = opendir(path);
@@ -870,6 +836,39 @@ static void check_isolation(struct host_report *r, const struct host_facts *f)
 	} else {
 		add(r, "isolation", "noiommu", HOST_OK, "%s = %s", NOIOMMU_PARAM, noiommu);
 	}
+}
+
+/*
+ * VFIO refuses a device without interrupt remapping unless allow_unsafe_interrupts is
+ * set; with it, a device can forge MSIs to any vector (vfio_iommu_type1.c, iommufd's
+ * iommufd_allow_unsafe_interrupts). Only the combination of both lets that happen.
+ */
+static void check_interrupts(struct host_report *r, const struct host_facts *f)
+{
+	const struct host_posture *p = &f->posture;
+	bool type1 = p->unsafe_interrupts[POSTURE_IRQ_VFIO_TYPE1] == POSTURE_ON;
+	bool iommufd = p->unsafe_interrupts[POSTURE_IRQ_IOMMUFD] == POSTURE_ON;
+	const char *remap = p->irq_remapping == POSTURE_ON ? "IR- chips in /proc/interrupts" :
+			    p->irq_remapping == POSTURE_OFF ? "no IR- chip in /proc/interrupts" :
+			    "/proc/interrupts shows no IO-APIC or PCI-MSI chip";
+	struct host_check *c;
+
+	if (!type1 && !iommufd) {
+		add(r, "isolation", "interrupts", HOST_OK, "allow_unsafe_interrupts is off for "
+		    "vfio_iommu_type1 and iommufd: VFIO assigns devices only with interrupt "
+		    "remapping (IRQ remapping %s: %s)", posture_state__str(p->irq_remapping),
+		    remap);
+		return;
+	}
+	c = add(r, "isolation", "interrupts", p->irq_remapping == POSTURE_ON ? HOST_INFO : HOST_WARN,
+		"allow_unsafe_interrupts is on for%s%s%s (/sys/module/*/parameters or %s), and "
+		"IRQ remapping is %s (%s)%s", type1 ? " vfio_iommu_type1" : "",
+		type1 && iommufd ? " and" : "", iommufd ? " iommufd" : "", CMDLINE,
+		posture_state__str(p->irq_remapping), remap,
+		p->irq_remapping == POSTURE_ON ? "" : ": an assigned device can forge MSIs "
+		"to any interrupt vector of the host");
+	set_fix(c, "drop allow_unsafe_interrupts from the kernel command line and "
+		"/etc/modprobe.d, where the platform has interrupt remapping");
 }
 
 /* IMA's hash: ima_hash= on the command line, else CONFIG_IMA_DEFAULT_HASH (as enforcer.c). */
@@ -1058,6 +1057,7 @@ static void read_facts(struct host_facts *f, struct host_report *r)
 	read_mounts(f);
 	read_kallsyms(f);
 	f->n_iommus = count_entries(f, "/sys/class/iommu");
+	host_posture_read(f->root, &f->posture);
 	for (i = 0; i < sizeof(hooked_modules) / sizeof(hooked_modules[0]); i++)
 		f->modules[i] = module_state(f, hooked_modules[i], r->kernel_release);
 }
@@ -1095,6 +1095,7 @@ int host_check_run(const struct host_check_opts *opts, struct host_report **out)
 	v.ia32 = status_of(check_ia32(&b->report, &f));
 	check_iommu(&b->report, &f);
 	check_isolation(&b->report, &f);
+	check_interrupts(&b->report, &f);
 	check_features(&b->report, &f, &v, opts ? opts->probe_trace : NULL);
 	free(f.config);
 	if (b->oom) {

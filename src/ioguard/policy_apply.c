@@ -129,6 +129,24 @@ int policy_commit(const char *path, const struct policy_apply_opts *opts,
 	return 0;
 }
 
+/*
+ * Records the topology @p was checked against, for `ioguard status` and the daemon's
+ * topology watch (topology_record.h). Only beside the real enforcement: other ops
+ * (tests) put nothing in force. A failure leaves the policy in force, unstamped: said,
+ * not fatal.
+ */
+static void stamp_topology(const char *path, const struct policy_apply_opts *opts,
+			   const struct policy *p)
+{
+	char err[512];
+
+	if (opts && opts->ops && opts->ops != &policy_apply_enforcer)
+		return;
+	if (policy_topology_stamp(p, opts ? opts->sysfs_root : NULL, err, sizeof(err)))
+		p_warn("%s: the topology it was checked against is not recorded (%s): "
+		       "'ioguard status' cannot tell whether it still holds", path, err);
+}
+
 int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
 		 bool *swapped)
 {
@@ -141,6 +159,7 @@ int policy_apply(const char *path, const struct policy_apply_opts *opts, struct 
 	if (!ret)
 		ret = policy_commit(path, opts, cp, swapped);
 	if (!ret) {
+		stamp_topology(path, opts, p);
 		*out = p;
 		p = NULL;
 	}
@@ -326,6 +345,7 @@ static int reloader_commit(struct policy_reloader *r, struct policy_reload_job *
 	ret = policy_commit(r->path, &r->opts, job->cp, &swapped);
 	if (ret)
 		return ret;
+	stamp_topology(r->path, &r->opts, job->p);
 	memcpy(r->hash, job->p->hash, sizeof(r->hash));
 	snprintf(r->name, sizeof(r->name), "%s", job->p->name);
 	r->loaded = true;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "ioguard.h"
 #include "policy_topology.h"
+#include "topology_record.h"
 
 static bool selector_matches(const struct policy_device *sel, const struct ioasid_device *dev)
 {
@@ -202,5 +204,78 @@ int policy_topology_report(const char *path, const struct policy *p, const char 
 	if (ret)
 		p_err("%s: %s", path, err);
 	ioasid_topology__free(topo);
+	return ret;
+}
+
+/* The groups of @topo holding a device a tenant of @p owns, each once, into *@out. */
+static int named_groups(const struct policy *p, const struct ioasid_topology *topo,
+			unsigned int **out, size_t *n)
+{
+	size_t i, j, nr = ioasid_topology__nr_devices(topo);
+	unsigned int *v = calloc(nr ? nr : 1, sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		const struct ioasid_device *dev = ioasid_topology__device(topo, i);
+		const struct ioasid_group *g = ioasid_device__group(dev);
+		unsigned int id;
+
+		if (!g || policy_device_owner(p, dev) == POLICY_NO_OWNER)
+			continue;
+		id = ioasid_group__id(g);
+		for (j = 0; j < *n && v[j] != id; j++)
+			;
+		if (j == *n)
+			v[(*n)++] = id;
+	}
+	*out = v;
+	return 0;
+}
+
+int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *err,
+			  size_t err_len)
+{
+	struct topology_record rec = { 0 };
+	struct ioasid_topology *topo = NULL;
+	struct ioasid_error ierr = { 0 };
+	char path[4096], hex[65];
+	unsigned int *named = NULL;
+	size_t n_named = 0, i;
+	int ret;
+
+	ret = topology_stamp_path(path, sizeof(path));
+	if (ret) {
+		snprintf(err, err_len, "the run directory's path is too long");
+		return ret;
+	}
+	ret = topology_record__read(sysfs_root, &rec);
+	if (ret) {
+		snprintf(err, err_len, "cannot read the IOMMU groups: %s", strerror(-ret));
+		return ret;
+	}
+	ret = ioasid_topology__load(sysfs_root, &topo, &ierr);
+	if (ret == -ENOENT) {
+		ret = 0;	/* no groups: nothing is named */
+	} else if (ret) {
+		snprintf(err, err_len, "cannot read the device topology: %s", ierr.msg);
+		goto out;
+	} else {
+		ret = named_groups(p, topo, &named, &n_named);
+		if (ret) {
+			snprintf(err, err_len, "%s", strerror(-ret));
+			goto out;
+		}
+	}
+	for (i = 0; i < sizeof(p->hash); i++)
+		snprintf(hex + 2 * i, 3, "%02x", p->hash[i]);
+	ret = topology_stamp_write(path, &rec, hex, named, n_named);
+	if (ret)
+		snprintf(err, err_len, "cannot write %s: %s", path, strerror(-ret));
+out:
+	free(named);
+	ioasid_topology__free(topo);
+	topology_record__fini(&rec);
 	return ret;
 }

@@ -74,9 +74,11 @@ void metrics_snapshot__free(struct metrics_snapshot *s)
 	free(s->hists.v);
 	free(s->calls.v);
 	free(s->faults.v);
+	free(s->invals.v);
 	free(s->groups.v);
 	free(s->decisions.v);
 	free(s->progs.v);
+	free(s->dma_faults.v);
 	free(s);
 }
 
@@ -85,13 +87,16 @@ void metrics_snapshot__reset(struct metrics_snapshot *s)
 	s->hists.n = 0;
 	s->calls.n = 0;
 	s->faults.n = 0;
+	s->invals.n = 0;
 	s->groups.n = 0;
 	s->decisions.n = 0;
 	s->progs.n = 0;
+	s->dma_faults.n = 0;
 	memset(s->lost, 0, sizeof(s->lost));
 	s->bpf_stats_enabled = false;
 	s->version[0] = '\0';
 	s->mode[0] = '\0';
+	memset(&s->posture, 0, sizeof(s->posture));
 }
 
 int metrics_snapshot__add_hist(struct metrics_snapshot *s, __s32 group, __u32 op,
@@ -143,6 +148,46 @@ int metrics_snapshot__add_fault(struct metrics_snapshot *s, const char *device, 
 	if (!e)
 		return -ENOMEM;
 	*e = tmp;
+	return 0;
+}
+
+int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *device,
+				    __s32 group, __u32 kind, __u32 reason, __u64 faults)
+{
+	struct metrics_dma_fault_entry tmp = {
+		.group = group, .kind = kind, .reason = reason, .faults = faults,
+	};
+	struct metrics_dma_fault_entry *e;
+	int err;
+
+	if (kind >= IOGUARD_DMA_FAULT_KIND_COUNT || reason > 0xff)
+		return -EINVAL;
+	err = copy_str(tmp.device, sizeof(tmp.device), device);
+	if (err)
+		return err;
+	e = ARRAY_PUSH(s->dma_faults);
+	if (!e)
+		return -ENOMEM;
+	*e = tmp;
+	return 0;
+}
+
+int metrics_snapshot__add_inval(struct metrics_snapshot *s, __s32 group, __u32 cause,
+				__u32 kind, __u64 descriptors, const struct ioguard_hist *latency)
+{
+	struct metrics_inval_entry *e;
+
+	if (cause >= IOGUARD_INVAL_CAUSE_COUNT || kind >= IOGUARD_INVAL_KIND_COUNT)
+		return -EINVAL;
+	e = ARRAY_PUSH(s->invals);
+	if (!e)
+		return -ENOMEM;
+	e->group = group;
+	e->cause = cause;
+	e->kind = kind;
+	e->descriptors = descriptors;
+	if (latency)
+		e->latency = *latency;
 	return 0;
 }
 
@@ -274,6 +319,22 @@ static int fault_cmp(const void *pa, const void *pb)
 	return strcmp(a->device, b->device) ?: cmp_s32(a->group, b->group);
 }
 
+static int dma_fault_cmp(const void *pa, const void *pb)
+{
+	const struct metrics_dma_fault_entry *a = pa, *b = pb;
+
+	return strcmp(a->device, b->device) ?: cmp_s32(a->group, b->group) ?:
+	       cmp_u32(a->kind, b->kind) ?: cmp_u32(a->reason, b->reason);
+}
+
+static int inval_cmp(const void *pa, const void *pb)
+{
+	const struct metrics_inval_entry *a = pa, *b = pb;
+
+	return cmp_s32(a->group, b->group) ?: cmp_u32(a->cause, b->cause) ?:
+	       cmp_u32(a->kind, b->kind);
+}
+
 static int group_cmp(const void *pa, const void *pb)
 {
 	const struct metrics_group_entry *a = pa, *b = pb;
@@ -306,7 +367,9 @@ void metrics_snapshot__sort(struct metrics_snapshot *s)
 	ARRAY_SORT(s->hists, hist_cmp);
 	ARRAY_SORT(s->calls, calls_cmp);
 	ARRAY_SORT(s->faults, fault_cmp);
+	ARRAY_SORT(s->invals, inval_cmp);
 	ARRAY_SORT(s->groups, group_cmp);
 	ARRAY_SORT(s->decisions, decision_cmp);
 	ARRAY_SORT(s->progs, prog_cmp);
+	ARRAY_SORT(s->dma_faults, dma_fault_cmp);
 }

@@ -21,6 +21,7 @@
 
 #include "ioguard/metrics.h"
 #include "ioguard/trace.h"
+#include "posture.h"
 
 /* Longest strings, terminating NUL included; longer ones are refused (-ENAMETOOLONG). */
 #define METRICS_GROUP_TYPE_LEN 16	/* "DMA", "DMA-FQ", "identity", "blocked" */
@@ -49,6 +50,23 @@ struct metrics_fault_entry {
 	__u64 faults;
 };
 
+/* VT-d DMA-remapping faults of one requester, kind and reason (ioguard_dma_faults_total). */
+struct metrics_dma_fault_entry {
+	char device[IOGUARD_DEV_NAME_LEN];	/* PCI name of the requester */
+	__s32 group;		/* its IOMMU group, IOGUARD_GROUP_UNKNOWN if none */
+	__u32 kind;		/* enum ioguard_dma_fault_kind */
+	__u32 reason;		/* fault reason code, 0-255 */
+	__u64 faults;
+};
+
+struct metrics_inval_entry {
+	__s32 group;		/* IOMMU group id or IOGUARD_GROUP_UNKNOWN */
+	__u32 cause;		/* enum ioguard_inval_cause */
+	__u32 kind;		/* enum ioguard_inval_kind */
+	__u64 descriptors;	/* descriptors submitted */
+	struct ioguard_hist latency;	/* per submission, ns; count 0: none timed */
+};
+
 struct metrics_group_entry {
 	__s32 group;
 	char type[METRICS_GROUP_TYPE_LEN];	/* default domain type; "" when unknown */
@@ -71,6 +89,24 @@ struct metrics_prog_entry {
 	__u64 run_time_ns;	/* bpf_prog_info.run_time_ns */
 };
 
+/*
+ * struct metrics_posture - the host's isolation posture (posture.h) and the enforcement
+ * in force, for the ioguard_host_* and ioguard_enforcement_* families.
+ * @read:              the host facts were collected; nothing is exported otherwise
+ * @enforcement_known: the pinned state was read (not with collect_ctx.no_enforcement)
+ * @enforcing:         a policy is active in the pinned enforcement
+ * @policy_name:       its name, "" when none
+ * @policy_sha256:     the SHA-256 of its file, in hex, "" when none
+ */
+struct metrics_posture {
+	bool read;
+	struct host_posture host;
+	bool enforcement_known;
+	bool enforcing;
+	char policy_name[METRICS_POLICY_STR_LEN];
+	char policy_sha256[65];
+};
+
 /* One growable array of one entry type. */
 #define METRICS_ARRAY(type) struct { type *v; size_t n, cap; }
 
@@ -78,9 +114,11 @@ struct metrics_snapshot {
 	METRICS_ARRAY(struct metrics_hist_entry) hists;
 	METRICS_ARRAY(struct metrics_calls_entry) calls;
 	METRICS_ARRAY(struct metrics_fault_entry) faults;
+	METRICS_ARRAY(struct metrics_inval_entry) invals;
 	METRICS_ARRAY(struct metrics_group_entry) groups;
 	METRICS_ARRAY(struct metrics_decision_entry) decisions;
 	METRICS_ARRAY(struct metrics_prog_entry) progs;
+	METRICS_ARRAY(struct metrics_dma_fault_entry) dma_faults;
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];	/* by enum ioguard_lost_reason */
 	/*
 	 * kernel.bpf_stats_enabled at collection time; while off the kernel does not count,
@@ -89,6 +127,7 @@ struct metrics_snapshot {
 	bool bpf_stats_enabled;
 	char version[METRICS_BUILD_STR_LEN];
 	char mode[METRICS_BUILD_STR_LEN];	/* "fentry" or "tp_btf"; "" when nothing is loaded */
+	struct metrics_posture posture;
 };
 
 /* An empty snapshot, or NULL with errno set. */
@@ -108,6 +147,11 @@ int metrics_snapshot__add_calls(struct metrics_snapshot *s, __s32 group, __u32 o
 				__u32 result, __u64 calls, __u64 bytes);
 int metrics_snapshot__add_fault(struct metrics_snapshot *s, const char *device, __s32 group,
 				__u64 faults);
+int metrics_snapshot__add_dma_fault(struct metrics_snapshot *s, const char *device,
+				    __s32 group, __u32 kind, __u32 reason, __u64 faults);
+/* @latency may be NULL: no submission of this key was timed. */
+int metrics_snapshot__add_inval(struct metrics_snapshot *s, __s32 group, __u32 cause,
+				__u32 kind, __u64 descriptors, const struct ioguard_hist *latency);
 /* @type may be NULL or "" when unknown. */
 int metrics_snapshot__add_group(struct metrics_snapshot *s, __s32 group, const char *type,
 				__u32 devices, bool viable_kernel, bool viable_strict);

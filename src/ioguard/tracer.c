@@ -23,7 +23,25 @@ struct tracer {
 	char skipped[SKIPPED_MAX];	/* hooks absent from this kernel, comma-separated */
 	char fallback_reason[192];	/* why fentry was not used, empty if it was */
 	char refused[96];		/* the first program the kernel refused, if known */
+	bool dma_fault_off;		/* fentry/dmar_fault refused: fentry mode without it */
+	char dma_fault_note[192];	/* how DMA-remapping faults are traced, or why not */
+	bool refused_invalidation;	/* ... and it is on the invalidation path */
+	bool refused_tracepoint;	/* ... and it is a tp_btf program */
+	char invalidation_note[192];	/* why the invalidation hooks are off, if they are */
 };
+
+/* What load_mode() leaves out of the invalidation path after the kernel refused it. */
+enum invalidation_drop {
+	INVALIDATION_KEEP = 0,
+	INVALIDATION_DROP_HOOKS,	/* the fentry/fexit hooks; the qi_submit tracepoint stays */
+	INVALIDATION_DROP_ALL,
+};
+
+/*
+ * VT-d's fault interrupt handler, whose entry reads the fault records (bpf/trace.bpf.c).
+ * Optional within fentry mode: a kernel that refuses it keeps every other fentry hook.
+ */
+#define DMA_FAULT_HOOK "dmar_fault"
 
 static bool libbpf_verbose;
 static bool libbpf_probing;
@@ -143,10 +161,38 @@ static bool kernel_has_target(struct kernel_btf *k, const struct bpf_program *pr
 	return false;
 }
 
+/*
+ * The fentry/fexit hooks of the invalidation path: functions private to the Intel IOMMU
+ * driver, so the kernel may refuse them where it accepts the iommu_* hooks. They are
+ * optional: when one is refused, fentry mode is loaded again without them (see
+ * tracer__open()), rather than the whole trace falling back to tracepoints.
+ */
+static const char *const invalidation_hooks[] = {
+	"qi_submit_sync", "intel_iommu_tlb_sync", "intel_iommu_iotlb_sync_map",
+	"intel_flush_iotlb_all",
+};
+
+bool tracer_program_is_invalidation(const struct bpf_program *prog)
+{
+	size_t i;
+
+	if (section_has_prefix(prog, "tp_btf/"))
+		return !strcmp(section_target(prog), "qi_submit");
+	for (i = 0; i < sizeof(invalidation_hooks) / sizeof(invalidation_hooks[0]); i++) {
+		if (!strcmp(section_target(prog), invalidation_hooks[i]))
+			return true;
+	}
+	return false;
+}
+
 bool tracer_program_wanted(const struct bpf_program *prog, enum tracer_mode mode)
 {
-	/* Page faults have only a tracepoint, so it serves both modes. */
-	if (!strcmp(section_target(prog), "io_page_fault"))
+	/*
+	 * Page faults and invalidation descriptors have only a tracepoint, so it serves both
+	 * modes.
+	 */
+	if (!strcmp(section_target(prog), "io_page_fault") ||
+	    !strcmp(section_target(prog), "qi_submit"))
 		return true;
 	if (mode == TRACER_MODE_FENTRY)
 		return section_has_prefix(prog, "fentry/") || section_has_prefix(prog, "fexit/");
@@ -181,12 +227,15 @@ static void note_refused(struct tracer *t, const char *step)
 			continue;
 		snprintf(t->refused, sizeof(t->refused), "%s of %s",
 			 step, bpf_program__section_name(prog));
+		t->refused_invalidation = tracer_program_is_invalidation(prog);
+		t->refused_tracepoint = section_has_prefix(prog, "tp_btf/");
 		return;
 	}
 }
 
+/* Loads and attaches the programs of @mode, less the invalidation programs @drop names. */
 static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum tracer_mode mode,
-		     struct kernel_btf *kbtf)
+		     enum invalidation_drop drop, struct kernel_btf *kbtf)
 {
 	struct bpf_program *prog;
 	int err;
@@ -205,10 +254,18 @@ static int load_mode(struct tracer *t, const struct tracer_opts *opts, enum trac
 	t->attached = 0;
 	t->skipped[0] = '\0';
 	t->refused[0] = '\0';
+	t->refused_invalidation = false;
+	t->refused_tracepoint = false;
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		bool on = tracer_program_wanted(prog, mode);
 
-		if (on && !kernel_has_target(kbtf, prog)) {
+		if (on && t->dma_fault_off && !strcmp(section_target(prog), DMA_FAULT_HOOK))
+			on = false;
+		else if (on && tracer_program_is_invalidation(prog) &&
+		    (drop == INVALIDATION_DROP_ALL ||
+		     (drop == INVALIDATION_DROP_HOOKS && !section_has_prefix(prog, "tp_btf/"))))
+			on = false;
+		else if (on && !kernel_has_target(kbtf, prog)) {
 			note_skipped(t, section_target(prog));
 			on = false;
 		}
@@ -239,6 +296,36 @@ out:
 	return err;
 }
 
+/*
+ * load_mode(), and again with less of the invalidation path while the kernel refuses a
+ * program of it: that path is optional and must not cost the mode. A refused hook drops
+ * the hooks (descriptors are still counted), a refused tracepoint drops everything.
+ */
+static int load_mode_optional_invalidations(struct tracer *t, const struct tracer_opts *opts,
+					    enum tracer_mode mode, struct kernel_btf *kbtf)
+{
+	enum invalidation_drop drop = INVALIDATION_KEEP;
+	bool probing = libbpf_probing;
+	int err;
+
+	err = load_mode(t, opts, mode, drop, kbtf);
+	while (err && t->refused_invalidation && drop != INVALIDATION_DROP_ALL) {
+		drop = t->refused_tracepoint ? INVALIDATION_DROP_ALL : drop + 1;
+		snprintf(t->invalidation_note, sizeof(t->invalidation_note),
+			 "invalidation %s refused at %s (%s): %s",
+			 t->refused_tracepoint ? "tracepoint" : "hooks", t->refused,
+			 strerror(-err), drop == INVALIDATION_DROP_ALL ?
+			 "invalidations not counted" :
+			 "invalidations counted without latency or group");
+		libbpf_probing = true;
+		err = load_mode(t, opts, mode, drop, kbtf);
+		libbpf_probing = probing;
+	}
+	if (err)
+		t->invalidation_note[0] = '\0';
+	return err;
+}
+
 int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 {
 	struct kernel_btf kbtf = { 0 };
@@ -263,7 +350,15 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 
 	if (opts->mode != TRACER_MODE_TP_BTF) {
 		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
-		err = load_mode(t, opts, TRACER_MODE_FENTRY, &kbtf);
+		err = load_mode_optional_invalidations(t, opts, TRACER_MODE_FENTRY, &kbtf);
+		if (err && strstr(t->refused, "/" DMA_FAULT_HOOK)) {
+			snprintf(t->dma_fault_note, sizeof(t->dma_fault_note),
+				 "DMA-remapping faults not traced: the kernel refused %s: %s",
+				 t->refused, strerror(-err));
+			t->dma_fault_off = true;
+			err = load_mode_optional_invalidations(t, opts, TRACER_MODE_FENTRY,
+							       &kbtf);
+		}
 		libbpf_probing = false;
 		if (!err)
 			goto out_btf;
@@ -276,7 +371,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 			 "fentry/fexit refused%s%s: %s", t->refused[0] ? " at " : "", t->refused,
 			 strerror(-err));
 	}
-	err = load_mode(t, opts, TRACER_MODE_TP_BTF, &kbtf);
+	err = load_mode_optional_invalidations(t, opts, TRACER_MODE_TP_BTF, &kbtf);
 	if (err) {
 		p_err("the iommu tracepoints cannot be attached%s: %s%s",
 		      t->fallback_reason[0] ? " either" : "", strerror(-err),
@@ -335,14 +430,40 @@ void tracer__describe(const struct tracer *t, char *buf, size_t len)
 			     "values, domains and ownership claims unavailable in this mode%s%s%s",
 			     t->attached, t->fallback_reason[0] ? " (" : "", t->fallback_reason,
 			     t->fallback_reason[0] ? ")" : "");
+	if (n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "; %s", tracer__dma_fault_mode(t));
+	if (n >= 0 && (size_t)n < len && t->invalidation_note[0])
+		n += snprintf(buf + n, len - n, "; %s", t->invalidation_note);
 	if (n >= 0 && (size_t)n < len && t->skipped[0])
 		snprintf(buf + n, len - n, "; absent from this kernel: %s", t->skipped);
+}
+
+const char *tracer__dma_fault_mode(const struct tracer *t)
+{
+	if (t->dma_fault_note[0])
+		return t->dma_fault_note;
+	if (t->mode == TRACER_MODE_FENTRY && tracer__dma_fault_attached(t))
+		return "DMA-remapping faults (VT-d): every fault record, read at fentry/"
+		       DMA_FAULT_HOOK;
+	if (t->mode == TRACER_MODE_FENTRY)
+		return "DMA-remapping faults (VT-d): not traced, no " DMA_FAULT_HOOK
+		       " in this kernel (no Intel IOMMU driver)";
+	return "DMA-remapping faults (VT-d): not traced in this mode (fentry/" DMA_FAULT_HOOK
+	       " only)";
+}
+
+bool tracer__dma_fault_attached(const struct tracer *t)
+{
+	return bpf_program__autoload(t->skel->progs.dmar_fault_enter) &&
+	       bpf_program__fd(t->skel->progs.dmar_fault_enter) >= 0;
 }
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *maps)
 {
 	maps->aggs_fd = bpf_map__fd(t->skel->maps.aggs);
 	maps->faults_fd = bpf_map__fd(t->skel->maps.faults);
+	maps->dma_faults_fd = bpf_map__fd(t->skel->maps.dma_faults);
+	maps->invals_fd = bpf_map__fd(t->skel->maps.invals);
 }
 
 void tracer__lost(const struct tracer *t, __u64 lost[IOGUARD_LOST_REASON_COUNT])

@@ -62,6 +62,12 @@ struct bpf_program;
  * fentry/fexit, BTF_KIND_TYPEDEF (btf_trace_X) for tp_btf.
  */
 bool tracer_program_wanted(const struct bpf_program *prog, enum tracer_mode mode);
+/*
+ * tracer_program_is_invalidation() - @prog is on the invalidation path (the qi_submit
+ * tracepoint or a hook of the Intel driver's flushes). Its fentry/fexit hooks are
+ * optional: refused, they are left out and fentry mode is kept for the others.
+ */
+bool tracer_program_is_invalidation(const struct bpf_program *prog);
 __u32 tracer_program_target(const struct bpf_program *prog, char *name, size_t len);
 
 int tracer__open(const struct tracer_opts *opts, struct tracer **out);
@@ -75,16 +81,24 @@ unsigned int tracer__hooks_attached(const struct tracer *t);
 
 /* One human-readable line: mode, hooks attached and skipped, what is unavailable. */
 void tracer__describe(const struct tracer *t, char *buf, size_t len);
+/*
+ * How VT-d DMA-remapping faults are traced (IOGUARD_OP_DMA_FAULT): the hook, or why
+ * they are not. tracer__dma_fault_attached(): whether the fault hook is loaded.
+ */
+const char *tracer__dma_fault_mode(const struct tracer *t);
+bool tracer__dma_fault_attached(const struct tracer *t);
 
 /*
  * struct tracer_maps - the aggregation maps of a loaded tracer (include/ioguard/metrics.h):
  * per-CPU hashes of struct ioguard_agg keyed by struct ioguard_agg_key, and of fault
- * counts keyed by struct ioguard_fault_key. The fds belong to the tracer; do not close
- * them.
+ * counts keyed by struct ioguard_fault_key and struct ioguard_dma_fault_key. The fds
+ * belong to the tracer; do not close them. An fd < 0 is a map the collector skips.
  */
 struct tracer_maps {
 	int aggs_fd;
 	int faults_fd;
+	int dma_faults_fd;	/* struct ioguard_dma_fault_key -> __u64 */
+	int invals_fd;		/* struct ioguard_inval by struct ioguard_inval_key */
 };
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *maps);

@@ -1248,6 +1248,32 @@ static int check_object(const struct kernel *k, struct obj *o, bool tracer,
 	return n;
 }
 
+/*
+ * Every lab kernel runs VT-d (QEMU's intel-iommu), and its DMA-remapping faults are
+ * traced only by the fentry program on the fault interrupt handler: the loader must
+ * choose it there (its relocations are checked with the others by check_object()).
+ */
+static void check_dma_fault_hook(const struct kernel *k, struct obj *o, struct report *rep)
+{
+	struct bpf_program *prog;
+	char target[160];
+	__u32 kind, id;
+
+	bpf_object__for_each_program(prog, o->bobj) {
+		kind = tracer_program_target(prog, target, sizeof(target));
+		if (strcmp(target, "dmar_fault"))
+			continue;
+		if (!tracer_program_wanted(prog, TRACER_MODE_FENTRY))
+			report_add(rep, "%s: the tracer does not choose %s in fentry mode",
+				   k->name, bpf_program__section_name(prog));
+		else if (!kernel_find(k, target, kind, &id))
+			report_add(rep, "%s: no function %s in its BTF: VT-d DMA faults would go "
+				   "untraced", k->name, target);
+		return;
+	}
+	report_add(rep, "trace.bpf.o has no program on dmar_fault");
+}
+
 struct kernel_case {
 	const char *name;	/* as in the list, "host" for /sys/kernel/btf */
 	const char *label;	/* in the report */
@@ -1313,6 +1339,8 @@ static void test_kernel(void **state)
 	n = check_object(&k, &trace, true, &rep);
 	printf("%s (%s, %zu module BTF): trace.bpf.o: %d programs checked\n", k.name, k.dir,
 	       k.n_mods, n);
+	if (strcmp(kc->name, "host"))
+		check_dma_fault_hook(&k, &trace, &rep);
 	n = check_object(&k, &enforce, false, &rep);
 	printf("%s: enforce.bpf.o: %d programs checked\n", k.name, n);
 	for (i = 0; i < rep.n; i++)
@@ -1375,6 +1403,53 @@ static void test_checker_counts_arguments(void **state)
 }
 
 /*
+ * The invalidation programs as the loader sees them: the qi_submit tracepoint in both
+ * modes (it is all tp_btf mode has), the qi_submit_sync() and flush hooks in fentry mode
+ * only, and all of them, and nothing else, optional.
+ */
+static void test_invalidation_programs_selected(void **state)
+{
+	static const char *const fentry_only[] = {
+		"qi_submit_sync", "intel_iommu_tlb_sync", "intel_iommu_iotlb_sync_map",
+		"intel_flush_iotlb_all",
+	};
+	int seen_tp = 0, seen_fentry = 0;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	const void *bytes;
+	size_t size, i;
+
+	bytes = trace_bpf__elf_bytes(&size);
+	obj = bpf_object__open_mem(bytes, size, NULL);
+	assert_non_null(obj);
+	bpf_object__for_each_program(prog, obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *target = strchr(sec, '/') + 1;
+		bool hook = false;
+
+		for (i = 0; i < sizeof(fentry_only) / sizeof(fentry_only[0]); i++)
+			hook |= !strcmp(target, fentry_only[i]);
+		if (!strcmp(sec, "tp_btf/qi_submit")) {
+			assert_true(tracer_program_wanted(prog, TRACER_MODE_FENTRY));
+			assert_true(tracer_program_wanted(prog, TRACER_MODE_TP_BTF));
+			assert_true(tracer_program_is_invalidation(prog));
+			seen_tp++;
+		} else if (hook) {
+			assert_true(tracer_program_wanted(prog, TRACER_MODE_FENTRY));
+			assert_false(tracer_program_wanted(prog, TRACER_MODE_TP_BTF));
+			assert_true(tracer_program_is_invalidation(prog));
+			seen_fentry++;
+		} else {
+			assert_false(tracer_program_is_invalidation(prog));
+		}
+	}
+	bpf_object__close(obj);
+	assert_int_equal(seen_tp, 1);
+	/* fentry and fexit of each */
+	assert_int_equal(seen_fentry, 2 * (int)(sizeof(fentry_only) / sizeof(fentry_only[0])));
+}
+
+/*
  * debian-vmlinux-only: Debian's 6.12 as booted, before vfio.ko and vfio_iommu_type1.ko
  * are loaded (VFIO is modular there), when a boot-time `ioguard run` loads its programs.
  */
@@ -1389,14 +1464,15 @@ static const struct kernel_case kernels[] = {
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(kernels) / sizeof(kernels[0]) + 1] = {
+	struct CMUnitTest tests[sizeof(kernels) / sizeof(kernels[0]) + 2] = {
 		cmocka_unit_test(test_checker_counts_arguments),
+		cmocka_unit_test(test_invalidation_programs_selected),
 	};
 	size_t i;
 
-	for (i = 1; i <= sizeof(kernels) / sizeof(kernels[0]); i++)
-		tests[i] = (struct CMUnitTest){ kernels[i - 1].label, test_kernel, NULL, NULL,
-						(void *)&kernels[i - 1] };
+	for (i = 2; i < sizeof(kernels) / sizeof(kernels[0]) + 2; i++)
+		tests[i] = (struct CMUnitTest){ kernels[i - 2].label, test_kernel, NULL, NULL,
+						(void *)&kernels[i - 2] };
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return _cmocka_run_group_tests("test_bpf_compat", tests, i, NULL, NULL);
 }

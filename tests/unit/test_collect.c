@@ -192,12 +192,15 @@ static int maps_setup(void **state)
 	struct maps_fixture *f = calloc(1, sizeof(*f));
 
 	*state = f;
-	f->maps = (struct tracer_maps){ -1, -1 };
+	f->maps = (struct tracer_maps){ -1, -1, -1, -1 };
 	if (under_valgrind())
 		return 0;
 	f->ncpu = libbpf_num_possible_cpus();
 	f->maps.aggs_fd = percpu_map(sizeof(struct ioguard_agg_key), sizeof(struct ioguard_agg));
 	f->maps.faults_fd = percpu_map(sizeof(struct ioguard_fault_key), sizeof(__u64));
+	f->maps.dma_faults_fd = percpu_map(sizeof(struct ioguard_dma_fault_key), sizeof(__u64));
+	f->maps.invals_fd = percpu_map(sizeof(struct ioguard_inval_key),
+				       sizeof(struct ioguard_inval));
 	return 0;
 }
 
@@ -209,6 +212,10 @@ static int maps_teardown(void **state)
 		close(f->maps.aggs_fd);
 	if (f->maps.faults_fd >= 0)
 		close(f->maps.faults_fd);
+	if (f->maps.dma_faults_fd >= 0)
+		close(f->maps.dma_faults_fd);
+	if (f->maps.invals_fd >= 0)
+		close(f->maps.invals_fd);
 	free(f);
 	return 0;
 }
@@ -220,7 +227,8 @@ static void need_maps(const struct maps_fixture *f)
 		       "the sanitizer build runs this test\n");
 		skip();
 	}
-	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0) {
+	if (f->maps.aggs_fd < 0 || f->maps.faults_fd < 0 || f->maps.dma_faults_fd < 0 ||
+	    f->maps.invals_fd < 0) {
 		printf("SKIP: cannot create BPF maps here (%s): needs root or CAP_BPF\n",
 		       strerror(errno));
 		skip();
@@ -287,6 +295,47 @@ static void test_aggregates_sum_over_cpus(void **state)
 	free(faults);
 }
 
+/*
+ * DMA fault counts are keyed by requester id: the collector names the device and, from
+ * sysfs, its group; a requester that matches no device keeps the group unknown.
+ */
+static void test_dma_faults_named_and_grouped(void **state)
+{
+	struct maps_fixture *f = *state;
+	struct ioguard_dma_fault_key edu = {
+		.source_id = 0x18, .kind = IOGUARD_DMA_FAULT_WRITE, .reason = 0x05,
+	};
+	struct ioguard_dma_fault_key gone = {
+		.segment = 1, .source_id = 0x0801, .kind = IOGUARD_DMA_FAULT_READ, .reason = 0x06,
+	};
+	struct metrics_snapshot *s;
+	__u64 *counts;
+	int cpu;
+
+	need_maps(f);
+	counts = calloc(f->ncpu, sizeof(*counts));
+	for (cpu = 0; cpu < f->ncpu; cpu++)
+		counts[cpu] = cpu + 1;
+	assert_int_equal(bpf_map_update_elem(f->maps.dma_faults_fd, &edu, counts, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(f->maps.dma_faults_fd, &gone, counts, BPF_ANY), 0);
+
+	s = metrics_snapshot__new();
+	assert_int_equal(collect_aggregates(s, &f->maps), 0);
+	collect_dma_fault_groups(s, FIXTURES "lab-debian-both-vfio");
+	metrics_snapshot__sort(s);
+	assert_int_equal(s->dma_faults.n, 2);
+	assert_string_equal(s->dma_faults.v[0].device, "0000:00:03.0");
+	assert_int_equal(s->dma_faults.v[0].group, 3);
+	assert_int_equal(s->dma_faults.v[0].kind, IOGUARD_DMA_FAULT_WRITE);
+	assert_int_equal(s->dma_faults.v[0].reason, 0x05);
+	assert_int_equal(s->dma_faults.v[0].faults, (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_string_equal(s->dma_faults.v[1].device, "0001:08:00.1");
+	assert_int_equal(s->dma_faults.v[1].group, IOGUARD_GROUP_UNKNOWN);
+	assert_int_equal(s->dma_faults.v[1].kind, IOGUARD_DMA_FAULT_READ);
+	metrics_snapshot__free(s);
+	free(counts);
+}
+
 static void test_aggregates_skip_unknown_ops(void **state)
 {
 	struct maps_fixture *f = *state;
@@ -306,17 +355,56 @@ static void test_aggregates_skip_unknown_ops(void **state)
 	free(a);
 }
 
+/* Descriptors and the latency histogram are summed over CPUs; unknown keys are left out. */
+static void test_invalidations_sum_over_cpus(void **state)
+{
+	struct maps_fixture *f = *state;
+	struct ioguard_inval_key key = {
+		.group = 2, .cause = IOGUARD_INVAL_CAUSE_UNMAP, .kind = IOGUARD_INVAL_IOTLB,
+	};
+	struct ioguard_inval_key newer = {
+		.group = 2, .cause = IOGUARD_INVAL_CAUSE_COUNT, .kind = IOGUARD_INVAL_IOTLB,
+	};
+	struct metrics_snapshot *s;
+	struct ioguard_inval *v;
+	int cpu;
+
+	need_maps(f);
+	v = calloc(f->ncpu, sizeof(*v));
+	for (cpu = 0; cpu < f->ncpu; cpu++) {
+		v[cpu].descriptors = cpu + 1;
+		v[cpu].latency.slots[13] = cpu + 1;	/* 8192 ns */
+		v[cpu].latency.count = cpu + 1;
+		v[cpu].latency.sum = 8000ULL * (cpu + 1);
+	}
+	assert_int_equal(bpf_map_update_elem(f->maps.invals_fd, &key, v, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(f->maps.invals_fd, &newer, v, BPF_ANY), 0);
+
+	s = metrics_snapshot__new();
+	assert_int_equal(collect_aggregates(s, &f->maps), 0);
+	assert_int_equal(s->invals.n, 1);
+	assert_int_equal(s->invals.v[0].group, 2);
+	assert_int_equal(s->invals.v[0].cause, IOGUARD_INVAL_CAUSE_UNMAP);
+	assert_int_equal(s->invals.v[0].kind, IOGUARD_INVAL_IOTLB);
+	assert_int_equal(s->invals.v[0].descriptors, (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_int_equal(s->invals.v[0].latency.slots[13], (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_int_equal(s->invals.v[0].latency.count, (__u64)f->ncpu * (f->ncpu + 1) / 2);
+	assert_int_equal(s->invals.v[0].latency.sum, 8000ULL * f->ncpu * (f->ncpu + 1) / 2);
+	metrics_snapshot__free(s);
+	free(v);
+}
+
 static void test_aggregates_empty_and_absent_maps(void **state)
 {
 	struct maps_fixture *f = *state;
-	struct tracer_maps none = { -1, -1 };
+	struct tracer_maps none = { -1, -1, -1, -1 };
 	struct metrics_snapshot *s;
 
 	need_maps(f);
 	s = metrics_snapshot__new();
 	assert_int_equal(collect_aggregates(s, &f->maps), 0);
 	assert_int_equal(collect_aggregates(s, &none), 0);
-	assert_int_equal(s->hists.n + s->calls.n + s->faults.n, 0);
+	assert_int_equal(s->hists.n + s->calls.n + s->faults.n + s->invals.n, 0);
 	metrics_snapshot__free(s);
 }
 
@@ -349,7 +437,9 @@ int main(void)
 		cmocka_unit_test(test_decisions_without_active_policy),
 		cmocka_unit_test(test_bpf_stats_enabled),
 		M(test_aggregates_sum_over_cpus),
+		M(test_dma_faults_named_and_grouped),
 		M(test_aggregates_skip_unknown_ops),
+		M(test_invalidations_sum_over_cpus),
 		M(test_aggregates_empty_and_absent_maps),
 		cmocka_unit_test(test_collect_without_tracer),
 	};

@@ -361,6 +361,101 @@ static void test_json_without_pasid_has_no_pasid_key(void **state)
 	assert_null(strstr(c->buf, "pasid"));
 }
 
+/* A DMA fault record as trace.bpf.c makes it: no pid, the IOMMU's name as comm. */
+static struct ioguard_event dma_fault_event(__u32 kind_flags, __u8 reason)
+{
+	struct ioguard_event e = {
+		.ts_ns = 1500000,
+		.iova = 0x200000,
+		.ret = reason,
+		.cpu = 1,
+		.op = IOGUARD_OP_DMA_FAULT,
+		.group = 3,
+		.flags = IOGUARD_EV_HAS_DEVICE | IOGUARD_EV_HAS_GROUP | IOGUARD_EV_HAS_IOVA |
+			 IOGUARD_EV_HAS_RET | kind_flags,
+	};
+
+	strcpy(e.comm, "dmar0");
+	strcpy(e.device, "0000:00:03.0");
+	return e;
+}
+
+static void test_json_dma_fault(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = dma_fault_event(0, 0x05);
+
+	assert_int_equal(event_op_parse("dma_fault"), IOGUARD_OP_DMA_FAULT);
+	event_printer__json(c->p, c->w, &e);
+	fflush(c->f);
+	assert_string_equal(c->buf,
+		"{\"time\":\"2026-11-23T19:00:00.001500Z\",\"ts_ns\":1500000,\"cpu\":1,"
+		"\"pid\":0,\"tid\":0,\"comm\":\"dmar0\",\"op\":\"dma_fault\","
+		"\"device\":\"0000:00:03.0\",\"group\":3,\"domain\":null,\"iova\":2097152,"
+		"\"size\":null,\"latency_ns\":null,\"ret\":5,\"kind\":\"write\","
+		"\"reason\":\"0x05\"}\n");
+}
+
+static void test_json_dma_fault_read_with_pasid(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event e = dma_fault_event(IOGUARD_EV_FAULT_READ | IOGUARD_EV_HAS_PASID,
+						 0x06);
+
+	e.pasid = 0x11;
+	event_printer__json(c->p, c->w, &e);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, "\"ret\":6,\"pasid\":17,\"kind\":\"read\","
+				       "\"reason\":\"0x06\"}"));
+}
+
+static void test_text_dma_fault(void **state)
+{
+	struct capture *c = *state;
+	struct ioguard_event w = dma_fault_event(0, 0x05);
+	struct ioguard_event r = dma_fault_event(IOGUARD_EV_FAULT_READ | IOGUARD_EV_HAS_PASID,
+						 0x06);
+	struct ioguard_event i = dma_fault_event(IOGUARD_EV_FAULT_INTR, 0x25);
+
+	r.pasid = 1;
+	i.iova = 12;
+	event_printer__text(c->p, c->f, &w);
+	event_printer__text(c->p, c->f, &r);
+	event_printer__text(c->p, c->f, &i);
+	fflush(c->f);
+	assert_non_null(strstr(c->buf, " dmar0 "));
+	assert_non_null(strstr(c->buf, " dma_fault "));
+	assert_non_null(strstr(c->buf, " 0000:00:03.0     3      - 0x200000 "));
+	assert_non_null(strstr(c->buf, " - write reason 0x05\n"));
+	assert_non_null(strstr(c->buf, " - read reason 0x06 pasid 1\n"));
+	assert_non_null(strstr(c->buf, " 0xc "));
+	assert_non_null(strstr(c->buf, " - interrupt reason 0x25\n"));
+}
+
+/* A fault names a device, not a process: a --pid filter leaves it out. */
+static void test_filter_dma_fault(void **state)
+{
+	struct ioguard_event e = dma_fault_event(0, 0x05);
+	struct event_filter f = { 0 };
+	char err[64];
+
+	assert_true(event_filter__event(&f, &e));
+	assert_int_equal(event_filter__parse_device(&f, "00:03.0"), 0);
+	assert_true(event_filter__event(&f, &e));
+	f.group_set = true;
+	f.group = 3;
+	assert_true(event_filter__event(&f, &e));
+	f.group = 4;
+	assert_false(event_filter__event(&f, &e));
+	f.group_set = false;
+	assert_int_equal(event_filter__parse_ops(&f, "map", err, sizeof(err)), 0);
+	assert_false(event_filter__event(&f, &e));
+	assert_int_equal(event_filter__parse_ops(&f, "dma_fault", err, sizeof(err)), 0);
+	assert_true(event_filter__event(&f, &e));
+	f.pid = 42;
+	assert_false(event_filter__event(&f, &e));
+}
+
 static void test_filter_parse_ops(void **state)
 {
 	struct event_filter f = { 0 };
@@ -486,6 +581,10 @@ int main(void)
 		cmocka_unit_test(test_new_iommufd_ops_have_names),
 		T(test_pasid_ops_have_names_and_render_their_pasid),
 		T(test_json_without_pasid_has_no_pasid_key),
+		T(test_json_dma_fault),
+		T(test_json_dma_fault_read_with_pasid),
+		T(test_text_dma_fault),
+		cmocka_unit_test(test_filter_dma_fault),
 		cmocka_unit_test(test_filter_parse_ops),
 		cmocka_unit_test(test_filter_parse_device),
 		cmocka_unit_test(test_filter_events),

@@ -451,6 +451,23 @@ static void test_window_counts_4k_maps(void **state)
 	"# HELP ioguard_io_page_faults_total IO page faults reported by the IOMMU " \
 	"(iommu:io_page_fault), by device and IOMMU group.\n" \
 	"# TYPE ioguard_io_page_faults_total counter\n"
+#define HDR_DMA_FAULTS \
+	"# HELP ioguard_dma_faults_total DMA-remapping faults the IOMMU recorded (VT-d fault " \
+	"records), by requesting device, its IOMMU group, kind (read, write or interrupt) " \
+	"and fault reason code.\n" \
+	"# TYPE ioguard_dma_faults_total counter\n"
+#define HDR_INVALS \
+	"# HELP ioguard_iotlb_invalidations_total Invalidation descriptors the IOMMU driver " \
+	"submitted (Intel VT-d queued invalidation), by IOMMU group, cause (the driver " \
+	"flush: unmap, map, flush_all, or none) and kind (iotlb, dev_tlb, context, ...). " \
+	"Group unknown: no flush of a known domain submitted it.\n" \
+	"# TYPE ioguard_iotlb_invalidations_total counter\n"
+#define HDR_INVAL_DURATION \
+	"# HELP ioguard_iotlb_invalidation_duration_seconds Time to submit invalidations " \
+	"and see them completed (qi_submit_sync(), entry to return): one observation per " \
+	"submission of one or more descriptors, labelled by its first descriptor. Bucket " \
+	"bounds are powers of two nanoseconds.\n" \
+	"# TYPE ioguard_iotlb_invalidation_duration_seconds histogram\n"
 #define HDR_DECISIONS \
 	"# HELP ioguard_policy_decisions_total Policy decisions taken by the enforcement " \
 	"hooks, by hook, decision, reason and tenant.\n" \
@@ -505,7 +522,8 @@ static void test_empty_snapshot(void **state)
 	assert_string_equal(text,
 		HDR_BUILD
 		"ioguard_build_info{version=\"unknown\",mode=\"none\"} 1\n"
-		HDR_LATENCY HDR_SIZE HDR_CALLS HDR_BYTES HDR_FAULTS HDR_DECISIONS HDR_GROUPS
+		HDR_LATENCY HDR_SIZE HDR_CALLS HDR_BYTES HDR_FAULTS HDR_DMA_FAULTS HDR_INVALS
+		HDR_INVAL_DURATION HDR_DECISIONS HDR_GROUPS
 		HDR_DEVICES HDR_VIABLE
 		HDR_LOST
 		"ioguard_events_lost_total{reason=\"ringbuf_full\"} 0\n"
@@ -521,7 +539,7 @@ static void test_empty_snapshot(void **state)
 static struct metrics_snapshot *small_snapshot(void)
 {
 	struct metrics_snapshot *s = metrics_snapshot__new();
-	struct ioguard_hist lat = { 0 }, size = { 0 };
+	struct ioguard_hist lat = { 0 }, size = { 0 }, inval = { 0 };
 
 	assert_non_null(s);
 	/* 1500 ns, 2048 ns (top of slot 11) and 2049 ns (bottom of slot 12). */
@@ -542,6 +560,21 @@ static struct metrics_snapshot *small_snapshot(void)
 	assert_int_equal(metrics_snapshot__add_calls(s, 12, IOGUARD_OP_MAP,
 						     IOGUARD_RESULT_ERROR, 1, 4096), 0);
 	assert_int_equal(metrics_snapshot__add_fault(s, "0000:00:03.0", 12, 2), 0);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 12,
+							 IOGUARD_DMA_FAULT_WRITE, 0x05, 4), 0);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 12,
+							 IOGUARD_DMA_FAULT_READ, 0x06, 1), 0);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:02.0",
+							 IOGUARD_GROUP_UNKNOWN,
+							 IOGUARD_DMA_FAULT_INTERRUPT, 0x25, 9), 0);
+	/* Two single-descriptor submissions after unmaps, 3000 and 5000 ns; one untimed. */
+	hist_add_value(&inval, 3000);
+	hist_add_value(&inval, 5000);
+	assert_int_equal(metrics_snapshot__add_inval(s, IOGUARD_GROUP_UNKNOWN,
+						     IOGUARD_INVAL_CAUSE_NONE, IOGUARD_INVAL_IEC,
+						     1, NULL), 0);
+	assert_int_equal(metrics_snapshot__add_inval(s, 12, IOGUARD_INVAL_CAUSE_UNMAP,
+						     IOGUARD_INVAL_IOTLB, 2, &inval), 0);
 	assert_int_equal(metrics_snapshot__add_decision(s, "attach", "deny", "not_viable",
 							"tenant-a", 4), 0);
 	assert_int_equal(metrics_snapshot__add_group(s, 12, "DMA-FQ", 2, true, false), 0);
@@ -560,6 +593,7 @@ static void test_small_snapshot_exact(void **state)
 	struct metrics_snapshot *s = small_snapshot();
 	__u64 lat_slots[IOGUARD_HIST_SLOTS] = { [11] = 2, [12] = 1 };
 	__u64 size_slots[IOGUARD_HIST_SLOTS] = { [12] = 2, [21] = 1 };
+	__u64 inval_slots[IOGUARD_HIST_SLOTS] = { [12] = 1, [13] = 1 };
 	struct buf want = { 0 };
 	char *text;
 
@@ -581,6 +615,22 @@ static void test_small_snapshot_exact(void **state)
 		"ioguard_iommu_bytes_total{group=\"12\",op=\"map\",result=\"error\"} 4096\n"
 		HDR_FAULTS
 		"ioguard_io_page_faults_total{device=\"0000:00:03.0\",group=\"12\"} 2\n"
+		HDR_DMA_FAULTS
+		"ioguard_dma_faults_total{device=\"0000:00:02.0\",group=\"unknown\","
+		"kind=\"interrupt\",reason=\"0x25\"} 9\n"
+		"ioguard_dma_faults_total{device=\"0000:00:03.0\",group=\"12\",kind=\"write\","
+		"reason=\"0x05\"} 4\n"
+		"ioguard_dma_faults_total{device=\"0000:00:03.0\",group=\"12\",kind=\"read\","
+		"reason=\"0x06\"} 1\n"
+		HDR_INVALS
+		"ioguard_iotlb_invalidations_total{group=\"unknown\",cause=\"none\","
+		"kind=\"interrupt_entry\"} 1\n"
+		"ioguard_iotlb_invalidations_total{group=\"12\",cause=\"unmap\",kind=\"iotlb\"} 2\n"
+		HDR_INVAL_DURATION);
+	expect_hist(&want, "ioguard_iotlb_invalidation_duration_seconds",
+		    "group=\"12\",cause=\"unmap\",kind=\"iotlb\"", IOGUARD_HIST_LATENCY,
+		    inval_slots, "0.000008");
+	buf__puts(&want,
 		HDR_DECISIONS
 		"ioguard_policy_decisions_total{hook=\"attach\",decision=\"deny\","
 		"reason=\"not_viable\",tenant=\"tenant-a\"} 4\n"
@@ -772,6 +822,14 @@ static void test_adders_refuse_bad_input(void **state)
 						     1, 1), -EINVAL);
 	assert_int_equal(metrics_snapshot__add_fault(s, longname, 1, 1), -ENAMETOOLONG);
 	assert_int_equal(metrics_snapshot__add_fault(s, "", 1, 1), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "", 1, 0, 5, 1), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, longname, 1, 0, 5, 1),
+			 -ENAMETOOLONG);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 1,
+							 IOGUARD_DMA_FAULT_KIND_COUNT, 5, 1),
+			 -EINVAL);
+	assert_int_equal(metrics_snapshot__add_dma_fault(s, "0000:00:03.0", 1, 0, 256, 1),
+			 -EINVAL);
 	assert_int_equal(metrics_snapshot__add_decision(s, "a", "b", NULL, "d", 1), -EINVAL);
 	assert_int_equal(metrics_snapshot__add_decision(s, "a", "b", "c", longname, 1),
 			 -ENAMETOOLONG);
@@ -782,6 +840,37 @@ static void test_adders_refuse_bad_input(void **state)
 			 0);
 	metrics_snapshot__free(s);
 	metrics_snapshot__free(NULL);
+}
+
+static void test_inval_adder_refuses_bad_input(void **state)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	struct ioguard_hist h = { 0 };
+
+	assert_int_equal(metrics_snapshot__add_inval(s, 1, IOGUARD_INVAL_CAUSE_COUNT,
+						     IOGUARD_INVAL_IOTLB, 1, &h), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_inval(s, 1, IOGUARD_INVAL_CAUSE_UNMAP,
+						     IOGUARD_INVAL_KIND_COUNT, 1, &h), -EINVAL);
+	assert_int_equal(s->invals.n, 0);
+	metrics_snapshot__free(s);
+}
+
+/* A key timed but with no descriptor left (a newer object, a race) has only its histogram. */
+static void test_inval_without_descriptors(void **state)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	struct ioguard_hist h = { 0 };
+	char *text;
+
+	hist_add_value(&h, 100);
+	assert_int_equal(metrics_snapshot__add_inval(s, 4, IOGUARD_INVAL_CAUSE_FLUSH_ALL,
+						     IOGUARD_INVAL_DEV_TLB, 0, &h), 0);
+	text = render(s);
+	assert_null(strstr(text, "ioguard_iotlb_invalidations_total{"));
+	assert_non_null(strstr(text, "ioguard_iotlb_invalidation_duration_seconds_count{group=\"4\","
+				     "cause=\"flush_all\",kind=\"dev_tlb\"} 1\n"));
+	free(text);
+	metrics_snapshot__free(s);
 }
 
 static void test_reset_keeps_nothing(void **state)
@@ -821,6 +910,13 @@ static struct metrics_snapshot *big_snapshot(int groups)
 								     2, 8192), 0);
 		}
 		assert_int_equal(metrics_snapshot__add_group(s, g, "DMA", 1, true, g % 2), 0);
+		for (kind = 0; kind < IOGUARD_INVAL_KIND_COUNT; kind++) {
+			struct ioguard_hist h = { 0 };
+
+			hist_add_value(&h, 2000 + g + kind);
+			assert_int_equal(metrics_snapshot__add_inval(s, g, g % IOGUARD_INVAL_CAUSE_COUNT,
+								     kind, 1 + kind, &h), 0);
+		}
 	}
 	assert_int_equal(metrics_snapshot__add_hist(s, IOGUARD_GROUP_UNKNOWN, IOGUARD_OP_MAP,
 						    IOGUARD_HIST_LATENCY,
@@ -908,6 +1004,8 @@ int main(void)
 		cmocka_unit_test(test_numbers_at_digit_boundaries),
 		cmocka_unit_test(test_bytes_only_for_map_ops),
 		cmocka_unit_test(test_adders_refuse_bad_input),
+		cmocka_unit_test(test_inval_adder_refuses_bad_input),
+		cmocka_unit_test(test_inval_without_descriptors),
 		cmocka_unit_test(test_reset_keeps_nothing),
 		cmocka_unit_test(test_promtool_empty),
 		cmocka_unit_test(test_promtool_small),

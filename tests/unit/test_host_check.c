@@ -373,6 +373,27 @@ static void test_iommufd_serves_container(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * posture-odd: vfio_iommu_type1.allow_unsafe_interrupts=1 on the command line, with IR-
+ * chips in /proc/interrupts (INFO); the same without remapping is a WARN. Its odd group
+ * types are counted, not mislabeled.
+ */
+static void test_unsafe_interrupts(void **state)
+{
+	struct host_report *r = run("posture-odd", false);
+
+	(void)state;
+	expect(r, "interrupts", HOST_INFO, "vfio_iommu_type1");
+	expect(r, "interrupts", HOST_INFO, "IRQ remapping is on");
+	expect(r, "iommu_domains", HOST_INFO, "identity 1, other 4");
+	expect(r, "acs_override", HOST_FAIL, "downstream,multifunction");
+	expect(r, "noiommu", HOST_FAIL, "= Y");
+	host_report__free(r);
+	r = run("lsm-ok", false);
+	expect(r, "interrupts", HOST_OK, "IRQ remapping unknown");
+	host_report__free(r);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, reset)
@@ -390,6 +411,7 @@ int main(void)
 		T(test_empty_root),
 		T(test_compat_without_hook),
 		T(test_iommufd_serves_container),
+		T(test_unsafe_interrupts),
 	};
 #undef T
 

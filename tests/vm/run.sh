@@ -5,6 +5,10 @@
 #
 #   tests/vm/run.sh --kernel debian|debian-6.1|iommufd|iommufd-compat [--output DIR] --all | --demo | SCENARIO...
 #   tests/vm/run.sh --kernel K --bench NAME...      benchmarks from tests/vm/bench/
+#   tests/vm/run.sh --kernel K --icount --bench NAME...
+#                                                   the same with one vCPU whose clock counts
+#                                                   instructions (QEMU -icount shift=0: 1 ns
+#                                                   = 1 instruction; docs/overhead.md)
 #   tests/vm/run.sh --kernel K --selftest NAME...   the harness's own tests
 #   tests/vm/run.sh --kernel K --utility NAME...    tools that check nothing, e.g.
 #                                                   capture-sysfs (unit-test fixtures)
@@ -37,6 +41,7 @@ scenarios=()
 # scenario has its own timeout, so this only catches a guest that stopped answering.
 boot_timeout=${LAB_TIMEOUT:-5400}
 scenario_timeout=${LAB_SCENARIO_TIMEOUT:-240}
+icount=0
 
 die() { echo "lab: $*" >&2; exit 1; }
 
@@ -46,10 +51,11 @@ while [ $# -gt 0 ]; do
 	--output) output=$(cd "${2:-}" && pwd) || die "no output directory '${2:-}'"; shift 2 ;;
 	--all) mapfile -t scenarios < <(ls "$here/scenarios" | sed -n 's/\.sh$//p' | sort); shift ;;
 	--bench) scenario_dir=bench; shift ;;
+	--icount) icount=1; shift ;;
 	--selftest) scenario_dir=selftest; shift ;;
 	--utility) scenario_dir=utilities; shift ;;
 	--demo) mode=demo; scenarios=(demo); shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
 	*) scenarios+=("$1"); shift ;;
 	esac
@@ -137,11 +143,18 @@ mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 } > "$results/plan"
 
 # --- boot ------------------------------------------------------------------------------
-qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot
+# --icount: one vCPU and a guest clock that advances one ns per instruction executed
+# (sleep=off: an idle guest's clock jumps to its next timer at once; align=off: never
+# slowed to the host's clock), so guest-timed loops count instructions whatever the host's
+# load. ioguard_lab.icount=1 on the command line tells the guest (a parameter of a module
+# that does not exist, ignored by the kernel).
+smp=2 icount_append=""
+[ $icount -eq 1 ] && smp=1 icount_append=" ioguard_lab.icount=1"
+qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp $smp -m 2048 -no-reboot
 	-kernel "$vmlinuz" -initrd "$initrd"
 	# no_timer_check: under TCG on a loaded host the boot-time IO-APIC timer probe can
 	# miss its ticks and, with interrupt remapping on, that is a panic.
-	-append "console=ttyS0 intel_iommu=on quiet panic=-1 no_timer_check"
+	-append "console=ttyS0 intel_iommu=on quiet panic=-1 no_timer_check$icount_append"
 	-device intel-iommu
 	-device pci-bridge,id=br1,chassis_nr=1,addr=2
 	-device e1000,bus=br1,addr=1,netdev=n1 -netdev user,id=n1
@@ -153,6 +166,7 @@ qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
 )
+[ $icount -eq 1 ] && qemu+=(-icount shift=0,sleep=off,align=off)
 if [ "$mode" = demo ]; then
 	# The console is the demo's screen: no option ROM banners, no terminal reset.
 	qemu+=(-nographic -global e1000.romfile= -global virtio-net-pci.romfile=)
@@ -160,7 +174,7 @@ else
 	qemu+=(-display none -monitor none -serial "file:$results/console.log")
 fi
 
-echo "lab: booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)" >&2
+echo "lab: booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)$([ $icount -eq 1 ] && echo ', -icount')" >&2
 start=$(date +%s.%N)
 if [ "$mode" = demo ]; then
 	timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null

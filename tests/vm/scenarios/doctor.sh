@@ -129,6 +129,82 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+# The isolation posture of `ioguard groups --json`, /metrics and doctor's interrupts
+# check, each against this kernel's own files.
+"$IOGUARD" groups --json > "$work/groups.json" || fail "ioguard groups --json failed"
+"$IOGUARD" metrics --once --no-trace > "$work/metrics.prom" || fail "ioguard metrics --once failed"
+"$IOGUARD" status --json > "$work/status.json" || fail "ioguard status --json failed"
+python3 - "$work/groups.json" "$work/metrics.prom" "$work/doctor.json" "$work/status.json" <<'PY' || fail "the posture disagrees with the kernel"
+import json, os, re, sys
+groups, metrics, doctor = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), json.load(open(sys.argv[3]))
+p = groups["posture"]
+bad = []
+def read(path, default=None):
+    try:
+        return open(path).read().strip()
+    except OSError:
+        return default
+def metric(series):
+    m = re.search("^" + re.escape(series) + r" (\S+)$", metrics, re.M)
+    return m and float(m.group(1))
+def same(what, got, want):
+    if got != want:
+        bad.append(f"{what}: ioguard says {got!r}, the kernel {want!r}")
+    else:
+        print(f"ok: posture: {what} = {want!r}")
+
+gdir = "/sys/kernel/iommu_groups"
+ids = os.listdir(gdir) if os.path.isdir(gdir) else []
+iommus = os.listdir("/sys/class/iommu") if os.path.isdir("/sys/class/iommu") else []
+same("iommu_enabled", p["iommu_enabled"], bool(ids or iommus))
+same("ioguard_host_iommu_enabled", metric("ioguard_host_iommu_enabled"), float(bool(ids or iommus)))
+known = {"DMA", "DMA-FQ", "identity", "blocked", "unmanaged"}
+want = {}
+for g in ids:
+    t = read(f"{gdir}/{g}/type")
+    t = "unknown" if t is None else t if t in known else "other"
+    want[t] = want.get(t, 0) + 1
+same("domains", {k: v for k, v in p["domains"].items() if v}, want)
+for k, v in p["domains"].items():
+    same(f'ioguard_host_iommu_groups{{domain="{k}"}}', metric(f'ioguard_host_iommu_groups{{domain="{k}"}}'), float(v))
+for g in groups["groups"]:
+    t = read(f"{gdir}/{g['id']}/type")
+    if g["domain"] != (t if t in known else "other"):
+        bad.append(f"group {g['id']}: domain {g['domain']} but type {t}")
+cmdline = read("/proc/cmdline", "").split()
+same("acs_override", p["acs_override"], any(a.startswith("pcie_acs_override=") for a in cmdline))
+def param(module, name):
+    v = read(f"/sys/module/{module}/parameters/{name}")
+    if v is None:
+        v = next((a.split("=", 1)[1] for a in reversed(cmdline) if a.startswith(f"{module}.{name}=")), "N")
+    return "on" if v[:1] in ("Y", "y", "1") else "off"
+same("vfio_noiommu_mode", p["vfio_noiommu_mode"], param("vfio", "enable_unsafe_noiommu_mode"))
+noiommu = {g for g in ids if read(f"{gdir}/{g}/name") == "vfio-noiommu"}
+noiommu |= {n[8:] for n in (os.listdir("/dev/vfio") if os.path.isdir("/dev/vfio") else []) if n.startswith("noiommu-")}
+same("vfio_noiommu_groups", p["vfio_noiommu_groups"], len(noiommu))
+for m in ("vfio_iommu_type1", "iommufd"):
+    same(f"unsafe_interrupts.{m}", p["unsafe_interrupts"][m], param(m, "allow_unsafe_interrupts"))
+    same(f'ioguard_host_vfio_unsafe_interrupts{{module="{m}"}}',
+         metric(f'ioguard_host_vfio_unsafe_interrupts{{module="{m}"}}'), float(param(m, "allow_unsafe_interrupts") == "on"))
+chips = [t for line in read("/proc/interrupts", "").splitlines() for t in line.split()]
+ir = "on" if any(t.startswith("IR-") for t in chips) else "off" if any(t.startswith(("IO-APIC", "PCI-MSI")) for t in chips) else "unknown"
+same("irq_remapping", p["irq_remapping"], ir)
+same(f'ioguard_host_irq_remapping{{state="{ir}"}}', metric(f'ioguard_host_irq_remapping{{state="{ir}"}}'), 1.0)
+lsm = read("/sys/kernel/security/lsm")
+same("bpf_lsm", p["bpf_lsm"], "unknown" if lsm is None else "on" if "bpf" in lsm.split(",") else "off")
+enforcing = json.load(open(sys.argv[4]))["enforcing"]
+same("enforcement.active", p["enforcement"]["active"], enforcing)
+same("ioguard_enforcement_active", metric("ioguard_enforcement_active"), float(enforcing))
+c = {c["name"]: c for c in doctor["checks"]}.get("interrupts")
+if not c or c["status"] != "OK" or f"IRQ remapping {ir}" not in c["reason"]:
+    bad.append(f"doctor's interrupts check: {c}")
+else:
+    print(f"ok: doctor: interrupts OK, IRQ remapping {ir}")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+
 # A usage error is exit 2, whatever the host.
 "$IOGUARD" doctor --bogus > /dev/null 2>&1
 [ $? -eq 2 ] || fail "doctor --bogus did not exit 2"

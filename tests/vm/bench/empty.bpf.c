@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Empty programs on the points ioguard's programs use on the map and unmap path, for the
+ * icount benchmark's floors (tests/vm/bench/overhead-icount.sh): what any fentry/fexit or
+ * BPF LSM tool pays there before it does anything (trampoline, program entry and exit).
+ * The benchmark loads only the programs whose functions this kernel has
+ * (tests/vm/tools/bpf_attach). The LSM program allows everything.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ioguard trace and metrics: bpf/trace.bpf.c's map-path points. */
+SEC("fentry/iommu_map")
+int BPF_PROG(fentry_iommu_map) { return 0; }
+SEC("fexit/iommu_map")
+int BPF_PROG(fexit_iommu_map) { return 0; }
+SEC("fentry/iommu_map_nosync")
+int BPF_PROG(fentry_iommu_map_nosync) { return 0; }
+SEC("fexit/iommu_map_nosync")
+int BPF_PROG(fexit_iommu_map_nosync) { return 0; }
+SEC("fentry/iommu_unmap")
+int BPF_PROG(fentry_iommu_unmap) { return 0; }
+SEC("fexit/iommu_unmap")
+int BPF_PROG(fexit_iommu_unmap) { return 0; }
+SEC("fentry/iommu_unmap_fast")
+int BPF_PROG(fentry_iommu_unmap_fast) { return 0; }
+SEC("fexit/iommu_unmap_fast")
+int BPF_PROG(fexit_iommu_unmap_fast) { return 0; }
+
+/* An enforcing policy: the ioctl decision and the fexits that settle its accounts. */
+SEC("lsm/file_ioctl")
+int BPF_PROG(lsm_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return 0;
+}
+SEC("fexit/vfio_fops_unl_ioctl")
+int BPF_PROG(fexit_vfio_fops_unl_ioctl) { return 0; }
+SEC("fexit/iommufd_fops_ioctl")
+int BPF_PROG(fexit_iommufd_fops_ioctl) { return 0; }
