@@ -17,8 +17,9 @@ packages=(
 	libcmocka-dev libdw-dev valgrind python3 prometheus
 	# the lab: kernels and the guest. The guest runs in this machine's root, so what its
 	# scripts call is installed here: ip (iproute2, guest.sh's management NIC), curl
-	# (metrics-scrape, guest and host side).
-	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace iproute2 curl
+	# (metrics-scrape, guest and host side), jq (lib.sh's decision counts: under TCG a
+	# python3 start costs seconds, jq's a fraction).
+	qemu-system-x86 busybox-static kmod xz-utils cpio coreutils bpftrace iproute2 curl jq
 	# check-fresh: a pristine Debian 12 root to run this script, the build and the unit
 	# tests in (scripts/check-fresh.sh)
 	debootstrap debian-archive-keyring

@@ -125,6 +125,17 @@ write_policy() {
 	echo "$path"
 }
 
+# stop_daemon: SIGTERM to the daemon a scenario started as daemon_pid=$!; its exit code.
+daemon_pid=""
+stop_daemon() {
+	[ -n "$daemon_pid" ] || return 0
+	kill -TERM "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid"
+	local rc=$?
+	daemon_pid=""
+	return $rc
+}
+
 policy_load() {
 	"$IOGUARD" load "$1" || fail "ioguard load $1 failed"
 }
@@ -135,44 +146,47 @@ policy_unload() {
 }
 
 # decision_count HOOK DECISION REASON: summed over tenants, from ioguard status --json.
+# jq, not python3: under TCG an interpreter start costs seconds, jq's a fraction.
 decision_count() {
-	"$IOGUARD" status --json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-hook, decision, reason = sys.argv[1:4]
-print(sum(d["count"] for d in s["decisions"]
-          if d["hook"] == hook and d["decision"] == decision and d["reason"] == reason))
-' "$1" "$2" "$3"
+	"$IOGUARD" status --json | jq --arg hook "$1" --arg decision "$2" --arg reason "$3" \
+		'[.decisions[] | select(.hook == $hook and .decision == $decision and
+		  .reason == $reason) | .count] | add // 0'
 }
 
 # decision_sum DECISION HOOK:REASON...: decision_count summed over several hooks and
 # reasons, from one ioguard status --json.
 decision_sum() {
-	"$IOGUARD" status --json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-want = {tuple(a.split(":")) for a in sys.argv[2:]}
-print(sum(d["count"] for d in s["decisions"]
-          if d["decision"] == sys.argv[1] and (d["hook"], d["reason"]) in want))
-' "$@"
+	local decision=$1
+	shift
+	"$IOGUARD" status --json | jq --arg decision "$decision" \
+		'[.decisions[] | select(.decision == $decision and
+		  ((.hook + ":" + .reason) as $k | $ARGS.positional | index($k)) != null) |
+		  .count] | add // 0' --args "$@"
 }
 
-# workload_expect NAME RESULT.json FIELD=VALUE...: asserts fields of a vfio_workload result.
+# workload_expect NAME RESULT.json FIELD=VALUE...: asserts fields of a vfio_workload
+# result, a one-line JSON object of plain values (read here, no interpreter started).
+# VALUE is null (also matching an absent field), true, false, an integer, or a string.
 workload_expect() {
-	local what=$1 file=$2
+	local what=$1 file=$2 json cond field want got value
 	shift 2
-	python3 - "$file" "$what" "$@" <<'PY' || fail "$what: unexpected workload result"
-import json, sys
-w = json.load(open(sys.argv[1]))
-for cond in sys.argv[3:]:
-    k, v = cond.split("=", 1)
-    got = w.get(k)
-    want = None if v == "null" else (int(v) if v.lstrip("-").isdigit() else v)
-    if got != want:
-        print(f"{sys.argv[2]}: {k} is {got!r}, expected {want!r}: {w}")
-        sys.exit(1)
-print(f"ok: {sys.argv[2]}: " + ", ".join(sys.argv[3:]))
-PY
+	json=$(< "$file") || fail "$what: no workload result in $file"
+	value='(null|true|false|-?[0-9]+|"[^"]*")'
+	for cond in "$@"; do
+		field=${cond%%=*}
+		want=${cond#*=}
+		[[ $want =~ ^(null|true|false|-?[0-9]+)$ ]] || want="\"$want\""
+		if [[ $json =~ [{,]\"$field\":$value[,}] ]]; then
+			got=${BASH_REMATCH[1]}
+		else
+			got=null
+		fi
+		if [ "$got" != "$want" ]; then
+			echo "$what: $field is $got, expected $want: $json"
+			fail "$what: unexpected workload result"
+		fi
+	done
+	echo "ok: $what: $*"
 }
 
 # run_in UID CGROUP CMD...: CMD as UID:UID (no supplementary groups) inside the cgroup
