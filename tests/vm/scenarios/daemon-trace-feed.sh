@@ -9,15 +9,7 @@
 # second trace then reads the first trace's feed, and so does a daemon started again,
 # until the trace exits and the daemon takes the records over.
 . "$REPO/tests/vm/lib.sh"
-daemon_pid="" second_pid=""
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid"
-	local rc=$?
-	daemon_pid=""
-	return $rc
-}
+second_pid=""
 stop_second() {
 	[ -n "$second_pid" ] || return 0
 	kill -INT "$second_pid" 2>/dev/null

@@ -13,15 +13,6 @@
 # SET_CONTAINER; ownership is claimed through iommufd): not rewritten for it yet.
 [ -e /dev/vfio/vfio ] && ! has_type1_container &&
 	skip "expects the legacy type1 container; on iommufd's emulated /dev/vfio/vfio the kernel refuses at another step (not rewritten for this kernel yet)"
-daemon_pid=""
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid"
-	local rc=$?
-	daemon_pid=""
-	return $rc
-}
 trap 'cleanup_trace; stop_daemon; policy_unload' EXIT
 
 [ -s "$LAB_RESULTS/mgmt-if" ] || skip "no management NIC in this guest (tests/vm/run.sh adds one)"

@@ -9,15 +9,6 @@
 # holds, naming the change. Once both endpoints are back as they were, the recorded
 # topology holds again.
 . "$REPO/tests/vm/lib.sh"
-daemon_pid=""
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid"
-	local rc=$?
-	daemon_pid=""
-	return $rc
-}
 
 group=$(find_multi_device_group) || skip "no IOMMU group with two endpoints on host drivers"
 mapfile -t endpoints < <(group_endpoints "$group")
