@@ -116,15 +116,19 @@ start_hammer() {
 	for i in $(seq 1 100); do [ -s "$1" ] && break; sleep 0.1; done
 	[ -s "$1" ] || fail "the hammer did not start: $(cat "$1.json")"
 }
-# Odd rounds kill at a random time of the whole load (mostly while the kernel verifies
-# the programs); even ones as soon as the new set's marker is staged, when the renames
+# Odd rounds kill at a random time of the whole load, drawn over the time the upgrade
+# above took (mostly while the kernel verifies the programs); even ones as soon as the new set's marker is staged, when the renames
 # start (a kill 1 ms later found them all done).
+upgrade_ms=$(( (t1 - t0) / 1000000 ))
+[ $upgrade_ms -gt 400 ] || upgrade_ms=400
 kill_states=()
-for round in $(seq 1 6); do
+for round in $(seq 1 4); do
 	"$IOGUARD" unload > /dev/null || fail "unload before kill round $round failed"
 	"$old" load "$a" > /dev/null 2>&1 || fail "the older ioguard's load failed in round $round"
 	start_hammer "$work/kill-hammer.$round"
-	delay=$(python3 -c "import random; print(round(random.uniform(0.2, 12), 3))")
+	# Uniform over the first upgrade's measured time; $RANDOM, not a python3 start.
+	delay_ms=$(( 200 + RANDOM * (upgrade_ms - 200) / 32767 ))
+	delay=$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))
 	$cpu0 "$IOGUARD" load "$b" > /dev/null 2>&1 & loader=$!
 	if [ $((round % 2)) -eq 0 ]; then
 		# Builtins only, so that the kill follows the staged marker by microseconds.
