@@ -147,12 +147,13 @@ static unsigned int parse_group_id(const char *name, bool *ok)
 
 /*
  * The groups, their domains, and the no-IOMMU groups of sysfs; then the /dev/vfio
- * nodes of no-IOMMU groups sysfs did not list (a group is counted once).
+ * nodes of no-IOMMU groups sysfs did not list (a group is counted once). Returns the
+ * no-IOMMU groups sysfs listed.
  */
-static void read_groups(const char *root, struct host_posture *p)
+static unsigned int read_groups(const char *root, struct host_posture *p)
 {
 	char path[PATH_LEN];
-	unsigned int *noiommu = NULL, *grown, n_noiommu = 0, id, i;
+	unsigned int *noiommu = NULL, *grown, n_noiommu = 0, id, i, in_sysfs;
 	struct dirent *d;
 	bool ok, seen;
 	DIR *dir;
@@ -178,6 +179,7 @@ static void read_groups(const char *root, struct host_posture *p)
 	}
 	if (dir)
 		closedir(dir);
+	in_sysfs = p->n_noiommu_groups;
 
 	snprintf(path, sizeof(path), "%s/dev/vfio", root);
 	dir = opendir(path);
@@ -194,6 +196,7 @@ static void read_groups(const char *root, struct host_posture *p)
 	if (dir)
 		closedir(dir);
 	free(noiommu);
+	return in_sysfs;
 }
 
 static unsigned int count_entries(const char *root, const char *live)
@@ -266,14 +269,16 @@ void host_posture_read(const char *root, struct host_posture *p)
 {
 	char cmdline[4096], lsm[512];
 	enum posture_irq_module m;
+	unsigned int sysfs_noiommu;
 
 	root = root ?: "";
 	memset(p, 0, sizeof(*p));
 	read_line(root, POSTURE_CMDLINE, cmdline, sizeof(cmdline));
 
 	p->n_iommus = count_entries(root, "/sys/class/iommu");
-	read_groups(root, p);
-	p->iommu_enabled = p->n_iommus || p->n_groups;
+	sysfs_noiommu = read_groups(root, p);
+	/* VFIO's no-IOMMU groups are groups without an IOMMU: they prove none. */
+	p->iommu_enabled = p->n_iommus || p->n_groups > sysfs_noiommu;
 
 	p->acs_override = posture_cmdline_param(cmdline, "pcie_acs_override",
 						p->acs_override_value,

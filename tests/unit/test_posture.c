@@ -71,6 +71,20 @@ static void test_noiommu(void **state)
 	assert_int_equal(p.noiommu_mode, POSTURE_ON);
 }
 
+/* No IOMMU, but VFIO's no-IOMMU mode made a group: a group is no proof of an IOMMU. */
+static void test_noiommu_groups(void **state)
+{
+	struct host_posture p;
+
+	(void)state;
+	read_fixture("noiommu-groups", &p);
+	assert_false(p.iommu_enabled);
+	assert_int_equal(p.n_iommus, 0);
+	assert_int_equal(p.n_groups, 1);
+	assert_int_equal(p.n_noiommu_groups, 1);
+	assert_int_equal(p.noiommu_mode, POSTURE_ON);
+}
+
 static void test_odd(void **state)
 {
 	struct host_posture p;
@@ -240,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_lsm_ok),
 		cmocka_unit_test(test_acs_override),
 		cmocka_unit_test(test_noiommu),
+		cmocka_unit_test(test_noiommu_groups),
 		cmocka_unit_test(test_odd),
 		cmocka_unit_test(test_empty_root),
 		cmocka_unit_test(test_domain_of),
