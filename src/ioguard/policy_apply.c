@@ -138,11 +138,16 @@ int policy_commit(const char *path, const struct policy_apply_opts *opts,
 static void stamp_topology(const char *path, const struct policy_apply_opts *opts,
 			   const struct policy *p)
 {
-	char err[512];
+	char err[1024];
+	int ret;
 
 	if (opts && opts->ops && opts->ops != &policy_apply_enforcer)
 		return;
-	if (policy_topology_stamp(p, opts ? opts->sysfs_root : NULL, err, sizeof(err)))
+	ret = policy_topology_stamp(p, opts ? opts->sysfs_root : NULL, err, sizeof(err));
+	if (ret == -ESTALE)
+		p_warn("%s is in force, but %s: no topology is recorded for it; load it "
+		       "again to check it on the topology as it is now", path, err);
+	else if (ret)
 		p_warn("%s: the topology it was checked against is not recorded (%s): "
 		       "'ioguard status' cannot tell whether it still holds", path, err);
 }

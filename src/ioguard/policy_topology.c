@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "ioguard.h"
@@ -237,17 +238,25 @@ static int named_groups(const struct policy *p, const struct ioasid_topology *to
 int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *err,
 			  size_t err_len)
 {
-	struct topology_record rec = { 0 };
+	struct topology_record rec = { 0 }, again = { 0 };
+	struct topology_change *changes = NULL;
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr = { 0 };
-	char path[4096], hex[65];
+	char path[4096], hex[65], cause[512], warn[512];
 	unsigned int *named = NULL;
 	size_t n_named = 0, i;
-	int ret;
+	int ret, n;
 
 	ret = topology_stamp_path(path, sizeof(path));
 	if (ret) {
 		snprintf(err, err_len, "the run directory's path is too long");
+		return ret;
+	}
+	/* Another policy's stamp must not outlive a failure to write this one's. */
+	if (unlink(path) && errno != ENOENT) {
+		ret = -errno;
+		snprintf(err, err_len, "cannot remove the previous stamp %s: %s", path,
+			 strerror(-ret));
 		return ret;
 	}
 	ret = topology_record__read(sysfs_root, &rec);
@@ -262,11 +271,35 @@ int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *
 		snprintf(err, err_len, "cannot read the device topology: %s", ierr.msg);
 		goto out;
 	} else {
+		/*
+		 * The load takes seconds; what is stamped must be a topology the policy
+		 * passes, not one that changed after the check in front of the load.
+		 */
+		ret = policy_topology_check(p, topo, cause, sizeof(cause), warn, sizeof(warn));
+		if (ret) {
+			snprintf(err, err_len, "the topology changed during the load and fails "
+				 "the policy's check now (%s)", cause);
+			ret = -ESTALE;
+			goto out;
+		}
 		ret = named_groups(p, topo, &named, &n_named);
 		if (ret) {
 			snprintf(err, err_len, "%s", strerror(-ret));
 			goto out;
 		}
+	}
+	/* The record, the check and the named groups must come from one topology. */
+	ret = topology_record__read(sysfs_root, &again);
+	if (ret) {
+		snprintf(err, err_len, "cannot read the IOMMU groups: %s", strerror(-ret));
+		goto out;
+	}
+	n = topology_record__diff(&rec, &again, NULL, &changes);
+	if (n) {
+		ret = n < 0 ? n : -ESTALE;
+		snprintf(err, err_len, "%s", n < 0 ? strerror(-n) :
+			 "the topology changed while it was being recorded");
+		goto out;
 	}
 	for (i = 0; i < sizeof(p->hash); i++)
 		snprintf(hex + 2 * i, 3, "%02x", p->hash[i]);
@@ -274,8 +307,10 @@ int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *
 	if (ret)
 		snprintf(err, err_len, "cannot write %s: %s", path, strerror(-ret));
 out:
+	free(changes);
 	free(named);
 	ioasid_topology__free(topo);
+	topology_record__fini(&again);
 	topology_record__fini(&rec);
 	return ret;
 }

@@ -42,9 +42,11 @@ int policy_topology_report(const char *path, const struct policy *p, const char 
 /*
  * policy_topology_stamp() - record the topology under @sysfs_root (NULL: the live /sys)
  * as the one @p was checked against, with the groups it names (those holding a device
- * a tenant owns), in the stamp of topology_record.h. Called once @p is in force; the
- * check ran moments before on the same sysfs. Returns 0 or a negative errno with the
- * cause in @err.
+ * a tenant owns), in the stamp of topology_record.h. Called once @p is in force: the
+ * previous stamp is removed first, and the topology is checked again and read twice,
+ * so that what is stamped is one topology @p passes. Returns 0, -ESTALE when the
+ * topology changed during the load or while it was read, or another negative errno,
+ * with the cause in @err.
  */
 int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *err,
 			  size_t err_len);

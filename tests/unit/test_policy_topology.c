@@ -15,6 +15,7 @@
 #include "policy_helpers.h"
 
 #include "../../src/ioguard/policy_topology.h"
+#include "../../src/ioguard/topology_record.h"
 
 #define FIXTURE "tests/fixtures/sysfs/q35-host"
 #define HEADER "name: t\nmode: enforce\n"
@@ -123,6 +124,49 @@ static void test_selector_reaching_nothing_is_a_warning(void **state)
 		"9:18: the device selector of tenant a matches no device on this system\n");
 }
 
+/*
+ * The stamp is written once a policy is in force, seconds after its check: a topology
+ * that fails the check by then is not stamped as the one it was checked against, and no
+ * earlier policy's stamp is left in its place.
+ */
+static void test_stamp_refuses_a_topology_the_policy_fails_now(void **state)
+{
+	char dir[] = "/tmp/ioguard-stamp-XXXXXX", path[4096], err[1024] = "";
+	struct topology_record rec = { 0 };
+	struct policy *split, *whole;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(setenv("IOGUARD_RUN_DIR", dir, 1), 0);
+	assert_int_equal(topology_stamp_path(path, sizeof(path)), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("an earlier policy's stamp\n", f);
+	fclose(f);
+
+	split = parse_policy_text(HEADER "default: deny\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:01.0 } ] }\n"
+		"  - { name: b, match: { uid: 2 }, devices: [ { bdf: 0000:01:02.0 } ] }\n");
+	assert_int_equal(policy_topology_stamp(split, FIXTURE, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "the topology changed during the load and fails the "
+				    "policy's check now (IOMMU group 1 is split"));
+	assert_int_equal(access(path, F_OK), -1);
+
+	whole = parse_policy_text(HEADER "default: deny\ntenants:\n"
+		"  - { name: a, match: { uid: 1 }, devices: [ { group: 1 } ] }\n");
+	assert_int_equal(policy_topology_stamp(whole, FIXTURE, err, sizeof(err)), 0);
+	assert_int_equal(topology_stamp_read(path, &rec), 0);
+	assert_true(topology_record__named(&rec, 1));
+	assert_false(topology_record__named(&rec, 2));
+
+	topology_record__fini(&rec);
+	policy__free(whole);
+	policy__free(split);
+	unlink(path);
+	rmdir(dir);
+	unsetenv("IOGUARD_RUN_DIR");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_wildcard_reaching_both_endpoints_keeps_the_group),
 		cmocka_unit_test(test_bdf_and_class_reaching_one_device_is_refused),
 		cmocka_unit_test(test_selector_reaching_nothing_is_a_warning),
+		cmocka_unit_test(test_stamp_refuses_a_topology_the_policy_fails_now),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
