@@ -100,6 +100,7 @@ struct daemon {
 
 	struct topology_watch *topo_watch;
 	struct topology_record stamp;	/* the policy in force's: its named groups */
+	bool stamp_valid;		/* stamp is that policy's; false: every group counts */
 
 	/* Read by scrapes, under the server lock */
 	unsigned long long topology_changes[TOPOLOGY_CHANGE_KIND_COUNT];
@@ -259,18 +260,32 @@ out:
 	return err;
 }
 
-/* The groups the policy in force names, from its stamp; none when it has no stamp. */
+/*
+ * The groups the policy in force names, from its stamp. Without a stamp of that policy
+ * (none, unreadable, or another policy's: a stamp write failed after a swap) the named
+ * groups are unknown, so a driver change in any group is reported.
+ */
 static void load_stamp(struct daemon *d)
 {
-	char path[4096];
+	char path[4096], hex[2 * POLICY_HASH_SIZE + 1];
+	size_t i;
 	int err;
 
+	d->stamp_valid = false;
 	err = topology_stamp_path(path, sizeof(path));
 	if (!err)
 		err = topology_stamp_read(path, &d->stamp);
-	if (err)
+	for (i = 0; i < POLICY_HASH_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d->reloader.hash[i]);
+	if (!err && strcmp(d->stamp.policy_sha256, hex))
+		err = -ESTALE;
+	if (err) {
 		p_warn("the topology policy %s was checked against is not recorded (%s: %s): "
-		       "driver changes are not watched", d->reloader.name, path, strerror(-err));
+		       "driver changes are reported in every group", d->reloader.name, path,
+		       err == -ESTALE ? "the stamp is another policy's" : strerror(-err));
+		return;
+	}
+	d->stamp_valid = true;
 }
 
 /* Counts and reports a reload that is over, or has missed its deadline. */
@@ -404,7 +419,8 @@ static void check_topology(struct daemon *d)
 	for (i = 0; i < n; i++) {
 		const struct topology_change *c = &changes[i];
 
-		if (c->kind == TOPOLOGY_DRIVER_CHANGED && !topology_record__named(&d->stamp, c->group))
+		if (c->kind == TOPOLOGY_DRIVER_CHANGED && d->stamp_valid &&
+		    !topology_record__named(&d->stamp, c->group))
 			continue;
 		log_topology_change(d, c);
 		if (d->srv)
