@@ -96,6 +96,22 @@ struct {
 	__type(value, __u64);
 } faults SEC(".maps");
 
+/*
+ * A fault's key could not be inserted: another CPU inserted it first (this CPU's slot of
+ * it is then there to count in), or the table is full. A full table loses the count,
+ * and says so in lost[] instead of silently: a device faulting with many kinds and
+ * reasons must not hide the next device's faults.
+ */
+static __always_inline void fault_insert_failed(void *map, const void *key)
+{
+	__u64 *count = bpf_map_lookup_elem(map, key);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_FAULT_TABLE_FULL], 1);
+}
+
 /* Map-type records seen by this CPU, for map_sample_every. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -910,8 +926,8 @@ int BPF_PROG(tp_io_page_fault, struct device *dev, unsigned long iova, int flags
 	count = bpf_map_lookup_elem(&faults, &key);
 	if (count)
 		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&faults, &key, &one, BPF_NOEXIST);
+	else if (bpf_map_update_elem(&faults, &key, &one, BPF_NOEXIST))
+		fault_insert_failed(&faults, &key);
 	event_submit(e);
 	return 0;
 }
@@ -1014,8 +1030,8 @@ static __always_inline void dma_fault_count(const struct ioguard_dma_fault_key *
 	count = bpf_map_lookup_elem(&dma_faults, key);
 	if (count)
 		*count += 1;	/* per-CPU, and the fault interrupt does not nest */
-	else
-		bpf_map_update_elem(&dma_faults, key, &one, BPF_NOEXIST);
+	else if (bpf_map_update_elem(&dma_faults, key, &one, BPF_NOEXIST))
+		fault_insert_failed(&dma_faults, key);
 }
 
 /* One fault record; stops the walk at the first record that is not valid. */

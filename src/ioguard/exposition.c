@@ -30,6 +30,7 @@ static const char *const result_names[IOGUARD_RESULT_COUNT] = {
 static const char *const lost_reason_names[IOGUARD_LOST_REASON_COUNT] = {
 	[IOGUARD_LOST_RINGBUF_FULL] = "ringbuf_full",
 	[IOGUARD_LOST_CALL_TABLE_FULL] = "call_table_full",
+	[IOGUARD_LOST_FAULT_TABLE_FULL] = "fault_table_full",
 };
 
 /* The kind label: what a VT-d invalidation descriptor invalidates. */
@@ -834,8 +835,10 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 
 	family(out, "ioguard_events_lost_total", "counter",
 	       "Trace events lost in the kernel, by reason: ringbuf_full (the ring buffer was "
-	       "full) or call_table_full (no room to time a call). The other families still "
-	       "count these operations; call_table_full loses only their latency.");
+	       "full), call_table_full (no room to time a call) or fault_table_full (a fault "
+	       "of a new device, kind or reason found its table full and was not counted). "
+	       "The other families still count these operations; call_table_full loses only "
+	       "their latency.");
 	for (r = 0; r < IOGUARD_LOST_REASON_COUNT; r++) {
 		series(out, "ioguard_events_lost_total");
 		label(out, true, "reason", lost_reason_names[r]);

@@ -486,9 +486,10 @@ static void test_window_counts_4k_maps(void **state)
 	"# TYPE ioguard_group_viable gauge\n"
 #define HDR_LOST \
 	"# HELP ioguard_events_lost_total Trace events lost in the kernel, by reason: " \
-	"ringbuf_full (the ring buffer was full) or call_table_full (no room to time a " \
-	"call). The other families still count these operations; call_table_full loses " \
-	"only their latency.\n" \
+	"ringbuf_full (the ring buffer was full), call_table_full (no room to time a " \
+	"call) or fault_table_full (a fault of a new device, kind or reason found its " \
+	"table full and was not counted). The other families still count these " \
+	"operations; call_table_full loses only their latency.\n" \
 	"# TYPE ioguard_events_lost_total counter\n"
 #define HDR_STATS \
 	"# HELP ioguard_bpf_stats_enabled 1 when kernel.bpf_stats_enabled is on; while it " \
@@ -528,6 +529,7 @@ static void test_empty_snapshot(void **state)
 		HDR_LOST
 		"ioguard_events_lost_total{reason=\"ringbuf_full\"} 0\n"
 		"ioguard_events_lost_total{reason=\"call_table_full\"} 0\n"
+		"ioguard_events_lost_total{reason=\"fault_table_full\"} 0\n"
 		HDR_STATS
 		"ioguard_bpf_stats_enabled 0\n"
 		HDR_RUNS_OFF HDR_RUNTIME_OFF);
@@ -648,6 +650,7 @@ static void test_small_snapshot_exact(void **state)
 		HDR_LOST
 		"ioguard_events_lost_total{reason=\"ringbuf_full\"} 7\n"
 		"ioguard_events_lost_total{reason=\"call_table_full\"} 0\n"
+		"ioguard_events_lost_total{reason=\"fault_table_full\"} 0\n"
 		HDR_STATS
 		"ioguard_bpf_stats_enabled 1\n"
 		HDR_RUNS_ON
