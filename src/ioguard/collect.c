@@ -121,7 +121,11 @@ static int add_fault(struct metrics_snapshot *s, const void *k, const void *valu
 	return metrics_snapshot__add_fault(s, device[0] ? device : "unknown", key->group, faults);
 }
 
-/* The group is resolved afterwards, from sysfs: see collect_dma_fault_groups(). */
+/*
+ * The group is resolved afterwards, from sysfs: see collect_dma_fault_groups(). A kind
+ * this build does not know (a newer BPF object) is left out, not an error that would
+ * end the walk and lose the keys after it.
+ */
 static int add_dma_fault(struct metrics_snapshot *s, const void *k, const void *values,
 			 int ncpu)
 {
@@ -130,6 +134,8 @@ static int add_dma_fault(struct metrics_snapshot *s, const void *k, const void *
 	__u64 faults = 0;
 	int cpu;
 
+	if (key->kind >= IOGUARD_DMA_FAULT_KIND_COUNT)
+		return 0;
 	for (cpu = 0; cpu < ncpu; cpu++)
 		faults += *(const __u64 *)((const char *)values + cpu * percpu_stride(8));
 	dma_fault_device_name(key->segment, key->source_id, device, sizeof(device));

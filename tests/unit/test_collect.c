@@ -308,6 +308,10 @@ static void test_dma_faults_named_and_grouped(void **state)
 	struct ioguard_dma_fault_key gone = {
 		.segment = 1, .source_id = 0x0801, .kind = IOGUARD_DMA_FAULT_READ, .reason = 0x06,
 	};
+	/* A kind of a newer object: left out, the others still collected. */
+	struct ioguard_dma_fault_key newer = {
+		.source_id = 0x10, .kind = IOGUARD_DMA_FAULT_KIND_COUNT, .reason = 0x05,
+	};
 	struct metrics_snapshot *s;
 	__u64 *counts;
 	int cpu;
@@ -318,6 +322,7 @@ static void test_dma_faults_named_and_grouped(void **state)
 		counts[cpu] = cpu + 1;
 	assert_int_equal(bpf_map_update_elem(f->maps.dma_faults_fd, &edu, counts, BPF_ANY), 0);
 	assert_int_equal(bpf_map_update_elem(f->maps.dma_faults_fd, &gone, counts, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(f->maps.dma_faults_fd, &newer, counts, BPF_ANY), 0);
 
 	s = metrics_snapshot__new();
 	assert_int_equal(collect_aggregates(s, &f->maps), 0);
