@@ -78,7 +78,26 @@ const char *posture_cmdline_param(const char *cmdline, const char *name, char *b
 
 bool posture_param_on(const char *v)
 {
-	return v[0] == 'Y' || v[0] == 'y' || v[0] == '1';
+	/* As the kernel's kstrtobool() reads a bool parameter: y, 1, on. */
+	return v[0] == 'Y' || v[0] == 'y' || v[0] == '1' ||
+	       ((v[0] == 'o' || v[0] == 'O') && (v[1] == 'n' || v[1] == 'N'));
+}
+
+/* @name alone, without "=": the kernel sets a bool parameter given so to true. */
+static bool cmdline_has_bare(const char *cmdline, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = cmdline;
+
+	while (*p) {
+		size_t tok = strcspn(p, " \t\n");
+
+		if (tok == n && !strncmp(p, name, n))
+			return true;
+		p += tok;
+		p += strspn(p, " \t\n");
+	}
+	return false;
 }
 
 /* First line of @live under @root, newline stripped. Returns 0 or -errno. */
@@ -217,20 +236,33 @@ static unsigned int count_entries(const char *root, const char *live)
 }
 
 /*
- * A Y/N module parameter: the parameter file when the module is there, else what the
- * command line would set when it loads.
+ * A Y/N module parameter: the parameter file when the module is there (unknown if it
+ * is there and cannot be read), else what the command line would set when it loads:
+ * "module.param=Y", "=1", "=on", or the name alone, with '-' for '_' as the kernel
+ * allows. Options in modprobe.d are not seen.
  */
 static enum posture_state module_param(const char *root, const char *cmdline,
 				       const char *module, const char *param)
 {
 	char live[256], value[32], name[128];
+	int spelling, ret;
+	size_t i;
 
 	snprintf(live, sizeof(live), "/sys/module/%s/parameters/%s", module, param);
-	if (!read_line(root, live, value, sizeof(value)))
+	ret = read_line(root, live, value, sizeof(value));
+	if (!ret)
 		return posture_param_on(value) ? POSTURE_ON : POSTURE_OFF;
-	snprintf(name, sizeof(name), "%s.%s", module, param);
-	if (posture_cmdline_param(cmdline, name, value, sizeof(value)) && posture_param_on(value))
-		return POSTURE_ON;
+	if (ret != -ENOENT)
+		return POSTURE_UNKNOWN;
+	for (spelling = 0; spelling < 2; spelling++) {
+		snprintf(name, sizeof(name), "%s.%s", module, param);
+		for (i = strlen(module) + 1; spelling && name[i]; i++)
+			name[i] = name[i] == '_' ? '-' : name[i];
+		if (cmdline_has_bare(cmdline, name) ||
+		    (posture_cmdline_param(cmdline, name, value, sizeof(value)) &&
+		     posture_param_on(value)))
+			return POSTURE_ON;
+	}
 	return POSTURE_OFF;
 }
 

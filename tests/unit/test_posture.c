@@ -6,6 +6,7 @@
  * unsafe-interrupts option on the command line only), and its exposition
  * (exposition_posture.c): bounded labels whatever the files said.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../src/ioguard/exposition.h"
@@ -131,6 +134,33 @@ static void test_empty_root(void **state)
 	assert_int_equal(p.bpf_lsm, POSTURE_UNKNOWN);
 }
 
+/* Module options as the kernel reads them: a bare bool name is true, '-' is '_', "on" is y. */
+static void test_module_options_on_cmdline(void **state)
+{
+	char dir[] = "/tmp/ioguard-posture-XXXXXX", path[PATH_MAX];
+	struct host_posture p;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/proc", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/proc/cmdline", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("ro vfio.enable-unsafe-noiommu-mode iommufd.allow_unsafe_interrupts=on "
+	      "vfio_iommu_type1.allow_unsafe_interrupts=off\n", f);
+	fclose(f);
+	host_posture_read(dir, &p);
+	assert_int_equal(p.noiommu_mode, POSTURE_ON);
+	assert_int_equal(p.unsafe_interrupts[POSTURE_IRQ_IOMMUFD], POSTURE_ON);
+	assert_int_equal(p.unsafe_interrupts[POSTURE_IRQ_VFIO_TYPE1], POSTURE_OFF);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static void test_domain_of(void **state)
 {
 	(void)state;
@@ -166,6 +196,8 @@ static void test_cmdline_param(void **state)
 	assert_string_equal(posture_cmdline_param("x=", "x", buf, sizeof(buf)), "");
 	assert_true(posture_param_on("Y"));
 	assert_true(posture_param_on("1"));
+	assert_true(posture_param_on("on"));
+	assert_false(posture_param_on("off"));
 	assert_false(posture_param_on("N"));
 	assert_false(posture_param_on(""));
 }
@@ -255,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_acs_override),
 		cmocka_unit_test(test_noiommu),
 		cmocka_unit_test(test_noiommu_groups),
+		cmocka_unit_test(test_module_options_on_cmdline),
 		cmocka_unit_test(test_odd),
 		cmocka_unit_test(test_empty_root),
 		cmocka_unit_test(test_domain_of),
