@@ -19,7 +19,6 @@
  *
  * Prints one JSON object: what was done, or which step failed with which errno.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -37,6 +36,8 @@
 #include <linux/iommufd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+
+#include "lab_attack.h"
 
 #define PAGE_4K		4096UL
 #define EDU_SRC		0x80
@@ -182,21 +183,6 @@ static int drive(struct run *r, unsigned char *page)
 	       enable_bus_master(r) ?: round_trip(r, page) ?: faults(r);
 }
 
-static int device_group(const char *bdf)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *slash;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	slash = strrchr(target, '/');
-	return atoi(slash ? slash + 1 : target);
-}
-
 static int run_type1(struct run *r, unsigned char *page)
 {
 	struct vfio_iommu_type1_dma_map map = {
@@ -207,7 +193,7 @@ static int run_type1(struct run *r, unsigned char *page)
 	int container = -1, group = -1, gid, err = 0;
 	char path[64];
 
-	gid = device_group(r->bdf);
+	gid = lab_device_group(r->bdf);
 	if (gid < 0)
 		return fail(r, "device_group", -gid);
 	container = open("/dev/vfio/vfio", O_RDWR);
@@ -253,25 +239,13 @@ out:
 static int open_vfio_cdev(struct run *r)
 {
 	char path[PATH_MAX];
-	struct dirent *d;
-	int fd = -ENODEV;
-	DIR *dir;
+	int err, fd;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", r->bdf);
-	dir = opendir(path);
-	if (!dir)
-		return fail(r, "find_vfio_cdev", errno);
-	while ((d = readdir(dir))) {
-		if (strncmp(d->d_name, "vfio", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->d_name);
-		fd = open(path, O_RDWR);
-		if (fd < 0)
-			fd = fail(r, "open_vfio_cdev", errno);
-		break;
-	}
-	closedir(dir);
-	return fd == -ENODEV ? fail(r, "find_vfio_cdev", ENODEV) : fd;
+	err = lab_cdev_path(r->bdf, path, sizeof(path));
+	if (err)
+		return fail(r, "find_vfio_cdev", -err);
+	fd = open(path, O_RDWR);
+	return fd < 0 ? fail(r, "open_vfio_cdev", errno) : fd;
 }
 
 static int run_iommufd(struct run *r, unsigned char *page)
