@@ -190,11 +190,29 @@ static bool ends_with(const char *s, const char *suffix)
  * Addresses of the ioctl handlers and the functions above, from @kallsyms (the kernel's
  * /proc/kallsyms, or a fake one in a unit test).
  */
+/*
+ * One "ADDRESS TYPE NAME[\t[MODULE]]" line of kallsyms, split in place: the name ends
+ * at the first blank. False for any other shape. Not sscanf(): a modular kernel lists
+ * 100-200 thousand symbols, of which a load keeps a handful, and under emulation
+ * scanning each with sscanf() cost seconds a load.
+ */
+static bool kallsyms_split(char *line, char **name, char *type)
+{
+	char *sp = strchr(line, ' ');
+
+	if (!sp || sp == line || !sp[1] || sp[2] != ' ')
+		return false;
+	*type = sp[1];
+	*name = sp + 3;
+	(*name)[strcspn(*name, " \t\n")] = '\0';
+	return **name != '\0';
+}
+
 static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char *notes,
 			     size_t notes_len, char *err, size_t err_len)
 {
 	struct ioguard_kernel_info *k = &kp->info;
-	char line[512], name[256], type, *kallsyms_buf;
+	char line[512], *name, type, *kallsyms_buf;
 	unsigned long long addr;
 	bool any_zero = false, no_vfio_btf = false;
 	struct stat st;
@@ -214,9 +232,7 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 	if (kallsyms_buf)
 		setvbuf(f, kallsyms_buf, _IOFBF, KALLSYMS_READ_SIZE);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
-			continue;
-		if (type != 't' && type != 'T')
+		if (!kallsyms_split(line, &name, &type) || (type != 't' && type != 'T'))
 			continue;
 		if (ends_with(name, COMPAT_SYSCALL_SUFFIX))
 			kp->compat_syscalls = true;
@@ -227,6 +243,7 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 		for (i = 0; i < IOGUARD_FILE_KIND_COUNT; i++) {
 			if (strcmp(name, ioctl_handlers[i]))
 				continue;
+			addr = strtoull(line, NULL, 16);
 			if (!addr)
 				any_zero = true;
 			k->ioctl_handler[i] = addr;

@@ -125,6 +125,24 @@ static void test_hidden_addresses(void **state)
 	assert_non_null(strstr(f->err, "CAP_SYSLOG"));
 }
 
+/* Module symbols end with a tab and [module]; hidden ones there are refused too. */
+static void test_hidden_module_addresses(void **state)
+{
+	struct fixture *f = *state;
+
+	check_kallsyms_err(f, -EPERM,
+			   "0000000000000000 t vfio_group_fops_unl_ioctl\t[vfio]\n"
+			   "0000000000000000 t iommufd_fops_ioctl\t[iommufd]\n" COMPAT_SYSCALLS);
+	assert_non_null(strstr(f->err, "CAP_SYSLOG"));
+}
+
+/* A line of another shape is skipped, not read as a symbol. */
+static void test_odd_lines_skipped(void **state)
+{
+	check_kallsyms(*state, HANDLERS "\n" "garbage\n" "ffffffff81000000 T\n"
+		       "ffffffff81000000  T two_blanks\n" COMPAT_SYSCALLS COMPAT_HOOK);
+}
+
 static void test_unreadable_kallsyms(void **state)
 {
 	struct fixture *f = *state;
@@ -143,6 +161,8 @@ int main(void)
 		T(test_no_compat_syscalls),
 		T(test_hook_must_be_text),
 		T(test_hidden_addresses),
+		T(test_hidden_module_addresses),
+		T(test_odd_lines_skipped),
 		T(test_unreadable_kallsyms),
 	};
 #undef T
