@@ -28,7 +28,7 @@ stop_metrics() {
 	cleanup_trace
 }
 trap stop_metrics EXIT
-# Both load their programs at once (two vCPUs): loading is most of this scenario's time.
+# Both load their programs at once, interleaved: loading is most of this scenario's time.
 "$IOGUARD" metrics --listen "127.0.0.1:$port" > /dev/null 2> "$work/metrics.stderr" &
 metrics_pid=$!
 start_trace "$work/trace.jsonl" --op dma_fault

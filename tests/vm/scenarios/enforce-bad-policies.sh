@@ -1,9 +1,9 @@
 #!/bin/bash
-# A policy that fails to load leaves the previous one fully in force: every file of the
-# bad-policy catalogue (tests/policies/bad, with its exact expected message), generated
-# junk, a group-splitting policy, an unsafe file owner/mode and a policy over the
-# programs' limits are refused by `ioguard load`, and after each the good policy is still
-# the one in status and still denies what it denied.
+# A policy that fails to load leaves the previous one fully in force: files of the
+# bad-policy catalogue (tests/policies/bad, with its exact expected message; a quarter
+# per kernel, see below), generated junk, a group-splitting policy, an unsafe file
+# owner/mode and a policy over the programs' limits are refused by `ioguard load`, and
+# after each the good policy is still the one in status and still denies what it denied.
 . "$REPO/tests/vm/lib.sh"
 trap 'cleanup_trace; policy_unload' EXIT
 
@@ -55,11 +55,22 @@ refused() {	# refused WHAT FILE EXPECTED_SUBSTRING [load options]
 probe "before"
 refusals=0
 catalogue="$REPO/tests/policies/bad"
+# Every catalogue file's exact message is a unit test (test_policy); here each lab
+# kernel refuses a quarter of them, a different quarter per kernel, so the four kernels
+# together load the whole catalogue through the CLI under a policy in force.
+case "$KERNEL_FLAVOUR" in
+debian) share=0 ;; iommufd) share=1 ;; iommufd-compat) share=2 ;; *) share=3 ;;
+esac
+entry=0
 while IFS=$'\t' read -r name message; do
 	case "$name" in ''|'#'*) continue ;; esac
+	entry=$((entry + 1))
+	[ $((entry % 4)) -eq $share ] || continue
 	refused "$name" "$catalogue/$name" "$catalogue/$name:$message" --no-owner-check
 done < "$catalogue/EXPECTED"
-note "catalogue files refused: $refusals"
+note "catalogue files refused: $refusals of $entry (this kernel's quarter)"
+[ $refusals -ge $((entry / 4)) ] || fail "only $refusals of the catalogue's $entry files refused"
+catalogue_refusals=$refusals
 
 head -c 4096 /dev/urandom > /tmp/junk.yaml
 refused "binary junk" /tmp/junk.yaml "/tmp/junk.yaml:" --no-owner-check
@@ -84,5 +95,5 @@ refused "a world-writable policy file" /tmp/unsafe.yaml "/tmp/unsafe.yaml: error
 refused "33 tenants" "$(cat /tmp/too-many-path)" "33 tenants; the enforcement programs hold at most 32"
 probe "after $refusals refusals"
 note "$refusals bad policies refused, the good one stayed in force throughout"
-[ $refusals -ge 30 ] || fail "only $refusals refusals checked"
+[ $((refusals - catalogue_refusals)) -ge 5 ] || fail "only $((refusals - catalogue_refusals)) refusals beyond the catalogue"
 restore_driver "$bdf"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Swap under load: a process hammers VFIO_IOMMU_MAP_DMA while the policy is swapped 20
+# Swap under load: a process hammers VFIO_IOMMU_MAP_DMA while the policy is swapped 12
 # times between one that allows its IOVA and one that does not (on four kernels, in CI's
 # 90 minutes; the first sessions ran 100 and judged 170-235 k maps, 0 wrong). Every map that ran while
 # one policy alone was in force must have that policy's answer (0 wrong), and every
@@ -19,7 +19,7 @@ policy_load "$allow"
 hammer=$!
 for i in $(seq 1 100); do [ -s "$work/hammer.log" ] && break; sleep 0.1; done
 python3 "$REPO/tests/vm/swap_check.py" swap --ioguard "$IOGUARD" --allow "$allow" \
-	--deny "$deny" --swaps 20 --pause-ms 50 --out "$work/loads" || fail "swapping failed"
+	--deny "$deny" --swaps 12 --pause-ms 50 --out "$work/loads" || fail "swapping failed"
 kill -TERM $hammer 2>/dev/null
 wait $hammer
 python3 "$REPO/tests/vm/swap_check.py" judge --loads "$work/loads" --log "$work/hammer.log" \
