@@ -148,15 +148,11 @@ mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 # slowed to the host's clock), so guest-timed loops count instructions whatever the host's
 # load. ioguard_lab.icount=1 on the command line tells the guest (a parameter of a module
 # that does not exist, ignored by the kernel).
-#
-# One vCPU always. Two lanes of two-vCPU guests on a two-CPU host ran everything about
-# a third slower than two one-vCPU guests (measured: a policy load 32-41 s against 23-36
-# s, attaching trace programs most of all, where every text patch waits for the other
-# vCPU's thread to be scheduled). Races still interleave, by preemption rather than in
-# parallel, so the race scenarios win their races less often; they judge either outcome.
-icount_append=""
-[ $icount -eq 1 ] && icount_append=" ioguard_lab.icount=1"
-qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp 1 -m 2048 -no-reboot
+# Otherwise two vCPUs, the second offline except for the scenarios that race two CPUs
+# (guest.sh, "# lab-cpus: 2").
+smp=2 icount_append=""
+[ $icount -eq 1 ] && smp=1 icount_append=" ioguard_lab.icount=1"
+qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp $smp -m 2048 -no-reboot
 	-kernel "$vmlinuz" -initrd "$initrd"
 	# no_timer_check: under TCG on a loaded host the boot-time IO-APIC timer probe can
 	# miss its ticks and, with interrupt remapping on, that is a panic.

@@ -10,6 +10,7 @@
 # (d) Once every fd is closed the mappings are gone, and 16 pages map again (refund).
 # (e) A thread flips the map size while main maps: when ioguard records the change
 # (argument_changed), the process must have been killed; otherwise noted.
+# lab-cpus: 2
 . "$REPO/tests/vm/lib.sh"
 trap 'cleanup_trace; policy_unload' EXIT
 

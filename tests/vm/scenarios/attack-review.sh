@@ -9,6 +9,7 @@
 #          recorded and killed, never land outside the window;
 #  attach  mappings made by a process of no tenant, then the device's tenant attaches
 #          its device to them: refused (shared_account).
+# lab-cpus: 2
 . "$REPO/tests/vm/lib.sh"
 trap 'policy_unload' EXIT
 

@@ -7,6 +7,7 @@
 # no tenant, then maps through both contexts under default allow: every map is refused
 # (the context the kernel used is poisoned, the judged one bound to the group's owner).
 # lab-timeout: 300
+# lab-cpus: 2
 . "$REPO/tests/vm/lib.sh"
 trap 'policy_unload' EXIT
 
