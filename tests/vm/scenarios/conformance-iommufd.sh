@@ -6,6 +6,7 @@
 # result (0 or errno) for every library call, the same IOVA ranges. Last, libioasid's
 # automatic IOVAs are compared with the ones the kernel's own allocator picks.
 . "$REPO/tests/vm/lib.sh"
+skip_where_only_the_container_differs
 . "$REPO/tests/vm/conformance.sh"
 
 [ -e /dev/iommu ] || skip "no /dev/iommu: this kernel has no IOMMUFD"

@@ -4,6 +4,7 @@
 # is denied with EPERM (the kernel alone would allow it); with every endpoint bound to
 # the same iommufd, the attach is allowed.
 . "$REPO/tests/vm/lib.sh"
+skip_where_only_the_container_differs
 trap 'cleanup_trace; policy_unload' EXIT
 
 [ -e /dev/iommu ] || skip "no /dev/iommu: this kernel is built without CONFIG_IOMMUFD"

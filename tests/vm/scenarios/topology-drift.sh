@@ -9,6 +9,7 @@
 # holds, naming the change. Once both endpoints are back as they were, the recorded
 # topology holds again.
 . "$REPO/tests/vm/lib.sh"
+skip_where_only_the_container_differs
 
 group=$(find_multi_device_group) || skip "no IOMMU group with two endpoints on host drivers"
 mapfile -t endpoints < <(group_endpoints "$group")

@@ -3,6 +3,7 @@
 # device ownership claim at bind, the attach, 64 single-page IOAS maps at known IOVAs with
 # their latency, the unmaps, the detach and the release.
 . "$REPO/tests/vm/lib.sh"
+skip_where_only_the_container_differs
 
 [ -e /dev/iommu ] || skip "no /dev/iommu: this kernel is built without CONFIG_IOMMUFD"
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
