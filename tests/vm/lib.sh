@@ -145,6 +145,29 @@ stop_daemon() {
 	return $rc
 }
 
+# unit_setting KEY UNIT: KEY='s value in a systemd unit file (the last one, as systemd reads it).
+unit_setting() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
+
+# bounding_set CAP...: setpriv's --bounding-set argument that keeps exactly CAP... (CAP_X names).
+bounding_set() {
+	local out=-all c
+	for c in "$@"; do out+=",+$(echo "${c#CAP_}" | tr 'A-Z' 'a-z')"; done
+	echo "$out"
+}
+
+# wait_for_line FILE PATTERN PID [SECONDS]: until FILE has a line matching PATTERN; fails
+# when process PID exits first or SECONDS (60) pass.
+wait_for_line() {
+	local file=$1 pattern=$2 pid=$3 tenths=$((${4:-60} * 10)) i
+	for ((i = 0; i < tenths; i++)); do
+		grep -q "$pattern" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$file"; fail "process $pid exited before printing '$pattern'"; }
+		sleep 0.1
+	done
+	cat "$file"
+	fail "no '$pattern' in $file within ${4:-60} s"
+}
+
 policy_load() {
 	"$IOGUARD" load "$1" || fail "ioguard load $1 failed"
 }

@@ -8,13 +8,8 @@ skip_where_only_the_container_differs
 trap 'policy_unload' EXIT
 
 unit="$REPO/docs/systemd/ioguard.service"
-caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+caps=$(unit_setting CapabilityBoundingSet "$unit")
 [ -n "$caps" ] || fail "no CapabilityBoundingSet in $unit"
-bounding() {	# bounding CAP...: setpriv's -all,+cap,... from CAP_X names
-	local out=-all c
-	for c in "$@"; do out+=",+$(echo "${c#CAP_}" | tr 'A-Z' 'a-z')"; done
-	echo "$out"
-}
 policy=$(write_policy caps <<'POLICY'
 name: caps
 mode: enforce
@@ -28,18 +23,18 @@ POLICY
 paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
 note "unit capabilities: $caps; perf_event_paranoid $paranoid, kptr_restrict $(cat /proc/sys/kernel/kptr_restrict)"
 # shellcheck disable=SC2086
-setpriv --bounding-set "$(bounding $caps)" "$IOGUARD" load "$policy" > "$work/unit.out" 2>&1 ||
+setpriv --bounding-set "$(bounding_set $caps)" "$IOGUARD" load "$policy" > "$work/unit.out" 2>&1 ||
 	fail "load with the unit's capabilities failed: $(cat "$work/unit.out")"
 "$IOGUARD" status --json | grep -q '"enforcing":true' || fail "not enforcing after the load"
 # shellcheck disable=SC2086
-setpriv --bounding-set "$(bounding $caps)" "$IOGUARD" unload > /dev/null 2>&1 ||
+setpriv --bounding-set "$(bounding_set $caps)" "$IOGUARD" unload > /dev/null 2>&1 ||
 	fail "unload with the unit's capabilities failed"
 note "load and unload work with exactly the unit's capabilities"
 
 [ "$paranoid" -gt 1 ] || { echo 2 > /proc/sys/kernel/perf_event_paranoid; }
 without=$(echo "$caps" | tr ' ' '\n' | grep -v '^CAP_SYSLOG$' | tr '\n' ' ')
 # shellcheck disable=SC2086
-if setpriv --bounding-set "$(bounding $without)" "$IOGUARD" load "$policy" > "$work/nosyslog.out" 2>&1; then
+if setpriv --bounding-set "$(bounding_set $without)" "$IOGUARD" load "$policy" > "$work/nosyslog.out" 2>&1; then
 	fail "load without CAP_SYSLOG succeeded; the test proves nothing here"
 fi
 grep -q "CAP_SYSLOG" "$work/nosyslog.out" || fail "the refusal does not name CAP_SYSLOG: $(cat "$work/nosyslog.out")"
