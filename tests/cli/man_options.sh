@@ -30,24 +30,6 @@ declare -A parser=(
 
 page_of() { [ "$1" = top ] && echo "$man/ioguard.8.scd" || echo "$man/ioguard-$1.8.scd"; }
 
-help_text() {
-	if [ "$1" = top ]; then "$IOGUARD" --help 2>&1; else "$IOGUARD" "$1" --help 2>&1; fi
-}
-
-# The options of --help: lines indented by at most 8 spaces that start with "-X, --long"
-# or "--long" (deeper lines continue a description). An argument is one space and an
-# upper-case word after the option; the description is two or more spaces away.
-help_options() {
-	help_text "$1" | sed -nE 's/^ {1,8}((-[A-Za-z0-9]), )?(--[a-z][a-z0-9-]*)( [A-Z[][^ ]*)?( {2,}.*)?$/\2 \3 \4/p' |
-	while read -r a b c; do
-		local short= long arg=
-		if [ -n "$b" ] && [ "${a#--}" = "$a" ]; then short=$a long=$b arg=$c; else long=$a arg=$b; fi
-		[ -n "$arg" ] && arg==
-		[ -n "$short" ] && echo "$short$arg"
-		echo "$long$arg"
-	done | sort -u
-}
-
 # The body of FUNCTION in FILE: from its definition line to the closing brace in column 0.
 function_body() {
 	awk -v fn="$2" '
