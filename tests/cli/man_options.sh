@@ -99,6 +99,20 @@ for cmd in $help_cmds; do
 	fi
 done
 
+# Subcommands (a struct cmd table in src/ioguard/cmd_CMD.c, as `policy check`): each is in
+# the synopsis of man/ioguard-CMD.8.scd.
+for f in "$src"/cmd_*.c; do
+	cmd=$(basename "$f" .c)
+	cmd=${cmd#cmd_}
+	for sub in $(sed -n '/struct cmd [a-z_]*\[\]/,/{ 0 }/p' "$f" | sed -nE 's/^\s*\{ "([a-z-]+)", .*/\1/p'); do
+		if grep -q "^\*ioguard\*.*\*$cmd $sub\*" "$man/ioguard-$cmd.8.scd" 2>/dev/null; then
+			echo "ok man/ioguard-$cmd.8.scd has ioguard $cmd $sub"
+		else
+			echo "not ok man/ioguard-$cmd.8.scd: no synopsis of the subcommand ioguard $cmd $sub"
+		fi
+	done
+done
+
 # Every option table of the source is one this test reads.
 tables=0 mapped=0
 for f in "$src"/*.c; do
