@@ -279,7 +279,9 @@ check-fuzz: fuzz-bins
 
 # Man pages: man/NAME.SECTION.scd rendered by scdoc into $(OUTPUT)/man/NAME.SECTION, the
 # files the Debian package installs. tests/cli/man_options.sh checks them against the
-# binary's --help and the getopt tables.
+# binary's --help and the getopt tables. A page's date is SOURCE_DATE_EPOCH (set by
+# dpkg-buildpackage), else its source's last commit, else today: the same sources give
+# the same pages.
 SCDOC ?= scdoc
 MAN_SRCS := $(wildcard man/*.scd)
 MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
@@ -290,7 +292,8 @@ $(OUTPUT)/man/%: man/%.scd
 	$(call msg,SCDOC,$@)
 	$(Q)command -v $(SCDOC) >/dev/null || { echo "make: $(SCDOC) is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 	$(Q)mkdir -p $(@D)
-	$(Q)$(SCDOC) < $< > $@
+	$(Q)epoch=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- $< 2>/dev/null)}; \
+		SOURCE_DATE_EPOCH=$${epoch:-$$(date +%s)} $(SCDOC) < $< > $@
 
 # `check` runs every suite even when one fails, then prints one total line and fails if
 # any suite failed. Each suite writes "passed failed" to $(OUTPUT)/results/<suite>.
