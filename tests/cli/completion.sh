@@ -122,6 +122,12 @@ expect "trace --device: the BDFs bound to vfio-pci" "ioguard trace --device " \
 	0000:00:03.0 0000:01:01.0
 expect "trace -D: a BDF after its colons" "ioguard trace -D 0000:01:" 0000:01:01.0
 expect "trace --device=BDF" "ioguard trace --device=0000:00" --device=0000:00:03.0
+# A live sysfs has the driver's directory, with a link per bound device.
+mkdir -p "$dir/sys/bus/pci/drivers/vfio-pci"
+ln -s ../../../../devices/pci0000:00/0000:00:04.0 "$dir/sys/bus/pci/drivers/vfio-pci/0000:00:04.0"
+ln -s ../../../../module/vfio_pci "$dir/sys/bus/pci/drivers/vfio-pci/module"
+IOGUARD_COMPLETION_SYSFS=$dir expect "trace --device: the links of sys/bus/pci/drivers/vfio-pci" \
+	"ioguard trace --device " 0000:00:04.0
 unset IOGUARD_COMPLETION_SYSFS
 expect "no groups without IOMMU groups" "ioguard trace --group " \
 	$(ls /sys/kernel/iommu_groups 2>/dev/null)
