@@ -14,6 +14,7 @@
 #                   measured in one run
 #   make demo       live trace of real attach/map events inside the lab
 #   make lab-old    the older ioguard (OLD_REV) the lab's upgrade scenario replaces
+#   make man        the man pages (man/*.scd, scdoc) into $(OUTPUT)/man/
 #   make fuzz       every libFuzzer target (tests/fuzz/) for FUZZ_SECONDS (300) each;
 #                   `check` runs them for FUZZ_SMOKE_SECONDS (20) in total
 #   V=1             show full commands
@@ -89,7 +90,7 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps check check-unit check-fresh check-vm check-fuzz fuzz fuzz-bins bench demo \
-	clean lab-old kernel-btf kernel-btf-cached
+	clean lab-old kernel-btf kernel-btf-cached man
 all: $(OUTPUT)/ioguard $(LIBIOASID) $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
 deps:
@@ -275,6 +276,24 @@ fuzz: fuzz-bins
 
 check-fuzz: fuzz-bins
 	$(Q)scripts/run-fuzz.sh $(OUTPUT) $(FUZZ_SMOKE_SECONDS) --smoke
+
+# Man pages: man/NAME.SECTION.scd rendered by scdoc into $(OUTPUT)/man/NAME.SECTION, the
+# files the Debian package installs. tests/cli/man_options.sh checks them against the
+# binary's --help and the getopt tables. A page's date is SOURCE_DATE_EPOCH (set by
+# dpkg-buildpackage), else its source's last commit, else today: the same sources give
+# the same pages.
+SCDOC ?= scdoc
+MAN_SRCS := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)command -v $(SCDOC) >/dev/null || { echo "make: $(SCDOC) is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+	$(Q)mkdir -p $(@D)
+	$(Q)epoch=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- $< 2>/dev/null)}; \
+		SOURCE_DATE_EPOCH=$${epoch:-$$(date +%s)} $(SCDOC) < $< > $@
 
 # `check` runs every suite even when one fails, then prints one total line and fails if
 # any suite failed. Each suite writes "passed failed" to $(OUTPUT)/results/<suite>.

@@ -11,6 +11,9 @@ packages=(
 	# older ioguard from the history)
 	make gcc gcc-multilib clang llvm libclang-rt-14-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libbsd-dev libmd-dev binutils git
+	# man pages (`make man`, tests/cli/man_options.sh: scdoc renders man/*.scd) and the
+	# bash completion's test (tests/cli/completion.sh sources bash-completion's helpers)
+	scdoc bash-completion
 	# benchmarks (libglib2.0-dev: bench_iova's peer, QEMU's IOVA tree algorithm on GTree)
 	libglib2.0-dev
 	# tests (libdw-dev: test_bpf_compat reads the BPF programs' DWARF)

@@ -79,6 +79,9 @@ for t in tests/cli/*.sh; do
 	rc=$?
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
+	# A check that cannot run here prints "SKIP ...: reason".
+	grep '^SKIP' "$log" | sed "s/^SKIP:\{0,1\} */SKIP cli $name: /"
+	skipped=$((skipped + $(grep -c '^SKIP' "$log")))
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	[ "$f" -gt 0 ] && sed 's/^/    | /' "$log" | tail -n 40
 	echo "cli $name: $p passed, $f failed"

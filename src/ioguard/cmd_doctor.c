@@ -32,7 +32,8 @@ static void doctor_usage(void)
 		"  --no-probe    load no BPF program: fentry and the BPF LSM are judged from\n"
 		"                files only\n"
 		"  --root DIR    read /proc, /sys, /boot, /dev and /etc under DIR (a copy of\n"
-		"                another host's files); implies --no-probe\n\n"
+		"                another host's files); implies --no-probe\n"
+		"  -h, --help    this text\n\n"
 		"Exit status: 0 nothing failed (enforcement can run), 1 a check failed,\n"
 		"2 usage error.\n",
 		bin_name);

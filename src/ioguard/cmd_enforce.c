@@ -89,8 +89,9 @@ int do_unload(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			fprintf(stderr, "Usage: %s unload\n\nDetaches the enforcement programs and "
-				"removes every pin: VFIO and iommufd are unrestricted again.\n",
-				bin_name);
+				"removes every pin: VFIO and iommufd are unrestricted again.\n\n"
+				"Options:\n"
+				"  -h, --help  this text\n", bin_name);
 			return 0;
 		}
 		p_err("unload takes no arguments");
@@ -363,8 +364,10 @@ int do_status(int argc, char **argv)
 				json_wtr = jsonw_new(stdout);
 		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			fprintf(stderr, "Usage: %s status [--json]\n\nWhat is loaded: policy, "
-				"hash, mode, load time, attached programs, decision counters.\n",
-				bin_name);
+				"hash, mode, load time, attached programs, decision counters.\n\n"
+				"Options:\n"
+				"  -j, --json  machine output\n"
+				"  -h, --help  this text\n", bin_name);
 			return 0;
 		} else {
 			p_err("unknown argument '%s'; see '%s status --help'", argv[1], bin_name);

@@ -304,8 +304,9 @@ static void groups_usage(void)
 		"  Lists every IOMMU group with its devices and drivers, and whether it is viable\n"
 		"  under the kernel rule (VFIO_GROUP_FLAGS_VIABLE) and the strict rule (every\n"
 		"  endpoint on a VFIO driver), with the devices that prevent it.\n"
-		"  --sysfs DIR  read a sysfs snapshot under DIR instead of the live system\n"
-		"  --json       machine output (docs/groups-json.md)\n", bin_name);
+		"  -s, --sysfs DIR  read a sysfs snapshot under DIR instead of the live system\n"
+		"  -j, --json       machine output (docs/groups-json.md)\n"
+		"  -h, --help       this text\n", bin_name);
 }
 
 int do_groups(int argc, char **argv)
@@ -645,7 +646,11 @@ static void plan_usage(void)
 		"  Assigned devices are assumed rebound to vfio-pci; the sim backend then binds\n"
 		"  and attaches them, one owner per tenant. Says which devices must move together\n"
 		"  or be unbound. Exit status 1 when the plan is not viable.\n"
-		"  --sysfs DIR  read a sysfs snapshot under DIR instead of the live system\n", bin_name);
+		"  -a, --assign TENANT=BDF[,BDF...]\n"
+		"                   give these PCI devices to TENANT (repeat for more tenants)\n"
+		"  -s, --sysfs DIR  read a sysfs snapshot under DIR instead of the live system\n"
+		"  -j, --json       machine output\n"
+		"  -h, --help       this text\n", bin_name);
 }
 
 int do_plan(int argc, char **argv)

@@ -26,7 +26,8 @@ static void policy_usage(void)
 		"  --sysfs DIR        check against the topology of a sysfs snapshot rooted at DIR\n"
 		"                     instead of the live /sys\n"
 		"  --no-owner-check   do not require FILE to be owned by root and not writable by\n"
-		"                     group or others (for policy files in a source tree)\n",
+		"                     group or others (for policy files in a source tree)\n"
+		"  -h, --help         this text\n",
 		bin_name);
 }
 

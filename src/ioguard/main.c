@@ -27,6 +27,10 @@ static void usage(void)
 	fprintf(stderr,
 		"Usage: %s [--json] COMMAND [ARGS]\n"
 		"       %s --version\n\n"
+		"Options:\n"
+		"  -j, --json     machine output (JSON) for the commands that have it\n"
+		"  -V, --version  print the version and exit\n"
+		"  -h, --help     this text\n\n"
 		"Commands:\n", bin_name, bin_name);
 	for (c = commands; c->name; c++)
 		fprintf(stderr, "  %-10s %s\n", c->name, c->summary);

@@ -20,3 +20,24 @@ _check() {
 check() { _check any "$@"; }
 # check_one_line NAME WANT_RC WANT_STDERR_SUBSTRING CMD...: and stderr is one line
 check_one_line() { _check one "$@"; }
+
+# help_text CMD: `ioguard CMD --help` ("top": `ioguard --help`), stderr included.
+help_text() {
+	if [ "$1" = top ]; then "$IOGUARD" --help 2>&1; else "$IOGUARD" "$1" --help 2>&1; fi
+}
+
+# help_options CMD: the options of its --help, one token a line: "-s" or "--json", with
+# "=" appended when the option takes an argument ("-s=", "--sysfs="). Options are the
+# lines indented by at most 8 spaces that start with "-X, --long" or "--long" (deeper
+# lines continue a description). An argument is one space and an upper-case word after
+# the option; the description is two or more spaces away.
+help_options() {
+	help_text "$1" | sed -nE 's/^ {1,8}((-[A-Za-z0-9]), )?(--[a-z][a-z0-9-]*)( [A-Z[][^ ]*)?( {2,}.*)?$/\2 \3 \4/p' |
+	while read -r a b c; do
+		local short= long arg=
+		if [ -n "$b" ] && [ "${a#--}" = "$a" ]; then short=$a long=$b arg=$c; else long=$a arg=$b; fi
+		[ -n "$arg" ] && arg==
+		[ -n "$short" ] && echo "$short$arg"
+		echo "$long$arg"
+	done | sort -u
+}
