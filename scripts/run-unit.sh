@@ -79,7 +79,7 @@ for t in tests/cli/*.sh; do
 	rc=$?
 	# Exit 77: the whole test cannot run here; its SKIP line says why.
 	if [ $rc -eq 77 ]; then
-		echo "SKIP cli $name: $(grep -m1 'SKIP' "$log")"
+		echo "SKIP cli $name: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP:\{0,1\} *//')"
 		skipped=$((skipped + 1))
 		continue
 	fi
