@@ -39,6 +39,8 @@ command -v buildah >/dev/null || die "buildah is missing (scripts/deps.sh instal
 
 version=$("$binary" --version | awk '{print $2}')
 [ -n "$version" ] || die "$binary --version printed no version"
+# An image tag allows [A-Za-z0-9_.-] only (a Debian-style 0.1.0+git1 would not do).
+tag=$(printf '%s' "$version" | tr -c 'A-Za-z0-9_.-' '-')
 revision=unknown
 epoch=$(date +%s)
 if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
@@ -92,6 +94,6 @@ fi
 	"${labels[@]}" "$ctr"
 "${buildah[@]}" commit --quiet --format oci --timestamp "$epoch" --identity-label=false \
 	--disable-compression=false \
-	--rm "$ctr" "oci-archive:$archive.tmp:ioguard:$version" >/dev/null
+	--rm "$ctr" "oci-archive:$archive.tmp:ioguard:$tag" >/dev/null
 mv "$archive.tmp" "$archive"
-echo "build-image: $archive (ioguard:$version, revision $revision, $(du -k "$archive" | cut -f1) KiB)" >&2
+echo "build-image: $archive (ioguard:$tag, revision $revision, $(du -k "$archive" | cut -f1) KiB)" >&2

@@ -131,7 +131,7 @@ test_image() {
 	manifest=$(blob "$(tar -xOf "$archive" index.json | jq -r '.manifests[0].digest')")
 	expect "image: index names ioguard:VERSION" \
 		[ "$(tar -xOf "$archive" index.json | jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]')" = \
-		  "ioguard:$("$static" --version | awk '{print $2}')" ]
+		  "ioguard:$(printf '%s' "$("$static" --version | awk '{print $2}')" | tr -c 'A-Za-z0-9_.-' '-')" ]
 	config=$(blob "$(jq -r .config.digest "$manifest")")
 	expect "image: entrypoint is ioguard run" \
 		[ "$(jq -c .config.Entrypoint "$config")" = '["/usr/sbin/ioguard","run"]' ]
