@@ -170,6 +170,48 @@ test_image() {
 	expect "image: /run/ioguard is 0700 (the decision feed's directory)" \
 		grep -q '^drwx------ 0/0 run/ioguard/$' \
 		<<< "$(tar -tvf "$layer" --numeric-owner | awk '{print $1, $2, $6}')"
+	test_image_root "$layer"
+}
+
+# The layer unpacked is a whole root: ioguard runs in it with nothing else there (no
+# libc, no /etc/passwd, no /dev), as in a container from the image. A chroot in a mount
+# namespace of its own (the mounts vanish with it), not a container runtime.
+test_image_root() {
+	local layer=$1 root=$tmp/root out url
+
+	if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || ! command -v chroot >/dev/null; then
+		echo "SKIP image: running its root: needs root, unshare and chroot"
+		return
+	fi
+	mkdir -p "$root" && tar -xf "$layer" -C "$root"
+	expect_stdout "image root: ioguard --version" 0 "ioguard " \
+		chroot "$root" /usr/sbin/ioguard --version
+	# The owner check applies: the layer's policy is root's and 0644.
+	mkdir -p "$root/fixture" && cp -a "$fixture/." "$root/fixture/"
+	expect_stdout "image root: policy check /etc/ioguard/policy.yaml" 0 "mode audit)" \
+		chroot "$root" /usr/sbin/ioguard policy check --sysfs /fixture /etc/ioguard/policy.yaml
+	rm -rf "$root/fixture"
+	# /metrics from the image's binary, with the host's /proc and /sys as a container
+	# with --pid=host and /sys mounted sees them.
+	mkdir -p "$root/proc" "$root/sys"
+	unshare -m sh -c 'mount -t proc proc "$1/proc" && mount --rbind /sys "$1/sys" &&
+		exec chroot "$1" /usr/sbin/ioguard metrics --listen 127.0.0.1:0' \
+		sh "$root" > /dev/null 2> "$tmp/root-metrics.err" &
+	server=$!
+	for _ in $(seq 50); do
+		url=$(sed -n 's/.*serving metrics on \(http[^;]*\);.*/\1/p' "$tmp/root-metrics.err")
+		[ -n "$url" ] || ! kill -0 "$server" 2>/dev/null && break
+		sleep 0.1
+	done
+	if [ -z "$url" ]; then
+		echo "SKIP image root: /metrics: ioguard metrics did not start here: $(tail -n 1 "$tmp/root-metrics.err")"
+	elif curl -fsS "$url" 2>&1 | grep -q '^ioguard_build_info{version='; then
+		pass "image root: serves /metrics on $url"
+	else
+		fail "image root: serves /metrics on $url" "$(curl -sS "$url" 2>&1 | head -n 3)"
+	fi
+	kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	server=
 }
 
 {
