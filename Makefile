@@ -164,10 +164,13 @@ $(STATIC_IOGUARD): $(OUTPUT)/obj/ioguard/main.o $(LIBIOGUARD) $(LIBIOASID) scrip
 	$(Q)objcopy --only-keep-debug $@.full $@.debug
 	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $@.full $@ && rm -f $@.full
 
-# Always rebuilt (a few seconds): its revision label follows HEAD.
+# Always rebuilt (a second): its revision label follows HEAD. IMAGE_POLICY becomes
+# /etc/ioguard/policy.yaml; IMAGE_SOURCE=URL sets org.opencontainers.image.source
+# (default: the git remote origin).
+IMAGE_POLICY ?= policies/audit.yaml
 image: $(STATIC_IOGUARD)
 	$(call msg,IMAGE,$(OUTPUT)/image/ioguard-oci.tar)
-	$(Q)scripts/build-image.sh $(OUTPUT)
+	$(Q)scripts/build-image.sh $(OUTPUT) $(IMAGE_POLICY)
 # --- end of static binary and OCI image ---
 
 # Unit tests are built a second time with sanitizers, from the same sources.
