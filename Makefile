@@ -150,9 +150,12 @@ $(OUTPUT)/ioguard: $(OUTPUT)/obj/ioguard/main.o $(LIBIOGUARD) $(LIBIOASID)
 # (getaddrinfo, getpwnam, dlopen, ...) with a link warning; ioguard must call none of
 # them, so one appearing fails the link instead of failing at run time on a host.
 # The debug info goes to ioguard.debug beside it (gnu-debuglink).
+# `static` and `image` install their dependencies first, as check and demo do; the
+# file targets do not.
 STATIC_IOGUARD := $(OUTPUT)/static/ioguard
 .PHONY: static image
-static: $(STATIC_IOGUARD)
+static: deps
+	$(Q)$(MAKE) --no-print-directory $(STATIC_IOGUARD)
 
 $(STATIC_IOGUARD): $(OUTPUT)/obj/ioguard/main.o $(LIBIOGUARD) $(LIBIOASID) scripts/static-deps.sh
 	$(call msg,LINK,$@)
@@ -168,7 +171,7 @@ $(STATIC_IOGUARD): $(OUTPUT)/obj/ioguard/main.o $(LIBIOGUARD) $(LIBIOASID) scrip
 # /etc/ioguard/policy.yaml; IMAGE_SOURCE=URL sets org.opencontainers.image.source
 # (default: the git remote origin).
 IMAGE_POLICY ?= policies/audit.yaml
-image: $(STATIC_IOGUARD)
+image: static
 	$(call msg,IMAGE,$(OUTPUT)/image/ioguard-oci.tar)
 	$(Q)scripts/build-image.sh $(OUTPUT) $(IMAGE_POLICY)
 # --- end of static binary and OCI image ---
