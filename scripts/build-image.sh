@@ -82,7 +82,7 @@ labels=(
 if [ -n "$source" ]; then
 	labels+=(--label "org.opencontainers.image.source=$source")
 else
-	echo "build-image: no git remote origin: org.opencontainers.image.source left out" \
+	echo "build-image: no IMAGE_SOURCE and no git remote origin: org.opencontainers.image.source left out" \
 		"(set IMAGE_SOURCE=URL)" >&2
 fi
 # Numeric user: the image has no /etc/passwd. SIGTERM stops the daemon and leaves the
