@@ -28,6 +28,10 @@ packages=(
 	debootstrap debian-archive-keyring
 	# the kernel tree's headers_install needs rsync
 	linux-source-6.12 flex bison bc libssl-dev dwarves rsync
+	# make static and make image (docs/static.md): dpkg-dev unpacks Debian's libmicrohttpd
+	# source and gives Debian's build flags (scripts/static-deps.sh: it is rebuilt without
+	# HTTPS); buildah builds the OCI image from scratch without a daemon
+	dpkg-dev buildah
 )
 
 missing=()

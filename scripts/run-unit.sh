@@ -77,6 +77,12 @@ for t in tests/cli/*.sh; do
 	log="$output/unit-logs/cli-$name.log"
 	IOGUARD="$output/ioguard" bash "$t" > "$log" 2>&1
 	rc=$?
+	# Exit 77: the whole test cannot run here; its SKIP line says why.
+	if [ $rc -eq 77 ]; then
+		echo "SKIP cli $name: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP:\{0,1\} *//')"
+		skipped=$((skipped + 1))
+		continue
+	fi
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	# A check that cannot run here prints "SKIP ...: reason".
