@@ -167,7 +167,8 @@ $(VERSION_H): FORCE
 		'$(IOGUARD_VERSION)' '$(IOGUARD_COMMIT)' > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 $(foreach d,obj san fuzz/obj,$(OUTPUT)/$(d)/ioguard/main.o $(OUTPUT)/$(d)/ioguard/collect.o): $(VERSION_H)
-FORCE:
+# Phony, not just a file that is never made: .SECONDARY would let make skip it.
+.PHONY: FORCE
 
 # libioasid.so: its own PIC objects; only the functions of include/ioasid/ioasid.h are
 # exported, under the version node LIBIOASID_0 (src/ioasid/libioasid.map;
