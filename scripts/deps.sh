@@ -23,6 +23,10 @@ packages=(
 	# check-fresh: a pristine Debian 12 root to run this script, the build and the unit
 	# tests in (scripts/check-fresh.sh)
 	debootstrap debian-archive-keyring
+	# make deb: dpkg-buildpackage (dpkg-dev), debhelper and lintian build and check the
+	# packages of debian/; scdoc renders the man pages, bash-completion has the debhelper
+	# sequence that installs the completion
+	dpkg-dev debhelper lintian scdoc bash-completion
 	# the kernel tree's headers_install needs rsync
 	linux-source-6.12 flex bison bc libssl-dev dwarves rsync
 )
