@@ -72,12 +72,12 @@ for f in policies/*.yaml; do examples+=("/usr/share/doc/ioguard/examples/$(basen
 for f in docs/*.md; do docs+=("/usr/share/doc/ioguard/$(basename "$f")"); done
 has "$ioguard_deb" "${examples[@]}"
 has "$ioguard_deb" "${docs[@]}"
-# man/NAME.scd or man/NAME.8.scd is rendered to NAME.8 (make man), compressed in man8.
+# man/NAME.SECTION.scd is rendered to NAME.SECTION (make man), compressed in manSECTION.
 man=()
 for f in man/*.scd; do
 	[ -f "$f" ] || continue
 	name=$(basename "$f" .scd)
-	man+=("/usr/share/man/man8/${name%.8}.8.gz")
+	man+=("/usr/share/man/man${name##*.}/$name.gz")
 done
 if [ ${#man[@]} -gt 0 ]; then has "$ioguard_deb" "${man[@]}"
 else echo "SKIP: no man/*.scd in the tree"; fi
