@@ -53,8 +53,10 @@ step "dpkg-buildpackage -b -us -uc (log: $log)"
 if ! (cd "$src" && IOGUARD_COMMIT=$commit \
 	IOGUARD_CACHE=${IOGUARD_CACHE:-$HOME/.cache/ioguard} \
 	dpkg-buildpackage -b -us -uc -J"$(nproc)") > "$log" 2>&1; then
-	tail -n 40 "$log" | sed 's/^/    | /' >&2
-	die "dpkg-buildpackage failed (the last lines above; all of it in $log)"
+	# A parallel build's first error is rarely in its last lines.
+	grep -m 10 -E ': (fatal )?error:' "$log" | sed 's/^/    | /' >&2
+	tail -n 20 "$log" | sed 's/^/    | /' >&2
+	die "dpkg-buildpackage failed (its errors and last lines above; all of it in $log)"
 fi
 
 changes=$(ls "$out"/ioguard_"${version}"_*.changes 2>/dev/null) ||
