@@ -5,7 +5,7 @@
 #   build-image.sh OUTPUT [POLICY]  -> OUTPUT/image/ioguard-oci.tar
 #
 # The image holds one layer: /usr/sbin/ioguard (the static binary), the sample policy
-# POLICY (default policies/audit.yaml: audit mode, denies nothing) at
+# POLICY (default policies/default.yaml, as the package installs: audit mode, denies nothing) at
 # /etc/ioguard/policy.yaml, an empty /run/ioguard (0700, the decision feed's socket and
 # the policy's topology stamp) and /tmp (1777). No shell, no libc, no /etc/passwd: the
 # binary needs none (docs/static.md). Entrypoint `ioguard run`, CMD its default options.
@@ -26,7 +26,7 @@ set -euo pipefail
 output=${1:?usage: build-image.sh OUTPUT [POLICY]}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-policy=${2:-$repo/policies/audit.yaml}
+policy=${2:-$repo/policies/default.yaml}
 binary=$output/static/ioguard
 dir=$output/image
 archive=$dir/ioguard-oci.tar

@@ -26,12 +26,20 @@ packages=(
 	# check-fresh: a pristine Debian 12 root to run this script, the build and the unit
 	# tests in (scripts/check-fresh.sh)
 	debootstrap debian-archive-keyring
+	# make deb: dpkg-buildpackage (dpkg-dev), debhelper and lintian build and check the
+	# packages of debian/ (scdoc and bash-completion above: the man pages, and the
+	# debhelper sequence that installs the completion)
+	dpkg-dev debhelper lintian
 	# the kernel tree's headers_install needs rsync
 	linux-source-6.12 flex bison bc libssl-dev dwarves rsync
 	# make static and make image (docs/static.md): dpkg-dev unpacks Debian's libmicrohttpd
 	# source and gives Debian's build flags (scripts/static-deps.sh: it is rebuilt without
 	# HTTPS); buildah builds the OCI image from scratch without a daemon
-	dpkg-dev buildah
+	buildah
+	# the lab's install scenarios, in the guest (which runs in this root): podman loads
+	# and runs the OCI image; man (man-db) shows an installed page; unshare, setpriv and
+	# pgrep (util-linux, procps) rebuild the unit's sandbox and check nothing started
+	podman man-db util-linux procps
 )
 
 missing=()

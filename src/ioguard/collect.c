@@ -13,6 +13,7 @@
 #include "dma_fault.h"
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
+#include "ioguard_version.h"
 
 #define MAX_TRACER_PROGS 64
 

@@ -8,8 +8,6 @@
 
 #include "json_writer.h"
 
-#define IOGUARD_VERSION "0.1.0"
-
 /* Exit codes: only main() turns an error into one of these. */
 #define EXIT_USAGE 2
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ioguard.h"
+#include "ioguard_version.h"
 
 static const struct cmd commands[] = {
 	{ "doctor", do_doctor, "what this host offers ioguard: checks, reasons and fixes" },
@@ -57,7 +58,11 @@ int main(int argc, char **argv)
 			usage();
 			return EXIT_SUCCESS;
 		case 'V':
-			printf("ioguard %s\n", IOGUARD_VERSION);
+			/* The commit is empty when built outside git (a tarball). */
+			if (IOGUARD_COMMIT[0])
+				printf("ioguard %s (git %s)\n", IOGUARD_VERSION, IOGUARD_COMMIT);
+			else
+				printf("ioguard %s\n", IOGUARD_VERSION);
 			return EXIT_SUCCESS;
 		default:
 			usage();

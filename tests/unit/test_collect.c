@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "../../src/ioguard/collect.h"
+#include "ioguard_version.h"
 
 #define FIXTURES "tests/fixtures/sysfs/"
 
@@ -424,7 +425,7 @@ static void test_collect_without_tracer(void **state)
 	struct metrics_snapshot *s = metrics_snapshot__new();
 
 	assert_int_equal(collect_metrics(&ctx, s), 0);
-	assert_string_equal(s->version, "0.1.0");
+	assert_string_equal(s->version, IOGUARD_VERSION);
 	assert_string_equal(s->mode, "");
 	assert_false(s->bpf_stats_enabled);
 	assert_true(s->groups.n > 0);
