@@ -68,20 +68,27 @@ completion=$(bash -c '. /usr/share/bash-completion/bash_completion 2>/dev/null
 [ "$completion" = load ] || fail "completing 'ioguard lo' gave '$completion', not load"
 echo "ok: $("$ioguard" --version); man ioguard-load, completion of 'ioguard lo' -> load"
 
-# The README's host commands, from the installed paths (doctor: tests/vm/scenarios/doctor.sh,
-# with the same build).
+# The README's host commands, from the installed paths; load, trace and metrics run below
+# inside the daemon (one policy load and one set of tracing programs: each costs tens of
+# seconds of TCG).
+"$ioguard" doctor > "$work/doctor.txt" || { cat "$work/doctor.txt"; fail "installed ioguard doctor failed"; }
 "$ioguard" groups --json | jq -e '.groups | length > 0' > /dev/null || fail "installed ioguard groups --json"
 "$ioguard" policy check /etc/ioguard/policy.yaml > "$work/check.txt" 2>&1 ||
 	{ cat "$work/check.txt"; fail "the shipped /etc/ioguard/policy.yaml does not validate"; }
 grep -Eq '^mode: *audit' /etc/ioguard/policy.yaml || fail "the shipped policy is not in audit mode"
 "$ioguard" status > /dev/null || fail "installed ioguard status"
-echo "ok: groups, policy check (shipped sample, audit mode), status from $ioguard ($SECONDS s)"
+echo "ok: doctor, groups, policy check (shipped sample, audit mode), status from $ioguard ($SECONDS s)"
 
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 mapfile -t backends < <(dma_backends "$bdf")
 [ ${#backends[@]} -gt 0 ] || skip "neither the VFIO container nor iommufd is available"
 backend=${backends[-1]}
+# Every endpoint of edu's group to one tenant: group-viable whatever else the group holds.
+members=$(group_endpoints "$(device_group "$bdf")" | paste -sd,)
+"$ioguard" plan --assign "lab=$members" > "$work/plan.txt" ||
+	{ cat "$work/plan.txt"; fail "installed ioguard plan --assign lab=$members"; }
+grep -q '^plan: group-viable' "$work/plan.txt" || fail "plan of edu's whole group is not group-viable: $(cat "$work/plan.txt")"
 
 # The operator's policy replaces the sample; the unit's own command line runs it.
 window_policy installed 0x100000 0x1fffff > /dev/null
