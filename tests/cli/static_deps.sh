@@ -11,8 +11,15 @@ result() {	# result NAME OK [WHY]
 	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
 }
 
+# What the script checks before its cache: without it, it stops earlier, for that.
+for tool in curl dpkg-source dpkg-buildflags xz make gcc flock; do
+	if ! command -v "$tool" > /dev/null; then
+		echo "SKIP: $tool is missing (scripts/deps.sh installs it): static-deps.sh stops before its cache check"
+		exit 77
+	fi
+done
 if ! dpkg-query -W libmicrohttpd-dev > /dev/null 2>&1; then
-	echo "SKIP: libmicrohttpd-dev is not installed (scripts/deps.sh installs it): the script stops before its cache check"
+	echo "SKIP: libmicrohttpd-dev is not installed (scripts/deps.sh installs it): static-deps.sh stops before its cache check"
 	exit 77
 fi
 dir=$(mktemp -d /tmp/ioguard-static-deps-XXXXXX)
