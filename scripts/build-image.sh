@@ -8,7 +8,10 @@
 # POLICY (default policies/default.yaml, as the package installs: audit mode, denies nothing) at
 # /etc/ioguard/policy.yaml, an empty /run/ioguard (0700, the decision feed's socket and
 # the policy's topology stamp) and /tmp (1777). No shell, no libc, no /etc/passwd: the
-# binary needs none (docs/static.md). Entrypoint `ioguard run`, CMD its default options.
+# binary needs none (docs/static.md). Entrypoint `ioguard run`, CMD its default options:
+# /metrics on loopback, as the unit serves it. With the host's network, 0.0.0.0 would
+# also serve every bridge a tenant VM sits on and every public address; a DaemonSet
+# names the node's address instead (--listen $(NODE_IP):9464, docs/static.md).
 #
 # Storage: a throwaway containers-storage root under OUTPUT/image/storage with the vfs
 # driver, removed on exit: the system's image store is not touched, vfs mounts nothing
@@ -89,7 +92,7 @@ fi
 # policy pinned (docs/daemon.md).
 "${buildah[@]}" config --os linux --arch amd64 --user 0:0 --workingdir / \
 	--entrypoint '["/usr/sbin/ioguard", "run"]' \
-	--cmd '["--policy", "/etc/ioguard/policy.yaml", "--listen", "0.0.0.0:9464"]' \
+	--cmd '["--policy", "/etc/ioguard/policy.yaml", "--listen", "127.0.0.1:9464"]' \
 	--port 9464/tcp --stop-signal SIGTERM --created-by "make image (scripts/build-image.sh)" \
 	"${labels[@]}" "$ctr"
 "${buildah[@]}" commit --quiet --format oci --timestamp "$epoch" --identity-label=false \

@@ -47,6 +47,20 @@ need() {
 		die "$tool is missing (package $pkg; scripts/deps.sh installs it)"
 }
 
+# What the cache holds is linked into a binary that runs as root, and a prefix with
+# .complete is taken as it is: a cache directory another user can write could hold a
+# planted prefix, or a symlink where the lock file is opened. So it must belong to this
+# user and be writable by nobody else (a shared IOGUARD_CACHE in /tmp is refused).
+trusted_cache() {
+	local owner mode
+	owner=$(stat -c %u "$cache") && mode=$(stat -c %a "$cache") ||
+		die "cannot stat the cache directory $cache"
+	[ "$owner" = "$(id -u)" ] && [ $((8#$mode & 8#022)) -eq 0 ] ||
+		die "the cache directory $cache belongs to uid $owner with mode $mode: it must" \
+			"belong to uid $(id -u) and be writable by nobody else, or another user could" \
+			"plant the archive linked into ioguard (set IOGUARD_CACHE to a directory of yours)"
+}
+
 # Serialises concurrent builds of one prefix (two checkouts, make -j): the second waits
 # and then finds it built.
 lock() {
@@ -74,6 +88,7 @@ libmicrohttpd() {
 		sha256sum | cut -c1-16)
 	out="$cache/static-libmicrohttpd-$MHD_VERSION-$key"
 	mkdir -p "$cache"
+	trusted_cache
 	lock "static-libmicrohttpd-$key"
 	if [ ! -f "$out/.complete" ]; then
 		log "building libmicrohttpd $MHD_VERSION without HTTPS (once; about 30 s)"

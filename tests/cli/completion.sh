@@ -138,3 +138,27 @@ expect "plan --assign: the grouped devices of --sysfs DIR" \
 expect "plan --assign: the item after a comma" \
 	"ioguard plan -s $fixture -a vm1=0000:00:03.0,0000:01:0" \
 	vm1=0000:00:03.0,0000:01:01.0 vm1=0000:00:03.0,0000:01:02.0
+
+# A --sysfs snapshot is data from elsewhere (a bug report, another user's /tmp): compgen
+# -W expands $(...) in its word list, so a name is offered only when it is what the
+# kernel names groups (a number) and devices ([A-Za-z0-9:._-]), and nothing in it runs.
+hostile=$dir/hostile
+mkdir -p "$hostile/sys/kernel/iommu_groups/5/devices/0000:00:05.0" \
+	"$hostile/sys/kernel/iommu_groups/6\$(touch\${IFS}ran-group)/devices/0000:00:06.0\$(touch\${IFS}ran-device)" \
+	"$hostile/sys/bus/pci/drivers/vfio-pci"
+ln -s ../../../../devices/x "$hostile/sys/bus/pci/drivers/vfio-pci/0000:00:05.0"
+ln -s ../../../../devices/x "$hostile/sys/bus/pci/drivers/vfio-pci/0000:00:07.0\`touch\${IFS}ran-driver\`"
+cd "$dir" || exit 1
+IOGUARD_COMPLETION_SYSFS=$hostile expect "trace --group: only numeric group names of a snapshot" \
+	"ioguard trace --group " 5
+IOGUARD_COMPLETION_SYSFS=$hostile expect "trace --device: only device names of a snapshot" \
+	"ioguard trace --device " 0000:00:05.0
+expect "plan --assign: only device names of a snapshot" \
+	"ioguard plan --sysfs $hostile --assign vm1=" vm1=0000:00:05.0
+ran=$(ls "$dir" | grep '^ran-' | tr '\n' ' ')
+if [ -z "$ran" ]; then
+	echo "ok completing from a hostile snapshot runs nothing in its names"
+else
+	echo "not ok completing from a hostile snapshot ran the commands in its names: $ran"
+fi
+cd "$repo" || exit 1

@@ -135,9 +135,9 @@ test_image() {
 	config=$(blob "$(jq -r .config.digest "$manifest")")
 	expect "image: entrypoint is ioguard run" \
 		[ "$(jq -c .config.Entrypoint "$config")" = '["/usr/sbin/ioguard","run"]' ]
-	expect "image: cmd is the sample policy on 0.0.0.0:9464" \
+	expect "image: cmd is the sample policy on loopback, as the unit" \
 		[ "$(jq -c .config.Cmd "$config")" = \
-		  '["--policy","/etc/ioguard/policy.yaml","--listen","0.0.0.0:9464"]' ]
+		  '["--policy","/etc/ioguard/policy.yaml","--listen","127.0.0.1:9464"]' ]
 	expect "image: runs as uid 0 by number (no /etc/passwd)" \
 		[ "$(jq -r .config.User "$config")" = "0:0" ]
 	version=$("$static" --version | awk '{print $2}')

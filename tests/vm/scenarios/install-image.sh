@@ -4,10 +4,13 @@
 # namespaces, /sys read-only with /sys/fs/bpf shared both ways (rshared: its pins outlive
 # the container), securityfs, /dev/vfio (and /dev/iommu), the policy as a read-only
 # volume, a read-only root with tmpfs /run/ioguard and /tmp, and exactly the systemd
-# unit's capabilities on the default seccomp profile. The image's own entrypoint and
-# command start the daemon; it must enforce the policy on the host's VFIO, serve /metrics
-# to the host (tests/vm/host/install-image.sh scrapes it through QEMU's forward), and its
-# policy must stay in force after the container is removed.
+# unit's capabilities on the default seccomp profile. The image's own entrypoint starts
+# the daemon with the command docs/static.md gives a DaemonSet (the policy, and /metrics
+# on the node's address: the guest's management NIC here, not the image's loopback
+# default); it must enforce the mounted policy (its SHA-256 is the one in force) on the
+# host's VFIO, serve /metrics to the host (tests/vm/host/install-image.sh scrapes it
+# through QEMU's forward) and not on loopback, and its policy must stay in force after
+# the container is removed.
 . "$REPO/tests/vm/lib.sh"
 # A node agent meets any kernel; two cover what a container changes: Debian's 6.12 with
 # VFIO type1 and the iommufd kernel with /dev/iommu mounted in. The image's binary is the
@@ -29,6 +32,8 @@ trap finish EXIT
 image="$OUTPUT/image/ioguard-oci.tar"
 [ -f "$image" ] || fail "no $image: \`make image\` did not run"
 [ -s "$LAB_RESULTS/mgmt-if" ] || skip "no management NIC in this guest (tests/vm/run.sh adds one)"
+node_ip=$(ip -4 -o addr show dev "$(cat "$LAB_RESULTS/mgmt-if")" | awk '{split($4, a, "/"); print a[1]; exit}')
+[ -n "$node_ip" ] || fail "the management NIC $(cat "$LAB_RESULTS/mgmt-if") has no IPv4 address"
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 mapfile -t backends < <(dma_backends "$bdf")
@@ -65,7 +70,8 @@ podman run -d --name ioguard --pid=host --network=host "${cap_args[@]}" \
 	-v /sys/kernel/security:/sys/kernel/security:ro "${devices[@]}" \
 	-v /tmp/ioguard-image-etc:/etc/ioguard:ro \
 	--log-driver k8s-file --log-opt "path=$work/container.log" \
-	"$id" > "$work/run.txt" 2>&1 || { cat "$work/run.txt"; fail "podman run failed"; }
+	"$id" --policy /etc/ioguard/policy.yaml --listen "$node_ip:9464" \
+	> "$work/run.txt" 2>&1 || { cat "$work/run.txt"; fail "podman run failed"; }
 pid=$(podman inspect ioguard --format '{{.State.Pid}}')
 wait_for_line "$work/container.log" "serving metrics" "$pid" 120
 note "the daemon serves at $SECONDS s in the container (host PID $pid), capabilities $caps"
@@ -75,6 +81,12 @@ workload_expect "$backend: maps inside the window" "$work/inside.json" failed_st
 "$LAB_TOOLS/vfio_workload" "$backend" "$bdf" --pages 1 --iova 0x40000000 > "$work/outside.json"
 workload_expect "$backend: a map outside the window is denied by the container's policy" \
 	"$work/outside.json" errno=1
+curl -sf "http://$node_ip:9464/metrics" > "$work/metrics.prom" || fail "no /metrics on $node_ip:9464"
+sha=$(sha256sum /tmp/ioguard-image-etc/policy.yaml | cut -d' ' -f1)
+grep -q "^ioguard_enforcement_policy_info{.*sha256=\"$sha\"} 1" "$work/metrics.prom" ||
+	fail "the policy in force is not the mounted one (sha256 $sha): $(grep policy_info "$work/metrics.prom")"
+curl -s -o /dev/null --max-time 5 http://127.0.0.1:9464/metrics &&
+	fail "/metrics is served on loopback too: --listen $node_ip:9464 was not honoured"
 
 echo '{"denied": 1}' > "$work/ready.tmp" && mv "$work/ready.tmp" "$work/ready"
 note "waiting for the host's scrape"

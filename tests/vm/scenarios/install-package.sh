@@ -123,6 +123,11 @@ grep -q "^ioguard_build_info{.*version=\"$version\"" "$work/metrics.prom" ||
 	fail "ioguard_build_info does not name version $version: $(grep build_info "$work/metrics.prom")"
 denials=$(awk '/^ioguard_policy_decisions_total\{.*decision="deny".*reason="iova_window"/ {n += $2} END {print n + 0}' "$work/metrics.prom")
 [ "$denials" -ge 1 ] || fail "/metrics counts no iova_window denial"
+# A denial shows that a window is enforced, not whose (window_policy writes the same one
+# for every scenario): the policy in force must be the very file the unit names.
+sha=$(sha256sum /etc/ioguard/policy.yaml | cut -d' ' -f1)
+grep -q "^ioguard_enforcement_policy_info{.*sha256=\"$sha\"} 1" "$work/metrics.prom" ||
+	fail "the policy in force is not /etc/ioguard/policy.yaml (sha256 $sha): $(grep policy_info "$work/metrics.prom")"
 echo "ok: the installed daemon enforces /etc/ioguard/policy.yaml and /metrics counts $denials denial(s)"
 
 stop_daemon || fail "the daemon did not exit cleanly on SIGTERM: $(tail -n 5 "$work/daemon.stderr")"
