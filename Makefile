@@ -162,7 +162,9 @@ ifeq ($(IOGUARD_VERSION),)
 $(error debian/changelog: no version in its first line, "ioguard (VERSION) ...")
 endif
 ifeq ($(origin IOGUARD_COMMIT),undefined)
-IOGUARD_COMMIT := $(if $(wildcard .git),$(shell git describe --always --dirty --abbrev=12 2>/dev/null))
+# Only the characters a commit or tag name needs: the value is pasted into a shell command
+# and a C string below, and a tag name may hold quotes, $ and ;.
+IOGUARD_COMMIT := $(if $(wildcard .git),$(shell git describe --always --dirty --abbrev=12 2>/dev/null | tr -cd 'A-Za-z0-9._+~-'))
 endif
 VERSION_H := $(OUTPUT)/ioguard_version.h
 
