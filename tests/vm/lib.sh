@@ -125,6 +125,17 @@ write_policy() {
 	echo "$path"
 }
 
+# The loader races (concurrent loads, SIGKILLed loads, swaps, the upgrade of a pinned set)
+# exercise ioguard's pins and the kernel's BPF link, map and bpffs code, which no lab
+# kernel's VFIO or iommufd backend changes: they run once per BPF core version, on
+# Debian's 6.12 and 6.1, not again on the built 6.12 kernels (CI has 90 minutes).
+skip_unless_debian_kernel() {
+	case "$KERNEL_FLAVOUR" in
+	debian | debian-6.1) ;;
+	*) skip "a loader race: it runs on Debian's 6.12 and 6.1 (one kernel per BPF core version); this kernel's VFIO/iommufd backend does not change what it proves" ;;
+	esac
+}
+
 # The iommufd-compat kernel is the iommufd kernel's source and configuration plus
 # CONFIG_IOMMUFD_VFIO_CONTAINER: a scenario that never opens /dev/vfio/vfio would only
 # repeat the iommufd kernel's run there, and CI has 90 minutes for four kernels.

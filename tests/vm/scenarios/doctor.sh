@@ -19,10 +19,9 @@ tail -n 1 "$work/doctor.txt" | grep -Eq '^[0-9]+ OK, [0-9]+ INFO, [0-9]+ WARN, [
 # The mode `ioguard trace` chooses, to hold doctor's fentry and trace verdicts against.
 timeout 60 "$IOGUARD" trace > /dev/null 2> "$work/trace.err" &
 trace_pid=$!
-for _ in $(seq 1 100); do
-	grep -q 'mode ' "$work/trace.err" && break
-	sleep 0.3
-done
+# Its programs take 30 s or more to load on 6.1 beside another guest: wait for the line
+# as long as the trace runs.
+wait_for_line "$work/trace.err" 'mode ' "$trace_pid" 180
 cleanup_trace
 trace_mode=$(sed -n 's/.*tracing, mode \([a-z_]*\).*/\1/p' "$work/trace.err" | head -n 1)
 [ -n "$trace_mode" ] || fail "ioguard trace said no mode: $(cat "$work/trace.err")"

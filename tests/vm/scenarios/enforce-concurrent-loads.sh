@@ -6,6 +6,7 @@
 # one complete policy is in force or nothing is pinned, and status agrees with the kernel.
 # lab-timeout: 600
 . "$REPO/tests/vm/lib.sh"
+skip_unless_debian_kernel
 trap 'kill $hammer 2>/dev/null; policy_unload' EXIT
 hammer=""
 

@@ -7,6 +7,7 @@
 # the point where the new policy becomes whole.
 # lab-timeout: 900
 . "$REPO/tests/vm/lib.sh"
+skip_unless_debian_kernel
 trap 'cleanup_trace; policy_unload' EXIT
 
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"

@@ -6,6 +6,7 @@
 # denial must carry the denying policy's reason (none judged by no or half a policy).
 # lab-timeout: 900
 . "$REPO/tests/vm/lib.sh"
+skip_unless_debian_kernel
 trap 'cleanup_trace; policy_unload' EXIT
 
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"

@@ -11,6 +11,7 @@
 # and the next load completes it.
 # lab-timeout: 900
 . "$REPO/tests/vm/lib.sh"
+skip_unless_debian_kernel
 trap 'kill $hammer 2>/dev/null; policy_unload' EXIT
 hammer=""
 pins=/sys/fs/bpf/ioguard
