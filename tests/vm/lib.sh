@@ -139,9 +139,11 @@ skip_unless_debian_kernel() {
 # The iommufd-compat kernel is the iommufd kernel's source and configuration plus
 # CONFIG_IOMMUFD_VFIO_CONTAINER: a scenario that never opens /dev/vfio/vfio would only
 # repeat the iommufd kernel's run there, and CI has 90 minutes for four kernels.
+# skip_where_only_the_container_differs [WHY]: WHY says why the container does not matter
+# to this scenario (default: it never opens /dev/vfio/vfio).
 skip_where_only_the_container_differs() {
 	if [ "$KERNEL_FLAVOUR" = iommufd-compat ]; then
-		skip "iommufd-compat differs from the iommufd kernel only in serving /dev/vfio/vfio, which this scenario does not use; the iommufd kernel runs it"
+		skip "iommufd-compat differs from the iommufd kernel only in serving /dev/vfio/vfio, ${1:-which this scenario does not use}; the iommufd kernel runs it"
 	fi
 }
 

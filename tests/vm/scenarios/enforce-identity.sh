@@ -10,7 +10,7 @@
 # matches; a bind mount of a copy over the named path does not.
 # lab-timeout: 900
 . "$REPO/tests/vm/lib.sh"
-skip_where_only_the_container_differs
+skip_where_only_the_container_differs "which does not change how a process is matched to a tenant"
 trap 'cleanup_trace; qemu_stop; policy_unload' EXIT
 
 [ -e /sys/fs/cgroup/cgroup.procs ] || skip "no cgroup v2 hierarchy at /sys/fs/cgroup"
