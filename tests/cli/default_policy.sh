@@ -3,11 +3,6 @@
 # enforces nothing: audit mode, devices no tenant owns allowed, no tenants, only the
 # kernel's own viability rule.
 . "$(dirname "$0")/lib.bash"
-passed=0 failed=0
-result() {	# result NAME OK [WHY]
-	if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed + 1))
-	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
-}
 
 policy=policies/default.yaml
 for sysfs in tests/fixtures/sysfs/q35-one-vfio tests/fixtures/sysfs/q35-host; do

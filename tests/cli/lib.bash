@@ -41,3 +41,12 @@ help_options() {
 		echo "$long$arg"
 	done | sort -u
 }
+
+# result NAME STATUS [WHY]: "ok NAME" when STATUS is 0, else "not ok NAME: WHY"; counted
+# for finish, which prints the "N passed, N failed" line and exits 1 on a failure.
+passed=0 failed=0
+result() {
+	if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed + 1))
+	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
+}
+finish() { echo "$passed passed, $failed failed"; exit $((failed > 0)); }

@@ -7,12 +7,6 @@
 # OUTPUT is the directory of $IOGUARD (scripts/run-unit.sh sets IOGUARD=OUTPUT/ioguard).
 . "$(dirname "$0")/lib.bash"
 output=$(dirname "$IOGUARD")
-passed=0 failed=0
-result() {	# result NAME OK [WHY]
-	if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed + 1))
-	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
-}
-finish() { echo "$passed passed, $failed failed"; exit $((failed > 0)); }
 
 so="$output/libioasid.so.0"
 if [ ! -e "$so" ]; then

@@ -9,12 +9,6 @@
 # Without packages, SKIP: `make deb` was not run.
 . "$(dirname "$0")/lib.bash"
 output=$(dirname "$IOGUARD")
-passed=0 failed=0
-result() {	# result NAME OK [WHY]
-	if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed + 1))
-	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
-}
-finish() { echo "$passed passed, $failed failed"; exit $((failed > 0)); }
 
 version=$(sed -n '1s/^ioguard (\([^)]*\)).*/\1/p' debian/changelog)
 deb_dir="$output/deb"

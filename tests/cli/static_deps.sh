@@ -5,11 +5,6 @@
 # port: a check that let the script through fails fast instead of downloading.
 . "$(dirname "$0")/lib.bash"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-passed=0 failed=0
-result() {	# result NAME OK [WHY]
-	if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed + 1))
-	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
-}
 
 # What the script checks before its cache: without it, it stops earlier, for that.
 for tool in curl dpkg-source dpkg-buildflags xz make gcc flock; do

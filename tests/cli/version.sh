@@ -2,11 +2,6 @@
 # `ioguard --version` names the build: the version of debian/changelog (its only home)
 # and, for a build from a git checkout, the commit it was built from.
 . "$(dirname "$0")/lib.bash"
-passed=0 failed=0
-result() {	# result NAME OK [WHY]
-	if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed + 1))
-	else echo "not ok $1: $3"; failed=$((failed + 1)); fi
-}
 
 version=$(sed -n '1s/^ioguard (\([^)]*\)).*/\1/p' debian/changelog)
 [ -n "$version" ]
