@@ -1,4 +1,5 @@
 #!/bin/bash
+# lab-timeout: 420
 # `ioguard doctor --json` against what this kernel really has: every verdict it gives is
 # recomputed here from the same kernel files (and the tracer's own mode, for fentry),
 # and the exit status must be 0 exactly when no check failed. On every lab kernel the
@@ -17,11 +18,11 @@ tail -n 1 "$work/doctor.txt" | grep -Eq '^[0-9]+ OK, [0-9]+ INFO, [0-9]+ WARN, [
 	fail "the text output does not end with the summary line: $(tail -n 1 "$work/doctor.txt")"
 
 # The mode `ioguard trace` chooses, to hold doctor's fentry and trace verdicts against.
-timeout 60 "$IOGUARD" trace > /dev/null 2> "$work/trace.err" &
+# Its programs take 60 s or more to load on 6.1 beside another guest, so the timeout that
+# stops a hung trace must outlast the wait for its mode line, or the wait cannot help.
+timeout 240 "$IOGUARD" trace > /dev/null 2> "$work/trace.err" &
 trace_pid=$!
-# Its programs take 30 s or more to load on 6.1 beside another guest: wait for the line
-# as long as the trace runs.
-wait_for_line "$work/trace.err" 'mode ' "$trace_pid" 180
+wait_for_line "$work/trace.err" 'mode ' "$trace_pid" 200
 cleanup_trace
 trace_mode=$(sed -n 's/.*tracing, mode \([a-z_]*\).*/\1/p' "$work/trace.err" | head -n 1)
 [ -n "$trace_mode" ] || fail "ioguard trace said no mode: $(cat "$work/trace.err")"
