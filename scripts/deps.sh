@@ -40,7 +40,16 @@ packages=(
 	# and runs the OCI image; man (man-db) shows an installed page; unshare, setpriv and
 	# pgrep (util-linux, procps) rebuild the unit's sandbox and check nothing started
 	podman man-db util-linux procps
+	# deploy/kubernetes (tests/cli/deploy_kubernetes.sh): kubectl renders the
+	# kustomization (`kubectl kustomize`, no cluster); Node.js runs the schema validator,
+	# whose npm packages scripts/k8s-validate-deps.sh installs into the cache (npm: below)
+	kubernetes-client nodejs
 )
+# npm comes with Node.js from other sources than Debian (NodeSource's nodejs provides
+# and conflicts with Debian's npm), so Debian's is installed only where none is.
+command -v npm > /dev/null || packages+=(npm)
+# The npm packages of the Kubernetes validator, once per lock file, into the cache.
+validator_deps="$(dirname "$0")/k8s-validate-deps.sh"
 
 missing=()
 for p in "${packages[@]}"; do
@@ -55,7 +64,7 @@ if ! apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsi
 fi
 
 if [ ${#missing[@]} -eq 0 ] && [ $need_update -eq 0 ]; then
-	exit 0
+	exec "$validator_deps"
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run as root or install them" >&2
@@ -74,3 +83,4 @@ if [ ${#missing[@]} -ne 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+exec "$validator_deps"
