@@ -40,14 +40,17 @@ packages=(
 	# and runs the OCI image; man (man-db) shows an installed page; unshare, setpriv and
 	# pgrep (util-linux, procps) rebuild the unit's sandbox and check nothing started
 	podman man-db util-linux procps
-	# deploy/kubernetes (tests/cli/deploy_kubernetes.sh): kubectl renders the
-	# kustomization (`kubectl kustomize`, no cluster); Node.js runs the schema validator,
-	# whose npm packages scripts/k8s-validate-deps.sh installs into the cache (npm: below)
-	kubernetes-client nodejs
+	# deploy/kubernetes (tests/cli/deploy_kubernetes.sh): Node.js runs the schema
+	# validator, whose npm packages scripts/k8s-validate-deps.sh installs into the cache;
+	# kubectl (below) renders the kustomization (`kubectl kustomize`, no cluster)
+	nodejs
 )
-# npm comes with Node.js from other sources than Debian (NodeSource's nodejs provides
-# and conflicts with Debian's npm), so Debian's is installed only where none is.
+# Debian's npm and kubernetes-client only where no npm or kubectl is installed: other
+# sources' packages of them (NodeSource's nodejs provides npm; Google's kubectl
+# package owns /usr/bin/kubectl) conflict with Debian's, and serve as well. The
+# manifests are written for the oldest, Debian 12's kubectl 1.20 (kustomize v2.0.3).
 command -v npm > /dev/null || packages+=(npm)
+command -v kubectl > /dev/null || packages+=(kubernetes-client)
 # The npm packages of the Kubernetes validator, once per lock file, into the cache.
 validator_deps="$(dirname "$0")/k8s-validate-deps.sh"
 
