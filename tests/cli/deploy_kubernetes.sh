@@ -102,6 +102,8 @@ expect "not privileged" "$(container '.securityContext.privileged')" false
 expect "read-only root" "$(container '.securityContext.readOnlyRootFilesystem')" true
 expect "runs as uid 0" "$(container '.securityContext.runAsUser')" 0
 expect "seccomp RuntimeDefault" "$(container '.securityContext.seccompProfile.type')" '"RuntimeDefault"'
+expect "AppArmor unconfined (the default profile denies securityfs and bpffs)" \
+	"$(container '.securityContext.appArmorProfile.type')" '"Unconfined"'
 expect "hostPID" "$(ds '.spec.template.spec.hostPID')" true
 expect "bpffs shared from the host" \
 	"$(container '[.volumeMounts[] | select(.mountPath == "/sys/fs/bpf") | (.readOnly // false), .mountPropagation]')" \
