@@ -27,6 +27,10 @@
 #                   (/usr/local)
 #   make deb        the Debian packages into $(OUTPUT)/deb/, built from a copy of the tree
 #                   with dpkg-buildpackage, then checked by lintian
+#   make deploy-rules  deploy/kubernetes/base/prometheusrule.yaml from the rules files of
+#                   docs/prometheus/ (docs/fleet.md)
+#   make check-deploy  the Kubernetes manifests and alert rules only, without a cluster:
+#                   kubectl kustomize, the schema validator, promtool (also in check-unit)
 #   V=1             show full commands
 
 OUTPUT ?= build
@@ -263,6 +267,27 @@ image: static
 	$(call msg,IMAGE,$(OUTPUT)/image/ioguard-oci.tar)
 	$(Q)scripts/build-image.sh $(OUTPUT) $(IMAGE_POLICY)
 # --- end of static binary and OCI image ---
+
+# --- Kubernetes manifests and fleet alerts (deploy/kubernetes, docs/fleet.md) ---
+# deploy-rules: deploy/kubernetes/base/prometheusrule.yaml from docs/prometheus/*-rules.yml
+# (the one source; tests/cli/deploy_kubernetes.sh fails when the two differ).
+# check-deploy: deps, then only the two command-line tests of the manifests and rules
+# (check-unit runs them with the others); a "not ok" line fails it.
+.PHONY: deploy-rules check-deploy
+deploy-rules:
+	$(call msg,GEN,deploy/kubernetes/base/prometheusrule.yaml)
+	$(Q)scripts/gen-prometheusrule.sh > deploy/kubernetes/base/prometheusrule.yaml.tmp
+	$(Q)mv deploy/kubernetes/base/prometheusrule.yaml.tmp deploy/kubernetes/base/prometheusrule.yaml
+
+check-deploy: deps
+	$(Q)for t in prometheus_rules deploy_kubernetes; do \
+		IOGUARD=$(OUTPUT)/ioguard bash tests/cli/$$t.sh > $(OUTPUT)/check-deploy-$$t.log 2>&1; rc=$$?; \
+		grep -E '^(not ok|SKIP)' $(OUTPUT)/check-deploy-$$t.log; \
+		echo "$$t: $$(grep -c '^ok ' $(OUTPUT)/check-deploy-$$t.log) passed, $$(grep -c '^not ok ' $(OUTPUT)/check-deploy-$$t.log) failed"; \
+		[ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit 1; \
+		! grep -q '^not ok ' $(OUTPUT)/check-deploy-$$t.log || exit 1; \
+	done
+# --- end of Kubernetes manifests and fleet alerts ---
 
 # Unit tests are built a second time with sanitizers, from the same sources.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

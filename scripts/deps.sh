@@ -40,7 +40,19 @@ packages=(
 	# and runs the OCI image; man (man-db) shows an installed page; unshare, setpriv and
 	# pgrep (util-linux, procps) rebuild the unit's sandbox and check nothing started
 	podman man-db util-linux procps
+	# deploy/kubernetes (tests/cli/deploy_kubernetes.sh): Node.js runs the schema
+	# validator, whose npm packages scripts/k8s-validate-deps.sh installs into the cache;
+	# kubectl (below) renders the kustomization (`kubectl kustomize`, no cluster)
+	nodejs
 )
+# Debian's npm and kubernetes-client only where no npm or kubectl is installed: other
+# sources' packages of them (NodeSource's nodejs provides npm; Google's kubectl
+# package owns /usr/bin/kubectl) conflict with Debian's, and serve as well. The
+# manifests are written for the oldest, Debian 12's kubectl 1.20 (kustomize v2.0.3).
+command -v npm > /dev/null || packages+=(npm)
+command -v kubectl > /dev/null || packages+=(kubernetes-client)
+# The npm packages of the Kubernetes validator, once per lock file, into the cache.
+validator_deps="$(dirname "$0")/k8s-validate-deps.sh"
 
 missing=()
 for p in "${packages[@]}"; do
@@ -55,7 +67,7 @@ if ! apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsi
 fi
 
 if [ ${#missing[@]} -eq 0 ] && [ $need_update -eq 0 ]; then
-	exit 0
+	exec "$validator_deps"
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run as root or install them" >&2
@@ -74,3 +86,4 @@ if [ ${#missing[@]} -ne 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+exec "$validator_deps"
