@@ -105,6 +105,15 @@ if [ $inner = 1 ]; then
 		mount --bind "$debs" "$m/var/cache/apt/archives" ||
 		die "cannot mount /proc, /sys, /dev or the .deb cache in $m"
 	cp -L /etc/resolv.conf "$m/etc/resolv.conf" || die "cannot copy /etc/resolv.conf"
+	# The network's TLS trust, as resolv.conf its names: CAs this machine's administrator
+	# added (an egress proxy's) belong to the site, not to a package, and a fresh machine
+	# on this network gets them the same way. The root's ca-certificates (deps.sh
+	# installs it) puts them into its /etc/ssl/certs.
+	if compgen -G '/usr/local/share/ca-certificates/*.crt' > /dev/null; then
+		mkdir -p "$m/usr/local/share/ca-certificates" &&
+			cp /usr/local/share/ca-certificates/*.crt "$m/usr/local/share/ca-certificates/" ||
+			die "cannot copy the site's CAs from /usr/local/share/ca-certificates"
+	fi
 	tar -x -C "$m" -f "$run/src.tar" || die "cannot unpack the copy of the repository"
 
 	# check_commands: each "WORD FILE:LINE PACKAGE" of host-commands must resolve in the root.

@@ -42,8 +42,9 @@ packages=(
 	podman man-db util-linux procps
 	# deploy/kubernetes (tests/cli/deploy_kubernetes.sh): Node.js runs the schema
 	# validator, whose npm packages scripts/k8s-validate-deps.sh installs into the cache;
-	# kubectl (below) renders the kustomization (`kubectl kustomize`, no cluster)
-	nodejs
+	# kubectl (below) renders the kustomization (`kubectl kustomize`, no cluster);
+	# ca-certificates: npm fetches them over HTTPS, trusting the system's CA store
+	nodejs ca-certificates
 )
 # Debian's npm and kubernetes-client only where no npm or kubectl is installed: other
 # sources' packages of them (NodeSource's nodejs provides npm; Google's kubectl

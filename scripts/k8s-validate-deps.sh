@@ -28,7 +28,10 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$src/package.json" "$src/package-lock.json" "$tmp/"
 echo "k8s-validate-deps: npm ci of tests/k8s/package-lock.json into $dir" >&2
 # --ignore-scripts: none of these packages needs an install script, so none runs.
-if ! (cd "$tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then
+# --use-openssl-ca: node trusts the system's CA store (/etc/ssl/certs), as apt, curl and
+# git do, instead of the list built into node: a CA the machine's administrator added
+# (an egress proxy's, through update-ca-certificates) then works for npm too.
+if ! (cd "$tmp" && NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--use-openssl-ca" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then
 	echo "k8s-validate-deps: npm ci of tests/k8s/package-lock.json failed (above): the" \
 		"npm registry must be reachable" >&2
 	exit 1
