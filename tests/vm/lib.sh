@@ -424,3 +424,60 @@ PY
 	qemu_pid=""
 	return $i
 }
+
+# image_load: loads `make image`'s OCI archive into podman in this guest; its id in
+# image_id (not printed: a subshell would lose STORAGE_DRIVER and the exit of fail). podman's storage is a tmpfs of its own (the guest's root is an overlay, which cannot be
+# an overlay's upper layer), its locks in /dev/shm.
+image_load() {
+	local image="$OUTPUT/image/ioguard-oci.tar"
+	[ -f "$image" ] || fail "no $image: \`make image\` did not run"
+	mkdir -p /var/lib/containers /dev/shm
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t tmpfs -o size=256m tmpfs /var/lib/containers
+	export STORAGE_DRIVER=vfs
+	podman load -q -i "$image" > "$work/load.txt" 2>&1 ||
+		{ cat "$work/load.txt"; fail "podman load -i $image failed"; }
+	image_id=$(sed -n 's/^Loaded image[^:]*: *//p' "$work/load.txt" | tail -n 1)
+	[ -n "$image_id" ] || fail "podman load named no image: $(cat "$work/load.txt")"
+}
+
+# image_daemon_run ID POLICY_DIR LISTEN: the image's entrypoint as the fleet's DaemonSet
+# runs it (deploy/kubernetes/base/daemonset.yaml): the host's PID and network namespaces,
+# exactly the systemd unit's capabilities on the default seccomp profile, a read-only
+# root with tmpfs /run/ioguard and /tmp, /sys read-only with /sys/fs/bpf shared (its pins
+# outlive the container), securityfs, /dev/vfio (and /dev/iommu), POLICY_DIR read-only as
+# /etc/ioguard. Container name ioguard, its log in $work/container.log; returns once the
+# daemon serves /metrics on LISTEN, with image_daemon_pid its host PID.
+image_daemon_pid=""
+image_daemon_run() {
+	local id=$1 policy_dir=$2 listen=$3 caps c cap_args devices=() d
+	# rshared needs a shared source; kubelet's hosts mount /sys/fs/bpf shared (systemd does).
+	mount --make-shared /sys/fs/bpf
+	caps=$(unit_setting CapabilityBoundingSet "$REPO/docs/systemd/ioguard.service")
+	cap_args=(--cap-drop=all)
+	for c in $caps; do cap_args+=("--cap-add=$c"); done
+	for d in /dev/vfio /dev/iommu; do [ -e "$d" ] && devices+=(-v "$d:$d"); done
+	podman run -d --name ioguard --pid=host --network=host "${cap_args[@]}" \
+		--ulimit memlock=-1:-1 --stop-timeout 20 \
+		--read-only --tmpfs /run/ioguard:mode=0700 --tmpfs /tmp \
+		-v /sys:/sys:ro -v /sys/fs/bpf:/sys/fs/bpf:rshared \
+		-v /sys/kernel/security:/sys/kernel/security:ro "${devices[@]}" \
+		-v "$policy_dir:/etc/ioguard:ro" \
+		--log-driver k8s-file --log-opt "path=$work/container.log" \
+		"$id" --policy /etc/ioguard/policy.yaml --listen "$listen" \
+		> "$work/run.txt" 2>&1 || { cat "$work/run.txt"; fail "podman run failed"; }
+	image_daemon_pid=$(podman inspect ioguard --format '{{.State.Pid}}')
+	# A daemon that already exited has PID 0, and kill -0 0 would wait on this shell.
+	[ "${image_daemon_pid:-0}" != 0 ] ||
+		{ cat "$work/container.log"; fail "the container exited at once"; }
+	wait_for_line "$work/container.log" "serving metrics" "$image_daemon_pid" 120
+	note "the daemon serves on $listen at $SECONDS s in the container (host PID $image_daemon_pid), capabilities $caps"
+}
+
+# find_node_ip: node_ip, the guest's IPv4 address on the management NIC (QEMU forwards
+# the host's MGMT_PORT to its port 9464).
+find_node_ip() {
+	[ -s "$LAB_RESULTS/mgmt-if" ] || skip "no management NIC in this guest (tests/vm/run.sh adds one)"
+	node_ip=$(ip -4 -o addr show dev "$(cat "$LAB_RESULTS/mgmt-if")" | awk '{split($4, a, "/"); print a[1]; exit}')
+	[ -n "$node_ip" ] || fail "the management NIC $(cat "$LAB_RESULTS/mgmt-if") has no IPv4 address"
+}

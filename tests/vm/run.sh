@@ -12,10 +12,17 @@
 #   tests/vm/run.sh --kernel K --selftest NAME...   the harness's own tests
 #   tests/vm/run.sh --kernel K --utility NAME...    tools that check nothing, e.g.
 #                                                   capture-sysfs (unit-test fixtures)
+#   tests/vm/run.sh --kernel K --fleet --name N --topology T --mgmt-port P node
+#                                                   one node of tests/vm/fleet.sh (its
+#                                                   results in OUTPUT/vm/N, not vm/K)
 #
-# Topology (fixed, documented in docs/lab.md; scenarios discover it, never hard-code it):
+# Topology (documented in docs/lab.md; scenarios discover it, never hard-code it):
+#   lab (the default):
 #   00:02.0 pci-bridge  -> 01:01.0 e1000, 01:02.0 e1000   one IOMMU group of three
 #   00:03.0 edu (1234:11e8, can DMA)                      alone in its group
+#   shared-edu (the fleet's second node):
+#   00:02.0 pci-bridge  -> 01:01.0 e1000, 01:02.0 edu     edu shares its group
+#   00:03.0 e1000                                         alone in its group
 #
 # Management NIC: virtio-net on QEMU user networking (guest 10.0.2.15/24, set up by
 # guest.sh), its own IOMMU group, with the guest's port 9464 forwarded to a free port on
@@ -42,6 +49,9 @@ scenarios=()
 boot_timeout=${LAB_TIMEOUT:-5400}
 scenario_timeout=${LAB_SCENARIO_TIMEOUT:-240}
 icount=0
+name=""
+topology=lab
+mgmt_port=""
 
 die() { echo "lab: $*" >&2; exit 1; }
 
@@ -54,8 +64,12 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1; shift ;;
 	--selftest) scenario_dir=selftest; shift ;;
 	--utility) scenario_dir=utilities; shift ;;
+	--fleet) scenario_dir=fleet; shift ;;
+	--name) name=${2:-}; shift 2 ;;
+	--topology) topology=${2:-}; shift 2 ;;
+	--mgmt-port) mgmt_port=${2:-}; shift 2 ;;
 	--demo) mode=demo; scenarios=(demo); shift ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
 	*) scenarios+=("$1"); shift ;;
 	esac
@@ -63,6 +77,18 @@ done
 case "$kernel" in
 debian|debian-6.1|iommufd|iommufd-compat) ;;
 *) die "--kernel must be debian, debian-6.1, iommufd or iommufd-compat, not '${kernel}'" ;;
+esac
+case "$topology" in
+lab | shared-edu) ;;
+*) die "--topology must be lab or shared-edu, not '$topology'" ;;
+esac
+case "$name" in
+"") name=$kernel ;;
+*[!a-z0-9-]*) die "--name takes lower-case letters, digits and '-' only, not '$name'" ;;
+esac
+case "$mgmt_port" in
+"" | [1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
+*) die "--mgmt-port must be a TCP port number, not '$mgmt_port'" ;;
 esac
 [ ${#scenarios[@]} -gt 0 ] || die "no scenario given (use --all, --demo or names)"
 for s in "${scenarios[@]}"; do
@@ -72,7 +98,7 @@ done
 [ -x "$output/ioguard" ] || die "$output/ioguard is not built (run make)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run scripts/deps.sh)"
 
-lab="$output/vm/$kernel"
+lab="$output/vm/$name"
 results="$lab/results"
 rm -rf "$results"
 mkdir -p "$results" "$output/results"
@@ -124,9 +150,10 @@ if [ -n "$modules_root" ]; then
 fi
 (cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd"
 
-# A free TCP port on the host's loopback for the management NIC's forward. Another
-# process could take it before QEMU binds it; QEMU then fails to start, loudly.
-mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+# A free TCP port on the host's loopback for the management NIC's forward, unless the
+# caller chose one. Another process could take it before QEMU binds it; QEMU then fails
+# to start, loudly.
+[ -n "$mgmt_port" ] || mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
 	die "cannot find a free port on 127.0.0.1"
 
 # --- the plan the guest reads --------------------------------------------------------
@@ -140,6 +167,7 @@ mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 	printf 'SCENARIO_DIR=%q\n' "$scenario_dir"
 	printf 'MODE=%q\n' "$mode"
 	printf 'MGMT_PORT=%q\n' "$mgmt_port"
+	printf 'LAB_NODE=%q\n' "$name"
 } > "$results/plan"
 
 # --- boot ------------------------------------------------------------------------------
@@ -150,6 +178,13 @@ mgmt_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 # that does not exist, ignored by the kernel).
 # Otherwise two vCPUs, the second offline except for the scenarios that race two CPUs
 # (guest.sh, "# lab-cpus: 2").
+# The devices of --topology, before any device QEMU places itself (the virtfs shares).
+case "$topology" in
+lab) topology_devices=(-device e1000,bus=br1,addr=1,netdev=n1 -device e1000,bus=br1,addr=2,netdev=n2
+	-device edu,addr=3) ;;
+shared-edu) topology_devices=(-device e1000,bus=br1,addr=1,netdev=n1 -device edu,bus=br1,addr=2
+	-device e1000,addr=3,netdev=n2) ;;
+esac
 smp=2 icount_append=""
 [ $icount -eq 1 ] && smp=1 icount_append=" ioguard_lab.icount=1"
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp $smp -m 2048 -no-reboot
@@ -159,9 +194,7 @@ qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp $smp -m 2048 -no-reboot
 	-append "console=ttyS0 intel_iommu=on quiet panic=-1 no_timer_check$icount_append"
 	-device intel-iommu
 	-device pci-bridge,id=br1,chassis_nr=1,addr=2
-	-device e1000,bus=br1,addr=1,netdev=n1 -netdev user,id=n1
-	-device e1000,bus=br1,addr=2,netdev=n2 -netdev user,id=n2
-	-device edu,addr=3
+	-netdev user,id=n1 -netdev user,id=n2 "${topology_devices[@]}"
 	-device virtio-net-pci,addr=4,netdev=mgmt
 	-netdev "user,id=mgmt,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$mgmt_port-:9464"
 	-nic none
@@ -176,7 +209,7 @@ else
 	qemu+=(-display none -monitor none -serial "file:$results/console.log")
 fi
 
-echo "lab: booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)$([ $icount -eq 1 ] && echo ', -icount')" >&2
+echo "lab: $([ "$name" = "$kernel" ] || echo "$name: ")booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)$([ $icount -eq 1 ] && echo ', -icount')" >&2
 start=$(date +%s.%N)
 if [ "$mode" = demo ]; then
 	timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null
@@ -222,13 +255,13 @@ fi
 # --- report ----------------------------------------------------------------------------
 passed=0 failed=0 skipped=0
 [ -f "$results/boot-seconds" ] &&
-	echo "lab: $kernel guest reached its scenarios $(cat "$results/boot-seconds") s after boot; total $(printf '%.1f' "$elapsed") s" >&2
+	echo "lab: $name guest reached its scenarios $(cat "$results/boot-seconds") s after boot; total $(printf '%.1f' "$elapsed") s" >&2
 for s in "${scenarios[@]}"; do
 	rcfile="$results/$s.rc"
 	log="$results/$s.log"
 	if [ ! -f "$rcfile" ]; then
 		if [ $timed_out -eq 1 ]; then why="guest killed after ${boot_timeout}s timeout"; else why="no result (guest exit $qemu_rc)"; fi
-		echo "FAIL $kernel/$s: $why"
+		echo "FAIL $name/$s: $why"
 		failed=$((failed + 1))
 		[ -f "$log" ] && sed 's/^/    | /' "$log" | tail -n 60
 		echo "    console tail:"
@@ -239,14 +272,14 @@ for s in "${scenarios[@]}"; do
 	took=""
 	[ -f "$results/$s.seconds" ] && took=" ($(cat "$results/$s.seconds") s)"
 	if [ "$rc" = 0 ] && [ -f "$here/host/$s.sh" ] && [ "$(cat "$results/$s.host.rc" 2>/dev/null)" != 0 ]; then
-		echo "FAIL $kernel/$s: the host companion tests/vm/host/$s.sh failed (exit $(cat "$results/$s.host.rc" 2>/dev/null || echo none))"
+		echo "FAIL $name/$s: the host companion tests/vm/host/$s.sh failed (exit $(cat "$results/$s.host.rc" 2>/dev/null || echo none))"
 		failed=$((failed + 1))
 		sed 's/^/    | /' "$results/$s.host.log" | tail -n 60
 		continue
 	fi
 	case "$rc" in
 	0)
-		echo "PASS $kernel/$s$took"
+		echo "PASS $name/$s$took"
 		# A scenario may pass with parts this kernel cannot run; those must stay visible.
 		sed -n 's/^SKIP part: /    skipped part: /p' "$log"
 		[ -f "$results/$s.host.log" ] && sed -n 's/^ok: /    host ok: /p' "$results/$s.host.log"
@@ -254,11 +287,11 @@ for s in "${scenarios[@]}"; do
 		[ "$scenario_dir" = bench ] && sed -n "s/^bench /  $kernel: /p" "$log"
 		passed=$((passed + 1)) ;;
 	77)
-		echo "SKIP $kernel/$s$took: $(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//')"
+		echo "SKIP $name/$s$took: $(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//')"
 		skipped=$((skipped + 1)) ;;
 	*)
 		[ "$rc" = 124 ] && rc="$rc (the scenario ran out of time)"
-		echo "FAIL $kernel/$s$took: exit $rc"
+		echo "FAIL $name/$s$took: exit $rc"
 		failed=$((failed + 1))
 		sed 's/^/    | /' "$log" | tail -n 80 ;;
 	esac

@@ -9,10 +9,11 @@ port=${1:?usage: metrics-scrape.sh MGMT_PORT RESULTS_DIR}
 results=${2:?usage: metrics-scrape.sh MGMT_PORT RESULTS_DIR}
 work="$results/metrics-scrape"
 tmp=$(mktemp -d /tmp/ioguard-prometheus.XXXXXX)
-prom_pid=""
+
+. "$(dirname "$0")/prometheus.bash"
 
 finish() {
-	[ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid" 2>/dev/null
+	prometheus_stop
 	rm -rf "$tmp"
 }
 trap finish EXIT
@@ -23,10 +24,7 @@ fail() {
 	exit 1
 }
 
-command -v prometheus >/dev/null && command -v promtool >/dev/null ||
-	fail "prometheus and promtool are missing (Debian package 'prometheus'; scripts/deps.sh)"
-prom_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$tmp/prometheus.yml" <<YAML
+prometheus_start <<YAML
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
@@ -36,16 +34,6 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$port"]
 YAML
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
-	--web.listen-address="127.0.0.1:$prom_port" --log.level=warn \
-	> "$tmp/prometheus.log" 2>&1 &
-prom_pid=$!
-for i in $(seq 1 300); do
-	curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break
-	kill -0 "$prom_pid" 2>/dev/null || fail "prometheus exited"
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null || fail "prometheus did not become ready"
 echo "prometheus $(prometheus --version 2>&1 | head -n 1 | awk '{print $3}') on 127.0.0.1:$prom_port scrapes 127.0.0.1:$port every 1 s"
 
 # The guest may run other scenarios first (--all), for as long as they take; it gives up
@@ -60,19 +48,6 @@ field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.ar
 group=$(field group) maps=$(field maps_4k) denied=$(field denied)
 reload_errors=$(field reload_errors) reload_ok=$(field reload_ok)
 
-# query EXPR: the value of an instant query (one series), "none" when empty.
-query() {
-	python3 - "$prom_port" "$1" <<'PY'
-import json, sys, urllib.parse, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[2]})
-r = json.load(urllib.request.urlopen(url, timeout=5))
-if r["status"] != "success":
-    sys.exit(f"query failed: {r}")
-res = r["data"]["result"]
-print(res[0]["value"][1] if res else "none")
-PY
-}
-
 # The 4 KiB maps: le="4096" is the lowest exported size bucket (docs/metrics.md), so it
 # holds every map of at most 4 KiB, and intel-iommu maps nothing smaller. Not _count:
 # type1's 8 KiB superpage probe is a map of this group too (docs/lab.md).
@@ -86,16 +61,6 @@ for i in $(seq 1 60); do
 	sleep 1
 done
 
-# assert NAME EXPR PYTHON-CONDITION-ON-v
-assert() {
-	local v
-	v=$(query "$2") || fail "$1: query failed: $2"
-	if python3 -c "import math,sys; v = float('nan') if sys.argv[1] == 'none' else float(sys.argv[1]); sys.exit(0 if ($3) else 1)" "$v"; then
-		echo "ok: $1: $2 = $v"
-	else
-		fail "$1: $2 = $v, wanted $3"
-	fi
-}
 assert "up" 'up{job="ioguard"}' "v == 1"
 assert "4 KiB maps of group $group equal the workloads' $maps" "$maps_q" "v == $maps"
 assert "map calls of group $group" "sum(ioguard_iommu_calls_total{op=\"map\",group=\"$group\",result=\"ok\"})" "v >= $maps"

@@ -30,26 +30,15 @@ finish() {
 }
 trap finish EXIT
 
-image="$OUTPUT/image/ioguard-oci.tar"
-[ -f "$image" ] || fail "no $image: \`make image\` did not run"
-[ -s "$LAB_RESULTS/mgmt-if" ] || skip "no management NIC in this guest (tests/vm/run.sh adds one)"
-node_ip=$(ip -4 -o addr show dev "$(cat "$LAB_RESULTS/mgmt-if")" | awk '{split($4, a, "/"); print a[1]; exit}')
-[ -n "$node_ip" ] || fail "the management NIC $(cat "$LAB_RESULTS/mgmt-if") has no IPv4 address"
+find_node_ip
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 mapfile -t backends < <(dma_backends "$bdf")
 [ ${#backends[@]} -gt 0 ] || skip "neither the VFIO container nor iommufd is available"
 backend=${backends[-1]}
 
-# podman's storage on a tmpfs of its own (the guest's root is an overlay, which cannot be
-# an overlay's upper layer), its locks in /dev/shm.
-mkdir -p /var/lib/containers /dev/shm
-mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o size=256m tmpfs /var/lib/containers
-export STORAGE_DRIVER=vfs
-podman load -q -i "$image" > "$work/load.txt" 2>&1 || { cat "$work/load.txt"; fail "podman load -i $image failed"; }
-id=$(sed -n 's/^Loaded image[^:]*: *//p' "$work/load.txt" | tail -n 1)
-[ -n "$id" ] || fail "podman load named no image: $(cat "$work/load.txt")"
+image_load
+id=$image_id
 podman image inspect "$id" --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' > "$work/entry.txt" ||
 	fail "podman image inspect $id"
 note "loaded $id: entrypoint and command $(cat "$work/entry.txt")"
@@ -57,25 +46,7 @@ note "loaded $id: entrypoint and command $(cat "$work/entry.txt")"
 mkdir -p /tmp/ioguard-image-etc
 window_policy image 0x100000 0x1fffff > /dev/null
 cp /tmp/ioguard-policy-image.yaml /tmp/ioguard-image-etc/policy.yaml
-# rshared needs a shared source; kubelet's hosts mount /sys/fs/bpf shared (systemd does).
-mount --make-shared /sys/fs/bpf
-caps=$(unit_setting CapabilityBoundingSet "$REPO/docs/systemd/ioguard.service")
-cap_args=(--cap-drop=all)
-for c in $caps; do cap_args+=("--cap-add=$c"); done
-devices=()
-for d in /dev/vfio /dev/iommu; do [ -e "$d" ] && devices+=(-v "$d:$d"); done
-podman run -d --name ioguard --pid=host --network=host "${cap_args[@]}" \
-	--ulimit memlock=-1:-1 --stop-timeout 20 \
-	--read-only --tmpfs /run/ioguard:mode=0700 --tmpfs /tmp \
-	-v /sys:/sys:ro -v /sys/fs/bpf:/sys/fs/bpf:rshared \
-	-v /sys/kernel/security:/sys/kernel/security:ro "${devices[@]}" \
-	-v /tmp/ioguard-image-etc:/etc/ioguard:ro \
-	--log-driver k8s-file --log-opt "path=$work/container.log" \
-	"$id" --policy /etc/ioguard/policy.yaml --listen "$node_ip:9464" \
-	> "$work/run.txt" 2>&1 || { cat "$work/run.txt"; fail "podman run failed"; }
-pid=$(podman inspect ioguard --format '{{.State.Pid}}')
-wait_for_line "$work/container.log" "serving metrics" "$pid" 120
-note "the daemon serves at $SECONDS s in the container (host PID $pid), capabilities $caps"
+image_daemon_run "$id" /tmp/ioguard-image-etc "$node_ip:9464"
 
 "$LAB_TOOLS/vfio_workload" "$backend" "$bdf" --pages 4 --iova 0x100000 > "$work/inside.json"
 workload_expect "$backend: maps inside the window" "$work/inside.json" failed_step=null

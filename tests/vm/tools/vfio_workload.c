@@ -15,6 +15,8 @@
  * --hammer SEC --log FILE (type1) maps and unmaps one page at A for SEC seconds and logs
  * each map as "START_NS END_NS ERRNO" (CLOCK_MONOTONIC), to judge decisions against
  * the policy in force at the time; --gap-us U sleeps U microseconds between maps.
+ * --hold FILE: after the rounds, says "holding" on stderr and keeps the group or device
+ * (and so its DMA ownership) until FILE exists: a tenant that stays, for what watches it.
  *
  * Each run prints one JSON object: what was done, or which step failed with which errno.
  * Maps are one page each at IOVA A + i * 4096, then unmapped one by one.
@@ -51,6 +53,7 @@ struct workload {
 	unsigned long hammer_seconds;
 	unsigned long gap_us;		/* between hammer maps */
 	const char *log_path;
+	const char *hold_path;
 	unsigned long maps;
 	unsigned long unmaps;
 	unsigned long long elapsed_ns;	/* of the map/unmap rounds only */
@@ -117,6 +120,15 @@ static int run_status(struct workload *w)
 }
 
 static unsigned long long now_ns(void);
+
+static void hold_until(const char *path)
+{
+	if (!path)
+		return;
+	fprintf(stderr, "holding until %s exists\n", path);
+	while (access(path, F_OK))
+		usleep(100000);
+}
 
 /* Maps every page at its IOVA, then unmaps them one by one. */
 static int type1_round(struct workload *w, int container, void *buf)
@@ -294,6 +306,8 @@ static int run_type1(struct workload *w)
 	for (i = 0; i < w->cycles && !err && !w->hammer_seconds; i++)
 		err = type1_round(w, container, buf);
 	w->elapsed_ns = now_ns() - w->elapsed_ns;
+	if (!err)
+		hold_until(w->hold_path);
 out:
 	if (device >= 0)
 		close(device);
@@ -397,6 +411,8 @@ static int run_iommufd(struct workload *w)
 	for (i = 0; i < w->cycles && !err; i++)
 		err = iommufd_round(w, iommufd, alloc.out_ioas_id, buf);
 	w->elapsed_ns = now_ns() - w->elapsed_ns;
+	if (!err)
+		hold_until(w->hold_path);
 out:
 	if (attached) {
 		struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
@@ -437,7 +453,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: vfio_workload status|type1|iommufd BDF [--pages N] [--iova A] "
 		"[--cycles N] [--bind-also BDF] [--hammer SEC --log FILE [--gap-us U]] "
-		"[--phase-times]\n");
+		"[--phase-times] [--hold FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -451,6 +467,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "gap-us", required_argument, NULL, 'g' },
 		{ "phase-times", no_argument, NULL, 'p' },
+		{ "hold", required_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct workload w = {
@@ -483,6 +500,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			w.phase_times = true;
+			break;
+		case 'h':
+			w.hold_path = optarg;
 			break;
 		default:
 			usage();
