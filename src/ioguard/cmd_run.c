@@ -250,7 +250,8 @@ static int render_metrics(void *ctx, struct buf *out)
 	return out->err;
 }
 
-static void sha256_hex(const uint8_t hash[POLICY_HASH_SIZE], char hex[2 * POLICY_HASH_SIZE + 1])
+static void sha256_hex(const uint8_t hash[POLICY_HASH_SIZE],
+		       char hex[2 * POLICY_HASH_SIZE + 1])
 {
 	size_t i;
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Tests of src/ioguard/http_server.c over real loopback sockets: scrapes, /readyz (ready,
- * not ready, an error, no callback), 404/405, HEAD, garbage and oversized requests, idle clients, render failures, scrapes racing a
- * "policy swap", port in use and listen address parsing. Loopback only.
+ * not ready, an error, no callback), 404/405, HEAD, garbage and oversized requests, idle
+ * clients, render failures, scrapes racing a "policy swap", port in use and listen
+ * address parsing. Loopback only.
  */
 #include <setjmp.h>
 #include <stdbool.h>
