@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * ioguard run: the daemon. Enforces a policy file (loading the programs, or adopting the
- * pinned ones), counts and streams IOMMU operations, serves /metrics, reloads the policy
- * on SIGHUP and when the file changes, and logs events and decisions as JSON Lines.
+ * pinned ones), counts and streams IOMMU operations, serves /metrics and /readyz (that
+ * policy pinned and in force), reloads the policy on SIGHUP and when the file changes,
+ * and logs events and decisions as JSON Lines.
  *
  * Threads, and what each touches:
  * - the loop below owns the tracer's ring buffer, the decision source (the pinned
@@ -10,9 +11,10 @@
  *   the watch's eventfd. It never looks at the policy path: it reads eventfds and
  *   commits compiled policies, so a file system that stops answering under the policy
  *   file cannot keep it from draining, serving, reporting deadlines and stopping.
- * - libmicrohttpd's thread renders scrapes. It shares the tracer (its maps are read,
- *   never changed, by a scrape) and the reloader's counters, which the loop changes only
- *   under http_server__lock(); the reload itself runs outside that lock.
+ * - libmicrohttpd's thread renders scrapes and answers /readyz. It shares the tracer
+ *   (its maps are read, never changed, by a scrape), the reloader's counters and the
+ *   daemon's record of the policy it put in force, which the loop changes only under
+ *   http_server__lock(); the reload itself runs outside that lock.
  * - a reload's worker (policy_apply.h) reads, checks and compiles the file. It shares
  *   nothing with the loop but its job, under the job's own lock, and never takes the
  *   server lock; the loop commits the result. A stuck one is reported once it misses
@@ -102,8 +104,15 @@ struct daemon {
 	struct topology_record stamp;	/* the policy in force's: its named groups */
 	bool stamp_valid;		/* stamp is that policy's; false: every group counts */
 
-	/* Read by scrapes, under the server lock */
+	/* Read by scrapes and /readyz, under the server lock */
 	unsigned long long topology_changes[TOPOLOGY_CHANGE_KIND_COUNT];
+	/*
+	 * The policy this daemon last put in force (first load, or a reload that
+	 * succeeded): /readyz is 200 only while the pinned enforcement has this one. A
+	 * copy, not the reloader's: the loop commits a reload without the server lock.
+	 */
+	uint8_t own_hash[POLICY_HASH_SIZE];
+	char own_name[POLICY_NAME_MAX + 1];
 	struct metrics_snapshot *snap;
 	struct collect_ctx collect;
 };
@@ -124,12 +133,16 @@ static void run_help(void)
 		"SIGHUP, or a change of FILE, reloads the policy atomically; a file that fails\n"
 		"to load is reported and the policy in force stays. SIGTERM or SIGINT stop the\n"
 		"daemon and leave enforcement pinned.\n\n"
+		"GET /readyz answers 200 while the policy the daemon last loaded from FILE is\n"
+		"pinned and in force, and 503 with the reason otherwise (nothing pinned, another\n"
+		"policy in force, the pins unreadable): a readiness probe.\n\n"
 		"The daemon serves the decision records to 'ioguard trace' on the root-only\n"
 		"socket %s (directory from $IOGUARD_RUN_DIR).\n\n"
 		"Options:\n"
 		"  -P, --policy FILE     the policy file (required)\n"
-		"  -l, --listen ADDR     serve /metrics on ADDR: IPv4:PORT or [IPv6]:PORT\n"
-		"                        (default %s unless only --textfile is given)\n"
+		"  -l, --listen ADDR     serve /metrics and /readyz on ADDR: IPv4:PORT or\n"
+		"                        [IPv6]:PORT (default %s unless\n"
+		"                        only --textfile is given)\n"
 		"  -t, --textfile PATH   also write the metrics to PATH atomically\n"
 		"  -i, --interval SEC    rewrite the textfile every SEC seconds (default %d)\n"
 		"  -u, --unload-on-exit  remove the enforcement on exit (default: it stays)\n"
@@ -237,6 +250,61 @@ static int render_metrics(void *ctx, struct buf *out)
 	return out->err;
 }
 
+static void sha256_hex(const uint8_t hash[POLICY_HASH_SIZE],
+		       char hex[2 * POLICY_HASH_SIZE + 1])
+{
+	size_t i;
+
+	for (i = 0; i < POLICY_HASH_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+}
+
+/* The policy the reloader has in force becomes the one /readyz expects; under the lock. */
+static void own_policy_set(struct daemon *d)
+{
+	memcpy(d->own_hash, d->reloader.hash, sizeof(d->own_hash));
+	snprintf(d->own_name, sizeof(d->own_name), "%s", d->reloader.name);
+}
+
+/*
+ * /readyz, under the server lock: ready exactly when the pinned enforcement has a
+ * policy in force (as ioguard_enforcement_active says) and it is the one this daemon
+ * loaded last, by SHA-256. The pinned state is read as a scrape reads it, and any
+ * error reading it is not ready.
+ */
+static int check_ready(void *ctx, char *why, size_t len)
+{
+	struct daemon *d = ctx;
+	struct enforcer_status st;
+	struct enforcer_in_force f;
+	char msg[512], own[2 * POLICY_HASH_SIZE + 1];
+	int err;
+
+	err = enforcer_status(&st, msg, sizeof(msg));
+	if (err)
+		return format_error(err, why, len, "not ready: %s", msg);
+	enforcer_status__in_force(&st, &f);
+	enforcer_status__clear(&st);
+	sha256_hex(d->own_hash, own);
+	if (!f.active) {
+		snprintf(why, len, "not ready: no policy is in force (%s %s); this daemon "
+			 "loaded policy %s sha256 %s from %s, SIGHUP puts it back",
+			 st.pinned ? "no active policy in the enforcement pinned in" :
+				     "no enforcement is pinned in",
+			 enforcer_pin_dir(), d->own_name, own, d->policy_path);
+		return 0;
+	}
+	if (memcmp(f.hash, d->own_hash, sizeof(d->own_hash))) {
+		snprintf(why, len, "not ready: policy %s sha256 %s is in force, not policy %s "
+			 "sha256 %s that this daemon loaded from %s; SIGHUP puts it back",
+			 f.name, f.sha256, d->own_name, own, d->policy_path);
+		return 0;
+	}
+	snprintf(why, len, "ready: policy %s sha256 %s in force (mode %s)", f.name, f.sha256,
+		 f.audit ? "audit" : "enforce");
+	return 1;
+}
+
 static int write_textfile(struct daemon *d)
 {
 	struct buf out = { 0 };
@@ -268,15 +336,13 @@ out:
 static void load_stamp(struct daemon *d)
 {
 	char path[4096], hex[2 * POLICY_HASH_SIZE + 1];
-	size_t i;
 	int err;
 
 	d->stamp_valid = false;
 	err = topology_stamp_path(path, sizeof(path));
 	if (!err)
 		err = topology_stamp_read(path, &d->stamp);
-	for (i = 0; i < POLICY_HASH_SIZE; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d->reloader.hash[i]);
+	sha256_hex(d->reloader.hash, hex);
 	if (!err && strcmp(d->stamp.policy_sha256, hex))
 		err = -ESTALE;
 	if (err) {
@@ -294,6 +360,8 @@ static void end_reload(struct daemon *d, int ret, const char *why)
 	if (d->srv)
 		http_server__lock(d->srv);
 	policy_reloader__count(&d->reloader, ret);
+	if (!ret)
+		own_policy_set(d);
 	if (d->srv)
 		http_server__unlock(d->srv);
 	if (ret == 1)
@@ -671,6 +739,8 @@ int do_run(int argc, char **argv)
 	if (policy_watch__polling(d.watch))
 		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
 		       "changes every %d ms instead", d.policy_path, POLICY_WATCH_INTERVAL_MS);
+	/* No server yet, so no lock. */
+	own_policy_set(&d);
 	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
 	       enforcer_pin_dir());
 	load_stamp(&d);
@@ -723,13 +793,15 @@ int do_run(int argc, char **argv)
 	}
 	if (d.listen) {
 		hopts.listen = d.listen;
+		hopts.ready = check_ready;
 		d.srv = http_server__start(&hopts, render_metrics, &d, msg, sizeof(msg));
 		if (!d.srv) {
 			err = -errno;
 			p_err("%s", msg);
 			goto out_rb;
 		}
-		p_info("serving metrics on http://%s/metrics", http_server__address(d.srv));
+		p_info("serving metrics on http://%s/metrics, readiness on http://%s/readyz",
+		       http_server__address(d.srv), http_server__address(d.srv));
 	}
 	notify_systemd("READY=1");
 

@@ -240,20 +240,20 @@ void collect_posture(struct metrics_snapshot *s, const char *root,
 		     const struct enforcer_status *st)
 {
 	struct metrics_posture *p = &s->posture;
-	size_t i;
+	struct enforcer_in_force f;
 
 	host_posture_read(root, &p->host);
 	p->read = true;
 	if (!st)
 		return;
 	p->enforcement_known = true;
-	p->enforcing = st->pinned && st->policy_active;
+	enforcer_status__in_force(st, &f);
+	p->enforcing = f.active;
 	if (!p->enforcing)
 		return;
 	snprintf(p->policy_name, sizeof(p->policy_name), "%.*s",
-		 (int)sizeof(st->slot.name), st->slot.name);
-	for (i = 0; i < sizeof(st->slot.hash); i++)
-		snprintf(p->policy_sha256 + 2 * i, 3, "%02x", st->slot.hash[i]);
+		 (int)sizeof(p->policy_name) - 1, f.name);
+	snprintf(p->policy_sha256, sizeof(p->policy_sha256), "%s", f.sha256);
 }
 
 int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *st)

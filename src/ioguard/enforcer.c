@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "enforcer.h"
+#include "ioguard.h"
 #include "enforce.skel.h"
 #include "pinned_layout.h"
 
@@ -1596,12 +1597,16 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 	struct dirent *d;
 	__u32 zero = 0, gen;
 	DIR *dir;
-	int fd;
+	int fd, ret;
 
 	memset(st, 0, sizeof(*st));
 	dir = opendir(enforcer_pin_dir());
-	if (!dir)
-		return 0;
+	if (!dir) {
+		if (errno == ENOENT)
+			return 0;
+		return format_error(-errno, err, len, "cannot read the pin directory %s: %s",
+			    enforcer_pin_dir(), strerror(errno));
+	}
 	st->pinned = true;
 	while ((d = readdir(dir))) {
 		if (strncmp(d->d_name, "link_", 5) || st->n_links >= ENFORCER_MAX_LINKS)
@@ -1615,10 +1620,27 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 	if (read_marker(path, &st->layout))
 		st->layout = 0;
 
+	/*
+	 * A map that is not pinned (ENOENT: a load or an unload half done) means no policy
+	 * is active; one that is pinned and cannot be read is an error, never "none".
+	 */
 	fd = open_pinned("active");
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &gen)) {
+	if (fd < 0 && errno != ENOENT)
+		return format_error(-errno, err, len, "cannot open the pinned map %s/active: %s",
+			    enforcer_pin_dir(), strerror(errno));
+	if (fd >= 0 && bpf_map_lookup_elem(fd, &zero, &gen)) {
+		ret = format_error(-errno, err, len, "cannot read the pinned map %s/active: %s",
+			   enforcer_pin_dir(), strerror(errno));
+		close(fd);
+		return ret;
+	}
+	if (fd >= 0) {
 		int pfd = open_pinned("policies");
 
+		close(fd);
+		if (pfd < 0 && errno != ENOENT)
+			return format_error(-errno, err, len, "cannot open the pinned map "
+				    "%s/policies: %s", enforcer_pin_dir(), strerror(errno));
 		st->gen = gen & 1;
 		if (pfd >= 0 && enforcer_slot_fits(pfd) &&
 		    !bpf_map_lookup_elem(pfd, &st->gen, &st->slot))
@@ -1626,8 +1648,6 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 		if (pfd >= 0)
 			close(pfd);
 	}
-	if (fd >= 0)
-		close(fd);
 	fd = open_pinned("kernel_info");
 	if (fd >= 0) {
 		bpf_map_lookup_elem(fd, &zero, &st->kernel);
@@ -1648,6 +1668,21 @@ const char *enforcer_counter_tenant(const struct enforcer_status *st,
 	    (__u32)c->key.tenant >= IOGUARD_MAX_TENANTS)
 		return NULL;
 	return st->slot.tenants[c->key.tenant].name;
+}
+
+void enforcer_status__in_force(const struct enforcer_status *st, struct enforcer_in_force *f)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->active = st->pinned && st->policy_active;
+	if (!f->active)
+		return;
+	snprintf(f->name, sizeof(f->name), "%.*s", (int)sizeof(st->slot.name), st->slot.name);
+	memcpy(f->hash, st->slot.hash, sizeof(f->hash));
+	for (i = 0; i < sizeof(f->hash); i++)
+		snprintf(f->sha256 + 2 * i, 3, "%02x", f->hash[i]);
+	f->audit = st->slot.mode == IOGUARD_MODE_AUDIT;
 }
 
 void enforcer_status__clear(struct enforcer_status *st)

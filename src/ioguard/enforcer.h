@@ -80,7 +80,34 @@ struct enforcer_status {
 	size_t n_counters;
 };
 
+/*
+ * enforcer_status() - read what is pinned. Nothing pinned (no pin directory) is a
+ * status, not an error. Return: 0, or a negative errno with what could not be read in
+ * @err: the pin directory, or the `active` or `policies` map while pinned; a caller
+ * must then not take the enforcement for absent, nor for in force.
+ */
 int enforcer_status(struct enforcer_status *st, char *err, size_t len);
+
+/*
+ * struct enforcer_in_force - the policy in force in the pinned enforcement: the one
+ * definition that ioguard_enforcement_active, ioguard_enforcement_policy_info and the
+ * daemon's /readyz share.
+ * @active: pinned, attached and a policy slot loaded; the fields below are "" or zero
+ *          otherwise
+ * @name:   the policy's name
+ * @hash:   the SHA-256 of its file
+ * @sha256: @hash in lowercase hex
+ * @audit:  its mode is audit (decisions reported, nothing denied)
+ */
+struct enforcer_in_force {
+	bool active;
+	char name[IOGUARD_NAME_LEN + 1];
+	__u8 hash[32];
+	char sha256[2 * 32 + 1];
+	bool audit;
+};
+
+void enforcer_status__in_force(const struct enforcer_status *st, struct enforcer_in_force *f);
 
 /*
  * enforcer_counter_tenant() - the tenant a counter's decisions were about: its name in

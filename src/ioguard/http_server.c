@@ -29,6 +29,9 @@
 #define LISTEN_BACKLOG 16
 /* "[" + INET6_ADDRSTRLEN + "]:" + port */
 #define ADDR_STR_LEN (INET6_ADDRSTRLEN + 10)
+/* A readiness answer is one line: the policy's name, its hash, or an error and a path. */
+#define READY_LINE_LEN 1024
+#define TEXT_PLAIN "text/plain; charset=utf-8"
 
 /*
  * A connection MHD has open, from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED. @since is
@@ -46,6 +49,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int fd;			/* the listening socket until libmicrohttpd takes it */
 	http_render_fn render;
+	http_ready_fn ready;	/* NULL: serving is being ready */
 	void *ctx;
 	char address[ADDR_STR_LEN];
 	unsigned int port;
@@ -241,8 +245,7 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int st
 					       MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/plain; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(conn, status, resp);
@@ -278,8 +281,7 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 		resp = MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
 		if (!resp)
 			return MHD_NO;
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					"text/plain; charset=utf-8");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
 		ret = MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
 		MHD_destroy_response(resp);
 		return ret;
@@ -292,6 +294,40 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, EXPOSITION_CONTENT_TYPE);
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/*
+ * 200 when the ready callback says so, 503 otherwise: not ready, and not knowing
+ * whether it is (an error) is not ready either.
+ */
+static enum MHD_Result respond_ready(struct http_server *srv, struct MHD_Connection *conn)
+{
+	char why[READY_LINE_LEN] = "", body[READY_LINE_LEN + 64];
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int ready = 1;
+
+	if (srv->ready) {
+		pthread_mutex_lock(&srv->lock);
+		ready = srv->ready(srv->ctx, why, sizeof(why));
+		pthread_mutex_unlock(&srv->lock);
+	} else {
+		snprintf(why, sizeof(why), "ready: serving /metrics");
+	}
+	if (ready < 0 && !why[0])
+		snprintf(body, sizeof(body), "not ready: cannot tell: %s\n", strerror(-ready));
+	else
+		snprintf(body, sizeof(body), "%s\n", why);
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
+	/* A probe must see the state now, never a cached answer. */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, ready > 0 ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+				 resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -408,19 +444,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_server *srv = cls;
 	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	bool metrics = !strcmp(url, "/metrics");
 
 	/*
 	 * Answer on the first call, when the headers are in: nothing here reads a body, and
 	 * a response queued before the body makes libmicrohttpd close the connection after
 	 * it instead of reading what the client uploads.
 	 */
-	if (strcmp(url, "/metrics"))
+	if (!metrics && strcmp(url, "/readyz"))
 		return respond_text(conn, MHD_HTTP_NOT_FOUND,
-				    "not found: ioguard serves /metrics only\n", NULL);
+				    "not found: ioguard serves /metrics and /readyz only\n", NULL);
 	if (!head && strcmp(method, MHD_HTTP_METHOD_GET))
 		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "method not allowed: use GET or HEAD\n", "GET, HEAD");
-	return respond_metrics(srv, conn);
+	return metrics ? respond_metrics(srv, conn) : respond_ready(srv, conn);
 }
 
 struct http_server *http_server__start(const struct http_server_opts *opts,
@@ -456,6 +493,7 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 		return NULL;
 	}
 	srv->render = render;
+	srv->ready = o.ready;
 	srv->ctx = ctx;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->conns_lock, NULL);

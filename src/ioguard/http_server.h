@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The /metrics HTTP endpoint, on libmicrohttpd.
+ * The /metrics and /readyz HTTP endpoints, on libmicrohttpd.
  *
  * Threading: libmicrohttpd runs one internal polling thread (epoll or poll) that accepts,
  * reads and writes every connection, and calls the request handler. A GET or HEAD of
@@ -19,7 +19,11 @@
  * of its previous answer) is shut down, so clients trickling a header byte now and then
  * (slowloris) cannot hold the slots. No per-IP limit: scrapers and attackers alike are
  * on loopback.
- * Only GET and HEAD of /metrics are served; other paths get 404, other methods 405.
+ * Only GET and HEAD of /metrics and /readyz are served; other paths get 404, other
+ * methods 405. /readyz asks the caller's ready callback, under the same lock, for one
+ * line: 200 when it says ready, 503 otherwise. It never renders /metrics, so a probe
+ * every few seconds costs what the callback costs. The server knows nothing of what
+ * "ready" means; without a callback, serving is being ready.
  */
 #ifndef IOGUARD_HTTP_SERVER_H
 #define IOGUARD_HTTP_SERVER_H
@@ -38,6 +42,14 @@
 typedef int (*http_render_fn)(void *ctx, struct buf *out);
 
 /*
+ * Whether the process is ready, with the reason in one line (no newline) in @why:
+ * 1 ready (200), 0 not ready (503), or a negative errno when readiness could not be
+ * told, which is not ready either (503; @why says what could not be read, or, left
+ * empty, the errno is named).
+ */
+typedef int (*http_ready_fn)(void *ctx, char *why, size_t len);
+
+/*
  * struct http_server_opts - settings; zero means the default.
  * @sz:          sizeof(struct http_server_opts)
  * @listen:      "ADDR:PORT" or "[ADDR6]:PORT"; HTTP_SERVER_DEFAULT_LISTEN
@@ -47,6 +59,9 @@ typedef int (*http_render_fn)(void *ctx, struct buf *out);
  * @request_timeout_s: a request must be in and answered within this many seconds of the
  *               connection (or of its previous answer), however busy the client keeps
  *               it; 5
+ * @ready:       answers /readyz, called with the @ctx of http_server__start() under the
+ *               server lock; NULL: /readyz is 200 "ready: serving /metrics" while the
+ *               server runs
  */
 struct http_server_opts {
 	size_t sz;
@@ -55,6 +70,7 @@ struct http_server_opts {
 	unsigned int max_conns;
 	size_t conn_memory;
 	unsigned int request_timeout_s;
+	http_ready_fn ready;
 };
 
 struct http_server;
@@ -74,10 +90,10 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		      char *errmsg, size_t errlen);
 
 /**
- * http_server__start() - listen and serve /metrics from a background thread
+ * http_server__start() - listen and serve /metrics and /readyz from a background thread
  * @opts:   settings, or NULL for the defaults.
  * @render: called per scrape, under the server lock.
- * @ctx:    passed to @render.
+ * @ctx:    passed to @render and to @opts->ready.
  * @errmsg: on failure, what failed on what and why; may be NULL.
  * @errlen: size of @errmsg.
  *
@@ -96,8 +112,9 @@ const char *http_server__address(const struct http_server *srv);
 unsigned int http_server__port(const struct http_server *srv);
 
 /*
- * Hold off scrapes while the caller changes what render reads. Lock order: the server
- * lock is taken before any lock that render takes. Do not call from render.
+ * Hold off scrapes and readiness checks while the caller changes what render or ready
+ * reads. Lock order: the server lock is taken before any lock that render or ready
+ * takes. Do not call from render or ready.
  */
 void http_server__lock(struct http_server *srv);
 void http_server__unlock(struct http_server *srv);

@@ -4,7 +4,8 @@
  * local client's connection. What ioguard adds to libmicrohttpd (the URL and method
  * decisions, the render under the server lock, the connection list the request-deadline
  * reaper walks, the slots) only runs inside a live server, so the target starts one for
- * the whole run, on 127.0.0.1 with a port the kernel picks and a fixed body to serve, and
+ * the whole run, on 127.0.0.1 with a port the kernel picks, a fixed body to serve and a
+ * ready callback that always says not ready (so /readyz is a 503 with a fixed line), and
  * per input:
  *   connects, writes the input, then TAIL (an empty line and a GET /metrics with
  *   Connection: close), half-closes and reads until the server closes; then scrapes
@@ -18,7 +19,8 @@
  * Aborts when an answer has begun and the server keeps the connection past DEADLINE_S,
  * when an answer is not HTTP (a status line, headers ending in an empty line, a body of
  * the Content-Length given, or none as for HEAD), when a 200 is not the fixture body
- * with the exposition content type, a 404 or 405 not ioguard's, a 405 without Allow,
+ * with the exposition content type, a 503 not the fixture's line, a 404 or 405 not
+ * ioguard's, a 405 without Allow,
  * on any 500 (the fixture never fails), and when the scrape after the input is not one
  * 200 with the fixture: the input took a slot or wedged the server. Every connection is
  * the fuzzer's own, so a slot the server leaks shows after DEFAULT_MAX_CONNS (256)
@@ -50,7 +52,8 @@
 #define MAX_ANSWER (1 << 20)
 
 #define BODY "# HELP fuzz_up The fuzz target's fixture.\n# TYPE fuzz_up gauge\nfuzz_up 1\n"
-#define NOT_FOUND "not found: ioguard serves /metrics only\n"
+#define NOT_READY "not ready: the fuzz target's fixture\n"
+#define NOT_FOUND "not found: ioguard serves /metrics and /readyz only\n"
 #define NOT_ALLOWED "method not allowed: use GET or HEAD\n"
 #define SCRAPE "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 /* Ends a head the input left open, then asks for what closes the connection. */
@@ -63,6 +66,14 @@ static int render_fixture(void *ctx, struct buf *out)
 {
 	(void)ctx;
 	buf__puts(out, BODY);
+	return 0;
+}
+
+static int ready_fixture(void *ctx, char *why, size_t len)
+{
+	(void)ctx;
+	/* Without the newline, which the server adds. */
+	snprintf(why, len, "%.*s", (int)strlen(NOT_READY) - 1, NOT_READY);
 	return 0;
 }
 
@@ -87,7 +98,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct http_server_opts o = {
 		.sz = sizeof(o), .listen = "127.0.0.1:0", .request_timeout_s = REQUEST_TIMEOUT_S,
-		.conn_memory = CONN_MEMORY,
+		.conn_memory = CONN_MEMORY, .ready = ready_fixture,
 	};
 	char msg[256];
 
@@ -304,6 +315,8 @@ static unsigned int check_answers(const char *ans, size_t n)
 		if (n - pos < clen)
 			die("an answer shorter than its Content-Length", a, left);
 		if ((status == 200 && memcmp(ans + pos, BODY, clen)) ||
+		    (status == 503 && (clen != strlen(NOT_READY) ||
+				       memcmp(ans + pos, NOT_READY, clen))) ||
 		    (status == 404 && (clen != strlen(NOT_FOUND) ||
 				       memcmp(ans + pos, NOT_FOUND, clen))) ||
 		    (status == 405 && (clen != strlen(NOT_ALLOWED) ||

@@ -2,7 +2,10 @@
 /*
  * The enforcer's checks of the kernel before a load, on fake kallsyms files: a kernel
  * with compat syscalls and no file_ioctl_compat hook is refused with a one-line reason
- * (issue 9); with the hook, or without compat syscalls, the checks pass.
+ * (issue 9); with the hook, or without compat syscalls, the checks pass. Then what
+ * "a policy in force" means (enforcer_status__in_force(), shared by the metrics and the
+ * daemon's /readyz), and enforcer_status() on pin directories that are absent (nothing
+ * pinned) or unreadable (an error, never "nothing pinned").
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,6 +155,118 @@ static void test_unreadable_kallsyms(void **state)
 	assert_non_null(strstr(f->err, f->path));
 }
 
+static struct enforcer_status pinned_status(bool active, __u32 mode)
+{
+	struct enforcer_status st = { .pinned = true, .policy_active = active, .n_links = 3 };
+	size_t i;
+
+	st.slot.loaded = 1;
+	st.slot.mode = mode;
+	strcpy(st.slot.name, "lab");
+	for (i = 0; i < sizeof(st.slot.hash); i++)
+		st.slot.hash[i] = i;
+	return st;
+}
+
+static void test_in_force(void **state)
+{
+	struct enforcer_status st = pinned_status(true, IOGUARD_MODE_ENFORCE);
+	struct enforcer_in_force f;
+
+	(void)state;
+	enforcer_status__in_force(&st, &f);
+	assert_true(f.active);
+	assert_string_equal(f.name, "lab");
+	assert_memory_equal(f.hash, st.slot.hash, sizeof(f.hash));
+	assert_string_equal(f.sha256, "000102030405060708090a0b0c0d0e0f"
+				      "101112131415161718191a1b1c1d1e1f");
+	assert_false(f.audit);
+	st.slot.mode = IOGUARD_MODE_AUDIT;
+	enforcer_status__in_force(&st, &f);
+	assert_true(f.audit);
+}
+
+/* A name that fills the slot's field has no NUL there: it is still read whole. */
+static void test_in_force_longest_name(void **state)
+{
+	struct enforcer_status st = pinned_status(true, IOGUARD_MODE_ENFORCE);
+	struct enforcer_in_force f;
+
+	(void)state;
+	memset(st.slot.name, 'n', sizeof(st.slot.name));
+	enforcer_status__in_force(&st, &f);
+	assert_int_equal(strlen(f.name), sizeof(st.slot.name));
+}
+
+static void test_not_in_force(void **state)
+{
+	struct enforcer_status st = pinned_status(false, IOGUARD_MODE_ENFORCE);
+	struct enforcer_in_force f;
+
+	(void)state;
+	enforcer_status__in_force(&st, &f);
+	assert_false(f.active);
+	assert_string_equal(f.name, "");
+	assert_string_equal(f.sha256, "");
+	st = pinned_status(true, IOGUARD_MODE_ENFORCE);
+	st.pinned = false;
+	enforcer_status__in_force(&st, &f);
+	assert_false(f.active);
+}
+
+static void test_status_nothing_pinned(void **state)
+{
+	struct enforcer_status st;
+	char err[256] = "";
+
+	(void)state;
+	setenv("IOGUARD_PIN_DIR", "/nonexistent-ioguard-pins", 1);
+	assert_int_equal(enforcer_status(&st, err, sizeof(err)), 0);
+	assert_false(st.pinned);
+	assert_false(st.policy_active);
+	unsetenv("IOGUARD_PIN_DIR");
+}
+
+/* A pin directory that cannot be read is an error that names it, not "nothing pinned". */
+static void test_status_unreadable_pin_dir(void **state)
+{
+	struct fixture *f = *state;
+	struct enforcer_status st;
+
+	put(f, "not a directory\n");
+	setenv("IOGUARD_PIN_DIR", f->path, 1);
+	assert_int_equal(enforcer_status(&st, f->err, sizeof(f->err)), -ENOTDIR);
+	assert_non_null(strstr(f->err, "cannot read the pin directory"));
+	assert_non_null(strstr(f->err, f->path));
+	unsetenv("IOGUARD_PIN_DIR");
+}
+
+/*
+ * An `active` that is there but is no pinned map (here a regular file outside bpffs) is
+ * an error: whatever the kernel says about it (EINVAL, EPERM...), it is not ENOENT.
+ */
+static void test_status_unopenable_active_map(void **state)
+{
+	char dir[] = "/tmp/ioguard-test-pins-XXXXXX", path[64], err[512] = "";
+	struct enforcer_status st;
+	FILE *file;
+	int ret;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/active", dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fclose(file);
+	setenv("IOGUARD_PIN_DIR", dir, 1);
+	ret = enforcer_status(&st, err, sizeof(err));
+	unsetenv("IOGUARD_PIN_DIR");
+	unlink(path);
+	rmdir(dir);
+	assert_true(ret < 0 && ret != -ENOENT);
+	assert_non_null(strstr(err, "cannot open the pinned map"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -164,6 +279,12 @@ int main(void)
 		T(test_hidden_module_addresses),
 		T(test_odd_lines_skipped),
 		T(test_unreadable_kallsyms),
+		cmocka_unit_test(test_in_force),
+		cmocka_unit_test(test_in_force_longest_name),
+		cmocka_unit_test(test_not_in_force),
+		cmocka_unit_test(test_status_nothing_pinned),
+		T(test_status_unreadable_pin_dir),
+		cmocka_unit_test(test_status_unopenable_active_map),
 	};
 #undef T
 

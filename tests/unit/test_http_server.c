@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/http_server.c over real loopback sockets: scrapes, 404/405, HEAD,
- * garbage and oversized requests, idle clients, render failures, scrapes racing a
- * "policy swap", port in use and listen address parsing. Loopback only.
+ * Tests of src/ioguard/http_server.c over real loopback sockets: scrapes, /readyz (ready,
+ * not ready, an error, no callback), 404/405, HEAD, garbage and oversized requests, idle
+ * clients, render failures, scrapes racing a "policy swap", port in use and listen
+ * address parsing. Loopback only.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -34,7 +35,20 @@ struct fixture {
 	int fail_with;		/* render returns this when non-zero */
 	unsigned long a, b;
 	unsigned long renders;
+	/* What the ready callback answers: its return and its line. */
+	int ready_ret;
+	const char *ready_why;
+	unsigned long readies;
 };
+
+static int ready_fixture(void *ctx, char *why, size_t len)
+{
+	struct fixture *f = ctx;
+
+	f->readies++;
+	snprintf(why, len, "%s", f->ready_why ? f->ready_why : "");
+	return f->ready_ret;
+}
 
 static int render_fixture(void *ctx, struct buf *out)
 {
@@ -64,6 +78,16 @@ static int start_with(void **state, const struct http_server_opts *opts)
 }
 
 static int setup(void **state)
+{
+	struct http_server_opts o = {
+		.sz = sizeof(o), .listen = "127.0.0.1:0", .timeout_s = 2, .ready = ready_fixture,
+	};
+
+	return start_with(state, &o);
+}
+
+/* No ready callback: the metrics-only server. */
+static int setup_no_ready(void **state)
 {
 	struct http_server_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:0", .timeout_s = 2 };
 
@@ -244,8 +268,10 @@ static void test_other_paths_404(void **state)
 	request_err(f->port, 404, "GET", "/metrics/");
 	request_err(f->port, 404, "GET", "/metricsx");
 	request_err(f->port, 404, "GET", "/../etc/passwd");
+	request_err(f->port, 404, "GET", "/readyz/");
+	request_err(f->port, 404, "GET", "/ready");
 	assert_int_equal(_request(f->port, "GET", "/favicon.ico", &resp), 404);
-	assert_non_null(strstr(resp, "serves /metrics only"));
+	assert_non_null(strstr(resp, "serves /metrics and /readyz only"));
 	free(resp);
 	/* A query string is not part of the path. */
 	still_serves(f->port);
@@ -267,6 +293,132 @@ static void test_other_methods_405(void **state)
 	request_err(f->port, 405, "DELETE", "/metrics");
 	assert_int_equal(f->renders, 0);
 	still_serves(f->port);
+}
+
+/* ---- /readyz ---------------------------------------------------------------------- */
+
+/* The status of GET /readyz; its body (inside *@resp, malloc'd) in *@body. */
+static int readyz(unsigned int port, char **resp, const char **body)
+{
+	int status = _request(port, "GET", "/readyz", resp);
+	char *b = strstr(*resp, "\r\n\r\n");
+
+	assert_non_null(b);
+	*body = b + 4;
+	return status;
+}
+
+static void test_readyz_ready(void **state)
+{
+	struct fixture *f = *state;
+	const char *body;
+	char *resp;
+
+	f->ready_ret = 1;
+	f->ready_why = "ready: policy lab sha256 0123abcd in force (mode enforce)";
+	assert_int_equal(readyz(f->port, &resp, &body), 200);
+	assert_string_equal(body, "ready: policy lab sha256 0123abcd in force (mode enforce)\n");
+	assert_non_null(strcasestr(resp, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+	assert_non_null(strcasestr(resp, "\r\nCache-Control: no-store\r\n"));
+	free(resp);
+	/* A probe asks the callback, never renders the metrics page. */
+	assert_int_equal(f->readies, 1);
+	assert_int_equal(f->renders, 0);
+	/* A query string is not part of the path. */
+	assert_int_equal(_request(f->port, "GET", "/readyz?verbose", NULL), 200);
+}
+
+static void test_readyz_not_ready_is_503(void **state)
+{
+	struct fixture *f = *state;
+	const char *body;
+	char *resp;
+
+	f->ready_ret = 0;
+	f->ready_why = "not ready: no ioguard enforcement is pinned in /sys/fs/bpf/ioguard";
+	assert_int_equal(readyz(f->port, &resp, &body), 503);
+	assert_string_equal(body, "not ready: no ioguard enforcement is pinned in "
+			    "/sys/fs/bpf/ioguard\n");
+	free(resp);
+	/* Ready again as soon as the callback says so: nothing is cached. */
+	f->ready_ret = 1;
+	f->ready_why = "ready: again";
+	assert_int_equal(readyz(f->port, &resp, &body), 200);
+	assert_string_equal(body, "ready: again\n");
+	free(resp);
+	assert_int_equal(f->renders, 0);
+	still_serves(f->port);
+}
+
+static void test_readyz_error_is_503(void **state)
+{
+	struct fixture *f = *state;
+	const char *body;
+	char *resp;
+
+	f->ready_ret = -EACCES;
+	f->ready_why = "not ready: cannot read the pinned enforcement in /sys/fs/bpf/ioguard: "
+		       "Permission denied";
+	assert_int_equal(readyz(f->port, &resp, &body), 503);
+	assert_string_equal(body, "not ready: cannot read the pinned enforcement in "
+			    "/sys/fs/bpf/ioguard: Permission denied\n");
+	free(resp);
+	/* A callback that says nothing: the server names the error. */
+	f->ready_ret = -EIO;
+	f->ready_why = NULL;
+	assert_int_equal(readyz(f->port, &resp, &body), 503);
+	assert_string_equal(body, "not ready: cannot tell: Input/output error\n");
+	free(resp);
+	still_serves(f->port);
+}
+
+static void test_readyz_head(void **state)
+{
+	struct fixture *f = *state;
+	char *resp;
+
+	f->ready_ret = 1;
+	f->ready_why = "ready: yes";
+	assert_int_equal(_request(f->port, "HEAD", "/readyz", &resp), 200);
+	assert_non_null(strcasestr(resp, "\r\nContent-Length: 11\r\n"));
+	assert_string_equal(strstr(resp, "\r\n\r\n"), "\r\n\r\n");
+	free(resp);
+	f->ready_ret = 0;
+	f->ready_why = "not ready: no";
+	assert_int_equal(_request(f->port, "HEAD", "/readyz", &resp), 503);
+	assert_string_equal(strstr(resp, "\r\n\r\n"), "\r\n\r\n");
+	free(resp);
+	assert_int_equal(f->renders, 0);
+}
+
+static void test_readyz_other_methods_405(void **state)
+{
+	struct fixture *f = *state;
+	static const char post[] =
+		"POST /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+		"Content-Length: 5\r\n\r\nhello";
+	char *resp;
+
+	f->ready_ret = 1;
+	assert_int_equal(_http(f->port, post, sizeof(post) - 1, &resp), 405);
+	assert_non_null(strcasestr(resp, "\r\nAllow: GET, HEAD\r\n"));
+	free(resp);
+	request_err(f->port, 405, "PUT", "/readyz");
+	request_err(f->port, 405, "OPTIONS", "/readyz");
+	assert_int_equal(f->readies, 0);
+}
+
+/* The metrics-only server: serving is being ready. */
+static void test_readyz_without_callback(void **state)
+{
+	struct fixture *f = *state;
+	const char *body;
+	char *resp;
+
+	assert_int_equal(readyz(f->port, &resp, &body), 200);
+	assert_string_equal(body, "ready: serving /metrics\n");
+	free(resp);
+	assert_int_equal(f->renders, 0);
 }
 
 static void test_garbage_request(void **state)
@@ -685,6 +837,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_paths_404, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_methods_405, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readyz_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readyz_not_ready_is_503, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readyz_error_is_503, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readyz_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readyz_other_methods_405, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readyz_without_callback, setup_no_ready,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_clients, setup_tight, teardown),

@@ -7,6 +7,10 @@
 # same maps. On the host (tests/vm/host/metrics-scrape.sh): Prometheus scrapes the
 # daemon through QEMU's forward to 127.0.0.1 and asserts the numbers with PromQL.
 # Synchronisation: the guest writes $work/ready (what it did), the host $work/scraped.
+# After the host's scrape, /readyz: 200 with the daemon's policy in force, 503 naming
+# the cause after `ioguard load` of another policy and after `ioguard unload`, 200 again
+# after each SIGHUP (the second one loads and pins the programs anew).
+# lab-timeout: 360
 . "$REPO/tests/vm/lib.sh"
 # Its expectations are the legacy type1 container's. Where iommufd serves /dev/vfio/vfio
 # the kernel answers differently (a non-viable group is refused at GET_DEVICE_FD, not at
@@ -118,6 +122,43 @@ for i in $(seq 1 1500); do [ -f "$work/scraped" ] && break; sleep 0.1; done
 [ -f "$work/scraped" ] || fail "the host did not report its scrape within 150 s"
 note "host: $(cat "$work/scraped")"
 [ "$(cat "$work/scraped")" = ok ] || fail "the host's assertions failed (metrics-scrape.host.log)"
+
+# expect_readyz CODE TEXT WHAT [TENTHS]: until GET /readyz answers CODE with TEXT in its body.
+expect_readyz() {
+	local code="" i
+	for i in $(seq 1 "${4:-100}"); do
+		code=$(curl -s -o "$work/readyz.body" -w '%{http_code}' http://127.0.0.1:9464/readyz)
+		[ "$code" = "$1" ] && grep -qF -- "$2" "$work/readyz.body" && break
+		sleep 0.1
+	done
+	[ "$code" = "$1" ] && grep -qF -- "$2" "$work/readyz.body" ||
+		{ cat "$work/daemon.stderr"; fail "/readyz $3: HTTP $code '$(cat "$work/readyz.body")', not $1 with '$2'"; }
+	echo "ok: /readyz $3 (${SECONDS} s): $code $(cat "$work/readyz.body")"
+}
+sha=$(sha256sum < "$policy" | cut -d' ' -f1)
+expect_readyz 200 "ready: policy lab-scrape sha256 $sha in force (mode enforce)" "with the daemon's policy"
+code=$(curl -s -I -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/readyz)
+[ "$code" = 200 ] || fail "HEAD /readyz: HTTP $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9464/readyz)
+[ "$code" = 405 ] || fail "POST /readyz: HTTP $code, not 405"
+other=$(write_policy readyz-other <<'POLICY'
+name: readyz-other
+mode: audit
+default: allow
+POLICY
+)
+other_sha=$(sha256sum < "$other" | cut -d' ' -f1)
+"$IOGUARD" load "$other" > "$work/load-other.log" 2>&1 ||
+	{ cat "$work/load-other.log"; fail "ioguard load of another policy failed"; }
+expect_readyz 503 "not ready: policy readyz-other sha256 $other_sha is in force, not policy lab-scrape sha256 $sha" \
+	"after ioguard load of another policy"
+kill -HUP "$daemon_pid"
+expect_readyz 200 "ready: policy lab-scrape sha256 $sha in force" "after SIGHUP" 300
+"$IOGUARD" unload > "$work/unload.log" 2>&1 || { cat "$work/unload.log"; fail "ioguard unload failed"; }
+expect_readyz 503 "not ready: no policy is in force (no enforcement is pinned in /sys/fs/bpf/ioguard)" \
+	"after ioguard unload"
+kill -HUP "$daemon_pid"
+expect_readyz 200 "ready: policy lab-scrape sha256 $sha in force" "after SIGHUP pins it again" 900
 
 stop_daemon || fail "ioguard run did not exit cleanly on SIGTERM"
 grep "stays in force" "$work/daemon.stderr" || fail "the daemon did not say enforcement stays"
