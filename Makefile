@@ -9,6 +9,8 @@
 #                   root (debootstrap minbase, cached), on a copy of HEAD
 #   make check-vm   lab scenarios; KERNEL=debian, debian-6.1, iommufd or iommufd-compat for one
 #                   kernel; LAB_LANES (2) guests run at once
+#   make check-fleet  two lab guests as a two-node fleet under one Prometheus with the
+#                   shipped alert rules (tests/vm/fleet.sh)
 #   make bench      benchmarks: host (IOVA tree, /metrics render, ring buffer) and lab
 #                   (map/unmap overhead of ioguard, bpftrace and a policy), ratios
 #                   measured in one run
@@ -104,7 +106,7 @@ LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-fresh check-vm check-fuzz fuzz fuzz-bins bench demo \
+.PHONY: all deps check check-unit check-fresh check-vm check-fleet check-fuzz fuzz fuzz-bins bench demo \
 	clean lab-old kernel-btf kernel-btf-cached man lib install install-bin install-lib deb
 all: $(OUTPUT)/ioguard $(LIBIOASID) lib $(UNIT_BINS) $(LAB_BINS) $(LAB32_BINS) $(BENCH_BINS)
 
@@ -457,7 +459,8 @@ check: deps
 	-$(Q)scripts/check-fresh.sh $(OUTPUT)
 	-$(Q)tests/vm/selftest.sh $(OUTPUT)
 	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
-	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz fresh vm-harness $(addprefix vm-,$(KERNEL))
+	-$(Q)tests/vm/fleet.sh $(OUTPUT)
+	$(Q)scripts/summarize.sh $(OUTPUT)/results unit fuzz fresh vm-harness $(addprefix vm-,$(KERNEL)) vm-fleet
 
 check-unit: all $(UNIT_SAN_BINS)
 	$(Q)$(MAKE) --no-print-directory kernel-btf-cached
@@ -475,6 +478,13 @@ check-vm: all lab-old deb image
 	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
 	-$(Q)scripts/run-lab.sh $(OUTPUT) $(KERNEL)
 	$(Q)scripts/summarize.sh $(OUTPUT)/results $(addprefix vm-,$(KERNEL))
+
+# Two lab guests as two nodes of a fleet, both scraped by one Prometheus with the
+# shipped alert rules (tests/vm/fleet.sh; the daemon runs from the OCI image).
+check-fleet: all image
+	$(Q)rm -rf $(OUTPUT)/results && mkdir -p $(OUTPUT)/results
+	-$(Q)tests/vm/fleet.sh $(OUTPUT)
+	$(Q)scripts/summarize.sh $(OUTPUT)/results vm-fleet
 
 # Host benches, then per lab kernel the TCG wall-clock overhead bench and the icount one
 # (instructions per map and unmap; docs/overhead.md).

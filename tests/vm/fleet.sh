@@ -162,6 +162,13 @@ assert "IoguardDown silent" 'count(ALERTS{alertname="IoguardDown"}) or vector(0)
 # both have a policy in force: no rule of the isolation group may even be pending.
 assert "no isolation alert on either node" \
 	"count(ALERTS{alertname=~\"$(rule_alert_names "$repo/docs/prometheus/isolation-rules.yml")\"}) or vector(0)" "v == 0"
+# What the DaemonSet's readiness probe asks each node (deploy/kubernetes/base).
+for n in "${nodes[@]}"; do
+	code=$(curl -s -o "$tmp/readyz-$n" -w '%{http_code}' --max-time 10 "http://127.0.0.1:${port[$n]}/readyz")
+	[ "$code" = 200 ] && grep -q "sha256 $(ready policy_sha256 $n) in force" "$tmp/readyz-$n" ||
+		fail "$n: /readyz answered $code: $(cat "$tmp/readyz-$n")"
+	echo "ok: $n: /readyz $code: $(cat "$tmp/readyz-$n")"
+done
 curl -sf "http://127.0.0.1:$prom_port/api/v1/rules" | jq -r '[.data.groups[].rules[] | select(.health != "ok")] | length' > "$tmp/unhealthy" ||
 	fail "cannot read the rules' health"
 [ "$(cat "$tmp/unhealthy")" = 0 ] || fail "$(cat "$tmp/unhealthy") rule(s) failed to evaluate"
