@@ -97,12 +97,13 @@ int exposition_render_posture(const struct metrics_snapshot *s, struct buf *out)
 		       "1 when a policy is in force in the pinned enforcement.");
 	posture_sample(out, "ioguard_enforcement_active", NULL, NULL, p->enforcing);
 	posture_family(out, "ioguard_enforcement_policy_info",
-		       "The policy in force: its name and the SHA-256 of its file. Always 1; "
-		       "no sample when none is.");
+		       "The policy in force: its name, its mode (enforce, or audit: nothing "
+		       "denied) and the SHA-256 of its file. Always 1; no sample when none is.");
 	if (p->enforcing) {
 		buf__puts(out, "ioguard_enforcement_policy_info{name=\"");
 		exposition_escape(out, p->policy_name);
-		buf__puts(out, "\",sha256=\"");
+		buf__puts(out, p->policy_audit ? "\",mode=\"audit\",sha256=\""
+					       : "\",mode=\"enforce\",sha256=\"");
 		exposition_escape(out, p->policy_sha256);
 		buf__puts(out, "\"} 1\n");
 	}

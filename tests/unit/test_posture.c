@@ -262,7 +262,14 @@ static void test_exposition(void **state)
 	assert_non_null(strstr(out.data, "\nioguard_host_bpf_lsm{state=\"off\"} 1\n"));
 	assert_non_null(strstr(out.data, "\nioguard_enforcement_active 1\n"));
 	assert_non_null(strstr(out.data, "\nioguard_enforcement_policy_info{name=\"lab \\\"q\\\"\","
-				       "sha256=\"aaaa"));
+				       "mode=\"enforce\",sha256=\"aaaa"));
+	buf__release(&out);
+
+	/* An audit-mode policy says so: "in force" is not "enforcing" to an operator. */
+	s->posture.policy_audit = true;
+	assert_int_equal(exposition_render(s, &out), 0);
+	assert_non_null(strstr(out.data, "\nioguard_enforcement_policy_info{name=\"lab \\\"q\\\"\","
+				       "mode=\"audit\",sha256=\"aaaa"));
 	buf__release(&out);
 
 	/* Nothing collected: no host family, no enforcement family. */

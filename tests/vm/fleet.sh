@@ -132,6 +132,10 @@ for n in "${nodes[@]}"; do
 	assert "$n: the policy in force is the node's own file" \
 		"count(ioguard_enforcement_policy_info{instance=\"$n\",sha256=\"$(ready policy_sha256 $n)\"} == 1)" "v == 1"
 done
+assert "node-a: its policy enforces" \
+	"count(ioguard_enforcement_policy_info{instance=\"node-a\",mode=\"enforce\"})" "v == 1"
+assert "node-b: its policy audits" \
+	"count(ioguard_enforcement_policy_info{instance=\"node-b\",mode=\"audit\"})" "v == 1"
 assert "node-a: edu's group is viable under the strict rule" \
 	"ioguard_group_viable{instance=\"node-a\",group=\"$(ready group node-a)\",rule=\"strict\"}" "v == 1"
 assert "node-b: edu's group is not viable under the strict rule" \
@@ -157,6 +161,8 @@ assert "IoguardNonViableGroupAudited not for node-a" \
 	'count(ALERTS{alertname="IoguardNonViableGroupAudited",instance="node-a"}) or vector(0)' "v == 0"
 assert "IoguardPolicyMismatch pending: two policies in the fleet" \
 	'count(ALERTS{alertname="IoguardPolicyMismatch",alertstate="pending"}) or vector(0)' "v == 1"
+assert "IoguardPolicyAuditOnly pending for node-b only (for: 1h)" \
+	'count(ALERTS{alertname="IoguardPolicyAuditOnly",alertstate="pending",instance="node-b"}) + count(ALERTS{alertname="IoguardPolicyAuditOnly"})' "v == 2"
 assert "IoguardDown silent" 'count(ALERTS{alertname="IoguardDown"}) or vector(0)' "v == 0"
 # Both nodes isolate (the emulated VT-d, DMA domains, IRQ remapping, the BPF LSM on) and
 # both have a policy in force: no rule of the isolation group may even be pending.
