@@ -175,6 +175,29 @@ for n in "${nodes[@]}"; do
 		fail "$n: /readyz answered $code: $(cat "$tmp/readyz-$n")"
 	echo "ok: $n: /readyz $code: $(cat "$tmp/readyz-$n")"
 done
+# The policy update as the kubelet makes it on node-a (tests/vm/fleet/node.sh).
+a_work="$output/vm/fleet-node-a/results/node"
+touch "$a_work/swap"
+until [ -f "$a_work/swapped" ]; do
+	kill -0 "${lab_pid[node-a]}" 2>/dev/null || fail "node-a ended before its policy update"
+	[ -f "$output/vm/fleet-node-a/results/node.rc" ] && fail "node-a's scenario ended before its policy update"
+	sleep 1
+done
+new_sha=$(jq -r .policy_sha256 "$a_work/swapped")
+wait_for_query "count(ioguard_enforcement_policy_info{instance=\"node-a\",sha256=\"$new_sha\"} == 1)" 1 60 ||
+	fail "node-a: the updated policy ($new_sha) is not the one in force after 60 s"
+echo "ok: node-a: the ConfigMap-style update is in force: sha256 $new_sha"
+assert "node-a: the update counted as a reload" \
+	'ioguard_policy_reloads_total{instance="node-a",result="ok"}' "v == 1"
+wait_for_query "sum(ioguard_policy_decisions_total{instance=\"node-a\",decision=\"deny\",reason=\"iova_window\"})" \
+	"$(jq -r .denied "$a_work/swapped")" 60 ||
+	fail "node-a: the narrower window's denial was not counted"
+assert "node-a: the narrower window denied a map the old one allowed" \
+	'sum(ioguard_policy_decisions_total{instance="node-a",decision="deny",reason="iova_window"})' "v == $(jq -r .denied "$a_work/swapped")"
+code=$(curl -s -o "$tmp/readyz-swapped" -w '%{http_code}' --max-time 10 "http://127.0.0.1:${port[node-a]}/readyz")
+[ "$code" = 200 ] && grep -q "sha256 $new_sha in force" "$tmp/readyz-swapped" ||
+	fail "node-a: /readyz after the update answered $code: $(cat "$tmp/readyz-swapped")"
+echo "ok: node-a: /readyz names the updated policy"
 curl -sf "http://127.0.0.1:$prom_port/api/v1/rules" | jq -r '[.data.groups[].rules[] | select(.health != "ok")] | length' > "$tmp/unhealthy" ||
 	fail "cannot read the rules' health"
 [ "$(cat "$tmp/unhealthy")" = 0 ] || fail "$(cat "$tmp/unhealthy") rule(s) failed to evaluate"
