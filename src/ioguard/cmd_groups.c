@@ -192,21 +192,13 @@ static int read_enforcement(const char *root, struct enforcer_status *st, char *
 	return enforcer_status(st, err, len);
 }
 
-static void policy_sha256(const struct enforcer_status *st, char hex[65])
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(st->slot.hash); i++)
-		snprintf(hex + 2 * i, 3, "%02x", st->slot.hash[i]);
-}
-
 static void json_posture(const struct host_posture *h, const char *root)
 {
 	struct enforcer_status st = { 0 };
+	struct enforcer_in_force f;
 	enum posture_irq_module m;
 	enum posture_domain d;
-	char err[512], hex[65];
-	bool enforcing;
+	char err[512];
 
 	jsonw_name(json_wtr, "posture");
 	jsonw_start_object(json_wtr);
@@ -239,12 +231,12 @@ static void json_posture(const struct host_posture *h, const char *root)
 		jsonw_null_field(json_wtr, "active");
 		jsonw_string_field(json_wtr, "error", err);
 	} else {
-		enforcing = st.pinned && st.policy_active;
-		jsonw_bool_field(json_wtr, "active", enforcing);
-		if (enforcing) {
-			policy_sha256(&st, hex);
-			jsonw_string_field(json_wtr, "policy", st.slot.name);
-			jsonw_string_field(json_wtr, "sha256", hex);
+		enforcer_status__in_force(&st, &f);
+		jsonw_bool_field(json_wtr, "active", f.active);
+		if (f.active) {
+			jsonw_string_field(json_wtr, "policy", f.name);
+			jsonw_string_field(json_wtr, "mode", f.audit ? "audit" : "enforce");
+			jsonw_string_field(json_wtr, "sha256", f.sha256);
 		}
 		enforcer_status__clear(&st);
 	}
@@ -255,8 +247,9 @@ static void json_posture(const struct host_posture *h, const char *root)
 static void text_posture(const struct host_posture *h, const char *root)
 {
 	struct enforcer_status st = { 0 };
+	struct enforcer_in_force f;
 	enum posture_domain d;
-	char err[512], hex[65];
+	char err[512];
 	const char *sep = "";
 
 	printf("host: IOMMU %s (%u in /sys/class/iommu, %u groups)\n",
@@ -288,9 +281,10 @@ static void text_posture(const struct host_posture *h, const char *root)
 		printf("  enforcement       unknown (%s)\n", err);
 		return;
 	}
-	if (st.pinned && st.policy_active) {
-		policy_sha256(&st, hex);
-		printf("  enforcement       policy %s (sha256 %s)\n", st.slot.name, hex);
+	enforcer_status__in_force(&st, &f);
+	if (f.active) {
+		printf("  enforcement       policy %s, mode %s (sha256 %s)\n", f.name,
+		       f.audit ? "audit" : "enforce", f.sha256);
 	} else {
 		printf("  enforcement       none\n");
 	}

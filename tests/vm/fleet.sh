@@ -48,6 +48,9 @@ release() {
 }
 finish() {
 	local n rc passed=0 failed=0
+	# Whatever ended this (a failed check, a signal, an unset variable), the nodes must
+	# not wait out their timeouts for a host that is gone.
+	release "failed: ${failure:-the host script ended early}"
 	for n in "${nodes[@]}"; do
 		[ -n "${lab_pid[$n]:-}" ] || continue
 		wait "${lab_pid[$n]}"
@@ -156,11 +159,14 @@ assert "IoguardNonViableGroupInUse names node-b's group" \
 	"count(ALERTS{alertname=\"IoguardNonViableGroupInUse\",alertstate=\"firing\",instance=\"node-b\",group=\"$(ready group node-b)\"})" "v == 1"
 assert "IoguardNonViableGroupInUse not for node-a" \
 	'count(ALERTS{alertname="IoguardNonViableGroupInUse",instance="node-a"}) or vector(0)' "v == 0"
-assert "IoguardNonViableGroupAudited fires for node-b" "$(alert_q IoguardNonViableGroupAudited firing node-b)" "v >= 1"
+# Both hold for a limited time after node-b's decision (10 min, 15 min); node-a may have
+# been ready long after node-b on a loaded machine: whether they fired at all since.
+assert "IoguardNonViableGroupAudited fired for node-b" \
+	'max(max_over_time(ALERTS{alertname="IoguardNonViableGroupAudited",alertstate="firing",instance="node-b"}[30m])) or vector(0)' "v == 1"
 assert "IoguardNonViableGroupAudited not for node-a" \
 	'count(ALERTS{alertname="IoguardNonViableGroupAudited",instance="node-a"}) or vector(0)' "v == 0"
 assert "IoguardPolicyMismatch pending: two policies in the fleet" \
-	'count(ALERTS{alertname="IoguardPolicyMismatch",alertstate="pending"}) or vector(0)' "v == 1"
+	'max(max_over_time(ALERTS{alertname="IoguardPolicyMismatch",alertstate="pending"}[30m])) or vector(0)' "v == 1"
 assert "IoguardPolicyAuditOnly pending for node-b only (for: 1h)" \
 	'count(ALERTS{alertname="IoguardPolicyAuditOnly",alertstate="pending",instance="node-b"}) + count(ALERTS{alertname="IoguardPolicyAuditOnly"})' "v == 2"
 assert "IoguardDown silent" 'count(ALERTS{alertname="IoguardDown"}) or vector(0)' "v == 0"

@@ -86,10 +86,8 @@ case "$name" in
 "") name=$kernel ;;
 *[!a-z0-9-]*) die "--name takes lower-case letters, digits and '-' only, not '$name'" ;;
 esac
-case "$mgmt_port" in
-"" | [1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
-*) die "--mgmt-port must be a TCP port number, not '$mgmt_port'" ;;
-esac
+[ -z "$mgmt_port" ] || { [[ $mgmt_port =~ ^[1-9][0-9]{0,4}$ ]] && [ "$mgmt_port" -le 65535 ]; } ||
+	die "--mgmt-port must be a TCP port number (1-65535), not '$mgmt_port'"
 [ ${#scenarios[@]} -gt 0 ] || die "no scenario given (use --all, --demo or names)"
 for s in "${scenarios[@]}"; do
 	[ "$mode" = demo ] || [ -f "$here/$scenario_dir/$s.sh" ] ||

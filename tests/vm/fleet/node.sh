@@ -1,5 +1,5 @@
 #!/bin/bash
-# lab-timeout: 1800
+# lab-timeout: 2700
 # One node of the lab's fleet (tests/vm/fleet.sh boots two side by side and scrapes both
 # with one Prometheus on the host). The daemon runs from the OCI image as the DaemonSet
 # runs it (image_daemon_run), and the node's workload follows from the topology it finds:
