@@ -426,6 +426,7 @@ int policy_reloader__load(struct policy_reloader *r)
 
 void policy_reloader__count(struct policy_reloader *r, int ret)
 {
+	r->file_refused = ret < 0;
 	if (ret == 1)
 		return;
 	r->reloads[!ret ? POLICY_RELOAD_OK : ret == -ETIMEDOUT ? POLICY_RELOAD_TIMEOUT :
@@ -463,4 +464,9 @@ void policy_reloader__render(const struct policy_reloader *r, struct buf *out)
 	for (i = 0; i < POLICY_RELOAD_RESULT_COUNT; i++)
 		buf__printf(out, "ioguard_policy_reloads_total{result=\"%s\"} %llu\n",
 			    policy_reload_result_name(i), r->reloads[i]);
+	buf__puts(out, "# HELP ioguard_policy_file_refused 1 while the daemon's policy file is "
+		  "not the policy in force because its last reload was refused or timed out; 0 "
+		  "once a reload puts it in force or finds it back to the policy in force.\n"
+		  "# TYPE ioguard_policy_file_refused gauge\n");
+	buf__printf(out, "ioguard_policy_file_refused %d\n", r->file_refused);
 }

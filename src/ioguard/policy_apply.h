@@ -121,6 +121,12 @@ struct policy_reloader {
 	uint8_t hash[POLICY_HASH_SIZE];		/* of the policy in force, when loaded */
 	char name[POLICY_NAME_MAX + 1];
 	unsigned long long reloads[POLICY_RELOAD_RESULT_COUNT];
+	/*
+	 * The last reload of the file was refused or timed out, so the file is not the
+	 * policy in force; cleared by a reload that puts it in force or finds it unchanged.
+	 * A state, unlike @reloads: a broken ConfigMap stays visible until it is fixed.
+	 */
+	bool file_refused;
 };
 
 /*

@@ -189,14 +189,20 @@ static void test_reloader_bad_file_keeps_the_old_policy(void **state)
 	assert_int_equal(r.reloads[POLICY_RELOAD_OK] + r.reloads[POLICY_RELOAD_ERROR], 0);
 
 	put(f, "name: first\nmode: sideways\n");
+	assert_false(r.file_refused);
 	assert_int_equal(policy_reloader__reload(&r, false), -EBADMSG);
 	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 1);
 	assert_string_equal(fake.in_force, "first");
 	assert_string_equal(r.name, "first");
 	assert_int_equal(fake.loads, 1);
+	/* Refused stays a state until the file is fixed, however many SIGHUPs fail. */
+	assert_true(r.file_refused);
+	assert_int_equal(policy_reloader__reload(&r, true), -EBADMSG);
+	assert_true(r.file_refused);
 
 	put(f, good_policy("second"));
 	assert_int_equal(policy_reloader__reload(&r, false), 0);
+	assert_false(r.file_refused);
 	assert_int_equal(r.reloads[POLICY_RELOAD_OK], 1);
 	assert_string_equal(fake.in_force, "second");
 	assert_string_equal(r.name, "second");
@@ -234,6 +240,11 @@ static void test_reloader_missing_file(void **state)
 	assert_int_equal(policy_reloader__reload(&r, true), -ENOENT);
 	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 1);
 	assert_string_equal(fake.in_force, "first");
+	assert_true(r.file_refused);
+	/* The file back as it was: unchanged, so it is the policy in force again. */
+	put(f, good_policy("first"));
+	assert_int_equal(policy_reloader__reload(&r, false), 1);
+	assert_false(r.file_refused);
 	policy_reloader__fini(&r);
 }
 
@@ -253,6 +264,12 @@ static void test_reloader_render(void **state)
 	assert_non_null(strstr(b.data, "\nioguard_policy_reloads_total{result=\"ok\"} 3\n"
 				       "ioguard_policy_reloads_total{result=\"error\"} 1\n"
 				       "ioguard_policy_reloads_total{result=\"timeout\"} 2\n"));
+	assert_non_null(strstr(b.data, "# TYPE ioguard_policy_file_refused gauge\n"
+				       "ioguard_policy_file_refused 0\n"));
+	r.file_refused = true;
+	buf__release(&b);
+	policy_reloader__render(&r, &b);
+	assert_non_null(strstr(b.data, "\nioguard_policy_file_refused 1\n"));
 	assert_true(!strncmp(b.data, "# HELP ioguard_policy_reloads_total ", 36));
 	buf__release(&b);
 	policy_reloader__fini(&r);

@@ -193,6 +193,7 @@ new_sha=$(jq -r .policy_sha256 "$a_work/swapped")
 wait_for_query "count(ioguard_enforcement_policy_info{instance=\"node-a\",sha256=\"$new_sha\"} == 1)" 1 60 ||
 	fail "node-a: the updated policy ($new_sha) is not the one in force after 60 s"
 echo "ok: node-a: the ConfigMap-style update is in force: sha256 $new_sha"
+assert "node-a: the updated file is not refused" 'ioguard_policy_file_refused{instance="node-a"}' "v == 0"
 assert "node-a: the update counted as a reload" \
 	'ioguard_policy_reloads_total{instance="node-a",result="ok"}' "v == 1"
 wait_for_query "sum(ioguard_policy_decisions_total{instance=\"node-a\",decision=\"deny\",reason=\"iova_window\"})" \

@@ -74,6 +74,7 @@ assert "denials of the map outside the window" \
 	'sum(ioguard_policy_decisions_total{decision="deny",reason="iova_window",tenant="lab"})' "v >= $denied"
 assert "the broken policy file counted as a failed reload" "$errors_q" "v == $reload_errors"
 assert "the SIGHUP reload counted as ok" "$ok_q" "v == $reload_ok"
+assert "the policy file is not refused any more" 'ioguard_policy_file_refused' "v == 0"
 assert "edu's group is viable (kernel rule)" "ioguard_group_viable{group=\"$group\",rule=\"kernel\"}" "v == 1"
 assert "fentry mode" 'ioguard_build_info{mode="fentry"}' "v == 1"
 assert "bpf_stats on" 'ioguard_bpf_stats_enabled' "v == 1"

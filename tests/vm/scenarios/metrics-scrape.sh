@@ -100,6 +100,8 @@ for i in $(seq 1 100); do grep -q "was refused" "$work/daemon.stderr" && break; 
 grep -q "was refused" "$work/daemon.stderr" || { cat "$work/daemon.stderr"; fail "the broken file was not reported"; }
 "$LAB_TOOLS/vfio_workload" $first "$bdf" --pages 1 --iova $outside > "$work/after-bad.json"
 workload_expect "the old policy still denies after the broken reload" "$work/after-bad.json" errno=1
+curl -sf http://127.0.0.1:9464/metrics | grep -qx 'ioguard_policy_file_refused 1' ||
+	fail "ioguard_policy_file_refused is not 1 while the broken file is there"
 denied=$((denied + 1))
 # The good file back: the same SHA-256 as the policy in force, so nothing to do; then
 # SIGHUP applies it anyway, a successful reload.
@@ -107,6 +109,9 @@ cp "$work/good.yaml" "$policy.new"
 mv "$policy.new" "$policy"
 for i in $(seq 1 100); do grep -q "is unchanged" "$work/daemon.stderr" && break; sleep 0.1; done
 grep -q "is unchanged" "$work/daemon.stderr" || fail "restoring the good file was not noticed"
+curl -sf http://127.0.0.1:9464/metrics | grep -qx 'ioguard_policy_file_refused 0' ||
+	fail "ioguard_policy_file_refused is not back to 0 with the good file restored"
+echo "ok: ioguard_policy_file_refused was 1 while the broken file was there, 0 once it was fixed"
 kill -HUP "$daemon_pid"
 for i in $(seq 1 100); do grep -q "SIGHUP: policy lab-scrape" "$work/daemon.stderr" && break; sleep 0.1; done
 grep -q "SIGHUP: policy lab-scrape" "$work/daemon.stderr" || fail "SIGHUP did not reload the policy"
