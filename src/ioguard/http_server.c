@@ -18,10 +18,14 @@
 
 #define DEFAULT_TIMEOUT_S 10
 /*
- * Generous: every client is local (often all on 127.0.0.1, so a per-IP limit would lock
- * Prometheus out with the rest), and a slot is cheap: one fd and DEFAULT_CONN_MEMORY.
+ * Generous: a slot is cheap (one fd and DEFAULT_CONN_MEMORY). Per address, a quarter of
+ * them: on a node's address (the DaemonSet's --listen) every pod can connect, and no one
+ * address may hold every slot; on loopback, where the scraper shares the address with
+ * every local process, a quarter is still more than slow clients keep busy before the
+ * request deadline cuts them.
  */
 #define DEFAULT_MAX_CONNS 256
+#define DEFAULT_MAX_CONNS_PER_IP 64
 /* Whole-request deadline: Prometheus' default scrape timeout is 10 s. */
 #define DEFAULT_REQUEST_TIMEOUT_S 5
 #define REAPER_TICK_MS 200
@@ -523,6 +527,8 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(o.timeout_s ?: DEFAULT_TIMEOUT_S),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o.max_conns ?: DEFAULT_MAX_CONNS),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)(o.max_conns_per_ip ?: DEFAULT_MAX_CONNS_PER_IP),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o.conn_memory ?: DEFAULT_CONN_MEMORY),
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,

@@ -17,8 +17,8 @@
  * close). A reaper thread enforces a whole-request deadline that libmicrohttpd lacks: a
  * connection that has not had its answer within the request timeout of connecting (or
  * of its previous answer) is shut down, so clients trickling a header byte now and then
- * (slowloris) cannot hold the slots. No per-IP limit: scrapers and attackers alike are
- * on loopback.
+ * (slowloris) cannot hold the slots. One address may hold a quarter of the slots: on a
+ * node's address, where every pod can connect, no one pod locks the scraper out.
  * Only GET and HEAD of /metrics and /readyz are served; other paths get 404, other
  * methods 405. /readyz asks the caller's ready callback, under the same lock, for one
  * line: 200 when it says ready, 503 otherwise. It never renders /metrics, so a probe
@@ -55,6 +55,7 @@ typedef int (*http_ready_fn)(void *ctx, char *why, size_t len);
  * @listen:      "ADDR:PORT" or "[ADDR6]:PORT"; HTTP_SERVER_DEFAULT_LISTEN
  * @timeout_s:   idle connection timeout in seconds; 10
  * @max_conns:   simultaneous connections; 256
+ * @max_conns_per_ip: simultaneous connections from one address; 64
  * @conn_memory: per-connection memory for the request line and headers, in bytes; 16 KiB
  * @request_timeout_s: a request must be in and answered within this many seconds of the
  *               connection (or of its previous answer), however busy the client keeps
@@ -71,6 +72,7 @@ struct http_server_opts {
 	size_t conn_memory;
 	unsigned int request_timeout_s;
 	http_ready_fn ready;
+	unsigned int max_conns_per_ip;
 };
 
 struct http_server;

@@ -123,6 +123,17 @@ static int setup_tight(void **state)
 	return start_with(state, &o);
 }
 
+/* Two connections from one address, of 8. */
+static int setup_per_ip(void **state)
+{
+	struct http_server_opts o = {
+		.sz = sizeof(o), .listen = "127.0.0.1:0", .timeout_s = 30, .max_conns = 8,
+		.max_conns_per_ip = 2,
+	};
+
+	return start_with(state, &o);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -633,6 +644,26 @@ static void test_request_deadline_frees_slots(void **state)
 	assert_true(http_server__cut(f->srv) >= 1);
 }
 
+/*
+ * One address holds its share of the slots and no more: its third connection is closed
+ * unanswered while others may still connect; a slot it gives back is its own again.
+ */
+static void test_per_ip_limit(void **state)
+{
+	struct fixture *f = *state;
+	int idle[2], i;
+
+	for (i = 0; i < 2; i++)
+		idle[i] = connect_port(f->port);
+	/* Let the server accept both before the third arrives. */
+	usleep(200 * 1000);
+	assert_int_equal(_request(f->port, "GET", "/metrics", NULL), 0);
+	close(idle[0]);
+	usleep(200 * 1000);
+	assert_int_equal(_request(f->port, "GET", "/metrics", NULL), 200);
+	close(idle[1]);
+}
+
 static void test_render_failure_is_500(void **state)
 {
 	struct fixture *f = *state;
@@ -851,6 +882,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_deadline_frees_slots, setup_deadline,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_per_ip_limit, setup_per_ip, teardown),
 		cmocka_unit_test_setup_teardown(test_render_failure_is_500, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scrape_during_swap_is_consistent, setup,
 						teardown),
