@@ -254,6 +254,10 @@ static void status_json(const struct enforcer_status *st)
 	jsonw_string_field(json_wtr, "pin_dir", enforcer_pin_dir());
 	jsonw_uint_field(json_wtr, "layout", st->layout);
 	jsonw_bool_field(json_wtr, "enforcing", st->policy_active);
+	if (st->missing_hook)
+		jsonw_string_field(json_wtr, "missing_hook", st->missing_hook);
+	else
+		jsonw_null_field(json_wtr, "missing_hook");
 	jsonw_name(json_wtr, "programs");
 	jsonw_start_array(json_wtr);
 	for (i = 0; i < st->n_links; i++) {
@@ -325,7 +329,11 @@ static void status_text(const struct enforcer_status *st)
 		printf("%s%s (%s)", i ? ", " : "", st->links[i], st->link_modes[i]);
 	printf("%s\n", st->n_links ? "" : "none attached");
 	if (!st->policy_active) {
-		printf("policy:    none in force (everything is allowed)\n");
+		if (st->slot.loaded && st->missing_hook)
+			printf("policy:    none in force: %s has no link (a load or an unload cut "
+			       "short?); 'ioguard load' attaches it again\n", st->missing_hook);
+		else
+			printf("policy:    none in force (everything is allowed)\n");
 		return;
 	}
 	format_time(st->slot.load_time_ns, when, sizeof(when));

@@ -286,6 +286,13 @@ static int check_ready(void *ctx, char *why, size_t len)
 	enforcer_status__in_force(&st, &f);
 	enforcer_status__clear(&st);
 	sha256_hex(d->own_hash, own);
+	if (!f.active && st.pinned && st.slot.loaded && st.missing_hook) {
+		snprintf(why, len, "not ready: no policy is in force (%s has no link in the "
+			 "enforcement pinned in %s); this daemon loaded policy %s sha256 %s from "
+			 "%s, SIGHUP puts it back", st.missing_hook, enforcer_pin_dir(),
+			 d->own_name, own, d->policy_path);
+		return 0;
+	}
 	if (!f.active) {
 		snprintf(why, len, "not ready: no policy is in force (%s %s); this daemon "
 			 "loaded policy %s sha256 %s from %s, SIGHUP puts it back",

@@ -1591,6 +1591,25 @@ static void link_mode(const char *pin, char *buf, size_t len, __u32 *prog_id)
 		close(fd);
 }
 
+const char *enforcer_missing_hook(const struct enforcer_status *st)
+{
+	/* file_ioctl_compat is absent on kernels without its hook; the rest never are. */
+	static const char *const required[] = {
+		"ioguard_file_open", "ioguard_file_ioctl", "ioguard_mmap_file",
+		"ioguard_file_permission", "ioguard_file_receive",
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		for (j = 0; j < st->n_links; j++)
+			if (!strcmp(st->links[j], required[i]) && st->prog_ids[j])
+				break;
+		if (j == st->n_links)
+			return required[i];
+	}
+	return NULL;
+}
+
 int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 {
 	char path[4096];
@@ -1616,6 +1635,7 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 		snprintf(st->links[st->n_links++], sizeof(st->links[0]), "%s", d->d_name + 5);
 	}
 	closedir(dir);
+	st->missing_hook = enforcer_missing_hook(st);
 	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
 	if (read_marker(path, &st->layout))
 		st->layout = 0;
@@ -1644,7 +1664,7 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 		st->gen = gen & 1;
 		if (pfd >= 0 && enforcer_slot_fits(pfd) &&
 		    !bpf_map_lookup_elem(pfd, &st->gen, &st->slot))
-			st->policy_active = st->slot.loaded && st->n_links;
+			st->policy_active = st->slot.loaded && !st->missing_hook;
 		if (pfd >= 0)
 			close(pfd);
 	}

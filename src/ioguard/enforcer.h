@@ -73,6 +73,7 @@ struct enforcer_status {
 	__u32 prog_ids[ENFORCER_MAX_LINKS];	/* the kernel's id of each program */
 	__u32 layout;				/* the pinned layout version; 0 unmarked */
 	bool policy_active;
+	const char *missing_hook;		/* a required LSM program with no link */
 	unsigned int gen;
 	struct ioguard_policy_slot slot;	/* the active slot, when policy_active */
 	struct ioguard_kernel_info kernel;
@@ -87,6 +88,14 @@ struct enforcer_status {
  * must then not take the enforcement for absent, nor for in force.
  */
 int enforcer_status(struct enforcer_status *st, char *err, size_t len);
+
+/*
+ * enforcer_missing_hook() - the first LSM program that every pinned enforcement attaches
+ * (since the first pinned layout) and @st has no live link of, or NULL. A policy is in
+ * force only with all of them: an unload or a load cut short, or a link pin removed by
+ * hand, leaves a path into VFIO or iommufd unjudged.
+ */
+const char *enforcer_missing_hook(const struct enforcer_status *st);
 
 /*
  * struct enforcer_in_force - the policy in force in the pinned enforcement: the one

@@ -214,6 +214,39 @@ static void test_not_in_force(void **state)
 	assert_false(f.active);
 }
 
+static void add_link(struct enforcer_status *st, const char *name, __u32 prog_id)
+{
+	snprintf(st->links[st->n_links], sizeof(st->links[0]), "%s", name);
+	st->prog_ids[st->n_links++] = prog_id;
+}
+
+/* Every required LSM program must have a live link; the compat hook is optional. */
+static void test_missing_hook(void **state)
+{
+	static const char *const required[] = {
+		"ioguard_file_open", "ioguard_file_ioctl", "ioguard_mmap_file",
+		"ioguard_file_permission", "ioguard_file_receive",
+	};
+	struct enforcer_status st = { .pinned = true };
+	size_t i, skip;
+
+	(void)state;
+	assert_string_equal(enforcer_missing_hook(&st), "ioguard_file_open");
+	for (skip = 0; skip < 5; skip++) {
+		st.n_links = 0;
+		add_link(&st, "ioguard_task_alloc", 7);
+		for (i = 0; i < 5; i++)
+			if (i != skip)
+				add_link(&st, required[i], 10 + i);
+		assert_string_equal(enforcer_missing_hook(&st), required[skip]);
+		/* A pin whose link could not be read (no program id) is no link. */
+		add_link(&st, required[skip], 0);
+		assert_string_equal(enforcer_missing_hook(&st), required[skip]);
+		add_link(&st, required[skip], 99);
+		assert_null(enforcer_missing_hook(&st));
+	}
+}
+
 static void test_status_nothing_pinned(void **state)
 {
 	struct enforcer_status st;
@@ -282,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_in_force),
 		cmocka_unit_test(test_in_force_longest_name),
 		cmocka_unit_test(test_not_in_force),
+		cmocka_unit_test(test_missing_hook),
 		cmocka_unit_test(test_status_nothing_pinned),
 		T(test_status_unreadable_pin_dir),
 		cmocka_unit_test(test_status_unopenable_active_map),
