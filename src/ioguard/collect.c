@@ -387,9 +387,17 @@ int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 		collect_posture(s, ctx->sysfs_root, NULL);
 		return 0;
 	}
+	/*
+	 * Pins that cannot be read leave the rest of the page true: it is served with
+	 * ioguard_enforcement_read_error instead of the enforcement's families, neither
+	 * "active" nor "inactive", and not a 500 that would hide the host's posture too.
+	 */
 	err = enforcer_status(&st, msg, sizeof(msg));
-	if (err)
-		return err;
+	if (err) {
+		collect_posture(s, ctx->sysfs_root, NULL);
+		s->posture.enforcement_error = err;
+		return 0;
+	}
 	collect_posture(s, ctx->sysfs_root, &st);
 	err = collect_decisions(s, &st);
 	enforcer_status__clear(&st);

@@ -85,14 +85,28 @@ static void render_host(struct buf *b, const struct host_posture *h)
 	posture_state_samples(b, "ioguard_host_bpf_lsm", h->bpf_lsm);
 }
 
+static void render_read_error(struct buf *out, bool failed)
+{
+	posture_family(out, "ioguard_enforcement_read_error",
+		       "1 when the pinned enforcement could not be read ('ioguard status' says "
+		       "why): whether a policy is in force is unknown, and the enforcement's "
+		       "families are left out.");
+	posture_sample(out, "ioguard_enforcement_read_error", NULL, NULL, failed);
+}
+
 int exposition_render_posture(const struct metrics_snapshot *s, struct buf *out)
 {
 	const struct metrics_posture *p = &s->posture;
 
 	if (p->read)
 		render_host(out, &p->host);
+	if (p->enforcement_error) {
+		render_read_error(out, true);
+		return out->err;
+	}
 	if (!p->enforcement_known)
 		return out->err;
+	render_read_error(out, false);
 	posture_family(out, "ioguard_enforcement_active",
 		       "1 when a policy is in force in the pinned enforcement.");
 	posture_sample(out, "ioguard_enforcement_active", NULL, NULL, p->enforcing);

@@ -94,6 +94,8 @@ struct metrics_prog_entry {
  * in force, for the ioguard_host_* and ioguard_enforcement_* families.
  * @read:              the host facts were collected; nothing is exported otherwise
  * @enforcement_known: the pinned state was read (not with collect_ctx.no_enforcement)
+ * @enforcement_error: reading it failed (negative errno), so whether a policy is in force
+ *                     is unknown; 0 when it was read
  * @enforcing:         a policy is active in the pinned enforcement
  * @policy_name:       its name, "" when none
  * @policy_sha256:     the SHA-256 of its file, in hex, "" when none
@@ -103,6 +105,7 @@ struct metrics_posture {
 	bool read;
 	struct host_posture host;
 	bool enforcement_known;
+	int enforcement_error;
 	bool enforcing;
 	char policy_name[METRICS_POLICY_STR_LEN];
 	char policy_sha256[65];

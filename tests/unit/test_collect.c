@@ -433,6 +433,30 @@ static void test_collect_without_tracer(void **state)
 	metrics_snapshot__free(s);
 }
 
+/*
+ * Pins that cannot be read (here the pin directory is a file): the page is still
+ * collected, the host's posture with it, and the enforcement is marked unknown.
+ */
+static void test_collect_unreadable_pins(void **state)
+{
+	struct collect_ctx ctx = {
+		.sz = sizeof(ctx),
+		.sysfs_root = FIXTURES "q35-host",
+		.bpf_stats_path = "/nonexistent",
+	};
+	struct metrics_snapshot *s = metrics_snapshot__new();
+
+	(void)state;
+	setenv("IOGUARD_PIN_DIR", "/proc/self/status", 1);
+	assert_int_equal(collect_metrics(&ctx, s), 0);
+	unsetenv("IOGUARD_PIN_DIR");
+	assert_int_equal(s->posture.enforcement_error, -ENOTDIR);
+	assert_true(s->posture.read);
+	assert_false(s->posture.enforcing);
+	assert_true(s->groups.n > 0);
+	metrics_snapshot__free(s);
+}
+
 int main(void)
 {
 #define M(fn) cmocka_unit_test_setup_teardown(fn, maps_setup, maps_teardown)
@@ -448,6 +472,7 @@ int main(void)
 		M(test_invalidations_sum_over_cpus),
 		M(test_aggregates_empty_and_absent_maps),
 		cmocka_unit_test(test_collect_without_tracer),
+		cmocka_unit_test(test_collect_unreadable_pins),
 	};
 #undef M
 

@@ -263,6 +263,7 @@ static void test_exposition(void **state)
 	assert_non_null(strstr(out.data, "\nioguard_enforcement_active 1\n"));
 	assert_non_null(strstr(out.data, "\nioguard_enforcement_policy_info{name=\"lab \\\"q\\\"\","
 				       "mode=\"enforce\",sha256=\"aaaa"));
+	assert_non_null(strstr(out.data, "\nioguard_enforcement_read_error 0\n"));
 	buf__release(&out);
 
 	/* An audit-mode policy says so: "in force" is not "enforcing" to an operator. */
@@ -271,6 +272,16 @@ static void test_exposition(void **state)
 	assert_non_null(strstr(out.data, "\nioguard_enforcement_policy_info{name=\"lab \\\"q\\\"\","
 				       "mode=\"audit\",sha256=\"aaaa"));
 	buf__release(&out);
+
+	/* Unreadable pins: unknown, neither active nor inactive. */
+	s->posture.enforcement_error = -EACCES;
+	assert_int_equal(exposition_render(s, &out), 0);
+	assert_non_null(strstr(out.data, "\nioguard_enforcement_read_error 1\n"));
+	assert_null(strstr(out.data, "ioguard_enforcement_active"));
+	assert_null(strstr(out.data, "ioguard_enforcement_policy_info"));
+	assert_non_null(strstr(out.data, "\nioguard_host_iommu_enabled 1\n"));
+	buf__release(&out);
+	s->posture.enforcement_error = 0;
 
 	/* Nothing collected: no host family, no enforcement family. */
 	metrics_snapshot__reset(s);
