@@ -189,7 +189,7 @@ static int read_enforcement(const char *root, struct enforcer_status *st, char *
 		snprintf(err, len, "not read for a --sysfs snapshot");
 		return -EOPNOTSUPP;
 	}
-	return enforcer_status(st, err, len);
+	return enforcer_status_brief(st, err, len);
 }
 
 static void json_posture(const struct host_posture *h, const char *root)

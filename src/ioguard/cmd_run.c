@@ -280,7 +280,7 @@ static int check_ready(void *ctx, char *why, size_t len)
 	char msg[512], own[2 * POLICY_HASH_SIZE + 1];
 	int err;
 
-	err = enforcer_status(&st, msg, sizeof(msg));
+	err = enforcer_status_brief(&st, msg, sizeof(msg));
 	if (err)
 		return format_error(err, why, len, "not ready: %s", msg);
 	enforcer_status__in_force(&st, &f);

@@ -1610,7 +1610,7 @@ const char *enforcer_missing_hook(const struct enforcer_status *st)
 	return NULL;
 }
 
-int enforcer_status(struct enforcer_status *st, char *err, size_t len)
+static int read_status(struct enforcer_status *st, bool counters, char *err, size_t len)
 {
 	char path[4096];
 	struct dirent *d;
@@ -1673,8 +1673,19 @@ int enforcer_status(struct enforcer_status *st, char *err, size_t len)
 		bpf_map_lookup_elem(fd, &zero, &st->kernel);
 		close(fd);
 	}
-	read_counters(st);
+	if (counters)
+		read_counters(st);
 	return 0;
+}
+
+int enforcer_status(struct enforcer_status *st, char *err, size_t len)
+{
+	return read_status(st, true, err, len);
+}
+
+int enforcer_status_brief(struct enforcer_status *st, char *err, size_t len)
+{
+	return read_status(st, false, err, len);
 }
 
 const char *enforcer_counter_tenant(const struct enforcer_status *st,

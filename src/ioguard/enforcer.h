@@ -90,6 +90,13 @@ struct enforcer_status {
 int enforcer_status(struct enforcer_status *st, char *err, size_t len);
 
 /*
+ * enforcer_status_brief() - enforcer_status() without the decision counters (up to
+ * thousands of per-CPU lookups): for what needs only whether and which policy is in
+ * force, such as a readiness probe every few seconds.
+ */
+int enforcer_status_brief(struct enforcer_status *st, char *err, size_t len);
+
+/*
  * enforcer_missing_hook() - the first LSM program that every pinned enforcement attaches
  * (since the first pinned layout) and @st has no live link of, or NULL. A policy is in
  * force only with all of them: an unload or a load cut short, or a link pin removed by
