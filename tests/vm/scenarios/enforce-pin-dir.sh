@@ -39,6 +39,24 @@ rmdir "$pins"
 
 policy_load "$policy"
 [ "$(stat -c '%u %a' "$pins")" = "0 700" ] || fail "pin directory is $(stat -c '%u %a' "$pins")"
+# A link pin removed (by root's rm, or an unload cut short) detaches its hook: the
+# ioctls it judged go unjudged, and nothing may still call the policy in force.
+"$IOGUARD" status --json | jq -e '.enforcing and .missing_hook == null' > /dev/null ||
+	fail "the fresh load is not in force: $("$IOGUARD" status)"
+rm "$pins/link_ioguard_file_ioctl" || fail "no link_ioguard_file_ioctl pin in $pins"
+"$IOGUARD" status --json > "$work/unlinked.json" || fail "status failed with a link pin gone"
+jq -e '(.enforcing | not) and .missing_hook == "ioguard_file_ioctl"' "$work/unlinked.json" > /dev/null ||
+	fail "with file_ioctl's link gone, status says: $(cat "$work/unlinked.json")"
+"$IOGUARD" metrics --once --no-trace > "$work/unlinked.prom" || fail "metrics failed with a link pin gone"
+grep -qx 'ioguard_enforcement_active 0' "$work/unlinked.prom" ||
+	fail "ioguard_enforcement_active with a link gone: $(grep '^ioguard_enforcement' "$work/unlinked.prom")"
+grep -q '^ioguard_enforcement_policy_info' "$work/unlinked.prom" &&
+	fail "a policy is reported in force with file_ioctl's link gone"
+echo "ok: with link_ioguard_file_ioctl removed, status names it and nothing says the policy is in force"
+policy_load "$policy"
+"$IOGUARD" status --json | jq -e '.enforcing and .missing_hook == null' > /dev/null ||
+	fail "load did not attach the missing hook again: $("$IOGUARD" status)"
+echo "ok: load attached it again"
 # A directory shared with something else keeps the other's entries on unload.
 mkdir "$pins/other"
 "$IOGUARD" unload || fail "unload failed"
