@@ -183,13 +183,13 @@ lab) topology_devices=(-device e1000,bus=br1,addr=1,netdev=n1 -device e1000,bus=
 shared-edu) topology_devices=(-device e1000,bus=br1,addr=1,netdev=n1 -device edu,bus=br1,addr=2
 	-device e1000,addr=3,netdev=n2) ;;
 esac
+# no_timer_check: under TCG on a loaded host the boot-time IO-APIC timer probe can miss
+# its ticks and, with interrupt remapping on, that is a panic.
+cmdline="console=ttyS0 intel_iommu=on quiet panic=-1 no_timer_check"
 smp=2 icount_append=""
 [ $icount -eq 1 ] && smp=1 icount_append=" ioguard_lab.icount=1"
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -smp $smp -m 2048 -no-reboot
 	-kernel "$vmlinuz" -initrd "$initrd"
-	# no_timer_check: under TCG on a loaded host the boot-time IO-APIC timer probe can
-	# miss its ticks and, with interrupt remapping on, that is a panic.
-	-append "console=ttyS0 intel_iommu=on quiet panic=-1 no_timer_check$icount_append"
 	-device intel-iommu
 	-device pci-bridge,id=br1,chassis_nr=1,addr=2
 	-netdev user,id=n1 -netdev user,id=n2 "${topology_devices[@]}"
@@ -209,11 +209,14 @@ fi
 
 echo "lab: $([ "$name" = "$kernel" ] || echo "$name: ")booting the $kernel kernel ($(basename "$(readlink -f "$vmlinuz")")), ${#scenarios[@]} scenario(s)$([ $icount -eq 1 ] && echo ', -icount')" >&2
 start=$(date +%s.%N)
-if [ "$mode" = demo ]; then
-	timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null
-	qemu_rc=$?
-else
-	timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" < /dev/null &
+
+boot_guest() {	# sets qemu_rc
+	if [ "$mode" = demo ]; then
+		timeout --kill-after=10 "$boot_timeout" "$@" < /dev/null
+		qemu_rc=$?
+		return
+	fi
+	timeout --kill-after=10 "$boot_timeout" "$@" < /dev/null &
 	qemu_pid=$!
 	# Host companions start once the guest has reached its root (init writes boot-seconds).
 	declare -A companion_pids=()
@@ -225,10 +228,12 @@ else
 		while kill -0 "$qemu_pid" 2>/dev/null && [ ! -f "$results/boot-seconds" ]; do
 			sleep 0.2
 		done
-		for s in "${companions[@]}"; do
-			bash "$here/host/$s.sh" "$mgmt_port" "$results" > "$results/$s.host.log" 2>&1 &
-			companion_pids[$s]=$!
-		done
+		if [ -f "$results/boot-seconds" ]; then
+			for s in "${companions[@]}"; do
+				bash "$here/host/$s.sh" "$mgmt_port" "$results" > "$results/$s.host.log" 2>&1 &
+				companion_pids[$s]=$!
+			done
+		fi
 	fi
 	wait "$qemu_pid"
 	qemu_rc=$?
@@ -240,6 +245,20 @@ else
 		wait "$pid"
 		echo $? > "$results/$s.host.rc"
 	done
+}
+
+# A kernel that panics before the guest's init reaches the host root has run none of
+# ioguard's code: under TCG on a loaded host a distribution kernel very rarely dies in its
+# own initcalls (seen once, in sched_init_debug). That boot is shown and the guest booted
+# once more; a second early panic fails every scenario as before. LAB_SELFTEST_EARLY_PANIC
+# makes the first boot panic on purpose (PID 1 exits at once), for the harness's self-test.
+boot_guest "${qemu[@]}" -append "$cmdline$icount_append${LAB_SELFTEST_EARLY_PANIC:+ rdinit=/bin/busybox}"
+if [ "$mode" != demo ] && [ $qemu_rc -ne 124 ] && [ $qemu_rc -ne 137 ] && [ ! -f "$results/boot-seconds" ] &&
+	grep -q 'Kernel panic' "$results/console.log" 2>/dev/null; then
+	echo "lab: $name: the kernel panicked before the guest reached its scenarios; booting once more. That boot's console:" >&2
+	grep -E -m 12 'Kernel panic|BUG:|Oops|RIP:|invalid opcode|general protection|Call Trace' "$results/console.log" | sed 's/^/    # /' >&2
+	mv "$results/console.log" "$results/console.early-panic.log"
+	boot_guest "${qemu[@]}" -append "$cmdline$icount_append"
 fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 timed_out=0

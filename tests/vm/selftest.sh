@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the lab harness itself: a hung scenario and a hung guest are stopped and
-# reported, never waited on forever. Writes "passed failed skipped" to
+# reported, never waited on forever; a kernel that panics before the guest reaches its
+# scenarios is shown and booted once more. Writes "passed failed skipped" to
 # OUTPUT/results/vm-harness.
 set -uo pipefail
 output=${1:?usage: selftest.sh OUTPUT}
@@ -20,7 +21,9 @@ expect() {	# expect NAME LOG PATTERN
 }
 
 log=$(mktemp)
-"$here/run.sh" --output "$output" --kernel iommufd --selftest scenario-hangs passes > "$log" 2>&1
+LAB_SELFTEST_EARLY_PANIC=1 "$here/run.sh" --output "$output" --kernel iommufd --selftest scenario-hangs passes > "$log" 2>&1
+expect "an early kernel panic is shown and the guest booted again" "$log" '^lab: iommufd: the kernel panicked before the guest reached its scenarios; booting once more'
+expect "the panicked boot's console is shown" "$log" 'Kernel panic'
 expect "a hung scenario is stopped and fails" "$log" '^FAIL iommufd/scenario-hangs \([0-9]+ s\): exit 124 \(the scenario ran out of time\)'
 expect "the next scenario still runs" "$log" '^PASS iommufd/passes'
 expect "the run fails" "$log" '^1 passed, 1 failed'
