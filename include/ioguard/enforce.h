@@ -11,6 +11,8 @@
 #ifndef IOGUARD_ENFORCE_H
 #define IOGUARD_ENFORCE_H
 
+#include "ioguard/trace.h"	/* IOGUARD_COMM_LEN, IOGUARD_DEV_NAME_LEN */
+
 #define IOGUARD_GENERATIONS	2
 #define IOGUARD_MAX_TENANTS	32
 #define IOGUARD_MAX_SELECTORS	64
@@ -200,7 +202,7 @@ struct ioguard_policy_slot {
 	__u64 load_time_ns;	/* CLOCK_REALTIME */
 	__u64 policy_id;	/* first 8 bytes of the file's SHA-256 */
 	char name[IOGUARD_NAME_LEN];
-	__u8 hash[32];
+	__u8 hash[IOGUARD_SHA256_LEN];	/* of the policy file */
 	struct ioguard_selector selectors[IOGUARD_MAX_SELECTORS];
 	struct ioguard_tenant tenants[IOGUARD_MAX_TENANTS];
 	/* Layout 2 (src/ioguard/pinned_layout.h): after layout 1's fields, which keep their place. */
@@ -255,8 +257,8 @@ struct ioguard_decision {
 	__s32 group;
 	__s32 tenant;
 	__u32 gen;
-	char comm[16];
-	char device[32];
+	char comm[IOGUARD_COMM_LEN];
+	char device[IOGUARD_DEV_NAME_LEN];
 };
 
 #endif /* IOGUARD_ENFORCE_H */

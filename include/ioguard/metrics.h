@@ -7,6 +7,8 @@
 #ifndef IOGUARD_METRICS_H
 #define IOGUARD_METRICS_H
 
+#include "ioguard/trace.h"	/* IOGUARD_DEV_NAME_LEN */
+
 /*
  * Histogram slots. A value v lands in slot s = ceil(log2(v)) (v <= 1 in slot 0), so slot
  * s counts values in (2^(s-1), 2^s] and its exported upper bound ("le") is exactly 2^s
@@ -58,7 +60,7 @@ struct ioguard_agg {
 
 /* Key of the IO page fault counter. */
 struct ioguard_fault_key {
-	char device[32];	/* IOGUARD_DEV_NAME_LEN, the PCI BDF for PCI devices */
+	char device[IOGUARD_DEV_NAME_LEN];	/* the PCI BDF for PCI devices */
 	__s32 group;
 	__u32 pad;		/* zero */
 };

@@ -118,8 +118,8 @@ const char *enforcer_missing_hook(const struct enforcer_status *st);
 struct enforcer_in_force {
 	bool active;
 	char name[IOGUARD_NAME_LEN + 1];
-	__u8 hash[32];
-	char sha256[2 * 32 + 1];
+	__u8 hash[IOGUARD_SHA256_LEN];
+	char sha256[2 * IOGUARD_SHA256_LEN + 1];
 	bool audit;
 };
 
