@@ -405,10 +405,3 @@ int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 		err = collect_pinned_programs(s);
 	return err;
 }
-
-int metrics_collect(struct metrics_snapshot *s)
-{
-	struct collect_ctx ctx = { .sz = sizeof(ctx) };
-
-	return collect_metrics(&ctx, s);
-}

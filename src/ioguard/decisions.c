@@ -19,7 +19,6 @@ struct decision_reader {
 	int map_fd;		/* the `decisions` ring buffer */
 	__u32 map_id;		/* its id: a reload after an unload pins a new one */
 	int policies_fd;	/* the `policies` array, for tenant names */
-	unsigned long long count;
 	/* The two generation slots as last read; re-read when a record's policy differs. */
 	struct ioguard_policy_slot slots[IOGUARD_GENERATIONS];
 	bool slot_read[IOGUARD_GENERATIONS];
@@ -68,7 +67,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	memcpy(&d, data, sizeof(d));
 	d.comm[sizeof(d.comm) - 1] = '\0';
 	d.device[sizeof(d.device) - 1] = '\0';
-	r->count++;
 	r->fn(r->ctx, &d, tenant_of(r, &d));
 	return 0;
 }
@@ -180,9 +178,4 @@ bool decision_reader__replaced(const struct decision_reader *r)
 	err = map_id(fd, &id);
 	close(fd);
 	return !err && id != r->map_id;
-}
-
-unsigned long long decision_reader__count(const struct decision_reader *r)
-{
-	return r->count;
 }

@@ -50,8 +50,6 @@ void decision_reader__free(struct decision_reader *r);
  * `ioguard load`). Compares map ids; a failure other than a missing pin says false.
  */
 bool decision_reader__replaced(const struct decision_reader *r);
-/* Records delivered so far. */
-unsigned long long decision_reader__count(const struct decision_reader *r);
 
 /*
  * decision_tenant_name() - the name of tenant @tenant of the policy @policy_id that was

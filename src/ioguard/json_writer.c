@@ -191,17 +191,6 @@ void jsonw_int(struct json_writer *w, int64_t value)
 	value_suffix(w);
 }
 
-void jsonw_float(struct json_writer *w, double value)
-{
-	char text[32];
-	int n;
-
-	value_prefix(w);
-	n = snprintf(text, sizeof(text), "%.9g", value);
-	put(w, text, n < (int)sizeof(text) ? (size_t)n : sizeof(text) - 1);
-	value_suffix(w);
-}
-
 void jsonw_bool(struct json_writer *w, bool value)
 {
 	value_prefix(w);

@@ -28,7 +28,6 @@ void jsonw_name(struct json_writer *w, const char *name);
 void jsonw_string(struct json_writer *w, const char *value);
 void jsonw_uint(struct json_writer *w, uint64_t value);
 void jsonw_int(struct json_writer *w, int64_t value);
-void jsonw_float(struct json_writer *w, double value);
 void jsonw_bool(struct json_writer *w, bool value);
 void jsonw_null(struct json_writer *w);
 

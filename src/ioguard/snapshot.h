@@ -174,12 +174,4 @@ int metrics_snapshot__set_build(struct metrics_snapshot *s, const char *version,
 /* Sorts every array by its key (group then op..., strings bytewise). */
 void metrics_snapshot__sort(struct metrics_snapshot *s);
 
-/*
- * metrics_collect() - fill @s (reset by the caller) with the current values.
- * Without a tracer (collect.c's collect_metrics() takes one): enforcement decisions from
- * the pins, group viability, per-program stats and build info. Called once per scrape
- * or textfile write, serialised by the caller. Return: 0 or a negative errno.
- */
-int metrics_collect(struct metrics_snapshot *s);
-
 #endif /* IOGUARD_SNAPSHOT_H */

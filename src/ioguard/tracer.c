@@ -408,16 +408,6 @@ int tracer__events_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.events);
 }
 
-uint64_t tracer__events_lost(const struct tracer *t)
-{
-	return __atomic_load_n(&t->skel->bss->lost[IOGUARD_LOST_RINGBUF_FULL], __ATOMIC_RELAXED);
-}
-
-unsigned int tracer__hooks_attached(const struct tracer *t)
-{
-	return t->attached;
-}
-
 void tracer__describe(const struct tracer *t, char *buf, size_t len)
 {
 	int n;

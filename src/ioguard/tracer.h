@@ -76,8 +76,6 @@ void tracer__free(struct tracer *t);
 enum tracer_mode tracer__mode(const struct tracer *t);
 const char *tracer__mode_name(enum tracer_mode mode);
 int tracer__events_fd(const struct tracer *t);
-uint64_t tracer__events_lost(const struct tracer *t);
-unsigned int tracer__hooks_attached(const struct tracer *t);
 
 /* One human-readable line: mode, hooks attached and skipped, what is unavailable. */
 void tracer__describe(const struct tracer *t, char *buf, size_t len);
