@@ -122,14 +122,6 @@ static void format_time(__u64 ns, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void hex(const __u8 *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 /*
  * Whether the topology the policy in force was checked against still holds: the stamp
  * written when it was put in force (topology_record.h) against sysfs now.
@@ -153,7 +145,7 @@ static void check_topology(const struct enforcer_status *st, struct topology_che
 
 	memset(tc, 0, sizeof(*tc));
 	tc->verdict = TOPOLOGY_NOT_RECORDED;
-	hex(st->slot.hash, sizeof(st->slot.hash), hash);
+	policy_hash_hex(st->slot.hash, hash);
 	ret = topology_stamp_path(path, sizeof(path));
 	if (!ret)
 		ret = topology_stamp_read(path, &stamp);
@@ -270,7 +262,7 @@ static void status_json(const struct enforcer_status *st)
 	jsonw_end_array(json_wtr);
 	if (st->policy_active) {
 		format_time(st->slot.load_time_ns, when, sizeof(when));
-		hex(st->slot.hash, sizeof(st->slot.hash), hash);
+		policy_hash_hex(st->slot.hash, hash);
 		jsonw_name(json_wtr, "policy");
 		jsonw_start_object(json_wtr);
 		jsonw_string_field(json_wtr, "name", st->slot.name);
@@ -337,7 +329,7 @@ static void status_text(const struct enforcer_status *st)
 		return;
 	}
 	format_time(st->slot.load_time_ns, when, sizeof(when));
-	hex(st->slot.hash, sizeof(st->slot.hash), hash);
+	policy_hash_hex(st->slot.hash, hash);
 	printf("policy:    %s\n", st->slot.name);
 	printf("sha256:    %s\n", hash);
 	printf("mode:      %s, default %s, viability %s, %u tenants\n",

@@ -250,15 +250,6 @@ static int render_metrics(void *ctx, struct buf *out)
 	return out->err;
 }
 
-static void sha256_hex(const uint8_t hash[POLICY_HASH_SIZE],
-		       char hex[2 * POLICY_HASH_SIZE + 1])
-{
-	size_t i;
-
-	for (i = 0; i < POLICY_HASH_SIZE; i++)
-		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-}
-
 /* The policy the reloader has in force becomes the one /readyz expects; under the lock. */
 static void own_policy_set(struct daemon *d)
 {
@@ -285,7 +276,7 @@ static int check_ready(void *ctx, char *why, size_t len)
 		return format_error(err, why, len, "not ready: %s", msg);
 	enforcer_status__in_force(&st, &f);
 	enforcer_status__clear(&st);
-	sha256_hex(d->own_hash, own);
+	policy_hash_hex(d->own_hash, own);
 	if (!f.active && st.pinned && st.slot.loaded && st.missing_hook) {
 		snprintf(why, len, "not ready: no policy is in force (%s has no link in the "
 			 "enforcement pinned in %s); this daemon loaded policy %s sha256 %s from "
@@ -349,7 +340,7 @@ static void load_stamp(struct daemon *d)
 	err = topology_stamp_path(path, sizeof(path));
 	if (!err)
 		err = topology_stamp_read(path, &d->stamp);
-	sha256_hex(d->reloader.hash, hex);
+	policy_hash_hex(d->reloader.hash, hex);
 	if (!err && strcmp(d->stamp.policy_sha256, hex))
 		err = -ESTALE;
 	if (err) {

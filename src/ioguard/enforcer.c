@@ -1701,18 +1701,18 @@ const char *enforcer_counter_tenant(const struct enforcer_status *st,
 	return st->slot.tenants[c->key.tenant].name;
 }
 
+_Static_assert(POLICY_HASH_SIZE == IOGUARD_SHA256_LEN,
+	       "the pinned slot's hash is the policy file's SHA-256");
+
 void enforcer_status__in_force(const struct enforcer_status *st, struct enforcer_in_force *f)
 {
-	size_t i;
-
 	memset(f, 0, sizeof(*f));
 	f->active = st->pinned && st->policy_active;
 	if (!f->active)
 		return;
 	snprintf(f->name, sizeof(f->name), "%.*s", (int)sizeof(st->slot.name), st->slot.name);
 	memcpy(f->hash, st->slot.hash, sizeof(f->hash));
-	for (i = 0; i < sizeof(f->hash); i++)
-		snprintf(f->sha256 + 2 * i, 3, "%02x", f->hash[i]);
+	policy_hash_hex(f->hash, f->sha256);
 	f->audit = st->slot.mode == IOGUARD_MODE_AUDIT;
 }
 

@@ -27,12 +27,17 @@
 
 #include "policy.h"
 
-void policy__hash_hex(const struct policy *p, char *buf)
+void policy_hash_hex(const uint8_t hash[POLICY_HASH_SIZE], char hex[2 * POLICY_HASH_SIZE + 1])
 {
 	int i;
 
 	for (i = 0; i < POLICY_HASH_SIZE; i++)
-		sprintf(buf + 2 * i, "%02x", p->hash[i]);
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+}
+
+void policy__hash_hex(const struct policy *p, char *buf)
+{
+	policy_hash_hex(p->hash, buf);
 }
 
 /* ------------------------------------------------------------------------------------ */

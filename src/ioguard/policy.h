@@ -178,6 +178,11 @@ int policy__load_buffer(const char *name, const void *buf, size_t len,
 /* Frees a policy and everything it owns; accepts NULL. */
 void policy__free(struct policy *p);
 
+/*
+ * Lowercase hex of a SHA-256 digest: a policy's, or one read back from the pinned slot
+ * (IOGUARD_SHA256_LEN, the same 32 bytes).
+ */
+void policy_hash_hex(const uint8_t hash[POLICY_HASH_SIZE], char hex[2 * POLICY_HASH_SIZE + 1]);
 /* Lowercase hex of p->hash into @buf (2 * POLICY_HASH_SIZE + 1 bytes). */
 void policy__hash_hex(const struct policy *p, char *buf);
 

@@ -244,7 +244,7 @@ int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *
 	struct ioasid_error ierr = { 0 };
 	char path[4096], hex[65], cause[512], warn[512];
 	unsigned int *named = NULL;
-	size_t n_named = 0, i;
+	size_t n_named = 0;
 	int ret, n;
 
 	ret = topology_stamp_path(path, sizeof(path));
@@ -301,8 +301,7 @@ int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *
 			 "the topology changed while it was being recorded");
 		goto out;
 	}
-	for (i = 0; i < sizeof(p->hash); i++)
-		snprintf(hex + 2 * i, 3, "%02x", p->hash[i]);
+	policy__hash_hex(p, hex);
 	ret = topology_stamp_write(path, &rec, hex, named, n_named);
 	if (ret)
 		snprintf(err, err_len, "cannot write %s: %s", path, strerror(-ret));
