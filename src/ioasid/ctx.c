@@ -32,7 +32,7 @@ int ioasid_backend__open(struct ioasid_topology *topo, const struct ioasid_backe
 		return ioasid_err(-EINVAL);
 	if (opts && opts->sz >= offsetof(struct ioasid_backend_opts, aperture_start) && opts->name)
 		name = opts->name;
-	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(backends); i++)
 		if (!strcmp(backends[i]->name, name))
 			ops = backends[i];
 	if (!ops)

@@ -28,6 +28,12 @@
 #include <sys/queue.h>
 
 #include "ioasid/ioasid.h"
+
+/* Elements of an array (not a pointer: that would divide a pointer's size). */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #include "backend.h"
 #include "iova_tree.h"
 

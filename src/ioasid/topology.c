@@ -460,7 +460,7 @@ static int parse_resv_type(const char *s, enum ioasid_resv_type *type)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		if (!strcmp(s, types[i].name)) {
 			*type = types[i].type;
 			return 0;

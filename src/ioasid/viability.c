@@ -55,7 +55,7 @@ enum ioasid_driver_kind ioasid_driver__kind(const char *driver)
 
 	if (!driver)
 		return IOASID_DRIVER_NONE;
-	for (i = 0; i < sizeof(dma_safe_drivers) / sizeof(dma_safe_drivers[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(dma_safe_drivers); i++)
 		if (!strcmp(driver, dma_safe_drivers[i].name))
 			return dma_safe_drivers[i].vfio ? IOASID_DRIVER_VFIO : IOASID_DRIVER_DMA_SAFE;
 	return IOASID_DRIVER_DMA_API;

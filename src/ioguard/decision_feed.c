@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array_size.h"
 #include "decision_feed.h"
 #include "ioguard.h"
 
@@ -481,7 +482,7 @@ int decision_feed_server__process(struct decision_feed_server *s)
 	int n, i, err = 0;
 
 	do {
-		n = epoll_wait(s->epoll_fd, evs, sizeof(evs) / sizeof(evs[0]), 0);
+		n = epoll_wait(s->epoll_fd, evs, ARRAY_SIZE(evs), 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;

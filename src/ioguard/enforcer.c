@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "array_size.h"
 #include "enforcer.h"
 #include "ioguard.h"
 #include "enforce.skel.h"
@@ -161,7 +162,7 @@ static const char *const kernel_functions[] = {
 	"iommufd_vfio_compat_ioas_create",
 	LSM_COMPAT_HOOK, IMA_FILE_HASH,
 };
-#define N_KERNEL_FUNCTIONS (sizeof(kernel_functions) / sizeof(kernel_functions[0]))
+#define N_KERNEL_FUNCTIONS ARRAY_SIZE(kernel_functions)
 
 struct kernel_probe {
 	struct ioguard_kernel_info info;
@@ -573,7 +574,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 	}
 	if (!missing)
 		goto out_destroy;
-	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 
 		fd = open_pinned(pinned_maps[i]);
@@ -796,7 +797,7 @@ static bool is_our_pin(const char *name)
 
 	if (!strncmp(name, "link_", 5) || !strcmp(name, PINNED_LAYOUT_PIN))
 		return true;
-	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		if (!strcmp(name, pinned_maps[i]))
 			return true;
 	}
@@ -974,7 +975,7 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 	ret = attach_programs(skel, links, link_names, &n_links, err, len);
 	if (ret)
 		goto out_detach;
-	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 		pin_path(path, sizeof(path), pinned_maps[i]);
 		ret = map ? bpf_map__pin(map, path) : -ENOENT;
@@ -1340,20 +1341,20 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 		goto out_detach;
 	for (i = 0; i < n_links; i++)
 		snprintf(new_pins[n_new++], sizeof(new_pins[0]), "link_%s", link_names[i]);
-	for (i = 0; carried && i < sizeof(accounting_maps) / sizeof(accounting_maps[0]); i++) {
+	for (i = 0; carried && i < ARRAY_SIZE(accounting_maps); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, accounting_maps[i]);
 		/* A partial copy is dropped whole: fresh maps count from now, as documented. */
 		if (!map || carry_over(accounting_maps[i], bpf_map__fd(map)))
 			carried = false;
 	}
 	if (!carried && v->same_accounting) {
-		for (i = 0; i < sizeof(accounting_maps) / sizeof(accounting_maps[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(accounting_maps); i++) {
 			map = bpf_object__find_map_by_name(skel->obj, accounting_maps[i]);
 			if (map)
 				clear_map(bpf_map__fd(map));
 		}
 	}
-	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 		ret = map ? pin_staged(bpf_map__fd(map), pinned_maps[i], err, len) : -ENOENT;
 		if (ret) {
@@ -1600,7 +1601,7 @@ const char *enforcer_missing_hook(const struct enforcer_status *st)
 	};
 	size_t i, j;
 
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(required); i++) {
 		for (j = 0; j < st->n_links; j++)
 			if (!strcmp(st->links[j], required[i]) && st->prog_ids[j])
 				break;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "array_size.h"
 #include "enforcer.h"
 #include "host_check.h"
 #include "posture.h"
@@ -49,7 +50,7 @@ struct host_facts {
 	char kptr_restrict[16];
 	unsigned int n_iommus;
 	struct host_posture posture;	/* the facts `groups` and the metrics show */
-	enum module_state modules[sizeof(hooked_modules) / sizeof(hooked_modules[0])];
+	enum module_state modules[ARRAY_SIZE(hooked_modules)];
 };
 
 /* The report while it is built; a check that could not be added fails the whole run. */
@@ -428,7 +429,7 @@ static enum host_status check_btf(struct host_report *r, const struct host_facts
 			"%s", f->debian ? "boot Debian's stock kernel (linux-image-amd64, built "
 			"with CONFIG_DEBUG_INFO_BTF=y)" : "use a kernel built with "
 			"CONFIG_DEBUG_INFO_BTF=y");
-	for (i = 0; i < sizeof(hooked_modules) / sizeof(hooked_modules[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(hooked_modules); i++) {
 		const char *m = hooked_modules[i];
 		char name[40];
 
@@ -979,7 +980,7 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 
 	check_trace(r, v, probe_trace);
 
-	for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(needs); i++) {
 		if (needs[i] != HOST_FAIL)
 			continue;
 		used = strlen(missing);
@@ -1058,7 +1059,7 @@ static void read_facts(struct host_facts *f, struct host_report *r)
 	read_kallsyms(f);
 	f->n_iommus = count_entries(f, "/sys/class/iommu");
 	host_posture_read(f->root, &f->posture);
-	for (i = 0; i < sizeof(hooked_modules) / sizeof(hooked_modules[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(hooked_modules); i++)
 		f->modules[i] = module_state(f, hooked_modules[i], r->kernel_release);
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "array_size.h"
 #include "pinned_layout.h"
 #include "ioguard/enforce.h"
 
@@ -23,7 +24,7 @@ static const struct known_layout *find_known(__u32 version)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(known_layouts) / sizeof(known_layouts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(known_layouts); i++) {
 		if (known_layouts[i].version == version)
 			return &known_layouts[i];
 	}

@@ -25,6 +25,7 @@
 #include <sha2.h>
 #include <yaml.h>
 
+#include "array_size.h"
 #include "policy.h"
 
 void policy_hash_hex(const uint8_t hash[POLICY_HASH_SIZE], char hex[2 * POLICY_HASH_SIZE + 1])
@@ -538,10 +539,10 @@ static enum num_status parse_u64(const char *s, bool units, uint64_t *out, const
 	if (*p && units) {
 		if (*p == ' ')
 			p++;
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(names); i++)
 			if (!strcmp(p, names[i]))
 				break;
-		if (i == sizeof(names) / sizeof(names[0])) {
+		if (i == ARRAY_SIZE(names)) {
 			*unit = p;
 			return (*p && isalpha((unsigned char)*p)) ? NUM_UNIT : NUM_BAD;
 		}
@@ -833,8 +834,7 @@ static int v_match(struct parser *ps, void *obj, const struct key *k)
 	if (err)
 		return err;
 	mark = *cur_mark(ps);
-	err = parse_mapping(ps, "match", match_keys,
-			    sizeof(match_keys) / sizeof(match_keys[0]), t);
+	err = parse_mapping(ps, "match", match_keys, ARRAY_SIZE(match_keys), t);
 	if (err)
 		return err;
 	if (!t->n_uids && !t->n_gids && !t->n_cgroups && !t->n_exes && !t->n_exe_sha256)
@@ -1038,7 +1038,8 @@ static int v_devices(struct parser *ps, void *obj, const struct key *k)
 		s.d->pos.line = cur_mark(ps)->line + 1;
 		s.d->pos.column = cur_mark(ps)->column + 1;
 		sel_mark = *cur_mark(ps);
-		err = parse_mapping(ps, "device selector", selector_keys, 4, &s);
+		err = parse_mapping(ps, "device selector", selector_keys,
+				    ARRAY_SIZE(selector_keys), &s);
 		if (err)
 			return err;
 		if (!s.first)
@@ -1167,7 +1168,7 @@ static int v_windows(struct parser *ps, void *obj, const struct key *k)
 				    "size; found %s", found(ps, &q));
 		wmark = *cur_mark(ps);
 		memset(&w, 0, sizeof(w));
-		err = parse_mapping(ps, "IOVA window", window_keys, 4, &w);
+		err = parse_mapping(ps, "IOVA window", window_keys, ARRAY_SIZE(window_keys), &w);
 		if (err)
 			return err;
 		if (PUSH(t->windows, t->n_windows))
@@ -1257,7 +1258,7 @@ static int v_tenants(struct parser *ps, void *obj, const struct key *k)
 		t->max_dma_bytes = POLICY_DMA_UNLIMITED;
 		t->pos.line = cur_mark(ps)->line + 1;
 		t->pos.column = cur_mark(ps)->column + 1;
-		err = parse_mapping(ps, "tenant", tenant_keys, 5, t);
+		err = parse_mapping(ps, "tenant", tenant_keys, ARRAY_SIZE(tenant_keys), t);
 		if (err)
 			return err;
 	}
@@ -1418,7 +1419,7 @@ static int parse_stream(struct parser *ps)
 		return fail(ps, cur_mark(ps),
 			    "policy must be a mapping with keys name, mode, default, viability, "
 			    "tenants; found %s", found(ps, &q));
-	err = parse_mapping(ps, "policy", policy_keys, 5, ps->p);
+	err = parse_mapping(ps, "policy", policy_keys, ARRAY_SIZE(policy_keys), ps->p);
 	if (err)
 		return err;
 	err = next_event(ps);	/* DOCUMENT_END */

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "array_size.h"
 #include "ioguard.h"
 #include "ioguard/metrics.h"
 #include "tracer.h"
@@ -178,7 +179,7 @@ bool tracer_program_is_invalidation(const struct bpf_program *prog)
 
 	if (section_has_prefix(prog, "tp_btf/"))
 		return !strcmp(section_target(prog), "qi_submit");
-	for (i = 0; i < sizeof(invalidation_hooks) / sizeof(invalidation_hooks[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(invalidation_hooks); i++) {
 		if (!strcmp(section_target(prog), invalidation_hooks[i]))
 			return true;
 	}
