@@ -2,6 +2,10 @@
 /*
  * The histogram slot of a value, shared by the BPF programs (which count) and the
  * loader (which exports and tests the bounds), so both agree by construction.
+ *
+ * The one shared header that holds logic: the other ABI headers carry types and
+ * constants only. A slot computed twice, once per side, could disagree by one at a
+ * power of two, and the exported "le" bounds would then lie; keep the code here.
  */
 #ifndef IOGUARD_HIST_H
 #define IOGUARD_HIST_H
