@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abi_names.h"
 #include "enforcer.h"
 #include "ioguard.h"
 #include "policy.h"
@@ -268,7 +269,7 @@ static void status_json(const struct enforcer_status *st)
 		jsonw_string_field(json_wtr, "name", st->slot.name);
 		jsonw_string_field(json_wtr, "sha256", hash);
 		jsonw_string_field(json_wtr, "mode",
-				   st->slot.mode == IOGUARD_MODE_AUDIT ? "audit" : "enforce");
+				   abi_mode_name(st->slot.mode));
 		jsonw_string_field(json_wtr, "default", st->slot.default_allow ? "allow" : "deny");
 		jsonw_string_field(json_wtr, "viability", st->slot.strict ? "strict" : "kernel");
 		jsonw_string_field(json_wtr, "loaded_at", when);
@@ -287,9 +288,9 @@ static void status_json(const struct enforcer_status *st)
 		const struct enforcer_counter *c = &st->counters[i];
 
 		jsonw_start_object(json_wtr);
-		jsonw_string_field(json_wtr, "hook", enforcer_hook_name(c->key.hook));
-		jsonw_string_field(json_wtr, "decision", enforcer_decision_name(c->key.decision));
-		jsonw_string_field(json_wtr, "reason", enforcer_reason_name(c->key.reason));
+		jsonw_string_field(json_wtr, "hook", abi_hook_name(c->key.hook));
+		jsonw_string_field(json_wtr, "decision", abi_decision_name(c->key.decision));
+		jsonw_string_field(json_wtr, "reason", abi_reason_name(c->key.reason));
 		tenant = enforcer_counter_tenant(st, c);
 		if (tenant)
 			jsonw_string_field(json_wtr, "tenant", tenant);
@@ -333,7 +334,7 @@ static void status_text(const struct enforcer_status *st)
 	printf("policy:    %s\n", st->slot.name);
 	printf("sha256:    %s\n", hash);
 	printf("mode:      %s, default %s, viability %s, %u tenants\n",
-	       st->slot.mode == IOGUARD_MODE_AUDIT ? "audit" : "enforce",
+	       abi_mode_name(st->slot.mode),
 	       st->slot.default_allow ? "allow" : "deny", st->slot.strict ? "strict" : "kernel",
 	       st->slot.n_tenants);
 	printf("loaded at: %s (generation %u)\n", when, st->gen);
@@ -345,9 +346,9 @@ static void status_text(const struct enforcer_status *st)
 		const struct enforcer_counter *c = &st->counters[i];
 		const char *tenant = enforcer_counter_tenant(st, c);
 
-		printf("  %-14s %-6s %-18s %-16s %llu\n", enforcer_hook_name(c->key.hook),
-		       enforcer_decision_name(c->key.decision),
-		       enforcer_reason_name(c->key.reason), tenant ? tenant : "-", c->count);
+		printf("  %-14s %-6s %-18s %-16s %llu\n", abi_hook_name(c->key.hook),
+		       abi_decision_name(c->key.decision),
+		       abi_reason_name(c->key.reason), tenant ? tenant : "-", c->count);
 	}
 }
 

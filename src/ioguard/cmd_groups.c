@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_names.h"
 #include "enforcer.h"
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
@@ -235,7 +236,7 @@ static void json_posture(const struct host_posture *h, const char *root)
 		jsonw_bool_field(json_wtr, "active", f.active);
 		if (f.active) {
 			jsonw_string_field(json_wtr, "policy", f.name);
-			jsonw_string_field(json_wtr, "mode", f.audit ? "audit" : "enforce");
+			jsonw_string_field(json_wtr, "mode", abi_mode_name(f.mode));
 			jsonw_string_field(json_wtr, "sha256", f.sha256);
 		}
 		enforcer_status__clear(&st);
@@ -284,7 +285,7 @@ static void text_posture(const struct host_posture *h, const char *root)
 	enforcer_status__in_force(&st, &f);
 	if (f.active) {
 		printf("  enforcement       policy %s, mode %s (sha256 %s)\n", f.name,
-		       f.audit ? "audit" : "enforce", f.sha256);
+		       abi_mode_name(f.mode), f.sha256);
 	} else {
 		printf("  enforcement       none\n");
 	}

@@ -47,6 +47,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "abi_names.h"
 #include "collect.h"
 #include "decision_source.h"
 #include "enforcer.h"
@@ -299,7 +300,7 @@ static int check_ready(void *ctx, char *why, size_t len)
 		return 0;
 	}
 	snprintf(why, len, "ready: policy %s sha256 %s in force (mode %s)", f.name, f.sha256,
-		 f.audit ? "audit" : "enforce");
+		 abi_mode_name(f.mode));
 	return 1;
 }
 

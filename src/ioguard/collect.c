@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "abi_names.h"
 #include "collect.h"
 #include "dma_fault.h"
 #include "ioasid/ioasid.h"
@@ -254,7 +255,7 @@ void collect_posture(struct metrics_snapshot *s, const char *root,
 	snprintf(p->policy_name, sizeof(p->policy_name), "%.*s",
 		 (int)sizeof(p->policy_name) - 1, f.name);
 	snprintf(p->policy_sha256, sizeof(p->policy_sha256), "%s", f.sha256);
-	p->policy_audit = f.audit;
+	p->policy_audit = f.mode == IOGUARD_MODE_AUDIT;
 }
 
 int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *st)
@@ -268,9 +269,9 @@ int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *
 
 		if (!tenant || !tenant[0])
 			tenant = COLLECT_NO_TENANT;
-		err = metrics_snapshot__add_decision(s, enforcer_hook_name(c->key.hook),
-						     enforcer_decision_name(c->key.decision),
-						     enforcer_reason_name(c->key.reason), tenant,
+		err = metrics_snapshot__add_decision(s, abi_hook_name(c->key.hook),
+						     abi_decision_name(c->key.decision),
+						     abi_reason_name(c->key.reason), tenant,
 						     c->count);
 	}
 	return err;

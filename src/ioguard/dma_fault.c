@@ -9,17 +9,6 @@
 
 #include "dma_fault.h"
 
-static const char *const kind_names[IOGUARD_DMA_FAULT_KIND_COUNT] = {
-	[IOGUARD_DMA_FAULT_WRITE] = "write",
-	[IOGUARD_DMA_FAULT_READ] = "read",
-	[IOGUARD_DMA_FAULT_INTERRUPT] = "interrupt",
-};
-
-const char *dma_fault_kind_name(__u32 kind)
-{
-	return kind < IOGUARD_DMA_FAULT_KIND_COUNT ? kind_names[kind] : "unknown";
-}
-
 enum ioguard_dma_fault_kind dma_fault_event_kind(const struct ioguard_event *e)
 {
 	if (e->flags & IOGUARD_EV_FAULT_INTR)

@@ -17,8 +17,6 @@
 /* "0x05": the reason code as the kernel's log prints it. */
 #define DMA_FAULT_REASON_LEN 8
 
-/* "write", "read" or "interrupt"; "unknown" when out of range. */
-const char *dma_fault_kind_name(__u32 kind);
 /* The kind of an IOGUARD_OP_DMA_FAULT event, from its flags. */
 enum ioguard_dma_fault_kind dma_fault_event_kind(const struct ioguard_event *e);
 void dma_fault_reason_str(__u8 reason, char out[DMA_FAULT_REASON_LEN]);

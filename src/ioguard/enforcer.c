@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "abi_names.h"
 #include "array_size.h"
 #include "enforcer.h"
 #include "ioguard.h"
@@ -56,42 +57,6 @@ static const char *const ioctl_handlers[IOGUARD_FILE_KIND_COUNT] = {
 	[IOGUARD_FILE_IOMMUFD] = "iommufd_fops_ioctl",
 	[IOGUARD_FILE_CONTAINER] = "vfio_fops_unl_ioctl",
 };
-
-static const char *const file_kind_names[IOGUARD_FILE_KIND_COUNT] = {
-	"VFIO group files", "VFIO device files", "/dev/iommu", "/dev/vfio/vfio",
-};
-
-static const char *const hook_names[IOGUARD_HOOK_COUNT] = {
-	"open", "set_container", "get_device_fd", "bind_iommufd", "attach_pt", "map_dma",
-	"ioas_map", "ioas_copy", "ioctl", "device_ioctl", "device_mmap", "device_rw",
-	"receive", "hwpt_alloc",
-};
-
-static const char *const decision_names[IOGUARD_DECISION_COUNT] = {
-	"allow", "deny", "audit",
-};
-
-static const char *const reason_names[IOGUARD_REASON_COUNT] = {
-	"none", "not_tenant", "default_deny", "no_tenant", "group_not_viable",
-	"group_too_large", "dma_limit", "iova_window", "unidentified", "bad_argument",
-	"unknown_ioctl", "account_full", "shared_account", "user_page_table",
-	"argument_changed",
-};
-
-const char *enforcer_hook_name(unsigned int hook)
-{
-	return hook < IOGUARD_HOOK_COUNT ? hook_names[hook] : "unknown";
-}
-
-const char *enforcer_decision_name(unsigned int decision)
-{
-	return decision < IOGUARD_DECISION_COUNT ? decision_names[decision] : "unknown";
-}
-
-const char *enforcer_reason_name(unsigned int reason)
-{
-	return reason < IOGUARD_REASON_COUNT ? reason_names[reason] : "unknown";
-}
 
 const char *enforcer_pin_dir(void)
 {
@@ -310,7 +275,7 @@ static int resolve_kernel_at(const char *kallsyms, struct kernel_probe *kp, char
 			continue;
 		used = strlen(notes);
 		snprintf(notes + used, notes_len - used, "%s%s", used ? ", " : "",
-			 file_kind_names[i]);
+			 abi_file_kind_name(i));
 	}
 	if (notes[0]) {
 		used = strlen(notes);
@@ -1714,7 +1679,7 @@ void enforcer_status__in_force(const struct enforcer_status *st, struct enforcer
 	snprintf(f->name, sizeof(f->name), "%.*s", (int)sizeof(st->slot.name), st->slot.name);
 	memcpy(f->hash, st->slot.hash, sizeof(f->hash));
 	policy_hash_hex(f->hash, f->sha256);
-	f->audit = st->slot.mode == IOGUARD_MODE_AUDIT;
+	f->mode = st->slot.mode;
 }
 
 void enforcer_status__clear(struct enforcer_status *st)

@@ -113,14 +113,14 @@ const char *enforcer_missing_hook(const struct enforcer_status *st);
  * @name:   the policy's name
  * @hash:   the SHA-256 of its file
  * @sha256: @hash in lowercase hex
- * @audit:  its mode is audit (decisions reported, nothing denied)
+ * @mode:   its enum ioguard_mode as pinned; anything but IOGUARD_MODE_AUDIT enforces
  */
 struct enforcer_in_force {
 	bool active;
 	char name[IOGUARD_NAME_LEN + 1];
 	__u8 hash[IOGUARD_SHA256_LEN];
 	char sha256[2 * IOGUARD_SHA256_LEN + 1];
-	bool audit;
+	__u32 mode;
 };
 
 void enforcer_status__in_force(const struct enforcer_status *st, struct enforcer_in_force *f);
@@ -133,10 +133,6 @@ void enforcer_status__in_force(const struct enforcer_status *st, struct enforcer
 const char *enforcer_counter_tenant(const struct enforcer_status *st,
 				    const struct enforcer_counter *c);
 void enforcer_status__clear(struct enforcer_status *st);
-
-const char *enforcer_hook_name(unsigned int hook);
-const char *enforcer_decision_name(unsigned int decision);
-const char *enforcer_reason_name(unsigned int reason);
 
 /*
  * enforcer_slot_fits() - the pinned `policies` map behind @policies_fd has a value no

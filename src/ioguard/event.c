@@ -7,51 +7,9 @@
 
 #include <bsd/sys/tree.h>
 
+#include "abi_names.h"
 #include "dma_fault.h"
-#include "enforcer.h"
 #include "event.h"
-
-static const char *const op_names[IOGUARD_OP_COUNT] = {
-	[IOGUARD_OP_NONE] = "none",
-	[IOGUARD_OP_ATTACH_DEVICE] = "attach_device",
-	[IOGUARD_OP_DETACH_DEVICE] = "detach_device",
-	[IOGUARD_OP_ATTACH_GROUP] = "attach_group",
-	[IOGUARD_OP_DETACH_GROUP] = "detach_group",
-	[IOGUARD_OP_CLAIM_DEVICE] = "claim_device",
-	[IOGUARD_OP_RELEASE_DEVICE] = "release_device",
-	[IOGUARD_OP_CLAIM_GROUP] = "claim_group",
-	[IOGUARD_OP_RELEASE_GROUP] = "release_group",
-	[IOGUARD_OP_MAP] = "map",
-	[IOGUARD_OP_UNMAP] = "unmap",
-	[IOGUARD_OP_UNMAP_FAST] = "unmap_fast",
-	[IOGUARD_OP_MAP_SG] = "map_sg",
-	[IOGUARD_OP_IO_PAGE_FAULT] = "io_page_fault",
-	[IOGUARD_OP_IOMMUFD_BIND] = "iommufd_bind",
-	[IOGUARD_OP_IOMMUFD_UNBIND] = "iommufd_unbind",
-	[IOGUARD_OP_IOMMUFD_ATTACH] = "iommufd_attach",
-	[IOGUARD_OP_IOMMUFD_DETACH] = "iommufd_detach",
-	[IOGUARD_OP_MAP_NOSYNC] = "map_nosync",
-	[IOGUARD_OP_ATTACH_PASID] = "attach_pasid",
-	[IOGUARD_OP_REPLACE_PASID] = "replace_pasid",
-	[IOGUARD_OP_DETACH_PASID] = "detach_pasid",
-	[IOGUARD_OP_DMA_FAULT] = "dma_fault",
-};
-
-const char *event_op_name(__u32 op)
-{
-	return op < IOGUARD_OP_COUNT && op_names[op] ? op_names[op] : "unknown";
-}
-
-int event_op_parse(const char *name)
-{
-	int op;
-
-	for (op = IOGUARD_OP_NONE + 1; op < IOGUARD_OP_COUNT; op++) {
-		if (!strcmp(name, op_names[op]))
-			return op;
-	}
-	return -EINVAL;
-}
 
 struct domain_id {
 	RB_ENTRY(domain_id) node;
@@ -275,7 +233,7 @@ static void dma_fault_text(const struct ioguard_event *e, char *out, size_t len)
 	int n;
 
 	dma_fault_reason_str((__u8)e->ret, reason);
-	n = snprintf(out, len, "%s reason %s", dma_fault_kind_name(dma_fault_event_kind(e)),
+	n = snprintf(out, len, "%s reason %s", abi_dma_fault_kind_name(dma_fault_event_kind(e)),
 		     reason);
 	if (n >= 0 && (size_t)n < len && (e->flags & IOGUARD_EV_HAS_PASID))
 		snprintf(out + n, len - n, " pasid %u", e->pasid);
@@ -314,7 +272,7 @@ void event_printer__text(struct event_printer *p, FILE *out, const struct ioguar
 	wall_time(p, e, &tm, &usec);
 	fprintf(out, "%02d:%02d:%02d.%06ld %-3u %-7u %-15s %-14s %-12s %5s %6s %-18s %10s %10s %s\n",
 		tm.tm_hour, tm.tm_min, tm.tm_sec, usec, e->cpu, e->pid, comm,
-		event_op_name(e->op), device, group, domain, iova, size, lat, ret);
+		abi_op_name(e->op), device, group, domain, iova, size, lat, ret);
 }
 
 void event_printer__json(struct event_printer *p, struct json_writer *w,
@@ -333,7 +291,7 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 	jsonw_uint_field(w, "pid", e->pid);
 	jsonw_uint_field(w, "tid", e->tid);
 	jsonw_string_field(w, "comm", comm);
-	jsonw_string_field(w, "op", event_op_name(e->op));
+	jsonw_string_field(w, "op", abi_op_name(e->op));
 	if (e->flags & IOGUARD_EV_HAS_DEVICE) {
 		escape_field(device, e->device, IOGUARD_DEV_NAME_LEN);
 		jsonw_string_field(w, "device", device);
@@ -371,7 +329,7 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 		char reason[DMA_FAULT_REASON_LEN];
 
 		dma_fault_reason_str((__u8)e->ret, reason);
-		jsonw_string_field(w, "kind", dma_fault_kind_name(dma_fault_event_kind(e)));
+		jsonw_string_field(w, "kind", abi_dma_fault_kind_name(dma_fault_event_kind(e)));
 		jsonw_string_field(w, "reason", reason);
 	}
 	jsonw_end_object(w);
@@ -402,8 +360,8 @@ void event_printer__decision_text(struct event_printer *p, FILE *out,
 	fprintf(out, "%02d:%02d:%02d.%06ld %-3s %-7u %-15s %-14s %-12s %5s %s %s %s "
 		"tenant=%s uid=%u\n", tm.tm_hour, tm.tm_min, tm.tm_sec, usec, "-", d->pid, comm,
 		EVENT_OP_DECISION, device[0] ? device : "-", group,
-		enforcer_hook_name(d->hook), enforcer_decision_name(d->decision),
-		enforcer_reason_name(d->reason), tenant ?: "-", d->uid);
+		abi_hook_name(d->hook), abi_decision_name(d->decision),
+		abi_reason_name(d->reason), tenant ?: "-", d->uid);
 }
 
 void event_printer__decision_json(struct event_printer *p, struct json_writer *w,
@@ -439,9 +397,9 @@ void event_printer__decision_json(struct event_printer *p, struct json_writer *w
 	jsonw_null_field(w, "size");
 	jsonw_null_field(w, "latency_ns");
 	jsonw_null_field(w, "ret");
-	jsonw_string_field(w, "hook", enforcer_hook_name(d->hook));
-	jsonw_string_field(w, "decision", enforcer_decision_name(d->decision));
-	jsonw_string_field(w, "reason", enforcer_reason_name(d->reason));
+	jsonw_string_field(w, "hook", abi_hook_name(d->hook));
+	jsonw_string_field(w, "decision", abi_decision_name(d->decision));
+	jsonw_string_field(w, "reason", abi_reason_name(d->reason));
 	if (tenant)
 		jsonw_string_field(w, "tenant", tenant);
 	else
@@ -467,7 +425,7 @@ int event_filter__parse_ops(struct event_filter *f, const char *list, char *err,
 			decisions = true;
 			continue;
 		}
-		op = event_op_parse(tok);
+		op = abi_op_parse(tok);
 		if (op < 0) {
 			snprintf(err, len, "unknown op '%s'", tok);
 			ret = -EINVAL;

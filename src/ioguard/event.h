@@ -16,11 +16,6 @@
 /* The op name decision records carry; not an enum ioguard_op. */
 #define EVENT_OP_DECISION "decision"
 
-/* Name of an op ("map", "attach_group", ...), "unknown" when out of range. */
-const char *event_op_name(__u32 op);
-/* The op of a name, or -EINVAL. */
-int event_op_parse(const char *name);
-
 /*
  * struct event_printer - state shared by the lines of one stream.
  * Kernel domain addresses are shown as small ids (1, 2, ...) in order of first sight, so

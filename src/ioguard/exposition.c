@@ -11,49 +11,17 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_names.h"
 #include "dma_fault.h"
-#include "event.h"
 #include "exposition.h"
 
 /* Longest decimal __u64, without NUL. */
 #define U64_DEC_LEN 20
-
-static const char *const result_names[IOGUARD_RESULT_COUNT] = {
-	[IOGUARD_RESULT_OK] = "ok",
-	[IOGUARD_RESULT_ERROR] = "error",
-};
-
-static const char *const lost_reason_names[IOGUARD_LOST_REASON_COUNT] = {
-	[IOGUARD_LOST_RINGBUF_FULL] = "ringbuf_full",
-	[IOGUARD_LOST_CALL_TABLE_FULL] = "call_table_full",
-	[IOGUARD_LOST_FAULT_TABLE_FULL] = "fault_table_full",
-};
-
-/* The kind label: what a VT-d invalidation descriptor invalidates. */
-static const char *const inval_kind_names[IOGUARD_INVAL_KIND_COUNT] = {
-	[IOGUARD_INVAL_OTHER] = "other",
-	[IOGUARD_INVAL_CONTEXT] = "context",
-	[IOGUARD_INVAL_IOTLB] = "iotlb",
-	[IOGUARD_INVAL_DEV_TLB] = "dev_tlb",
-	[IOGUARD_INVAL_IEC] = "interrupt_entry",
-	[IOGUARD_INVAL_WAIT] = "wait",
-	[IOGUARD_INVAL_PASID_IOTLB] = "pasid_iotlb",
-	[IOGUARD_INVAL_PASID_CACHE] = "pasid_cache",
-	[IOGUARD_INVAL_PASID_DEV_TLB] = "pasid_dev_tlb",
-	[IOGUARD_INVAL_PAGE_RESPONSE] = "page_response",
-};
-
-/* The cause label: the driver flush that submitted it. */
-static const char *const inval_cause_names[IOGUARD_INVAL_CAUSE_COUNT] = {
-	[IOGUARD_INVAL_CAUSE_NONE] = "none",
-	[IOGUARD_INVAL_CAUSE_UNMAP] = "unmap",
-	[IOGUARD_INVAL_CAUSE_MAP] = "map",
-	[IOGUARD_INVAL_CAUSE_FLUSH_ALL] = "flush_all",
-};
 
 /* ---- buffer ----------------------------------------------------------------------- */
 
@@ -433,11 +401,11 @@ static void label_names_init(struct label_names *t)
 	__u32 i;
 
 	for (i = 0; i <= IOGUARD_OP_COUNT; i++) {
-		t->op[i] = event_op_name(i);
+		t->op[i] = abi_op_name(i);
 		t->op_len[i] = strlen(t->op[i]);
 	}
 	for (i = 0; i < IOGUARD_RESULT_COUNT; i++) {
-		t->result[i] = result_names[i];
+		t->result[i] = abi_result_name(i);
 		t->result_len[i] = strlen(t->result[i]);
 	}
 }
@@ -617,7 +585,7 @@ static bool op_has_bytes(__u32 op)
 
 /*
  * The calls or bytes counters, one line each, written in place: op and result names are
- * this program's own identifiers (event.c, result_names), with nothing to escape.
+ * this program's own identifiers (abi_names.c), with nothing to escape.
  */
 static void write_calls(struct buf *b, const struct metrics_snapshot *s, bool bytes,
 			const struct label_names *names)
@@ -662,9 +630,9 @@ static size_t inval_labels(char *out, const struct metrics_inval_entry *e)
 	PUT_LIT(p, "group=\"");
 	p = put_group(p, e->group);
 	PUT_LIT(p, "\",cause=\"");
-	p = put_str(p, inval_cause_names[e->cause], strlen(inval_cause_names[e->cause]));
+	p = put_str(p, abi_inval_cause_name(e->cause), strlen(abi_inval_cause_name(e->cause)));
 	PUT_LIT(p, "\",kind=\"");
-	p = put_str(p, inval_kind_names[e->kind], strlen(inval_kind_names[e->kind]));
+	p = put_str(p, abi_inval_kind_name(e->kind), strlen(abi_inval_kind_name(e->kind)));
 	PUT_LIT(p, "\"");
 	return p - out;
 }
@@ -770,7 +738,7 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		series(out, "ioguard_dma_faults_total");
 		label(out, true, "device", e->device);
 		label(out, false, "group", group_label(e->group, gtmp));
-		label(out, false, "kind", dma_fault_kind_name(e->kind));
+		label(out, false, "kind", abi_dma_fault_kind_name(e->kind));
 		label(out, false, "reason", reason);
 		buf__append(out, "}", 1);
 		sample_u64(out, e->faults);
@@ -841,7 +809,7 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 	       "their latency.");
 	for (r = 0; r < IOGUARD_LOST_REASON_COUNT; r++) {
 		series(out, "ioguard_events_lost_total");
-		label(out, true, "reason", lost_reason_names[r]);
+		label(out, true, "reason", abi_lost_reason_name(r));
 		buf__append(out, "}", 1);
 		sample_u64(out, s->lost[r]);
 	}

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The naming of VT-d DMA fault records: kinds, reasons, requesters and their groups. */
+/*
+ * The naming of VT-d DMA fault records: reasons, requesters and their groups (the kinds
+ * are test_abi_names.c's).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,14 +14,6 @@
 #include "../../src/ioguard/dma_fault.h"
 
 #define FIXTURES "tests/fixtures/sysfs/"
-
-static void test_kind_names(void **state)
-{
-	assert_string_equal(dma_fault_kind_name(IOGUARD_DMA_FAULT_WRITE), "write");
-	assert_string_equal(dma_fault_kind_name(IOGUARD_DMA_FAULT_READ), "read");
-	assert_string_equal(dma_fault_kind_name(IOGUARD_DMA_FAULT_INTERRUPT), "interrupt");
-	assert_string_equal(dma_fault_kind_name(IOGUARD_DMA_FAULT_KIND_COUNT), "unknown");
-}
 
 static void test_event_kind_from_flags(void **state)
 {
@@ -93,7 +88,6 @@ static void test_event_resolve(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_event_kind_from_flags),
 		cmocka_unit_test(test_reason_as_the_kernel_prints_it),
 		cmocka_unit_test(test_device_name_from_source_id),

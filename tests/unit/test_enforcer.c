@@ -180,10 +180,10 @@ static void test_in_force(void **state)
 	assert_memory_equal(f.hash, st.slot.hash, sizeof(f.hash));
 	assert_string_equal(f.sha256, "000102030405060708090a0b0c0d0e0f"
 				      "101112131415161718191a1b1c1d1e1f");
-	assert_false(f.audit);
+	assert_int_equal(f.mode, IOGUARD_MODE_ENFORCE);
 	st.slot.mode = IOGUARD_MODE_AUDIT;
 	enforcer_status__in_force(&st, &f);
-	assert_true(f.audit);
+	assert_int_equal(f.mode, IOGUARD_MODE_AUDIT);
 }
 
 /* A name that fills the slot's field has no NUL there: it is still read whole. */
