@@ -17,6 +17,7 @@
 #include "enforcer.h"
 #include "host_check.h"
 #include "ioguard.h"
+#include "pins.h"
 
 /* Wide enough for "feature.iommufd_vfio_compat" and the per-group names. */
 #define NAME_WIDTH 28
@@ -106,7 +107,7 @@ int do_doctor(int argc, char **argv)
 		.probe_fentry = bpf_probe_fentry,
 		.probe_lsm = bpf_probe_lsm,
 		.probe_trace = bpf_probe_trace,
-		.pin_dir = enforcer_pin_dir(),
+		.pin_dir = pins_dir(),
 		.unprivileged = geteuid() != 0,
 	};
 	struct host_report *r = NULL;

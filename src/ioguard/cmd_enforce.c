@@ -10,6 +10,7 @@
 #include "abi_names.h"
 #include "enforcer.h"
 #include "ioguard.h"
+#include "pins.h"
 #include "policy.h"
 #include "policy_apply.h"
 #include "topology_record.h"
@@ -24,7 +25,7 @@ static void load_help(void)
 		"policy that fails to load leaves the previous one fully in force.\n\n"
 		"Options:\n"
 		"  --no-owner-check     accept a FILE not owned by root or writable by others\n"
-		"  -h, --help           this text\n", bin_name, ENFORCER_PIN_DIR);
+		"  -h, --help           this text\n", bin_name, PINS_DEFAULT_DIR);
 }
 
 int do_load(int argc, char **argv)
@@ -70,7 +71,7 @@ int do_load(int argc, char **argv)
 		jsonw_string_field(json_wtr, "sha256", hash);
 		jsonw_string_field(json_wtr, "mode", policy_mode__str(p->mode));
 		jsonw_bool_field(json_wtr, "swapped", swapped);
-		jsonw_string_field(json_wtr, "pin_dir", enforcer_pin_dir());
+		jsonw_string_field(json_wtr, "pin_dir", pins_dir());
 		jsonw_end_object(json_wtr);
 	} else {
 		printf("policy %s (sha256 %.16s, %s, default %s, viability %s) is in force; %s\n",
@@ -244,7 +245,7 @@ static void status_json(const struct enforcer_status *st)
 	size_t i;
 
 	jsonw_start_object(json_wtr);
-	jsonw_string_field(json_wtr, "pin_dir", enforcer_pin_dir());
+	jsonw_string_field(json_wtr, "pin_dir", pins_dir());
 	jsonw_uint_field(json_wtr, "layout", st->layout);
 	jsonw_bool_field(json_wtr, "enforcing", st->policy_active);
 	if (st->missing_hook)
@@ -314,9 +315,9 @@ static void status_text(const struct enforcer_status *st)
 		return;
 	}
 	if (st->layout)
-		printf("pins:      %s (layout %u)\n", enforcer_pin_dir(), st->layout);
+		printf("pins:      %s (layout %u)\n", pins_dir(), st->layout);
 	else
-		printf("pins:      %s (no layout marker)\n", enforcer_pin_dir());
+		printf("pins:      %s (no layout marker)\n", pins_dir());
 	printf("programs:  ");
 	for (i = 0; i < st->n_links; i++)
 		printf("%s%s (%s)", i ? ", " : "", st->links[i], st->link_modes[i]);

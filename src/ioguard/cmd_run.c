@@ -56,6 +56,7 @@
 #include "exposition.h"
 #include "http_server.h"
 #include "ioguard.h"
+#include "pins.h"
 #include "policy_apply.h"
 #include "policy_watch.h"
 #include "snapshot.h"
@@ -281,7 +282,7 @@ static int check_ready(void *ctx, char *why, size_t len)
 	if (!f.active && st.pinned && st.slot.loaded && st.missing_hook) {
 		snprintf(why, len, "not ready: no policy is in force (%s has no link in the "
 			 "enforcement pinned in %s); this daemon loaded policy %s sha256 %s from "
-			 "%s, SIGHUP puts it back", st.missing_hook, enforcer_pin_dir(),
+			 "%s, SIGHUP puts it back", st.missing_hook, pins_dir(),
 			 d->own_name, own, d->policy_path);
 		return 0;
 	}
@@ -290,7 +291,7 @@ static int check_ready(void *ctx, char *why, size_t len)
 			 "loaded policy %s sha256 %s from %s, SIGHUP puts it back",
 			 st.pinned ? "no active policy in the enforcement pinned in" :
 				     "no enforcement is pinned in",
-			 enforcer_pin_dir(), d->own_name, own, d->policy_path);
+			 pins_dir(), d->own_name, own, d->policy_path);
 		return 0;
 	}
 	if (memcmp(f.hash, d->own_hash, sizeof(d->own_hash))) {
@@ -741,7 +742,7 @@ int do_run(int argc, char **argv)
 	/* No server yet, so no lock. */
 	own_policy_set(&d);
 	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
-	       enforcer_pin_dir());
+	       pins_dir());
 	load_stamp(&d);
 	err = topology_watch__new(NULL, &d.topo_watch, msg, sizeof(msg));
 	if (err) {
@@ -832,7 +833,7 @@ out_unload:
 		}
 	} else {
 		p_info("exiting; policy %s stays in force, pinned in %s ('%s unload' removes it)",
-		       d.reloader.name, enforcer_pin_dir(), bin_name);
+		       d.reloader.name, pins_dir(), bin_name);
 	}
 out_fds:
 	/*

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
 #include "ioguard_version.h"
+#include "pins.h"
 
 #define MAX_TRACER_PROGS 64
 
@@ -301,41 +301,43 @@ int collect_bpf_stats_enabled(const char *path, bool *on)
 	return err;
 }
 
-/* The programs behind the pinned enforcement links, named after the link pins. */
+struct pinned_programs {
+	struct metrics_snapshot *s;
+	int err;
+};
+
+static int add_pinned_program(void *ctx, const char *prog_name, const char *pin_name)
+{
+	struct bpf_link_info info = { 0 };
+	struct pinned_programs *pp = ctx;
+	__u32 len = sizeof(info);
+	int link_fd, prog_fd;
+
+	link_fd = pins_open(pin_name);
+	if (link_fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
+		prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+		/* A program detaching right now is simply not reported. */
+		if (prog_fd >= 0) {
+			pp->err = collect_program(pp->s, prog_name, prog_fd);
+			close(prog_fd);
+		}
+	}
+	close(link_fd);
+	return pp->err;
+}
+
+/*
+ * The programs behind the pinned enforcement links, named after the link pins. No pin
+ * directory, or an unreadable one, is no program rather than an error.
+ */
 static int collect_pinned_programs(struct metrics_snapshot *s)
 {
-	const char *dir_path = enforcer_pin_dir();
-	char path[4096];
-	struct dirent *d;
-	int err = 0;
-	DIR *dir;
+	struct pinned_programs pp = { .s = s };
 
-	dir = opendir(dir_path);
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir)) && !err) {
-		struct bpf_link_info info = { 0 };
-		__u32 len = sizeof(info);
-		int link_fd, prog_fd;
-
-		if (strncmp(d->d_name, "link_", 5))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir_path, d->d_name);
-		link_fd = bpf_obj_get(path);
-		if (link_fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
-			prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
-			/* A program detaching right now is simply not reported. */
-			if (prog_fd >= 0) {
-				err = collect_program(s, d->d_name + 5, prog_fd);
-				close(prog_fd);
-			}
-		}
-		close(link_fd);
-	}
-	closedir(dir);
-	return err;
+	pins_for_each_link(add_pinned_program, &pp);
+	return pp.err;
 }
 
 static int collect_tracer(struct metrics_snapshot *s, const struct tracer *t)

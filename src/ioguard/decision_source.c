@@ -9,6 +9,7 @@
 #include "decision_source.h"
 #include "enforcer.h"
 #include "ioguard.h"
+#include "pins.h"
 
 #define WHY_LEN 512
 /* How often a reader checks that the pinned records are still the ones it reads. */
@@ -201,7 +202,7 @@ static void drop_replaced_reader(struct decision_source *s)
 	s->reader = NULL;
 	p_info("policy decisions: the records pinned at %s/decisions were unpinned or "
 	       "replaced (ioguard unload, then load): reading the ones pinned now",
-	       enforcer_pin_dir());
+	       pins_dir());
 }
 
 void decision_source__update(struct decision_source *s, int wait_ms)
@@ -218,7 +219,7 @@ void decision_source__update(struct decision_source *s, int wait_ms)
 		s->used = true;
 		s->quiet = false;
 		clock_gettime(CLOCK_MONOTONIC, &s->replaced_checked);
-		p_info("policy decisions from %s/decisions", enforcer_pin_dir());
+		p_info("policy decisions from %s/decisions", pins_dir());
 		if (!s->server)
 			serve(s);
 		return;
@@ -285,7 +286,7 @@ void decision_source__process(struct decision_source *s)
 		err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR)
 			p_warn("reading the decision ring buffer %s/decisions failed: %s",
-			       enforcer_pin_dir(), strerror(-err));
+			       pins_dir(), strerror(-err));
 	}
 	if (s->server) {
 		err = decision_feed_server__process(s->server);

@@ -11,6 +11,7 @@
 
 #include "decisions.h"
 #include "enforcer.h"
+#include "pins.h"
 
 struct decision_reader {
 	decision_fn fn;
@@ -85,9 +86,8 @@ static int map_id(int fd, __u32 *id)
 int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
 			  struct decision_reader **out, char *why, size_t len)
 {
-	const char *dir = enforcer_pin_dir();
+	const char *dir = pins_dir();
 	struct decision_reader *r;
-	char path[4096];
 	int err;
 
 	r = calloc(1, sizeof(*r));
@@ -110,10 +110,8 @@ int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
 			 "consumes the decision records of %s", dir);
 		goto err_close;
 	}
-	snprintf(path, sizeof(path), "%s/decisions", dir);
-	r->map_fd = bpf_obj_get(path);
-	snprintf(path, sizeof(path), "%s/policies", dir);
-	r->policies_fd = bpf_obj_get(path);
+	r->map_fd = pins_open("decisions");
+	r->policies_fd = pins_open("policies");
 	if (r->map_fd < 0 || r->policies_fd < 0) {
 		err = -errno;
 		snprintf(why, len, "cannot open the pinned decision records in %s: %s", dir,
@@ -167,12 +165,10 @@ void decision_reader__free(struct decision_reader *r)
 
 bool decision_reader__replaced(const struct decision_reader *r)
 {
-	char path[4096];
 	__u32 id = 0;
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/decisions", enforcer_pin_dir());
-	fd = bpf_obj_get(path);
+	fd = pins_open("decisions");
 	if (fd < 0)
 		return errno == ENOENT;
 	err = map_id(fd, &id);

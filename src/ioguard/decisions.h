@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The consumer of the enforcement programs' decision records: the pinned `decisions`
- * ring buffer under enforcer_pin_dir(), with each record's tenant resolved to its name
+ * ring buffer under pins_dir(), with each record's tenant resolved to its name
  * through the pinned policy slots.
  *
  * One consumer at a time: a BPF ring buffer has one consumer position, and two readers

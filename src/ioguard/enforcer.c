@@ -24,6 +24,7 @@
 #include "ioguard.h"
 #include "enforce.skel.h"
 #include "pinned_layout.h"
+#include "pins.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LSM_LIST_PATH "/sys/kernel/security/lsm"
@@ -58,29 +59,17 @@ static const char *const ioctl_handlers[IOGUARD_FILE_KIND_COUNT] = {
 	[IOGUARD_FILE_CONTAINER] = "vfio_fops_unl_ioctl",
 };
 
-const char *enforcer_pin_dir(void)
-{
-	const char *dir = getenv("IOGUARD_PIN_DIR");
-
-	return dir && *dir ? dir : ENFORCER_PIN_DIR;
-}
-
-static void pin_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", enforcer_pin_dir(), name);
-}
-
 int enforcer_probe(char *err, size_t len)
 {
 	char lsms[512] = "", parent[4096], *tok, *save;
 	struct statfs fs;
 	FILE *f;
 
-	snprintf(parent, sizeof(parent), "%s", enforcer_pin_dir());
+	snprintf(parent, sizeof(parent), "%s", pins_dir());
 	tok = strrchr(parent, '/');
 	if (parent[0] != '/' || !tok || tok == parent || !tok[1]) {
 		snprintf(err, len, "the pin directory '%s' (IOGUARD_PIN_DIR) must be an absolute "
-			 "path below a bpffs mount, such as /sys/fs/bpf/ioguard", enforcer_pin_dir());
+			 "path below a bpffs mount, such as /sys/fs/bpf/ioguard", pins_dir());
 		return -EINVAL;
 	}
 	*tok = '\0';
@@ -324,14 +313,6 @@ bool enforcer_slot_fits(int policies_fd)
 	       info.value_size <= sizeof(struct ioguard_policy_slot);
 }
 
-static int open_pinned(const char *name)
-{
-	char path[4096];
-
-	pin_path(path, sizeof(path), name);
-	return bpf_obj_get(path);
-}
-
 /* Deletes every match key of generation @gen. */
 static void clear_generation(int matches_fd, __u32 gen)
 {
@@ -478,10 +459,10 @@ static int attach_programs(struct enforce_bpf *skel, struct bpf_link **links,
 
 static bool link_pinned(const char *prog_name)
 {
-	char path[4096];
+	char name[256], path[4096];
 
-	snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), prog_name);
-	return !access(path, F_OK);
+	return !pins_link_name(name, sizeof(name), prog_name) &&
+	       !pins_path(path, sizeof(path), name) && !access(path, F_OK);
 }
 
 /*
@@ -542,7 +523,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 
-		fd = open_pinned(pinned_maps[i]);
+		fd = pins_open(pinned_maps[i]);
 		ret = fd < 0 ? -errno : (map ? bpf_map__reuse_fd(map, fd) : -ENOENT);
 		if (fd >= 0)
 			close(fd);
@@ -573,7 +554,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 	}
 	if (all) {
 		remove_staging();
-		pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+		pins_path(path, sizeof(path), PINNED_STAGING_DIR);
 		if (mkdir(path, 0700)) {
 			ret = -errno;
 			snprintf(err, len, "cannot create %s: %s", path, strerror(errno));
@@ -583,7 +564,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 	for (i = 0; i < n_links; i++) {
 		char name[80];
 
-		snprintf(name, sizeof(name), "link_%s", link_names[i]);
+		pins_link_name(name, sizeof(name), link_names[i]);
 		if (all) {
 			/* Staged, then renamed over the predecessor's pin (see above). */
 			ret = pin_staged(bpf_link__fd(links[i]), name, err, len);
@@ -593,7 +574,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 				goto out_detach;
 			continue;
 		}
-		pin_path(path, sizeof(path), name);
+		pins_path(path, sizeof(path), name);
 		ret = bpf_link__pin(links[i], path);
 		if (ret) {
 			snprintf(err, len, "cannot pin link %s: %s", path, strerror(-ret));
@@ -602,7 +583,7 @@ static int attach_missing_programs(const struct kernel_probe *kp, bool all, char
 		}
 	}
 	if (all) {
-		pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+		pins_path(path, sizeof(path), PINNED_STAGING_DIR);
 		rmdir(path);
 	}
 out_detach:
@@ -637,15 +618,15 @@ static void observe_pinned(struct pinned_observation *o)
 	int fd;
 
 	memset(o, 0, sizeof(*o));
-	pin_path(path, sizeof(path), "link_ioguard_file_ioctl");
+	pins_path(path, sizeof(path), PINS_LINK_PREFIX "ioguard_file_ioctl");
 	o->links = !access(path, F_OK);
-	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
+	pins_path(path, sizeof(path), PINNED_LAYOUT_PIN);
 	o->marker = !read_marker(path, &o->version);
-	pin_path(path, sizeof(path), PINNED_STAGING_DIR "/" PINNED_LAYOUT_PIN);
+	pins_path(path, sizeof(path), PINNED_STAGING_DIR "/" PINNED_LAYOUT_PIN);
 	o->staging_marker = !read_marker(path, &o->staging_version);
-	pin_path(path, sizeof(path), "holders");
+	pins_path(path, sizeof(path), "holders");
 	o->holders = !access(path, F_OK);
-	fd = open_pinned("policies");
+	fd = pins_open("policies");
 	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
 	    info.type == BPF_MAP_TYPE_ARRAY) {
 		o->policies = true;
@@ -688,13 +669,13 @@ static int swap_policy(const struct compiled_policy *cp, const struct kernel_pro
 	struct ioguard_policy_slot *empty = NULL;
 	__u32 zero = 0, gen = 0, next;
 
-	active_fd = open_pinned("active");
-	policies_fd = open_pinned("policies");
-	matches_fd = open_pinned("matches");
-	kinfo_fd = open_pinned("kernel_info");
+	active_fd = pins_open("active");
+	policies_fd = pins_open("policies");
+	matches_fd = pins_open("matches");
+	kinfo_fd = pins_open("kernel_info");
 	if (active_fd < 0 || policies_fd < 0 || matches_fd < 0 || kinfo_fd < 0) {
 		ret = -errno;
-		snprintf(err, len, "cannot open the pinned maps in %s: %s", enforcer_pin_dir(),
+		snprintf(err, len, "cannot open the pinned maps in %s: %s", pins_dir(),
 			 strerror(errno));
 		goto out_close;
 	}
@@ -760,7 +741,7 @@ static bool is_our_pin(const char *name)
 {
 	size_t i;
 
-	if (!strncmp(name, "link_", 5) || !strcmp(name, PINNED_LAYOUT_PIN))
+	if (pins_link_program(name) || !strcmp(name, PINNED_LAYOUT_PIN))
 		return true;
 	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		if (!strcmp(name, pinned_maps[i]))
@@ -796,7 +777,7 @@ static void remove_staged_dir(const char *name)
 {
 	char path[4096];
 
-	pin_path(path, sizeof(path), name);
+	pins_path(path, sizeof(path), name);
 	remove_pins_in(path);
 	rmdir(path);
 }
@@ -814,8 +795,8 @@ static int set_interrupted_aside(char *err, size_t len)
 {
 	char from[4096], to[4096];
 
-	pin_path(from, sizeof(from), PINNED_STAGING_DIR);
-	pin_path(to, sizeof(to), PINNED_INTERRUPTED_DIR);
+	pins_path(from, sizeof(from), PINNED_STAGING_DIR);
+	pins_path(to, sizeof(to), PINNED_INTERRUPTED_DIR);
 	remove_staged_dir(PINNED_INTERRUPTED_DIR);	/* a redo of a redo that stopped */
 	if (rename(from, to) && errno != ENOENT) {
 		snprintf(err, len, "cannot set the unfinished upgrade %s aside: %s", from,
@@ -830,8 +811,8 @@ static void restore_interrupted(void)
 {
 	char from[4096], to[4096];
 
-	pin_path(from, sizeof(from), PINNED_INTERRUPTED_DIR);
-	pin_path(to, sizeof(to), PINNED_STAGING_DIR);
+	pins_path(from, sizeof(from), PINNED_INTERRUPTED_DIR);
+	pins_path(to, sizeof(to), PINNED_STAGING_DIR);
 	rename(from, to);
 }
 
@@ -839,7 +820,7 @@ static void remove_pins(void)
 {
 	remove_staging();
 	remove_staged_dir(PINNED_INTERRUPTED_DIR);
-	remove_pins_in(enforcer_pin_dir());
+	remove_pins_in(pins_dir());
 }
 
 /*
@@ -856,7 +837,7 @@ static void remove_pins(void)
 
 static int pin_dir_lock(bool create, char *err, size_t len)
 {
-	const char *dir = enforcer_pin_dir();
+	const char *dir = pins_dir();
 	struct stat dir_st, lock_st, now;
 	int dir_fd, fd, tries;
 
@@ -942,7 +923,7 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 		goto out_detach;
 	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
-		pin_path(path, sizeof(path), pinned_maps[i]);
+		pins_path(path, sizeof(path), pinned_maps[i]);
 		ret = map ? bpf_map__pin(map, path) : -ENOENT;
 		if (ret) {
 			snprintf(err, len, "cannot pin map %s at %s: %s", pinned_maps[i], path,
@@ -950,14 +931,17 @@ static int first_load(const struct compiled_policy *cp, const struct kernel_prob
 			goto out_unpin;
 		}
 	}
-	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
+	pins_path(path, sizeof(path), PINNED_LAYOUT_PIN);
 	if (bpf_obj_pin(marker_fd, path)) {
 		ret = -errno;
 		snprintf(err, len, "cannot pin the layout marker at %s: %s", path, strerror(errno));
 		goto out_unpin;
 	}
 	for (i = 0; i < n_links; i++) {
-		snprintf(path, sizeof(path), "%s/link_%s", enforcer_pin_dir(), link_names[i]);
+		char name[80];
+
+		pins_link_name(name, sizeof(name), link_names[i]);
+		pins_path(path, sizeof(path), name);
 		ret = bpf_link__pin(links[i], path);
 		if (ret) {
 			snprintf(err, len, "cannot pin link %s: %s", path, strerror(-ret));
@@ -1057,32 +1041,35 @@ static int check_policy_features(const struct compiled_policy *cp,
  * last reference goes, but the detach runs later, in the link's deferred release, which
  * then drops its program: a program id that is gone means a detached program.
  */
+struct prog_ids {
+	__u32 *ids;
+	size_t n, max;
+};
+
+static int add_prog_id(void *ctx, const char *prog_name, const char *pin_name)
+{
+	struct bpf_link_info info = {};
+	__u32 info_len = sizeof(info);
+	struct prog_ids *p = ctx;
+	int fd;
+
+	if (p->n >= p->max)
+		return 1;
+	fd = pins_open(pin_name);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		p->ids[p->n++] = info.prog_id;
+	close(fd);
+	return 0;
+}
+
 static size_t pinned_prog_ids(__u32 *ids, size_t max)
 {
-	char path[4096];
-	struct dirent *d;
-	size_t n = 0;
-	DIR *dir = opendir(enforcer_pin_dir());
+	struct prog_ids p = { .ids = ids, .max = max };
 
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir)) && n < max) {
-		struct bpf_link_info info = {};
-		__u32 info_len = sizeof(info);
-		int fd;
-
-		if (strncmp(d->d_name, "link_", 5))
-			continue;
-		pin_path(path, sizeof(path), d->d_name);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
-			ids[n++] = info.prog_id;
-		close(fd);
-	}
-	closedir(dir);
-	return n;
+	pins_for_each_link(add_prog_id, &p);
+	return p.n;
 }
 
 /* Waits up to 5 s for each program in @ids to be released; -EBUSY names one that is not. */
@@ -1126,7 +1113,7 @@ static int carry_over(const char *name, int to_fd)
 	char *keys = NULL, *value = NULL, *key, *prev = NULL;
 	int from_fd, ret = 0;
 
-	from_fd = open_pinned(name);
+	from_fd = pins_open(name);
 	if (from_fd < 0)
 		return -errno;
 	if (bpf_obj_get_info_by_fd(from_fd, &from_info, &from_len) ||
@@ -1185,7 +1172,7 @@ static int pin_staged(int fd, const char *name, char *err, size_t len)
 	char path[4096];
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s/%s", enforcer_pin_dir(), PINNED_STAGING_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", pins_dir(), PINNED_STAGING_DIR, name);
 	if (bpf_obj_pin(fd, path)) {
 		ret = -errno;
 		snprintf(err, len, "cannot pin %s: %s", path, strerror(errno));
@@ -1200,8 +1187,8 @@ static int move_staged(const char *name, char *err, size_t len)
 	char from[4096], to[4096];
 	int ret;
 
-	snprintf(from, sizeof(from), "%s/%s/%s", enforcer_pin_dir(), PINNED_STAGING_DIR, name);
-	pin_path(to, sizeof(to), name);
+	snprintf(from, sizeof(from), "%s/%s/%s", pins_dir(), PINNED_STAGING_DIR, name);
+	pins_path(to, sizeof(to), name);
 	if (rename(from, to)) {
 		ret = -errno;
 		snprintf(err, len, "the replacement stopped at moving %s to %s (%s): the old and "
@@ -1217,7 +1204,7 @@ static size_t list_pins(char (*names)[64], size_t max)
 {
 	struct dirent *d;
 	size_t n = 0;
-	DIR *dir = opendir(enforcer_pin_dir());
+	DIR *dir = opendir(pins_dir());
 
 	if (!dir)
 		return 0;
@@ -1280,7 +1267,7 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 	} else {
 		remove_staging();
 	}
-	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+	pins_path(path, sizeof(path), PINNED_STAGING_DIR);
 	if (mkdir(path, 0700)) {
 		ret = -errno;
 		snprintf(err, len, "cannot create %s: %s", path, strerror(errno));
@@ -1305,7 +1292,7 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 	if (ret)
 		goto out_detach;
 	for (i = 0; i < n_links; i++)
-		snprintf(new_pins[n_new++], sizeof(new_pins[0]), "link_%s", link_names[i]);
+		pins_link_name(new_pins[n_new++], sizeof(new_pins[0]), link_names[i]);
 	for (i = 0; carried && i < ARRAY_SIZE(accounting_maps); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, accounting_maps[i]);
 		/* A partial copy is dropped whole: fresh maps count from now, as documented. */
@@ -1358,14 +1345,14 @@ static int replace_set(const struct compiled_policy *cp, const struct kernel_pro
 		for (j = 0; j < n_new && strcmp(old_pins[i], new_pins[j]); j++)
 			;
 		if (j == n_new) {
-			pin_path(path, sizeof(path), old_pins[i]);
+			pins_path(path, sizeof(path), old_pins[i]);
 			unlink(path);
 		}
 	}
 	ret = move_staged(PINNED_LAYOUT_PIN, err, len);
 	if (ret)
 		goto out_detach;
-	pin_path(path, sizeof(path), PINNED_STAGING_DIR);
+	pins_path(path, sizeof(path), PINNED_STAGING_DIR);
 	rmdir(path);
 	used = strlen(notes);
 	snprintf(notes + used, notes_len - used, "%sreplaced the programs of %s %u without a "
@@ -1408,7 +1395,7 @@ static bool loaded_before_vfio(const struct kernel_probe *kp)
 	bool before;
 	int fd;
 
-	fd = open_pinned("kernel_info");
+	fd = pins_open("kernel_info");
 	if (fd < 0)
 		return false;
 	before = !bpf_map_lookup_elem(fd, &zero, &pinned) &&
@@ -1474,8 +1461,8 @@ int enforcer_unload(char *err, size_t len)
 	int lock_fd;
 	size_t n;
 
-	if (access(enforcer_pin_dir(), F_OK)) {
-		snprintf(err, len, "nothing is loaded (%s does not exist)", enforcer_pin_dir());
+	if (access(pins_dir(), F_OK)) {
+		snprintf(err, len, "nothing is loaded (%s does not exist)", pins_dir());
 		return -ENOENT;
 	}
 	lock_fd = pin_dir_lock(false, err, len);
@@ -1483,11 +1470,11 @@ int enforcer_unload(char *err, size_t len)
 		return lock_fd;
 	n = pinned_prog_ids(ids, ENFORCER_MAX_LINKS);
 	remove_pins();
-	pin_path(path, sizeof(path), LOAD_LOCK);
+	pins_path(path, sizeof(path), LOAD_LOCK);
 	rmdir(path);
 	/* A directory others share keeps their entries: then only ours go. */
-	if (rmdir(enforcer_pin_dir()) && errno != ENOTEMPTY && errno != EEXIST) {
-		snprintf(err, len, "cannot remove %s: %s", enforcer_pin_dir(), strerror(errno));
+	if (rmdir(pins_dir()) && errno != ENOTEMPTY && errno != EEXIST) {
+		snprintf(err, len, "cannot remove %s: %s", pins_dir(), strerror(errno));
 		close(lock_fd);
 		return -EBUSY;
 	}
@@ -1503,7 +1490,7 @@ int enforcer_unload(char *err, size_t len)
 static void read_counters(struct enforcer_status *st)
 {
 	struct ioguard_decision_key key, prev_key, *prev = NULL;
-	int fd = open_pinned("decision_counts"), ncpu = libbpf_num_possible_cpus(), i;
+	int fd = pins_open("decision_counts"), ncpu = libbpf_num_possible_cpus(), i;
 	unsigned long long *values = NULL;
 
 	if (fd < 0 || ncpu <= 0)
@@ -1544,7 +1531,7 @@ static void link_mode(const char *pin, char *buf, size_t len, __u32 *prog_id)
 	struct bpf_link_info info = {};
 	__u32 info_len = sizeof(info);
 	const char *mode = NULL;
-	int fd = open_pinned(pin);
+	int fd = pins_open(pin);
 
 	*prog_id = 0;
 	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
@@ -1576,33 +1563,35 @@ const char *enforcer_missing_hook(const struct enforcer_status *st)
 	return NULL;
 }
 
+/* Links past ENFORCER_MAX_LINKS are left out of the status. */
+static int add_status_link(void *ctx, const char *prog_name, const char *pin_name)
+{
+	struct enforcer_status *st = ctx;
+
+	if (st->n_links >= ENFORCER_MAX_LINKS)
+		return 0;
+	link_mode(pin_name, st->link_modes[st->n_links], sizeof(st->link_modes[0]),
+		  &st->prog_ids[st->n_links]);
+	snprintf(st->links[st->n_links++], sizeof(st->links[0]), "%s", prog_name);
+	return 0;
+}
+
 static int read_status(struct enforcer_status *st, bool counters, char *err, size_t len)
 {
 	char path[4096];
-	struct dirent *d;
 	__u32 zero = 0, gen;
-	DIR *dir;
 	int fd, ret;
 
 	memset(st, 0, sizeof(*st));
-	dir = opendir(enforcer_pin_dir());
-	if (!dir) {
-		if (errno == ENOENT)
-			return 0;
-		return format_error(-errno, err, len, "cannot read the pin directory %s: %s",
-			    enforcer_pin_dir(), strerror(errno));
-	}
+	ret = pins_for_each_link(add_status_link, st);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return format_error(ret, err, len, "cannot read the pin directory %s: %s",
+			    pins_dir(), strerror(-ret));
 	st->pinned = true;
-	while ((d = readdir(dir))) {
-		if (strncmp(d->d_name, "link_", 5) || st->n_links >= ENFORCER_MAX_LINKS)
-			continue;
-		link_mode(d->d_name, st->link_modes[st->n_links], sizeof(st->link_modes[0]),
-			  &st->prog_ids[st->n_links]);
-		snprintf(st->links[st->n_links++], sizeof(st->links[0]), "%s", d->d_name + 5);
-	}
-	closedir(dir);
 	st->missing_hook = enforcer_missing_hook(st);
-	pin_path(path, sizeof(path), PINNED_LAYOUT_PIN);
+	pins_path(path, sizeof(path), PINNED_LAYOUT_PIN);
 	if (read_marker(path, &st->layout))
 		st->layout = 0;
 
@@ -1610,23 +1599,23 @@ static int read_status(struct enforcer_status *st, bool counters, char *err, siz
 	 * A map that is not pinned (ENOENT: a load or an unload half done) means no policy
 	 * is active; one that is pinned and cannot be read is an error, never "none".
 	 */
-	fd = open_pinned("active");
+	fd = pins_open("active");
 	if (fd < 0 && errno != ENOENT)
 		return format_error(-errno, err, len, "cannot open the pinned map %s/active: %s",
-			    enforcer_pin_dir(), strerror(errno));
+			    pins_dir(), strerror(errno));
 	if (fd >= 0 && bpf_map_lookup_elem(fd, &zero, &gen)) {
 		ret = format_error(-errno, err, len, "cannot read the pinned map %s/active: %s",
-			   enforcer_pin_dir(), strerror(errno));
+			   pins_dir(), strerror(errno));
 		close(fd);
 		return ret;
 	}
 	if (fd >= 0) {
-		int pfd = open_pinned("policies");
+		int pfd = pins_open("policies");
 
 		close(fd);
 		if (pfd < 0 && errno != ENOENT)
 			return format_error(-errno, err, len, "cannot open the pinned map "
-				    "%s/policies: %s", enforcer_pin_dir(), strerror(errno));
+				    "%s/policies: %s", pins_dir(), strerror(errno));
 		st->gen = gen & 1;
 		if (pfd >= 0 && enforcer_slot_fits(pfd) &&
 		    !bpf_map_lookup_elem(pfd, &st->gen, &st->slot))
@@ -1634,7 +1623,7 @@ static int read_status(struct enforcer_status *st, bool counters, char *err, siz
 		if (pfd >= 0)
 			close(pfd);
 	}
-	fd = open_pinned("kernel_info");
+	fd = pins_open("kernel_info");
 	if (fd >= 0) {
 		bpf_map_lookup_elem(fd, &zero, &st->kernel);
 		close(fd);

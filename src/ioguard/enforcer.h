@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The enforcer: bpf/enforce.bpf.c loaded, attached and pinned under a bpffs directory
- * (/sys/fs/bpf/ioguard, or $IOGUARD_PIN_DIR) so that enforcement outlives the loader,
+ * (pins.h: /sys/fs/bpf/ioguard, or $IOGUARD_PIN_DIR) so that enforcement outlives the loader,
  * and the policy swap that replaces what it enforces in one step.
  */
 #ifndef IOGUARD_ENFORCER_H
@@ -14,11 +14,7 @@
 #include "ioguard/enforce.h"
 #include "policy_compile.h"
 
-#define ENFORCER_PIN_DIR "/sys/fs/bpf/ioguard"
 #define ENFORCER_MAX_LINKS 24
-
-/* Where the pins live: $IOGUARD_PIN_DIR or ENFORCER_PIN_DIR. */
-const char *enforcer_pin_dir(void);
 
 /*
  * enforcer_probe() - can enforcement work on this kernel? Checks bpffs, that the BPF

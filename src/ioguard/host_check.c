@@ -13,6 +13,7 @@
 #include "array_size.h"
 #include "enforcer.h"
 #include "host_check.h"
+#include "pins.h"
 #include "posture.h"
 
 #define LSM_LIST POSTURE_LSM_LIST
@@ -1079,7 +1080,7 @@ int host_check_run(const struct host_check_opts *opts, struct host_report **out)
 	if (opts && opts->root)
 		f.root = opts->root;
 	snprintf(pin_parent, sizeof(pin_parent), "%s",
-		 opts && opts->pin_dir ? opts->pin_dir : ENFORCER_PIN_DIR);
+		 opts && opts->pin_dir ? opts->pin_dir : PINS_DEFAULT_DIR);
 	slash = strrchr(pin_parent, '/');
 	if (slash && slash != pin_parent)
 		*slash = '\0';
