@@ -143,7 +143,7 @@ static void doc_words(const char *path, const char *from, const char *to, int sk
 	if (!end)
 		fail_msg("%s: no '%s' after '%s'", path, to, from);
 	out[0] = '\0';
-	for (p = memchr(start, '`', end - start); p && p < end; p = memchr(q + 1, '`', end - q - 1)) {
+	for (p = start; (p = memchr(p, '`', end - p)); p = q + 1) {
 		q = memchr(p + 1, '`', end - p - 1);
 		if (!q)
 			break;
