@@ -255,7 +255,7 @@ void collect_posture(struct metrics_snapshot *s, const char *root,
 	snprintf(p->policy_name, sizeof(p->policy_name), "%.*s",
 		 (int)sizeof(p->policy_name) - 1, f.name);
 	snprintf(p->policy_sha256, sizeof(p->policy_sha256), "%s", f.sha256);
-	p->policy_audit = f.mode == IOGUARD_MODE_AUDIT;
+	p->policy_mode = f.mode;
 }
 
 int collect_decisions(struct metrics_snapshot *s, const struct enforcer_status *st)

@@ -6,6 +6,7 @@
  * at a time. Families with enum labels list every value, 1 for the current one, so an
  * alert needs no absent().
  */
+#include "abi_names.h"
 #include "exposition.h"
 
 static void posture_family(struct buf *b, const char *name, const char *help)
@@ -116,8 +117,7 @@ int exposition_render_posture(const struct metrics_snapshot *s, struct buf *out)
 	if (p->enforcing) {
 		buf__puts(out, "ioguard_enforcement_policy_info{name=\"");
 		exposition_escape(out, p->policy_name);
-		buf__puts(out, p->policy_audit ? "\",mode=\"audit\",sha256=\""
-					       : "\",mode=\"enforce\",sha256=\"");
+		buf__printf(out, "\",mode=\"%s\",sha256=\"", abi_mode_name(p->policy_mode));
 		exposition_escape(out, p->policy_sha256);
 		buf__puts(out, "\"} 1\n");
 	}

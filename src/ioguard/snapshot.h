@@ -99,7 +99,8 @@ struct metrics_prog_entry {
  * @enforcing:         a policy is active in the pinned enforcement
  * @policy_name:       its name, "" when none
  * @policy_sha256:     the SHA-256 of its file, in hex, "" when none
- * @policy_audit:      its mode is audit: it records what it would deny, denies nothing
+ * @policy_mode:       its enum ioguard_mode as pinned (audit records what it would deny,
+ *                     denies nothing); named by abi_mode_name()
  */
 struct metrics_posture {
 	bool read;
@@ -109,7 +110,7 @@ struct metrics_posture {
 	bool enforcing;
 	char policy_name[METRICS_POLICY_STR_LEN];
 	char policy_sha256[65];
-	bool policy_audit;
+	__u32 policy_mode;
 };
 
 /* One growable array of one entry type. */

@@ -22,6 +22,7 @@
 #include "../../src/ioguard/posture.h"
 #include "../../src/ioguard/snapshot.h"
 #include "fixture_helpers.h"
+#include "ioguard/enforce.h"
 
 static void read_fixture(const char *name, struct host_posture *p)
 {
@@ -267,7 +268,7 @@ static void test_exposition(void **state)
 	buf__release(&out);
 
 	/* An audit-mode policy says so: "in force" is not "enforcing" to an operator. */
-	s->posture.policy_audit = true;
+	s->posture.policy_mode = IOGUARD_MODE_AUDIT;
 	assert_int_equal(exposition_render(s, &out), 0);
 	assert_non_null(strstr(out.data, "\nioguard_enforcement_policy_info{name=\"lab \\\"q\\\"\","
 				       "mode=\"audit\",sha256=\"aaaa"));
