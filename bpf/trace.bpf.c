@@ -77,6 +77,48 @@ struct {
 } domain_group SEC(".maps");
 
 /*
+ * Bumped after every change to domain_group, so that a cached answer can tell it is
+ * stale. Starts at 1: a cache slot with generation 0 was never filled.
+ */
+__u64 domain_group_gen = 1;
+
+/*
+ * This CPU's last domain_group answer for each program on the map path, which asks
+ * about the same domain call after call: a hit costs no hash. A slot belongs to one
+ * program (a map-family op is recorded by one program per mode; the invalidation
+ * programs have their own), and the trampoline never runs a program twice at once on a
+ * CPU (a nested run is skipped), so a slot is never read half written. Other ops, which
+ * several programs share, always ask the table.
+ */
+#define DOMAIN_GROUP_SLOTS 64	/* a power of two: a masked index needs no bounds check */
+
+enum domain_group_slot_of {
+	/* Slots 0 to CALL_START_SLOTS - 1: the map-family ops, by op. */
+	DOMAIN_GROUP_SLOT_QI_SUBMIT = CALL_START_SLOTS,
+	DOMAIN_GROUP_SLOT_QI_SUBMIT_SYNC,
+	DOMAIN_GROUP_SLOT_NONE = DOMAIN_GROUP_SLOTS,
+};
+_Static_assert(DOMAIN_GROUP_SLOT_QI_SUBMIT_SYNC < DOMAIN_GROUP_SLOTS, "domain_group_slots too small");
+
+struct domain_group_slot {
+	__u64 domain;
+	__u64 gen;
+	__s32 group;
+	__u32 found;
+};
+
+struct domain_group_slots {
+	struct domain_group_slot slot[DOMAIN_GROUP_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct domain_group_slots);
+} domain_group_cache SEC(".maps");
+
+/*
  * Aggregates. Per-CPU and allocated on demand: memory follows the (group, op) pairs that
  * occur, times the CPU count, instead of max_entries times the CPU count.
  */
@@ -143,17 +185,16 @@ static __always_inline int call_enter(__u32 op)
 	return 0;
 }
 
-/* Starts a record on the caller's stack; false when this process is not traced. */
+/*
+ * Starts a record on the caller's stack; false when this process is not traced. The
+ * process and thread are filled in only if the record is streamed (event_submit).
+ */
 static __always_inline bool event_begin(struct ioguard_event *e, __u32 op)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
 	if (!traced())
 		return false;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
 	e->op = op;
 	e->group = IOGUARD_GROUP_UNKNOWN;
 	return true;
@@ -176,19 +217,50 @@ static __always_inline void event_latency(struct ioguard_event *e)
 	*start = 0;
 }
 
+/*
+ * The group @domain was last attached to, through this CPU's slot @which
+ * (DOMAIN_GROUP_SLOT_NONE: the table only). The generation is read before the table,
+ * so an attach racing with this call at worst leaves a slot the next call finds stale.
+ */
+static __always_inline bool domain_group_of(__u64 domain, __u32 which, __s32 *group)
+{
+	__u64 gen = *(volatile __u64 *)&domain_group_gen;
+	struct domain_group_slots *slots = NULL;
+	struct domain_group_slot *slot;
+	__u32 zero = 0;
+	__s32 *found;
+
+	if (which < DOMAIN_GROUP_SLOTS)
+		slots = bpf_map_lookup_elem(&domain_group_cache, &zero);
+	if (!slots) {
+		found = bpf_map_lookup_elem(&domain_group, &domain);
+		if (found)
+			*group = *found;
+		return found;
+	}
+	slot = &slots->slot[which & (DOMAIN_GROUP_SLOTS - 1)];
+	if (slot->gen != gen || slot->domain != domain) {
+		found = bpf_map_lookup_elem(&domain_group, &domain);
+		slot->group = found ? *found : IOGUARD_GROUP_UNKNOWN;
+		slot->found = found != NULL;
+		slot->domain = domain;
+		slot->gen = gen;
+	}
+	*group = slot->group;
+	return slot->found;
+}
+
 static __always_inline void event_domain(struct ioguard_event *e, struct iommu_domain *domain)
 {
-	__s32 *group;
+	__u32 which;
 
 	e->domain = (__u64)domain;
 	e->flags |= IOGUARD_EV_HAS_DOMAIN;
 	if (e->flags & IOGUARD_EV_HAS_GROUP)
 		return;
-	group = bpf_map_lookup_elem(&domain_group, &e->domain);
-	if (group) {
-		e->group = *group;
+	which = e->op < 32 && (IOGUARD_OP_MAP_MASK & (1U << e->op)) ? e->op : DOMAIN_GROUP_SLOT_NONE;
+	if (domain_group_of(e->domain, which, &e->group))
 		e->flags |= IOGUARD_EV_HAS_GROUP;
-	}
 }
 
 static __always_inline void event_group(struct ioguard_event *e, struct iommu_group *group)
@@ -305,9 +377,15 @@ static __always_inline bool streamed(const struct ioguard_event *e)
 /* Accounts a finished operation in the aggregates and streams it if asked to. */
 static __always_inline void event_submit(struct ioguard_event *e)
 {
+	__u64 pid_tgid;
+
 	agg_account(e);
+
 	if (!streamed(e))
 		return;
+	pid_tgid = bpf_get_current_pid_tgid();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
 	e->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (bpf_ringbuf_output(&events, e, sizeof(*e), events_wakeup_flags(&events, sizeof(*e))))
@@ -319,6 +397,7 @@ static __always_inline void remember_domain_group(struct iommu_domain *domain, _
 	__u64 key = (__u64)domain;
 
 	bpf_map_update_elem(&domain_group, &key, &group, BPF_ANY);
+	__sync_fetch_and_add(&domain_group_gen, 1);
 }
 
 static __always_inline void forget_domain_group(struct iommu_domain *domain)
@@ -326,6 +405,7 @@ static __always_inline void forget_domain_group(struct iommu_domain *domain)
 	__u64 key = (__u64)domain;
 
 	bpf_map_delete_elem(&domain_group, &key);
+	__sync_fetch_and_add(&domain_group_gen, 1);
 }
 
 /* --- fentry/fexit mode --------------------------------------------------------------- */
@@ -1145,17 +1225,33 @@ struct {
 } flush_scope SEC(".maps");
 
 /*
- * Start of each qi_submit_sync() in flight, by its descriptor array: unique while it
- * runs (the caller's stack, or a domain's batch under the domain's lock), also when an
- * interrupt submits on a task that is itself submitting. LRU: a start whose fexit was
- * skipped (the trampoline does not re-enter a running program) ages out instead of
- * filling the map. Preallocated: it is written with interrupts off.
+ * Starts of the qi_submit_sync() calls in flight on this CPU, innermost last. The call
+ * spins with interrupts off from taking its queue lock to dropping it, so another call
+ * nests in it only through an interrupt that arrives before the lock (and returns before
+ * it does), and a task changes CPU only just before the lock or just after it, on a
+ * preemptible kernel. A start is claimed (depth raised) before it is written, and an
+ * exit reads its start before lowering the depth, so an interrupt's push and pop in
+ * between never overwrite a live entry. An exit takes the innermost start naming its
+ * descriptor array and task and drops those above it (their exits ran elsewhere); a
+ * full stack is emptied. A call whose start is not found is counted without latency.
+ * A start left by a task that moved CPU can still be taken by the same task's later
+ * call with the same descriptor array that moves back to this CPU: on a preemptible
+ * kernel only, twice in those moments, and then its latency is too long.
  */
+#define INVAL_START_DEPTH 4
+
+struct inval_starts {
+	__u64 desc[INVAL_START_DEPTH];
+	__u64 task[INVAL_START_DEPTH];
+	__u64 ns[INVAL_START_DEPTH];
+	__u32 depth;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inval_starts);
 } inval_start SEC(".maps");
 
 struct {
@@ -1206,14 +1302,13 @@ static __always_inline int flush_exit(struct iommu_domain *domain)
 }
 
 /*
- * The key of a descriptor of VT-d type @type: its group and cause from the innermost
- * flush of this task. Only address-translation kinds come from those flushes; any other
+ * The key of a descriptor of VT-d type @type: its group (through domain_group slot
+ * @which) and cause from the innermost flush of this task. Only address-translation kinds come from those flushes; any other
  * kind seen inside one was submitted by an interrupt and has no group.
  */
-static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type)
+static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type, __u32 which)
 {
 	struct flush_scopes *s;
-	__s32 *group;
 	__u64 domain;
 	__u32 d;
 
@@ -1229,9 +1324,7 @@ static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type)
 	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
 	key->cause = s->cause[d];
 	domain = s->domain[d];
-	group = bpf_map_lookup_elem(&domain_group, &domain);
-	if (group)
-		key->group = *group;
+	domain_group_of(domain, which, &key->group);
 }
 
 static __always_inline struct ioguard_inval *inval_entry(const struct ioguard_inval_key *key)
@@ -1299,7 +1392,7 @@ int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
 
 	if (!traced())
 		return 0;
-	inval_key(&key, qw0 & 0xf);
+	inval_key(&key, qw0 & 0xf, DOMAIN_GROUP_SLOT_QI_SUBMIT);
 	v = inval_entry(&key);
 	if (v)
 		__sync_fetch_and_add(&v->descriptors, 1);
@@ -1310,13 +1403,22 @@ int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
 SEC("fentry/qi_submit_sync")
 int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
 {
-	__u64 key = (__u64)desc, now;
+	struct inval_starts *starts;
+	__u32 zero = 0, d;
 
 	if (!traced())
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&inval_start, &key, &now, BPF_ANY))
-		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
+	starts = bpf_map_lookup_elem(&inval_start, &zero);
+	if (!starts)
+		return 0;
+	d = starts->depth;
+	if (d >= INVAL_START_DEPTH)
+		d = 0;
+	starts->depth = d + 1;
+	barrier();
+	starts->desc[d] = (__u64)desc;
+	starts->task[d] = bpf_get_current_task();
+	starts->ns[d] = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -1324,20 +1426,37 @@ SEC("fexit/qi_submit_sync")
 int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
 	     unsigned int count)
 {
-	__u64 key = (__u64)desc, *start, latency;
+	__u64 task = bpf_get_current_task(), start = 0;
 	struct ioguard_inval_key ikey;
+	struct inval_starts *starts;
 	struct ioguard_inval *v;
 	struct ioguard_hist *h;
+	__u32 zero = 0, d, i;
+	__u64 latency;
 
-	start = bpf_map_lookup_elem(&inval_start, &key);
+	starts = bpf_map_lookup_elem(&inval_start, &zero);
+	if (!starts)
+		return 0;
+	d = starts->depth;
+	for (i = 0; i < INVAL_START_DEPTH; i++) {
+		if (i >= d)
+			return 0;
+		/* Innermost first. */
+		if (starts->desc[(d - 1 - i) & (INVAL_START_DEPTH - 1)] == (__u64)desc &&
+		    starts->task[(d - 1 - i) & (INVAL_START_DEPTH - 1)] == task) {
+			start = starts->ns[(d - 1 - i) & (INVAL_START_DEPTH - 1)];
+			barrier();
+			starts->depth = d - 1 - i;
+			break;
+		}
+	}
 	if (!start)
 		return 0;
-	latency = bpf_ktime_get_ns() - *start;
-	bpf_map_delete_elem(&inval_start, &key);
+	latency = bpf_ktime_get_ns() - start;
 	/* A call without descriptors only waits; the kernel's own latency ignores it too. */
 	if (!count || !desc)
 		return 0;
-	inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf);
+	inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf, DOMAIN_GROUP_SLOT_QI_SUBMIT_SYNC);
 	v = inval_entry(&ikey);
 	if (!v)
 		return 0;

@@ -7,7 +7,7 @@ lab=${1:-/run/ioguard-lab}
 # shellcheck source=/dev/null
 . "$lab/plan"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root LAB_RESULTS=$lab REPO OUTPUT KERNEL_FLAVOUR MODULES_ROOT LAB_NODE
+export HOME=/root LAB_RESULTS=$lab REPO OUTPUT KERNEL_FLAVOUR MODULES_ROOT LAB_NODE BENCH_CONFIGS
 export IOGUARD="$OUTPUT/ioguard" LAB_TOOLS="$OUTPUT/lab" LAB_TOOLS32="$OUTPUT/lab32"
 
 # sysrq o powers off from a kernel worker while this shell, PID 1, goes on; the shutdown

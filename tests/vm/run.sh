@@ -8,7 +8,9 @@
 #   tests/vm/run.sh --kernel K --icount --bench NAME...
 #                                                   the same with one vCPU whose clock counts
 #                                                   instructions (QEMU -icount shift=0: 1 ns
-#                                                   = 1 instruction; docs/overhead.md)
+#                                                   = 1 instruction; docs/overhead.md);
+#                                                   LAB_BENCH_CONFIGS="none metrics ..."
+#                                                   measures only those configurations
 #   tests/vm/run.sh --kernel K --selftest NAME...   the harness's own tests
 #   tests/vm/run.sh --kernel K --utility NAME...    tools that check nothing, e.g.
 #                                                   capture-sysfs (unit-test fixtures)
@@ -166,6 +168,7 @@ fi
 	printf 'MODE=%q\n' "$mode"
 	printf 'MGMT_PORT=%q\n' "$mgmt_port"
 	printf 'LAB_NODE=%q\n' "$name"
+	printf 'BENCH_CONFIGS=%q\n' "${LAB_BENCH_CONFIGS:-}"
 } > "$results/plan"
 
 # --- boot ------------------------------------------------------------------------------

@@ -30,6 +30,30 @@ int BPF_PROG(fentry_iommu_unmap_fast) { return 0; }
 SEC("fexit/iommu_unmap_fast")
 int BPF_PROG(fexit_iommu_unmap_fast) { return 0; }
 
+/*
+ * ioguard trace and metrics: the VT-d invalidation points (bpf/trace.bpf.c), which the
+ * map and unmap ioctls reach through the domain's flushes where the IOMMU caches
+ * not-present entries (QEMU's intel-iommu, and any VT-d with caching mode).
+ */
+SEC("fentry/intel_iommu_tlb_sync")
+int BPF_PROG(fentry_intel_iommu_tlb_sync) { return 0; }
+SEC("fexit/intel_iommu_tlb_sync")
+int BPF_PROG(fexit_intel_iommu_tlb_sync) { return 0; }
+SEC("fentry/intel_iommu_iotlb_sync_map")
+int BPF_PROG(fentry_intel_iommu_iotlb_sync_map) { return 0; }
+SEC("fexit/intel_iommu_iotlb_sync_map")
+int BPF_PROG(fexit_intel_iommu_iotlb_sync_map) { return 0; }
+SEC("fentry/intel_flush_iotlb_all")
+int BPF_PROG(fentry_intel_flush_iotlb_all) { return 0; }
+SEC("fexit/intel_flush_iotlb_all")
+int BPF_PROG(fexit_intel_flush_iotlb_all) { return 0; }
+SEC("fentry/qi_submit_sync")
+int BPF_PROG(fentry_qi_submit_sync) { return 0; }
+SEC("fexit/qi_submit_sync")
+int BPF_PROG(fexit_qi_submit_sync) { return 0; }
+SEC("tp_btf/qi_submit")
+int BPF_PROG(tp_btf_qi_submit) { return 0; }
+
 /* An enforcing policy: the ioctl decision and the fexits that settle its accounts. */
 SEC("lsm/file_ioctl")
 int BPF_PROG(lsm_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg)

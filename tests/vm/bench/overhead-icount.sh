@@ -7,8 +7,10 @@
 #
 # Configurations, one after another in one boot, each attached once for RUNS runs:
 #   none           nothing attached
-#   empty-fentry   empty fentry/fexit programs on trace's map-path points (iommu_map,
-#                  iommu_map_nosync, iommu_unmap, iommu_unmap_fast, those this kernel has)
+#   empty-fentry   empty programs on every point trace and metrics use on the map path
+#                  (iommu_map, iommu_map_nosync, iommu_unmap, iommu_unmap_fast, the
+#                  VT-d flushes, qi_submit_sync and the qi_submit tracepoint; those
+#                  this kernel has)
 #   empty-lsm      an empty BPF LSM file_ioctl program
 #   empty-enforce  empty-lsm plus empty fexits on the ioctl handlers, where an enforcing
 #                  policy settles its accounts (vfio_fops_unl_ioctl, iommufd_fops_ioctl)
@@ -48,9 +50,12 @@ mapfile -t backends < <(dma_backends "$bdf")
 # has_function F: F is a kernel function here (vmlinux or a loaded module).
 has_function() { awk -v f="$1" '$3 == f { found = 1; exit } END { exit !found }' /proc/kallsyms; }
 fentry_progs=() settle_progs=()
-for f in iommu_map iommu_map_nosync iommu_unmap iommu_unmap_fast; do
+for f in iommu_map iommu_map_nosync iommu_unmap iommu_unmap_fast intel_iommu_tlb_sync \
+	intel_iommu_iotlb_sync_map intel_flush_iotlb_all qi_submit_sync; do
 	has_function "$f" && fentry_progs+=("fentry_$f" "fexit_$f")
 done
+# The qi_submit tracepoint's BPF entry point exists where the tracepoint does.
+has_function __bpf_trace_qi_submit && fentry_progs+=(tp_btf_qi_submit)
 for f in vfio_fops_unl_ioctl iommufd_fops_ioctl; do
 	has_function "$f" && settle_progs+=("fexit_$f")
 done
@@ -58,6 +63,14 @@ done
 
 configs=(none empty-fentry empty-lsm empty-enforce metrics trace bpftrace enforce audit)
 command -v bpftrace > /dev/null || configs=(none empty-fentry empty-lsm empty-enforce metrics trace enforce audit)
+# LAB_BENCH_CONFIGS on the host (run.sh passes it as BENCH_CONFIGS) measures a subset, e.g.
+# "none empty-fentry metrics" while working on one configuration.
+if [ -n "${BENCH_CONFIGS:-}" ]; then
+	for c in $BENCH_CONFIGS; do
+		[[ " ${configs[*]} " == *" $c "* ]] || fail "LAB_BENCH_CONFIGS: no configuration '$c' (${configs[*]})"
+	done
+	read -ra configs <<< "$BENCH_CONFIGS"
+fi
 
 policy_text() {
 	cat <<POLICY
