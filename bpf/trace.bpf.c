@@ -1244,6 +1244,9 @@ struct inval_starts {
 	__u64 desc[INVAL_START_DEPTH];
 	__u64 task[INVAL_START_DEPTH];
 	__u64 ns[INVAL_START_DEPTH];
+	/* The key of the call's first descriptor, set by tp_qi_submit when has_key is 0. */
+	struct ioguard_inval_key key[INVAL_START_DEPTH];
+	__u8 has_key[INVAL_START_DEPTH];
 	__u32 depth;
 };
 
@@ -1388,7 +1391,9 @@ SEC("tp_btf/qi_submit")
 int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
 {
 	struct ioguard_inval_key key;
+	struct inval_starts *starts;
 	struct ioguard_inval *v;
+	__u32 zero = 0, top;
 
 	if (!traced())
 		return 0;
@@ -1396,6 +1401,20 @@ int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
 	v = inval_entry(&key);
 	if (v)
 		__sync_fetch_and_add(&v->descriptors, 1);
+	/*
+	 * The tracepoint fires inside qi_submit_sync() with interrupts off, so the innermost
+	 * start of this task on this CPU is that call's (unless its fentry was skipped, when
+	 * an interrupt arrived while the fentry program ran for an outer call): its first
+	 * descriptor's key, for its latency at the fexit.
+	 */
+	starts = bpf_map_lookup_elem(&inval_start, &zero);
+	if (!starts || !starts->depth || starts->depth > INVAL_START_DEPTH)
+		return 0;
+	top = (starts->depth - 1) & (INVAL_START_DEPTH - 1);
+	if (!starts->has_key[top] && starts->task[top] == bpf_get_current_task()) {
+		starts->key[top] = key;
+		starts->has_key[top] = 1;
+	}
 	return 0;
 }
 
@@ -1416,6 +1435,7 @@ int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
 		d = 0;
 	starts->depth = d + 1;
 	barrier();
+	starts->has_key[d] = 0;
 	starts->desc[d] = (__u64)desc;
 	starts->task[d] = bpf_get_current_task();
 	starts->ns[d] = bpf_ktime_get_ns();
@@ -1427,11 +1447,12 @@ int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
 	     unsigned int count)
 {
 	__u64 task = bpf_get_current_task(), start = 0;
-	struct ioguard_inval_key ikey;
+	struct ioguard_inval_key ikey = {};
 	struct inval_starts *starts;
+	bool has_key = false;
 	struct ioguard_inval *v;
 	struct ioguard_hist *h;
-	__u32 zero = 0, d, i;
+	__u32 zero = 0, d, i, at;
 	__u64 latency;
 
 	starts = bpf_map_lookup_elem(&inval_start, &zero);
@@ -1441,10 +1462,12 @@ int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
 	for (i = 0; i < INVAL_START_DEPTH; i++) {
 		if (i >= d)
 			return 0;
-		/* Innermost first. */
-		if (starts->desc[(d - 1 - i) & (INVAL_START_DEPTH - 1)] == (__u64)desc &&
-		    starts->task[(d - 1 - i) & (INVAL_START_DEPTH - 1)] == task) {
-			start = starts->ns[(d - 1 - i) & (INVAL_START_DEPTH - 1)];
+		at = (d - 1 - i) & (INVAL_START_DEPTH - 1);	/* innermost first */
+		if (starts->desc[at] == (__u64)desc && starts->task[at] == task) {
+			start = starts->ns[at];
+			has_key = starts->has_key[at];
+			if (has_key)
+				ikey = starts->key[at];
 			barrier();
 			starts->depth = d - 1 - i;
 			break;
@@ -1456,7 +1479,9 @@ int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
 	/* A call without descriptors only waits; the kernel's own latency ignores it too. */
 	if (!count || !desc)
 		return 0;
-	inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf, DOMAIN_GROUP_SLOT_QI_SUBMIT_SYNC);
+	/* A kernel without the tracepoint, or a call the tracepoint program missed. */
+	if (!has_key)
+		inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf, DOMAIN_GROUP_SLOT_QI_SUBMIT_SYNC);
 	v = inval_entry(&ikey);
 	if (!v)
 		return 0;

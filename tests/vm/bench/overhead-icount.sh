@@ -7,10 +7,12 @@
 #
 # Configurations, one after another in one boot, each attached once for RUNS runs:
 #   none           nothing attached
-#   empty-fentry   empty programs on every point trace and metrics use on the map path
-#                  (iommu_map, iommu_map_nosync, iommu_unmap, iommu_unmap_fast, the
-#                  VT-d flushes, qi_submit_sync and the qi_submit tracepoint; those
-#                  this kernel has)
+#   empty-fentry   empty fentry/fexit programs on the map-path functions (iommu_map,
+#                  iommu_map_nosync, iommu_unmap, iommu_unmap_fast; those this kernel
+#                  has): bpftrace's floor
+#   empty-trace    empty-fentry plus empty programs on the VT-d invalidation points
+#                  trace and metrics also use (the driver's flushes, qi_submit_sync, the
+#                  qi_submit tracepoint): their floor
 #   empty-lsm      an empty BPF LSM file_ioctl program
 #   empty-enforce  empty-lsm plus empty fexits on the ioctl handlers, where an enforcing
 #                  policy settles its accounts (vfio_fops_unl_ioctl, iommufd_fops_ioctl)
@@ -49,20 +51,22 @@ mapfile -t backends < <(dma_backends "$bdf")
 
 # has_function F: F is a kernel function here (vmlinux or a loaded module).
 has_function() { awk -v f="$1" '$3 == f { found = 1; exit } END { exit !found }' /proc/kallsyms; }
-fentry_progs=() settle_progs=()
-for f in iommu_map iommu_map_nosync iommu_unmap iommu_unmap_fast intel_iommu_tlb_sync \
-	intel_iommu_iotlb_sync_map intel_flush_iotlb_all qi_submit_sync; do
+fentry_progs=() inval_progs=() settle_progs=()
+for f in iommu_map iommu_map_nosync iommu_unmap iommu_unmap_fast; do
 	has_function "$f" && fentry_progs+=("fentry_$f" "fexit_$f")
 done
+for f in intel_iommu_tlb_sync intel_iommu_iotlb_sync_map intel_flush_iotlb_all qi_submit_sync; do
+	has_function "$f" && inval_progs+=("fentry_$f" "fexit_$f")
+done
 # The qi_submit tracepoint's BPF entry point exists where the tracepoint does.
-has_function __bpf_trace_qi_submit && fentry_progs+=(tp_btf_qi_submit)
+has_function __bpf_trace_qi_submit && inval_progs+=(tp_btf_qi_submit)
 for f in vfio_fops_unl_ioctl iommufd_fops_ioctl; do
 	has_function "$f" && settle_progs+=("fexit_$f")
 done
 [ ${#fentry_progs[@]} -gt 0 ] || fail "none of iommu_map, iommu_unmap, iommu_unmap_fast in /proc/kallsyms"
 
-configs=(none empty-fentry empty-lsm empty-enforce metrics trace bpftrace enforce audit)
-command -v bpftrace > /dev/null || configs=(none empty-fentry empty-lsm empty-enforce metrics trace enforce audit)
+configs=(none empty-fentry empty-trace empty-lsm empty-enforce metrics trace bpftrace enforce audit)
+command -v bpftrace > /dev/null || configs=(none empty-fentry empty-trace empty-lsm empty-enforce metrics trace enforce audit)
 # LAB_BENCH_CONFIGS on the host (run.sh passes it as BENCH_CONFIGS) measures a subset, e.g.
 # "none empty-fentry metrics" while working on one configuration.
 if [ -n "${BENCH_CONFIGS:-}" ]; then
@@ -121,10 +125,11 @@ start_config() {
 	local links0 i
 	case "$1" in
 	none) ;;
-	empty-fentry|empty-lsm|empty-enforce)
+	empty-fentry|empty-trace|empty-lsm|empty-enforce)
 		local progs=()
 		case "$1" in
 		empty-fentry) progs=("${fentry_progs[@]}") ;;
+		empty-trace) progs=("${fentry_progs[@]}" "${inval_progs[@]}") ;;
 		empty-lsm) progs=(lsm_file_ioctl) ;;
 		empty-enforce) progs=(lsm_file_ioctl "${settle_progs[@]}") ;;
 		esac
@@ -176,6 +181,7 @@ run_workload() {
 echo "bench icount unit: $unit; cpus $(nproc); maps and unmaps per run $((PAGES * CYCLES))," \
 	"$RUNS runs; backends ${backends[*]}"
 echo "bench icount empty-fentry programs: ${fentry_progs[*]}"
+echo "bench icount empty-trace programs: empty-fentry's ${inval_progs[*]}"
 echo "bench icount empty-enforce programs: lsm_file_ioctl ${settle_progs[*]}"
 echo 0 > /proc/sys/kernel/bpf_stats_enabled
 : > "$work/ops"
@@ -200,7 +206,7 @@ per = {}
 for line in open(f"{work}/ops"):
     cfg, backend, m, u = line.split()
     per.setdefault((backend, cfg), []).append((float(m), float(u)))
-floors = {"metrics": "empty-fentry", "trace": "empty-fentry", "bpftrace": "empty-fentry",
+floors = {"metrics": "empty-trace", "trace": "empty-trace", "bpftrace": "empty-fentry",
           "enforce": "empty-enforce", "audit": "empty-enforce"}
 targets = {"metrics": 1.5, "enforce": 1.5, "trace": 3.0}
 print(f"bench icount table: per operation, median of runs; unit: {unit}")
@@ -219,7 +225,7 @@ for backend in sorted({b for b, _ in per}):
         base = med.get("none")
         if base is None:
             continue
-        for cfg in ("none", "empty-fentry", "empty-lsm", "empty-enforce", "metrics", "trace",
+        for cfg in ("none", "empty-fentry", "empty-trace", "empty-lsm", "empty-enforce", "metrics", "trace",
                     "bpftrace", "enforce", "audit"):
             if cfg not in med:
                 continue
@@ -236,7 +242,7 @@ for backend in sorted({b for b, _ in per}):
                 m = (med[cfg] - base) / (med[floor] - base)
                 print(f"bench icount target {backend} {op} {cfg} added <= {target}x {floor}: "
                       f"{m:.1f}x ({'met' if m <= target else 'missed'})")
-for cfg in ("empty-fentry", "empty-lsm", "empty-enforce", "metrics", "trace", "bpftrace",
+for cfg in ("empty-fentry", "empty-trace", "empty-lsm", "empty-enforce", "metrics", "trace", "bpftrace",
             "enforce", "audit"):
     try:
         progs = json.load(open(f"{work}/progs-{cfg}.json"))
