@@ -221,6 +221,8 @@ static __always_inline void event_latency(struct ioguard_event *e)
  * The group @domain was last attached to, through this CPU's slot @which
  * (DOMAIN_GROUP_SLOT_NONE: the table only). The generation is read before the table,
  * so an attach racing with this call at worst leaves a slot the next call finds stale.
+ * That relies on x86's ordering (loads are not reordered with loads, and the writer's
+ * locked add follows its update), the only architecture ioguard is built for.
  */
 static __always_inline bool domain_group_of(__u64 domain, __u32 which, __s32 *group)
 {
@@ -1224,27 +1226,43 @@ struct {
 	__type(value, struct flush_scopes);
 } flush_scope SEC(".maps");
 
+/* How often @task was switched out, voluntarily or not. */
+static __always_inline __u64 task_switches(struct task_struct *task)
+{
+	return task->nvcsw + task->nivcsw;
+}
+
 /*
  * Starts of the qi_submit_sync() calls in flight on this CPU, innermost last. The call
- * spins with interrupts off from taking its queue lock to dropping it, so another call
- * nests in it only through an interrupt that arrives before the lock (and returns before
- * it does), and a task changes CPU only just before the lock or just after it, on a
- * preemptible kernel. A start is claimed (depth raised) before it is written, and an
- * exit reads its start before lowering the depth, so an interrupt's push and pop in
- * between never overwrite a live entry. An exit takes the innermost start naming its
- * descriptor array and task and drops those above it (their exits ran elsewhere); a
- * full stack is emptied. A call whose start is not found is counted without latency.
- * A start left by a task that moved CPU can still be taken by the same task's later
- * call with the same descriptor array that moves back to this CPU: on a preemptible
- * kernel only, twice in those moments, and then its latency is too long.
+ * never sleeps, and it spins with interrupts off except before its queue lock, after it,
+ * and while it waits for free slots or restarts after a time-out; another call nests in
+ * it only through an interrupt in those moments (and returns first), and on a
+ * preemptible kernel the task may be switched out there and change CPU. So a start is
+ * taken only if the task has not been switched out since it was written (its context
+ * switch count is the same): starts on this CPU that pass are strictly nested, and a
+ * start left behind by a task that moved is never taken, by any task. A call whose start
+ * is not found (switched out, its fentry skipped, or a full stack emptied) is counted in
+ * lost[IOGUARD_LOST_CALL_TABLE_FULL]; its descriptors are still counted.
+ *
+ * A start is marked busy before the depth that claims it is raised and free once it is
+ * written: the tracepoint program of a call nested in an interrupt that arrived while
+ * this fentry program ran (its own fentry was skipped) leaves a busy start alone. An exit
+ * reads its start before lowering the depth.
  */
 #define INVAL_START_DEPTH 4
+
+enum inval_start_key {
+	INVAL_KEY_NONE,		/* written; the tracepoint program may set the key */
+	INVAL_KEY_BUSY,		/* being written by the fentry program */
+	INVAL_KEY_SET,
+};
 
 struct inval_starts {
 	__u64 desc[INVAL_START_DEPTH];
 	__u64 task[INVAL_START_DEPTH];
+	__u64 switches[INVAL_START_DEPTH];
 	__u64 ns[INVAL_START_DEPTH];
-	/* The key of the call's first descriptor, set by tp_qi_submit when has_key is 0. */
+	/* The key of the call's first descriptor, from tp_qi_submit (has_key INVAL_KEY_SET). */
 	struct ioguard_inval_key key[INVAL_START_DEPTH];
 	__u8 has_key[INVAL_START_DEPTH];
 	__u32 depth;
@@ -1403,17 +1421,17 @@ int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
 		__sync_fetch_and_add(&v->descriptors, 1);
 	/*
 	 * The tracepoint fires inside qi_submit_sync() with interrupts off, so the innermost
-	 * start of this task on this CPU is that call's (unless its fentry was skipped, when
-	 * an interrupt arrived while the fentry program ran for an outer call): its first
+	 * start of this task on this CPU is that call's, or busy (inval_start): its first
 	 * descriptor's key, for its latency at the fexit.
 	 */
 	starts = bpf_map_lookup_elem(&inval_start, &zero);
 	if (!starts || !starts->depth || starts->depth > INVAL_START_DEPTH)
 		return 0;
 	top = (starts->depth - 1) & (INVAL_START_DEPTH - 1);
-	if (!starts->has_key[top] && starts->task[top] == bpf_get_current_task()) {
+	if (starts->has_key[top] == INVAL_KEY_NONE &&
+	    starts->task[top] == (__u64)bpf_get_current_task_btf()) {
 		starts->key[top] = key;
-		starts->has_key[top] = 1;
+		starts->has_key[top] = INVAL_KEY_SET;
 	}
 	return 0;
 }
@@ -1422,6 +1440,7 @@ int BPF_PROG(tp_qi_submit, void *iommu, __u64 qw0)
 SEC("fentry/qi_submit_sync")
 int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct inval_starts *starts;
 	__u32 zero = 0, d;
 
@@ -1433,12 +1452,17 @@ int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
 	d = starts->depth;
 	if (d >= INVAL_START_DEPTH)
 		d = 0;
+	d &= INVAL_START_DEPTH - 1;
+	starts->has_key[d] = INVAL_KEY_BUSY;
+	barrier();
 	starts->depth = d + 1;
 	barrier();
-	starts->has_key[d] = 0;
 	starts->desc[d] = (__u64)desc;
-	starts->task[d] = bpf_get_current_task();
+	starts->task[d] = (__u64)task;
+	starts->switches[d] = task_switches(task);
 	starts->ns[d] = bpf_ktime_get_ns();
+	barrier();
+	starts->has_key[d] = INVAL_KEY_NONE;
 	return 0;
 }
 
@@ -1446,39 +1470,42 @@ SEC("fexit/qi_submit_sync")
 int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
 	     unsigned int count)
 {
-	__u64 task = bpf_get_current_task(), start = 0;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct ioguard_inval_key ikey = {};
 	struct inval_starts *starts;
-	bool has_key = false;
+	__u32 zero = 0, d, i, at;
+	bool found = false, has_key = false;
 	struct ioguard_inval *v;
 	struct ioguard_hist *h;
-	__u32 zero = 0, d, i, at;
-	__u64 latency;
+	__u64 start = 0, latency;
 
+	if (!traced())
+		return 0;
 	starts = bpf_map_lookup_elem(&inval_start, &zero);
 	if (!starts)
 		return 0;
 	d = starts->depth;
-	for (i = 0; i < INVAL_START_DEPTH; i++) {
-		if (i >= d)
-			return 0;
+	for (i = 0; i < INVAL_START_DEPTH && i < d; i++) {
 		at = (d - 1 - i) & (INVAL_START_DEPTH - 1);	/* innermost first */
-		if (starts->desc[at] == (__u64)desc && starts->task[at] == task) {
-			start = starts->ns[at];
-			has_key = starts->has_key[at];
-			if (has_key)
-				ikey = starts->key[at];
-			barrier();
-			starts->depth = d - 1 - i;
-			break;
-		}
+		if (starts->desc[at] != (__u64)desc || starts->task[at] != (__u64)task)
+			continue;
+		found = starts->switches[at] == task_switches(task);
+		start = starts->ns[at];
+		has_key = starts->has_key[at] == INVAL_KEY_SET;
+		if (has_key)
+			ikey = starts->key[at];
+		barrier();
+		starts->depth = d - 1 - i;
+		break;
 	}
-	if (!start)
-		return 0;
-	latency = bpf_ktime_get_ns() - start;
 	/* A call without descriptors only waits; the kernel's own latency ignores it too. */
 	if (!count || !desc)
 		return 0;
+	if (!found) {
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
+		return 0;
+	}
+	latency = bpf_ktime_get_ns() - start;
 	/* A kernel without the tracepoint, or a call the tracepoint program missed. */
 	if (!has_key)
 		inval_key(&ikey, BPF_CORE_READ(desc, qw0) & 0xf, DOMAIN_GROUP_SLOT_QI_SUBMIT_SYNC);
