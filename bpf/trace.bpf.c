@@ -1241,8 +1241,11 @@ static __always_inline __u64 task_switches(struct task_struct *task)
  * taken only if the task has not been switched out since it was written (its context
  * switch count is the same): starts on this CPU that pass are strictly nested, and a
  * start left behind by a task that moved is never taken, by any task. A call whose start
- * is not found (switched out, its fentry skipped, or a full stack emptied) is counted in
- * lost[IOGUARD_LOST_CALL_TABLE_FULL]; its descriptors are still counted.
+ * is not found (switched out, or its fentry skipped) has no latency, as a map whose
+ * fentry was skipped has none: its descriptors are still counted, and the latency
+ * histogram's count falls short of the submissions. Only starts dropped for room (a full
+ * stack is emptied) count in lost[IOGUARD_LOST_CALL_TABLE_FULL]: an alert on every
+ * preempted submission would be noise.
  *
  * A start is marked busy before the depth that claims it is raised and free once it is
  * written: the tracepoint program of a call nested in an interrupt that arrived while
@@ -1450,8 +1453,10 @@ int BPF_PROG(qi_submit_sync_enter, void *iommu, struct qi_desc___ioguard *desc)
 	if (!starts)
 		return 0;
 	d = starts->depth;
-	if (d >= INVAL_START_DEPTH)
+	if (d >= INVAL_START_DEPTH) {
+		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], INVAL_START_DEPTH);
 		d = 0;
+	}
 	d &= INVAL_START_DEPTH - 1;
 	starts->has_key[d] = INVAL_KEY_BUSY;
 	barrier();
@@ -1501,10 +1506,8 @@ int BPF_PROG(qi_submit_sync_exit, void *iommu, struct qi_desc___ioguard *desc,
 	/* A call without descriptors only waits; the kernel's own latency ignores it too. */
 	if (!count || !desc)
 		return 0;
-	if (!found) {
-		__sync_fetch_and_add(&lost[IOGUARD_LOST_CALL_TABLE_FULL], 1);
+	if (!found)
 		return 0;
-	}
 	latency = bpf_ktime_get_ns() - start;
 	/* A kernel without the tracepoint, or a call the tracepoint program missed. */
 	if (!has_key)

@@ -120,7 +120,7 @@ struct ioguard_inval {
 
 enum ioguard_lost_reason {
 	IOGUARD_LOST_RINGBUF_FULL = 0,	/* bpf_ringbuf_reserve() failed */
-	IOGUARD_LOST_CALL_TABLE_FULL,	/* a call not timed: no room for its start, or start lost */
+	IOGUARD_LOST_CALL_TABLE_FULL,	/* no room to remember a call's start time */
 	IOGUARD_LOST_FAULT_TABLE_FULL,	/* a fault's key could not be added: not counted */
 	IOGUARD_LOST_REASON_COUNT,
 };

@@ -803,9 +803,8 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 
 	family(out, "ioguard_events_lost_total", "counter",
 	       "Trace events lost in the kernel, by reason: ringbuf_full (the ring buffer was "
-	       "full), call_table_full (a call could not be timed: no room for its start, or "
-	       "its start was lost) or fault_table_full (a fault of a new device, kind or "
-	       "reason found its table full and was not counted). "
+	       "full), call_table_full (no room to time a call) or fault_table_full (a fault "
+	       "of a new device, kind or reason found its table full and was not counted). "
 	       "The other families still count these operations; call_table_full loses only "
 	       "their latency.");
 	for (r = 0; r < IOGUARD_LOST_REASON_COUNT; r++) {

@@ -486,10 +486,9 @@ static void test_window_counts_4k_maps(void **state)
 	"# TYPE ioguard_group_viable gauge\n"
 #define HDR_LOST \
 	"# HELP ioguard_events_lost_total Trace events lost in the kernel, by reason: " \
-	"ringbuf_full (the ring buffer was full), call_table_full (a call could not be " \
-	"timed: no room for its start, or its start was lost) or fault_table_full (a " \
-	"fault of a new device, kind or reason found its table full and was not " \
-	"counted). The other families still count these " \
+	"ringbuf_full (the ring buffer was full), call_table_full (no room to time a " \
+	"call) or fault_table_full (a fault of a new device, kind or reason found its " \
+	"table full and was not counted). The other families still count these " \
 	"operations; call_table_full loses only their latency.\n" \
 	"# TYPE ioguard_events_lost_total counter\n"
 #define HDR_STATS \
