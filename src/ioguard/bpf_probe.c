@@ -72,7 +72,7 @@ struct last_message {
 };
 
 /* The tracer reports through p_err(); its last word is the reason it failed. */
-static void keep_last(void *ctx, enum p_level level, const char *msg)
+static void keep_last(void *ctx, enum errbuf_level level, const char *msg)
 {
 	struct last_message *m = ctx;
 

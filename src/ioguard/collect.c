@@ -12,7 +12,6 @@
 #include "collect.h"
 #include "dma_fault.h"
 #include "ioasid/ioasid.h"
-#include "ioguard.h"
 #include "ioguard_version.h"
 #include "pins.h"
 

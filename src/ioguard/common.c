@@ -16,22 +16,24 @@ const char *bin_name = "ioguard";
 struct json_writer *json_wtr;
 
 /* The calling thread's sink (p_set_sink()); a thread without one prints. */
-static __thread void (*sink_fn)(void *ctx, enum p_level level, const char *msg);
+static __thread errbuf_note_fn sink_fn;
 static __thread void *sink_ctx;
 
-void p_set_sink(void (*fn)(void *ctx, enum p_level level, const char *msg), void *ctx)
+void p_set_sink(errbuf_note_fn fn, void *ctx)
 {
 	sink_fn = fn;
 	sink_ctx = ctx;
 }
 
-void p_print(enum p_level level, const char *msg)
+void p_print(enum errbuf_level level, const char *msg)
 {
 	static const char *const prefix[] = {
-		[P_ERR] = "error: ", [P_WARN] = "warning: ", [P_INFO] = "",
+		[ERRBUF_ERR] = "error: ", [ERRBUF_WARN] = "warning: ", [ERRBUF_INFO] = "",
 	};
 
-	if (level == P_ERR && json_output && json_wtr) {
+	if (level == ERRBUF_WARN_AT) {
+		fprintf(stderr, "%s\n", msg);
+	} else if (level == ERRBUF_ERR && json_output && json_wtr) {
 		jsonw_start_object(json_wtr);
 		jsonw_string_field(json_wtr, "error", msg);
 		jsonw_end_object(json_wtr);
@@ -41,7 +43,7 @@ void p_print(enum p_level level, const char *msg)
 }
 
 /* Messages are one line; a path or a policy error with its position fits in this. */
-static void vmessage(enum p_level level, const char *fmt, va_list ap)
+static void vmessage(enum errbuf_level level, const char *fmt, va_list ap)
 {
 	char buf[4096];
 
@@ -57,7 +59,7 @@ void p_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(P_ERR, fmt, ap);
+	vmessage(ERRBUF_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -66,7 +68,7 @@ void p_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(P_WARN, fmt, ap);
+	vmessage(ERRBUF_WARN, fmt, ap);
 	va_end(ap);
 }
 
@@ -75,7 +77,7 @@ void p_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(P_INFO, fmt, ap);
+	vmessage(ERRBUF_INFO, fmt, ap);
 	va_end(ap);
 }
 
@@ -103,16 +105,15 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 	return -EINVAL;
 }
 
-int format_error(int err, char *buf, size_t len, const char *fmt, ...)
+void p_note(void *ctx, enum errbuf_level level, const char *msg)
 {
-	va_list ap;
+	p_print(level, msg);
+}
 
-	if (buf && len) {
-		va_start(ap, fmt);
-		vsnprintf(buf, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
+void p_errbuf(const struct errbuf *eb)
+{
+	if (eb->msg[0])
+		p_err("%s", eb->msg);
 }
 
 int p_bad_option(int opt, char **argv)

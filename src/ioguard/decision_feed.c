@@ -16,7 +16,7 @@
 
 #include "array_size.h"
 #include "decision_feed.h"
-#include "ioguard.h"
+#include "errbuf.h"
 
 #define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
 /* Connections waiting for accept(): the maximum of clients and a few to refuse. */

@@ -21,8 +21,8 @@
 #include "abi_names.h"
 #include "array_size.h"
 #include "enforcer.h"
-#include "ioguard.h"
 #include "enforce.skel.h"
+#include "errbuf.h"
 #include "pinned_layout.h"
 #include "pins.h"
 

@@ -13,8 +13,8 @@
 
 #include <microhttpd.h>
 
+#include "errbuf.h"
 #include "http_server.h"
-#include "ioguard.h"
 
 #define DEFAULT_TIMEOUT_S 10
 /*

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "errbuf.h"
 #include "json_writer.h"
 
 /* Exit codes: only main() turns an error into one of these. */
@@ -34,25 +35,24 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-enum p_level { P_ERR, P_WARN, P_INFO };
-
 /*
  * p_set_sink() - on the calling thread only, hand p_err(), p_warn() and p_info() to
- * @fn (formatted, one message a call) instead of printing them; NULL prints again. For
- * a worker thread whose messages its caller prints: stderr and the --json writer are
- * the main thread's.
+ * @fn (formatted, one message a call) instead of printing them; NULL prints again.
  */
-void p_set_sink(void (*fn)(void *ctx, enum p_level level, const char *msg), void *ctx);
+void p_set_sink(errbuf_note_fn fn, void *ctx);
 
-/* Prints @msg at @level as p_err(), p_warn() or p_info() would. */
-void p_print(enum p_level level, const char *msg);
+/* Prints @msg at @level as p_err(), p_warn() or p_info() would (ERRBUF_WARN_AT as it is). */
+void p_print(enum errbuf_level level, const char *msg);
 
 /*
- * format_error() - for modules that report into a caller's buffer: formats the message
- * into @buf (when @buf and @len are set) and returns @err, a negative errno.
+ * CLI_ERRBUF - a struct errbuf whose notes print at once, as p_print() does; the CLI
+ * prints its @msg with p_errbuf() when the call it was passed to fails.
  */
-int format_error(int err, char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void p_note(void *ctx, enum errbuf_level level, const char *msg);
+#define CLI_ERRBUF { .note = p_note }
+
+/* p_errbuf() - p_err() of @eb's message, when the call that failed left one. */
+void p_errbuf(const struct errbuf *eb);
 
 /*
  * p_bad_option() - report what getopt rejected and return -EINVAL. @opt is getopt's

@@ -188,7 +188,7 @@ static void job_free(struct policy_reload_job *job)
 }
 
 /* Only the worker appends, and only the reloader's thread reads, once the job is done. */
-static void job_message(void *ctx, enum p_level level, const char *msg)
+static void job_message(void *ctx, enum errbuf_level level, const char *msg)
 {
 	struct policy_reload_job *job = ctx;
 	char c = level;
@@ -205,7 +205,7 @@ static void job_print_messages(const struct policy_reload_job *job)
 	if (job->msgs.err)
 		return;
 	while (off + 1 < job->msgs.len) {
-		p_print((enum p_level)job->msgs.data[off], job->msgs.data + off + 1);
+		p_print((enum errbuf_level)job->msgs.data[off], job->msgs.data + off + 1);
 		off += 2 + strlen(job->msgs.data + off + 1);
 	}
 }

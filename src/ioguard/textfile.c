@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "textfile.h"
-#include "ioguard.h"
 
 #define TMP_ATTEMPTS 100
 
