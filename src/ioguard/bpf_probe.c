@@ -4,11 +4,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "bpf_probe.h"
-#include "ioguard.h"
 #include "probe.skel.h"
 #include "tracer.h"
 
@@ -66,17 +66,18 @@ int bpf_probe_lsm(char *err, size_t len)
 	return probe_one(false, err, len);
 }
 
-struct last_message {
-	char *buf;
-	size_t len;
-};
+#define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
 
-/* The tracer reports through p_err(); its last word is the reason it failed. */
-static void keep_last(void *ctx, enum errbuf_level level, const char *msg)
+int bpf_probe_environment(struct errbuf *eb)
 {
-	struct last_message *m = ctx;
-
-	snprintf(m->buf, m->len, "%s", msg);
+	if (access(KERNEL_BTF_PATH, R_OK))
+		return errbuf_set(eb, -ENOENT, "kernel BTF not found at %s: this kernel was built "
+				  "without CONFIG_DEBUG_INFO_BTF=y, which ioguard needs for CO-RE",
+				  KERNEL_BTF_PATH);
+	if (geteuid() != 0)
+		return errbuf_set(eb, -EPERM, "loading BPF programs needs root (CAP_BPF, "
+				  "CAP_PERFMON and CAP_SYS_ADMIN): run ioguard as root");
+	return 0;
 }
 
 int bpf_probe_trace(bool *fentry, char *desc, size_t len)
@@ -86,17 +87,19 @@ int bpf_probe_trace(bool *fentry, char *desc, size_t len)
 		.mode = TRACER_MODE_AUTO,
 		.no_events = true,
 	};
-	struct last_message m = { desc, len };
+	struct errbuf eb = { .note = NULL };
 	struct tracer *t;
 	int ret;
 
 	desc[0] = '\0';
 	*fentry = false;
-	p_set_sink(keep_last, &m);
-	ret = tracer__open(&opts, &t);
-	p_set_sink(NULL, NULL);
-	if (ret)
+	ret = bpf_probe_environment(&eb);
+	if (!ret)
+		ret = tracer__open(&opts, &t, &eb);
+	if (ret) {
+		snprintf(desc, len, "%s", eb.msg);
 		return ret;
+	}
 	*fentry = tracer__mode(t) == TRACER_MODE_FENTRY;
 	tracer__describe(t, desc, len);
 	tracer__free(t);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 /*
  * bpf_probe_fentry() - load and attach an fentry program on security_file_ioctl.
  * Return: 0 when both worked, or the negative errno of the step that failed, with that
@@ -23,11 +25,18 @@ int bpf_probe_fentry(char *err, size_t len);
 int bpf_probe_lsm(char *err, size_t len);
 
 /*
+ * bpf_probe_environment() - what every loader of BPF programs needs before it starts:
+ * the kernel's BTF file (CO-RE) and root. Return: 0, -ENOENT or -EPERM with why in @eb.
+ */
+int bpf_probe_environment(struct errbuf *eb);
+
+/*
  * bpf_probe_trace() - open ioguard's tracer as `ioguard trace` would (auto mode, no
  * events) and close it again: whether ioguard's own trace programs load here, which is
  * more than whether the kernel attaches fentry at all (a verifier may refuse them).
  * Return: 0 with *@fentry set and the tracer's one-line description in @desc, or the
- * tracer's negative errno with its message in @desc. Prints nothing.
+ * negative errno of bpf_probe_environment() or of the tracer, with its message in @desc.
+ * Prints nothing.
  */
 int bpf_probe_trace(bool *fentry, char *desc, size_t len);
 

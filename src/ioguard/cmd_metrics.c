@@ -242,11 +242,17 @@ int do_metrics(int argc, char **argv)
 		return -ENOMEM;
 	}
 	if (!no_trace) {
+		struct errbuf eb = CLI_ERRBUF;
 		char description[1024];
 
-		err = tracer__open(&topts, &tracer);
+		err = bpf_environment_check();
 		if (err)
 			goto out_snap;
+		err = tracer__open(&topts, &tracer, &eb);
+		if (err) {
+			p_errbuf(&eb);
+			goto out_snap;
+		}
 		tracer__describe(tracer, description, sizeof(description));
 		p_info("counting, %s", description);
 		m.collect.tracer = tracer;

@@ -691,6 +691,7 @@ int do_run(int argc, char **argv)
 	};
 	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
 	struct http_server_opts hopts = { .sz = sizeof(hopts) };
+	struct errbuf eb = CLI_ERRBUF;
 	char description[1024], msg[512];
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];
 	sigset_t mask, old_mask;
@@ -764,9 +765,11 @@ int do_run(int argc, char **argv)
 		p_err("cannot allocate the daemon's state: %s", strerror(ENOMEM));
 		goto out_state;
 	}
-	err = tracer__open(&d.topts, &d.tracer);
-	if (err)
+	err = tracer__open(&d.topts, &d.tracer, &eb);
+	if (err) {
+		p_errbuf(&eb);
 		goto out_state;
+	}
 	d.collect.tracer = d.tracer;
 	d.rb = ring_buffer__new(tracer__events_fd(d.tracer), on_event, &d, NULL);
 	if (!d.rb) {

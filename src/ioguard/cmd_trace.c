@@ -167,6 +167,7 @@ int do_trace(int argc, char **argv)
 	struct decision_source *decisions = NULL;
 	struct ring_buffer *rb = NULL;
 	struct tracer *tracer = NULL;
+	struct errbuf eb = CLI_ERRBUF;
 	unsigned long duration = 0, v;
 	struct timespec start, last_retry;
 	char description[1024], why[512];
@@ -261,9 +262,14 @@ int do_trace(int argc, char **argv)
 	session.printer = event_printer__new(realtime_offset_ns());
 	if (!session.printer)
 		return -ENOMEM;
-	err = tracer__open(&topts, &tracer);
+	err = bpf_environment_check();
 	if (err)
 		goto out_printer;
+	err = tracer__open(&topts, &tracer, &eb);
+	if (err) {
+		p_errbuf(&eb);
+		goto out_printer;
+	}
 	rb = ring_buffer__new(tracer__events_fd(tracer), handle_event, &session, NULL);
 	if (!rb) {
 		err = -errno;

@@ -7,9 +7,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "bpf_probe.h"
 #include "ioguard.h"
-
-#define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
 
 bool json_output;
 const char *bin_name = "ioguard";
@@ -146,15 +145,11 @@ int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigne
 
 int bpf_environment_check(void)
 {
-	if (access(KERNEL_BTF_PATH, R_OK)) {
-		p_err("kernel BTF not found at %s: this kernel was built without "
-		      "CONFIG_DEBUG_INFO_BTF=y, which ioguard needs for CO-RE", KERNEL_BTF_PATH);
-		return -ENOENT;
-	}
-	if (geteuid() != 0) {
-		p_err("loading BPF programs needs root (CAP_BPF, CAP_PERFMON and "
-		      "CAP_SYS_ADMIN): run ioguard as root");
-		return -EPERM;
-	}
-	return 0;
+	struct errbuf eb = CLI_ERRBUF;
+	int err;
+
+	err = bpf_probe_environment(&eb);
+	if (err)
+		p_errbuf(&eb);
+	return err;
 }

@@ -10,7 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "array_size.h"
-#include "ioguard.h"
+#include "errbuf.h"
 #include "ioguard/metrics.h"
 #include "tracer.h"
 #include "trace.skel.h"
@@ -327,15 +327,12 @@ static int load_mode_optional_invalidations(struct tracer *t, const struct trace
 	return err;
 }
 
-int tracer__open(const struct tracer_opts *opts, struct tracer **out)
+int tracer__open(const struct tracer_opts *opts, struct tracer **out, struct errbuf *eb)
 {
 	struct kernel_btf kbtf = { 0 };
 	struct tracer *t;
 	int err;
 
-	err = bpf_environment_check();
-	if (err)
-		return err;
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -345,7 +342,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	kbtf.vmlinux = btf__load_vmlinux_btf();
 	if (!kbtf.vmlinux) {
 		err = -errno;
-		p_err("cannot read the kernel's BTF: %s", strerror(-err));
+		errbuf_set(eb, err, "cannot read the kernel's BTF: %s", strerror(-err));
 		goto err_free;
 	}
 
@@ -364,8 +361,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		if (!err)
 			goto out_btf;
 		if (opts->mode == TRACER_MODE_FENTRY) {
-			p_err("fentry/fexit programs cannot be loaded or attached: %s",
-			      strerror(-err));
+			errbuf_set(eb, err, "fentry/fexit programs cannot be loaded or attached: %s",
+				   strerror(-err));
 			goto err_btf;
 		}
 		snprintf(t->fallback_reason, sizeof(t->fallback_reason),
@@ -374,9 +371,9 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	}
 	err = load_mode_optional_invalidations(t, opts, TRACER_MODE_TP_BTF, &kbtf);
 	if (err) {
-		p_err("the iommu tracepoints cannot be attached%s: %s%s",
-		      t->fallback_reason[0] ? " either" : "", strerror(-err),
-		      err == -ENOENT ? " (this kernel has no iommu tracepoints in its BTF)" : "");
+		errbuf_set(eb, err, "the iommu tracepoints cannot be attached%s: %s%s",
+			   t->fallback_reason[0] ? " either" : "", strerror(-err),
+			   err == -ENOENT ? " (this kernel has no iommu tracepoints in its BTF)" : "");
 		goto err_btf;
 	}
 out_btf:

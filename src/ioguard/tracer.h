@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
+#include "errbuf.h"
 #include "ioguard/metrics.h"
 
 enum tracer_mode {
@@ -45,13 +46,6 @@ struct tracer_opts {
 
 struct tracer;
 
-/*
- * tracer__open() - load and attach the trace programs.
- * In TRACER_MODE_AUTO, fentry/fexit is tried first; if the kernel refuses it, the
- * tracepoint set is loaded instead. Hooks whose target this kernel lacks are skipped and
- * listed by tracer__describe(). Returns 0 and sets *out, or a negative errno after
- * printing why.
- */
 struct bpf_program;
 
 /*
@@ -70,7 +64,15 @@ bool tracer_program_wanted(const struct bpf_program *prog, enum tracer_mode mode
 bool tracer_program_is_invalidation(const struct bpf_program *prog);
 __u32 tracer_program_target(const struct bpf_program *prog, char *name, size_t len);
 
-int tracer__open(const struct tracer_opts *opts, struct tracer **out);
+/*
+ * tracer__open() - load and attach the trace programs.
+ * In TRACER_MODE_AUTO, fentry/fexit is tried first; if the kernel refuses it, the
+ * tracepoint set is loaded instead. Hooks whose target this kernel lacks are skipped and
+ * listed by tracer__describe(). Checks nothing of the environment (BTF file, root): the
+ * commands do that first, with bpf_environment_check(). Returns 0 and sets *@out, or a
+ * negative errno with why in @eb.
+ */
+int tracer__open(const struct tracer_opts *opts, struct tracer **out, struct errbuf *eb);
 void tracer__free(struct tracer *t);
 
 enum tracer_mode tracer__mode(const struct tracer *t);
