@@ -82,6 +82,7 @@ static int do_check(int argc, char **argv)
 	};
 	struct policy_load_opts opts = { .sz = sizeof(opts) };
 	struct policy_error perr = POLICY_ERROR_INIT;
+	struct errbuf eb = CLI_ERRBUF;
 	const char *sysfs_root = NULL, *path;
 	struct policy *p = NULL;
 	struct stat st;
@@ -142,9 +143,11 @@ static int do_check(int argc, char **argv)
 		err = -EBADMSG;
 		goto out_free;
 	}
-	err = policy_topology_report(path, p, sysfs_root);
-	if (err)
+	err = policy_topology_report(path, p, sysfs_root, &eb);
+	if (err) {
+		p_errbuf(&eb);
 		goto out_free;
+	}
 	print_ok(path, p, true);
 out_free:
 	policy__free(p);

@@ -106,7 +106,10 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 
 void p_note(void *ctx, enum errbuf_level level, const char *msg)
 {
-	p_print(level, msg);
+	if (sink_fn)
+		sink_fn(sink_ctx, level, msg);
+	else
+		p_print(level, msg);
 }
 
 void p_errbuf(const struct errbuf *eb)

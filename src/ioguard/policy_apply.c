@@ -60,6 +60,7 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
 	const char *cgroup_root = opts && opts->cgroup_root ? opts->cgroup_root : CGROUP_ROOT;
 	struct policy_error perr = POLICY_ERROR_INIT;
+	struct errbuf teb = CLI_ERRBUF;
 	struct compiled_policy *cp = NULL;
 	struct policy *p = NULL;
 	char err[1024] = "";
@@ -79,8 +80,9 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 		goto out_free;
 	}
 	set_stage(job, "checking the device topology");
-	ret = policy_topology_report(path, p, opts ? opts->sysfs_root : NULL);
+	ret = policy_topology_report(path, p, opts ? opts->sysfs_root : NULL, &teb);
 	if (ret) {
+		p_errbuf(&teb);
 		p_err("%s is not loaded; the policy in force is unchanged", path);
 		goto out_free;
 	}

@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "ioguard.h"
 #include "policy_topology.h"
 #include "topology_record.h"
 
@@ -176,7 +175,8 @@ int policy_topology_check(const struct policy *p, const struct ioasid_topology *
 	return 0;
 }
 
-int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root)
+int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root,
+			   struct errbuf *eb)
 {
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr = { 0 };
@@ -187,23 +187,23 @@ int policy_topology_report(const char *path, const struct policy *p, const char 
 	snprintf(groups, sizeof(groups), "%s/sys/kernel/iommu_groups",
 		 sysfs_root ? sysfs_root : "");
 	if (stat(groups, &st)) {
-		p_warn("%s: no IOMMU groups (%s: %s): nothing to check group viability against",
-		       path, groups, strerror(errno));
+		errbuf_note(eb, ERRBUF_WARN, "%s: no IOMMU groups (%s: %s): nothing to check "
+			    "group viability against", path, groups, strerror(errno));
 		return 0;
 	}
 	ret = ioasid_topology__load(sysfs_root, &topo, &ierr);
-	if (ret) {
-		p_err("%s: cannot read the device topology: %s", path, ierr.msg);
-		return ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret, "%s: cannot read the device topology: %s", path,
+				  ierr.msg);
 	ret = policy_topology_check(p, topo, err, sizeof(err), warn, sizeof(warn));
 	for (line = strtok_r(warn, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *cause = strchr(strchr(line, ':') + 1, ':');
 
-		fprintf(stderr, "%s:%.*s: warning:%s\n", path, (int)(cause - line), line, cause + 1);
+		errbuf_note(eb, ERRBUF_WARN_AT, "%s:%.*s: warning:%s", path, (int)(cause - line),
+			    line, cause + 1);
 	}
 	if (ret)
-		p_err("%s: %s", path, err);
+		errbuf_set(eb, ret, "%s: %s", path, err);
 	ioasid_topology__free(topo);
 	return ret;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "errbuf.h"
 #include "ioasid/ioasid.h"
 #include "policy.h"
 
@@ -33,11 +34,13 @@ int policy_topology_check(const struct policy *p, const struct ioasid_topology *
 
 /*
  * policy_topology_report() - policy_topology_check() on the topology at @sysfs_root
- * (NULL: the live /sys), printing warnings as "FILE:LINE:COLUMN: warning: ..." and the
- * error naming @path. A system without IOMMU groups has nothing to split; that is said,
- * not hidden. Returns 0, -EPERM for a split group, or the topology loader's error.
+ * (NULL: the live /sys), with each warning a "FILE:LINE:COLUMN: warning: ..." note
+ * (ERRBUF_WARN_AT) of @eb and the error naming @path in @eb. A system without IOMMU
+ * groups has nothing to split; that is said (a warning note), not hidden. Returns 0,
+ * -EPERM for a split group, or the topology loader's error.
  */
-int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root);
+int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root,
+			   struct errbuf *eb);
 
 /*
  * policy_topology_stamp() - record the topology under @sysfs_root (NULL: the live /sys)
