@@ -38,6 +38,7 @@ int do_load(int argc, char **argv)
 	struct policy_load_opts popts = { .sz = sizeof(popts) };
 	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &popts };
 	char hash[2 * POLICY_HASH_SIZE + 1];
+	struct errbuf eb = CLI_ERRBUF;
 	struct policy *p = NULL;
 	bool swapped;
 	int opt, ret;
@@ -61,9 +62,11 @@ int do_load(int argc, char **argv)
 	ret = bpf_environment_check();
 	if (ret)
 		return ret;
-	ret = policy_apply(argv[optind], &aopts, &p, &swapped);
-	if (ret)
+	ret = policy_apply(argv[optind], &aopts, &p, &swapped, &eb);
+	if (ret) {
+		p_errbuf(&eb);
 		return ret;
+	}
 	policy__hash_hex(p, hash);
 	if (json_output) {
 		jsonw_start_object(json_wtr);

@@ -718,7 +718,7 @@ int do_run(int argc, char **argv)
 		p_err("cannot create a signalfd: %s", strerror(errno));
 		goto out_sigmask;
 	}
-	err = policy_reloader__init(&d.reloader, d.policy_path, &aopts);
+	err = policy_reloader__init(&d.reloader, d.policy_path, &aopts, &eb);
 	if (err) {
 		p_err("cannot set up reloading %s: %s", d.policy_path, strerror(-err));
 		goto out_fds;

@@ -14,16 +14,6 @@ bool json_output;
 const char *bin_name = "ioguard";
 struct json_writer *json_wtr;
 
-/* The calling thread's sink (p_set_sink()); a thread without one prints. */
-static __thread errbuf_note_fn sink_fn;
-static __thread void *sink_ctx;
-
-void p_set_sink(errbuf_note_fn fn, void *ctx)
-{
-	sink_fn = fn;
-	sink_ctx = ctx;
-}
-
 void p_print(enum errbuf_level level, const char *msg)
 {
 	static const char *const prefix[] = {
@@ -47,10 +37,7 @@ static void vmessage(enum errbuf_level level, const char *fmt, va_list ap)
 	char buf[4096];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (sink_fn)
-		sink_fn(sink_ctx, level, buf);
-	else
-		p_print(level, buf);
+	p_print(level, buf);
 }
 
 void p_err(const char *fmt, ...)
@@ -106,10 +93,7 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 
 void p_note(void *ctx, enum errbuf_level level, const char *msg)
 {
-	if (sink_fn)
-		sink_fn(sink_ctx, level, msg);
-	else
-		p_print(level, msg);
+	p_print(level, msg);
 }
 
 void p_errbuf(const struct errbuf *eb)

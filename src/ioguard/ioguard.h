@@ -35,12 +35,6 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/*
- * p_set_sink() - on the calling thread only, hand p_err(), p_warn() and p_info() to
- * @fn (formatted, one message a call) instead of printing them; NULL prints again.
- */
-void p_set_sink(errbuf_note_fn fn, void *ctx);
-
 /* Prints @msg at @level as p_err(), p_warn() or p_info() would (ERRBUF_WARN_AT as it is). */
 void p_print(enum errbuf_level level, const char *msg);
 

@@ -3,13 +3,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "enforcer.h"
-#include "ioguard.h"
+#include "errbuf.h"
 #include "policy_apply.h"
 #include "policy_topology.h"
 
@@ -32,7 +33,8 @@ struct policy_reload_job {
 	struct policy_load_opts load;
 	struct policy_apply_opts opts;
 	uint8_t unless_hash[POLICY_HASH_SIZE];
-	struct buf msgs;			/* the worker's messages: level byte, text, NUL */
+	struct errbuf eb;			/* the worker's; its notes go to @msgs */
+	struct buf msgs;			/* the worker's notes: level byte, text, NUL */
 
 	pthread_mutex_t lock;
 	const char *stage;			/* what prepare() is doing, for the report */
@@ -53,14 +55,17 @@ static void set_stage(struct policy_reload_job *job, const char *stage)
 	pthread_mutex_unlock(&job->lock);
 }
 
-/* @job, when set, learns each step in turn: a worker past its deadline is reported by it. */
+/*
+ * @job, when set, learns each step in turn: a worker past its deadline is reported by it.
+ * @eb is not NULL: a failed topology check's own error is read back from it.
+ */
 static int prepare(const char *path, const struct policy_apply_opts *opts, struct policy **out,
-		   struct compiled_policy **out_cp, struct policy_reload_job *job)
+		   struct compiled_policy **out_cp, struct policy_reload_job *job,
+		   struct errbuf *eb)
 {
 	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
 	const char *cgroup_root = opts && opts->cgroup_root ? opts->cgroup_root : CGROUP_ROOT;
 	struct policy_error perr = POLICY_ERROR_INIT;
-	struct errbuf teb = CLI_ERRBUF;
 	struct compiled_policy *cp = NULL;
 	struct policy *p = NULL;
 	char err[1024] = "";
@@ -71,35 +76,37 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 	set_stage(job, "reading the file");
 	ret = (opts && opts->read ? opts->read : policy__load)(path, opts ? opts->load : NULL,
 							       &p, &perr);
-	if (ret) {
-		p_err("%s; the policy in force is unchanged", perr.msg);
-		return ret == -EINVAL ? -EBADMSG : ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret == -EINVAL ? -EBADMSG : ret,
+				  "%s; the policy in force is unchanged", perr.msg);
 	if (opts && opts->unless_hash && !memcmp(opts->unless_hash, p->hash, sizeof(p->hash))) {
 		ret = 1;
 		goto out_free;
 	}
 	set_stage(job, "checking the device topology");
-	ret = policy_topology_report(path, p, opts ? opts->sysfs_root : NULL, &teb);
+	eb->msg[0] = '\0';
+	ret = policy_topology_report(path, p, opts ? opts->sysfs_root : NULL, eb);
 	if (ret) {
-		p_errbuf(&teb);
-		p_err("%s is not loaded; the policy in force is unchanged", path);
+		if (eb->msg[0])
+			errbuf_note(eb, ERRBUF_ERR, "%s", eb->msg);
+		errbuf_set(eb, ret, "%s is not loaded; the policy in force is unchanged", path);
 		goto out_free;
 	}
 	set_stage(job, "probing the kernel");
 	ret = ops->probe(err, sizeof(err));
 	if (ret) {
-		p_err("enforcement cannot work on this kernel: %s", err);
+		errbuf_set(eb, ret, "enforcement cannot work on this kernel: %s", err);
 		goto out_free;
 	}
 	set_stage(job, "compiling (cgroups, executables)");
 	ret = policy_compile(p, cgroup_root, &cp, err, sizeof(err));
 	if (ret) {
-		p_err("%s: %s; the policy in force is unchanged", path, err);
+		errbuf_set(eb, ret, "%s: %s; the policy in force is unchanged", path, err);
 		goto out_free;
 	}
 	if (cp->warnings[0])
-		p_warn("%s: %s (those values match no process)", path, cp->warnings);
+		errbuf_note(eb, ERRBUF_WARN, "%s: %s (those values match no process)", path,
+			    cp->warnings);
 	*out = p;
 	*out_cp = cp;
 	return 0;
@@ -109,25 +116,25 @@ out_free:
 }
 
 int policy_prepare(const char *path, const struct policy_apply_opts *opts, struct policy **p,
-		   struct compiled_policy **cp)
+		   struct compiled_policy **cp, struct errbuf *eb)
 {
-	return prepare(path, opts, p, cp, NULL);
+	struct errbuf dropped = { .note = NULL };
+
+	return prepare(path, opts, p, cp, NULL, eb ? eb : &dropped);
 }
 
 int policy_commit(const char *path, const struct policy_apply_opts *opts,
-		  const struct compiled_policy *cp, bool *swapped)
+		  const struct compiled_policy *cp, bool *swapped, struct errbuf *eb)
 {
 	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
 	char err[1024] = "", notes[1024] = "";
 	int ret;
 
 	ret = ops->load(cp, swapped, notes, sizeof(notes), err, sizeof(err));
-	if (ret) {
-		p_err("%s: %s; the policy in force is unchanged", path, err);
-		return ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret, "%s: %s; the policy in force is unchanged", path, err);
 	if (notes[0])
-		p_warn("%s", notes);
+		errbuf_note(eb, ERRBUF_WARN, "%s", notes);
 	return 0;
 }
 
@@ -138,7 +145,7 @@ int policy_commit(const char *path, const struct policy_apply_opts *opts,
  * not fatal.
  */
 static void stamp_topology(const char *path, const struct policy_apply_opts *opts,
-			   const struct policy *p)
+			   const struct policy *p, struct errbuf *eb)
 {
 	char err[1024];
 	int ret;
@@ -147,26 +154,27 @@ static void stamp_topology(const char *path, const struct policy_apply_opts *opt
 		return;
 	ret = policy_topology_stamp(p, opts ? opts->sysfs_root : NULL, err, sizeof(err));
 	if (ret == -ESTALE)
-		p_warn("%s is in force, but %s: no topology is recorded for it; load it "
-		       "again to check it on the topology as it is now", path, err);
+		errbuf_note(eb, ERRBUF_WARN, "%s is in force, but %s: no topology is recorded for "
+			    "it; load it again to check it on the topology as it is now", path, err);
 	else if (ret)
-		p_warn("%s: the topology it was checked against is not recorded (%s): "
-		       "'ioguard status' cannot tell whether it still holds", path, err);
+		errbuf_note(eb, ERRBUF_WARN, "%s: the topology it was checked against is not "
+			    "recorded (%s): 'ioguard status' cannot tell whether it still holds",
+			    path, err);
 }
 
 int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
-		 bool *swapped)
+		 bool *swapped, struct errbuf *eb)
 {
 	struct compiled_policy *cp = NULL;
 	struct policy *p = NULL;
 	int ret;
 
 	*out = NULL;
-	ret = policy_prepare(path, opts, &p, &cp);
+	ret = policy_prepare(path, opts, &p, &cp, eb);
 	if (!ret)
-		ret = policy_commit(path, opts, cp, swapped);
+		ret = policy_commit(path, opts, cp, swapped, eb);
 	if (!ret) {
-		stamp_topology(path, opts, p);
+		stamp_topology(path, opts, p, eb);
 		*out = p;
 		p = NULL;
 	}
@@ -190,7 +198,7 @@ static void job_free(struct policy_reload_job *job)
 }
 
 /* Only the worker appends, and only the reloader's thread reads, once the job is done. */
-static void job_message(void *ctx, enum errbuf_level level, const char *msg)
+static void job_note(void *ctx, enum errbuf_level level, const char *msg)
 {
 	struct policy_reload_job *job = ctx;
 	char c = level;
@@ -199,15 +207,19 @@ static void job_message(void *ctx, enum errbuf_level level, const char *msg)
 	buf__append(&job->msgs, msg, strlen(msg) + 1);
 }
 
-/* Prints what the worker said, on the reloader's thread, which owns stderr (and --json). */
-static void job_print_messages(const struct policy_reload_job *job)
+/*
+ * Hands what the worker said to the reloader's notes, on the reloader's thread: the
+ * caller's printing (stderr, --json) is its own thread's.
+ */
+static void job_replay_notes(const struct policy_reload_job *job, struct errbuf *eb)
 {
 	size_t off = 0;
 
 	if (job->msgs.err)
 		return;
 	while (off + 1 < job->msgs.len) {
-		p_print((enum errbuf_level)job->msgs.data[off], job->msgs.data + off + 1);
+		errbuf_note(eb, (enum errbuf_level)job->msgs.data[off], "%s",
+			    job->msgs.data + off + 1);
 		off += 2 + strlen(job->msgs.data + off + 1);
 	}
 }
@@ -220,9 +232,9 @@ static void *reload_worker(void *arg)
 	bool orphaned;
 	int ret;
 
-	p_set_sink(job_message, job);
-	ret = prepare(job->path, &job->opts, &p, &cp, job);
-	p_set_sink(NULL, NULL);
+	ret = prepare(job->path, &job->opts, &p, &cp, job, &job->eb);
+	if (ret < 0 && job->eb.msg[0])
+		job_note(job, ERRBUF_ERR, job->eb.msg);
 	pthread_mutex_lock(&job->lock);
 	job->ret = ret;
 	job->p = p;
@@ -244,6 +256,8 @@ static struct policy_reload_job *job_new(const struct policy_reloader *r, bool f
 	if (!job)
 		return NULL;
 	pthread_mutex_init(&job->lock, NULL);
+	job->eb.note = job_note;
+	job->eb.note_ctx = job;
 	job->stage = "starting";
 	job->notify_fd = r->notify_fd;
 	job->opts = r->opts;
@@ -276,10 +290,11 @@ static long elapsed_ms(const struct timespec *since)
 }
 
 int policy_reloader__init(struct policy_reloader *r, const char *path,
-			  const struct policy_apply_opts *opts)
+			  const struct policy_apply_opts *opts, struct errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
 	r->path = path;
+	r->eb = eb;
 	if (opts)
 		r->opts = *opts;
 	r->opts.sz = sizeof(r->opts);
@@ -341,18 +356,26 @@ int policy_reloader__start(struct policy_reloader *r, bool force)
 	return 0;
 }
 
-/* Makes what the worker prepared the policy in force; on the caller's thread. */
+/*
+ * Makes what the worker prepared the policy in force; on the caller's thread. The worker's
+ * error is among its notes already; a commit's is told as a note too.
+ */
 static int reloader_commit(struct policy_reloader *r, struct policy_reload_job *job)
 {
+	struct errbuf eb = { .note = r->eb ? r->eb->note : NULL,
+			     .note_ctx = r->eb ? r->eb->note_ctx : NULL };
 	bool swapped;
 	int ret;
 
 	if (job->ret)
 		return job->ret;
-	ret = policy_commit(r->path, &r->opts, job->cp, &swapped);
-	if (ret)
+	ret = policy_commit(r->path, &r->opts, job->cp, &swapped, &eb);
+	if (ret) {
+		if (eb.msg[0])
+			errbuf_note(r->eb, ERRBUF_ERR, "%s", eb.msg);
 		return ret;
-	stamp_topology(r->path, &r->opts, job->p);
+	}
+	stamp_topology(r->path, &r->opts, job->p, r->eb);
 	memcpy(r->hash, job->p->hash, sizeof(r->hash));
 	snprintf(r->name, sizeof(r->name), "%s", job->p->name);
 	r->loaded = true;
@@ -379,20 +402,20 @@ int policy_reloader__finish(struct policy_reloader *r, int *result)
 		if (r->late || ms < (long)r->deadline_ms)
 			return -EINPROGRESS;
 		r->late = true;
-		p_err("%s: %s did not finish within %u ms (is its file system hung? an NFS hard "
-		      "mount or a FUSE server that does not answer); the policy in force is "
-		      "unchanged, and no other reload starts until that one returns", r->path,
-		      stage, r->deadline_ms);
+		errbuf_note(r->eb, ERRBUF_ERR, "%s: %s did not finish within %u ms (is its file "
+			    "system hung? an NFS hard mount or a FUSE server that does not answer); "
+			    "the policy in force is unchanged, and no other reload starts until "
+			    "that one returns", r->path, stage, r->deadline_ms);
 		*result = -ETIMEDOUT;
 		return -ETIMEDOUT;
 	}
 	/* The worker is gone from the job: it wrote the fd last, under the lock. */
 	eventfd_read(r->notify_fd, &ignored);
 	r->job = NULL;
-	job_print_messages(job);
+	job_replay_notes(job, r->eb);
 	if (r->late) {
-		p_warn("%s: the reload that missed its deadline returned after %ld ms; its "
-		       "result is dropped", r->path, elapsed_ms(&r->started));
+		errbuf_note(r->eb, ERRBUF_WARN, "%s: the reload that missed its deadline returned "
+			    "after %ld ms; its result is dropped", r->path, elapsed_ms(&r->started));
 		ret = -ECANCELED;
 	} else {
 		*result = reloader_commit(r, job);

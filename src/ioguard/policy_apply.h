@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "errbuf.h"
 #include "exposition.h"
 #include "policy.h"
 #include "policy_compile.h"
@@ -64,15 +65,17 @@ struct policy_apply_opts {
 
 /*
  * policy_apply() - make the policy file @path the policy in force
- * Reports every problem, warning and enforcer note through p_err()/p_warn(), in the
- * words of `ioguard load`. On success *@out is the policy now in force (free it with
+ * Reports in the words of `ioguard load`: why it failed in @eb, and as notes of @eb, in
+ * order, the warnings (unreached selectors, unmatched cgroups or executables, enforcer
+ * notes, an unrecorded topology) and the topology check's own error before the one that
+ * says the file is not loaded. On success *@out is the policy now in force (free it with
  * policy__free()) and *@swapped says whether it replaced a loaded one atomically.
  *
  * Return: 0; 1 when @unless_hash matched (nothing done, *@out NULL); -EBADMSG for a
  * file with invalid content; another negative errno (the policy in force is unchanged).
  */
 int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,
-		 bool *swapped);
+		 bool *swapped, struct errbuf *eb);
 
 /*
  * policy_apply() in two steps. policy_prepare() does all of it but the enforcer's load:
@@ -82,9 +85,9 @@ int policy_apply(const char *path, const struct policy_apply_opts *opts, struct 
  * Both report as policy_apply() does and return what it returns.
  */
 int policy_prepare(const char *path, const struct policy_apply_opts *opts, struct policy **p,
-		   struct compiled_policy **cp);
+		   struct compiled_policy **cp, struct errbuf *eb);
 int policy_commit(const char *path, const struct policy_apply_opts *opts,
-		  const struct compiled_policy *cp, bool *swapped);
+		  const struct compiled_policy *cp, bool *swapped, struct errbuf *eb);
 
 enum policy_reload_result {
 	POLICY_RELOAD_OK = 0,		/* the new file is in force */
@@ -108,9 +111,15 @@ struct policy_reload_job;
  * takes around policy_reloader__count() and never around a reload (a slow file system
  * must not stall scrapes). The worker thread never touches the reloader: it shares only
  * its job, under the job's own lock, which is taken with no other lock held.
+ *
+ * A reload runs over several calls and its result is counted, not returned as an error,
+ * so the reloader tells everything through the notes of @eb, errors included
+ * (ERRBUF_ERR), on its caller's thread, in the order they happened; it leaves nothing in
+ * @eb->msg for its caller to print.
  */
 struct policy_reloader {
 	const char *path;
+	struct errbuf *eb;			/* whose notes say what happens; may be NULL */
 	struct policy_apply_opts opts;
 	unsigned int deadline_ms;		/* POLICY_RELOAD_DEADLINE_MS unless a test sets it */
 	int notify_fd;				/* eventfd: readable once the job is done */
@@ -130,11 +139,12 @@ struct policy_reloader {
 };
 
 /*
- * policy_reloader__init() - set up @r for @path (kept by pointer); @opts may be NULL.
- * Return: 0 or a negative errno (no eventfd); either way policy_reloader__fini() is safe.
+ * policy_reloader__init() - set up @r for @path and @eb (both kept by pointer); @opts and
+ * @eb may be NULL. Return: 0 or a negative errno (no eventfd); either way
+ * policy_reloader__fini() is safe.
  */
 int policy_reloader__init(struct policy_reloader *r, const char *path,
-			  const struct policy_apply_opts *opts);
+			  const struct policy_apply_opts *opts, struct errbuf *eb);
 
 /*
  * policy_reloader__fini() - let go of @r. A worker still stuck in the kernel is left to
@@ -164,8 +174,8 @@ static inline int policy_reloader__fd(const struct policy_reloader *r)
 
 /*
  * policy_reloader__finish() - check on the reload in flight, without blocking; commits
- * it (on the caller's thread) when the worker has prepared it, and prints what the
- * worker reported (the worker itself prints nothing). Never changes @reloads.
+ * it (on the caller's thread) when the worker has prepared it, and hands what the
+ * worker reported to the notes of @r's errbuf. Never changes @reloads.
  * Return:
  *   0            the reload is over; *@result is what policy_reloader__reload() returns
  *   -EINPROGRESS it is still running (or still stuck after its deadline was reported)

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,7 +126,7 @@ static void test_apply_good_file(void **state)
 	bool swapped = true;
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped), 0);
+	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped, NULL), 0);
 	assert_non_null(p);
 	assert_string_equal(p->name, "first");
 	assert_false(swapped);
@@ -136,11 +137,14 @@ static void test_apply_good_file(void **state)
 static void test_apply_bad_file_never_reaches_the_enforcer(void **state)
 {
 	struct fixture *f = *state;
+	struct errbuf eb = { .note = NULL };
 	struct policy *p = NULL;
 	bool swapped;
 
 	put(f, "name: [broken\n");
-	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped), -EBADMSG);
+	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped, &eb), -EBADMSG);
+	assert_non_null(strstr(eb.msg, f->path));
+	assert_non_null(strstr(eb.msg, "; the policy in force is unchanged"));
 	assert_null(p);
 	assert_int_equal(fake.loads, 0);
 }
@@ -148,15 +152,18 @@ static void test_apply_bad_file_never_reaches_the_enforcer(void **state)
 static void test_apply_enforcer_errors(void **state)
 {
 	struct fixture *f = *state;
+	struct errbuf eb = { .note = NULL };
 	struct policy *p = NULL;
 	bool swapped;
 
 	put(f, good_policy("first"));
 	fake.probe_ret = -EOPNOTSUPP;
-	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped), -EOPNOTSUPP);
+	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped, NULL), -EOPNOTSUPP);
 	fake.probe_ret = 0;
 	fake.load_ret = -EPERM;
-	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped), -EPERM);
+	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped, &eb), -EPERM);
+	assert_int_equal(strncmp(eb.msg, f->path, strlen(f->path)), 0);
+	assert_non_null(strstr(eb.msg, "; the policy in force is unchanged"));
 	assert_null(p);
 	assert_int_equal(fake.loads, 0);
 }
@@ -168,9 +175,9 @@ static void test_apply_unless_hash(void **state)
 	bool swapped;
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped), 0);
+	assert_int_equal(policy_apply(f->path, &f->opts, &p, &swapped, NULL), 0);
 	f->opts.unless_hash = p->hash;
-	assert_int_equal(policy_apply(f->path, &f->opts, &q, &swapped), 1);
+	assert_int_equal(policy_apply(f->path, &f->opts, &q, &swapped, NULL), 1);
 	assert_null(q);
 	assert_int_equal(fake.loads, 1);
 	policy__free(p);
@@ -182,7 +189,7 @@ static void test_reloader_bad_file_keeps_the_old_policy(void **state)
 	struct policy_reloader r;
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	assert_string_equal(r.name, "first");
 	/* The first load is not a reload. */
@@ -215,7 +222,7 @@ static void test_reloader_unchanged_file(void **state)
 	struct policy_reloader r;
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	/* A change event with the same content: nothing to do, nothing counted. */
 	assert_int_equal(policy_reloader__reload(&r, false), 1);
@@ -234,7 +241,7 @@ static void test_reloader_missing_file(void **state)
 	struct policy_reloader r;
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	unlink(f->path);
 	assert_int_equal(policy_reloader__reload(&r, true), -ENOENT);
@@ -254,7 +261,7 @@ static void test_reloader_render(void **state)
 	struct policy_reloader r;
 	struct buf b = { 0 };
 
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	r.reloads[POLICY_RELOAD_OK] = 3;
 	r.reloads[POLICY_RELOAD_ERROR] = 1;
 	r.reloads[POLICY_RELOAD_TIMEOUT] = 2;
@@ -286,7 +293,7 @@ static void test_reloader_apply_then_count(void **state)
 	int ret;
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 
 	put(f, good_policy("second"));
@@ -370,7 +377,7 @@ static void release_fifo(struct fixture *f, const char *text)
 static void reloader_init_stuck(struct fixture *f, struct policy_reloader *r)
 {
 	f->opts.read = blocking_read;
-	assert_int_equal(policy_reloader__init(r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(r, f->path, &f->opts, NULL), 0);
 	r->deadline_ms = DEADLINE_MS;
 	reads_returned = 0;
 }
@@ -505,7 +512,7 @@ static void test_reloader_count_timeout(void **state)
 	struct fixture *f = *state;
 	struct policy_reloader r;
 
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	policy_reloader__count(&r, -ETIMEDOUT);
 	policy_reloader__count(&r, -EIO);
 	policy_reloader__count(&r, 1);
@@ -516,38 +523,47 @@ static void test_reloader_count_timeout(void **state)
 	policy_reloader__fini(&r);
 }
 
+/* What a reloader told through its errbuf: "LEVEL:text" lines, and on which thread. */
+struct notes {
+	char text[4096];
+	size_t len;
+	pthread_t thread;
+	bool other_thread;
+};
+
+static void keep_note(void *ctx, enum errbuf_level level, const char *msg)
+{
+	struct notes *n = ctx;
+
+	n->other_thread |= !pthread_equal(pthread_self(), n->thread);
+	n->len += snprintf(n->text + n->len, sizeof(n->text) - n->len, "%d:%s\n", level, msg);
+	assert_true(n->len < sizeof(n->text));
+}
+
 /*
- * The worker prints nothing itself (stderr and --json belong to the loop): what it
- * reports reaches stderr through __finish(), before the caller's own summary.
+ * The worker prints nothing and tells its caller nothing on its own thread (stderr and
+ * --json belong to the loop): what it reports reaches the reloader's errbuf through
+ * __finish(), on the caller's thread, errors as ERRBUF_ERR notes.
  */
-static void test_reloader_worker_messages_reach_stderr(void **state)
+static void test_reloader_worker_notes_reach_the_caller(void **state)
 {
 	struct fixture *f = *state;
+	struct notes notes = { .len = 0, .thread = pthread_self() };
+	struct errbuf eb = { .note = keep_note, .note_ctx = &notes };
 	struct policy_reloader r;
-	char text[4096] = "";
-	FILE *capture;
-	int saved;
-	size_t n;
+	char want[256];
 
 	put(f, good_policy("first"));
-	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts), 0);
+	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, &eb), 0);
 	assert_int_equal(policy_reloader__load(&r), 0);
 	put(f, "name: first\nmode: sideways\n");
-	capture = tmpfile();
-	assert_non_null(capture);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	dup2(fileno(capture), STDERR_FILENO);
+	notes.len = 0;
 	assert_int_equal(policy_reloader__reload(&r, false), -EBADMSG);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(capture);
-	n = fread(text, 1, sizeof(text) - 1, capture);
-	text[n] = '\0';
-	fclose(capture);
-	assert_non_null(strstr(text, "bad value 'sideways' for 'mode'"));
-	assert_non_null(strstr(text, "the policy in force is unchanged\n"));
+	snprintf(want, sizeof(want), "%d:%s:", ERRBUF_ERR, f->path);
+	assert_int_equal(strncmp(notes.text, want, strlen(want)), 0);
+	assert_non_null(strstr(notes.text, "bad value 'sideways' for 'mode'"));
+	assert_non_null(strstr(notes.text, "the policy in force is unchanged\n"));
+	assert_false(notes.other_thread);
 	policy_reloader__fini(&r);
 }
 
@@ -568,7 +584,7 @@ int main(void)
 		T(test_reloader_async_deadline),
 		T(test_reloader_fini_with_stuck_worker),
 		T(test_reloader_count_timeout),
-		T(test_reloader_worker_messages_reach_stderr),
+		T(test_reloader_worker_notes_reach_the_caller),
 	};
 #undef T
 
