@@ -777,7 +777,7 @@ int do_run(int argc, char **argv)
 		p_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out_tracer;
 	}
-	d.decisions = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, &d);
+	d.decisions = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, &d, &eb);
 	if (!d.decisions) {
 		err = -ENOMEM;
 		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));

@@ -278,7 +278,7 @@ int do_trace(int argc, char **argv)
 	}
 	if (!session.filter.decisions_off) {
 		decisions = decision_source__new(IOGUARD_FEED_ROLE_TRACE, handle_decision,
-						 &session);
+						 &session, &eb);
 		if (!decisions) {
 			err = -ENOMEM;
 			p_err("cannot allocate the decision source: %s", strerror(ENOMEM));

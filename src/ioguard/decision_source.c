@@ -8,7 +8,7 @@
 
 #include "decision_source.h"
 #include "enforcer.h"
-#include "ioguard.h"
+#include "errbuf.h"
 #include "pins.h"
 
 #define WHY_LEN 512
@@ -26,6 +26,7 @@ struct decision_source {
 	enum ioguard_feed_role role;
 	decision_fn fn;
 	void *ctx;
+	struct errbuf *eb;		/* the caller's: only its notes are used */
 	struct decision_reader *reader;
 	struct decision_feed_server *server;
 	struct decision_feed_client *client;
@@ -53,7 +54,7 @@ static void on_record(void *ctx, const struct ioguard_decision *d, const char *t
 }
 
 struct decision_source *decision_source__new(enum ioguard_feed_role role, decision_fn fn,
-					     void *ctx)
+					     void *ctx, struct errbuf *eb)
 {
 	struct decision_source *s = calloc(1, sizeof(*s));
 
@@ -62,6 +63,7 @@ struct decision_source *decision_source__new(enum ioguard_feed_role role, decisi
 	s->role = role;
 	s->fn = fn;
 	s->ctx = ctx;
+	s->eb = eb;
 	if (decision_feed_path(s->feed_path, sizeof(s->feed_path)))
 		s->feed_path[0] = '\0';
 	return s;
@@ -94,7 +96,7 @@ static void fail_once(struct decision_source *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	p_warn("policy decisions are not available for now: %s", why);
+	errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not available for now: %s", why);
 }
 
 static const char *describe_feed(const struct decision_source *s, char *buf, size_t len)
@@ -121,8 +123,8 @@ static void announce_client(struct decision_source *s)
 	s->announced = true;
 	s->used = true;
 	s->quiet = false;
-	p_info("policy decisions from %s at %s", describe_feed(s, who, sizeof(who)),
-	       s->feed_path);
+	errbuf_note(s->eb, ERRBUF_INFO, "policy decisions from %s at %s",
+		    describe_feed(s, who, sizeof(who)), s->feed_path);
 }
 
 static void report_lost(struct decision_source *s)
@@ -133,9 +135,9 @@ static void report_lost(struct decision_source *s)
 	if (lost == s->client_lost_seen)
 		return;
 	s->lost += lost - s->client_lost_seen;
-	p_warn("policy decisions: %llu records of %s were lost because this process did not "
-	       "read them in time (%llu in all)", lost - s->client_lost_seen,
-	       describe_feed(s, who, sizeof(who)), s->lost);
+	errbuf_note(s->eb, ERRBUF_WARN, "policy decisions: %llu records of %s were lost because "
+		    "this process did not read them in time (%llu in all)",
+		    lost - s->client_lost_seen, describe_feed(s, who, sizeof(who)), s->lost);
 	s->client_lost_seen = lost;
 }
 
@@ -144,8 +146,9 @@ static void end_client(struct decision_source *s, const char *why)
 	char who[128];
 
 	if (s->announced) {
-		p_warn("policy decisions: %s stopped: %s; they resume as soon as this process "
-		       "can read them again", describe_feed(s, who, sizeof(who)), why);
+		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions: %s stopped: %s; they resume as "
+			    "soon as this process can read them again",
+			    describe_feed(s, who, sizeof(who)), why);
 		s->quiet = true;
 	} else {
 		fail_once(s, "%s", why);
@@ -160,15 +163,18 @@ static void serve(struct decision_source *s)
 	int err;
 
 	if (!s->feed_path[0]) {
-		p_warn("policy decisions are not served to other ioguard processes: the feed "
-		       "path under %s is too long for a socket", decision_feed_run_dir());
+		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not served to other ioguard "
+			    "processes: the feed path under %s is too long for a socket",
+			    decision_feed_run_dir());
 		return;
 	}
 	err = decision_feed_server__new(s->feed_path, s->role, &s->server, why, sizeof(why));
 	if (err)
-		p_warn("policy decisions are not served to other ioguard processes: %s", why);
+		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not served to other ioguard "
+			    "processes: %s", why);
 	else
-		p_info("serving policy decisions to other ioguard processes at %s", s->feed_path);
+		errbuf_note(s->eb, ERRBUF_INFO, "serving policy decisions to other ioguard "
+			    "processes at %s", s->feed_path);
 }
 
 static void drop_server(struct decision_source *s)
@@ -200,9 +206,9 @@ static void drop_replaced_reader(struct decision_source *s)
 	s->rb = NULL;
 	decision_reader__free(s->reader);
 	s->reader = NULL;
-	p_info("policy decisions: the records pinned at %s/decisions were unpinned or "
-	       "replaced (ioguard unload, then load): reading the ones pinned now",
-	       pins_dir());
+	errbuf_note(s->eb, ERRBUF_INFO, "policy decisions: the records pinned at %s/decisions were "
+		    "unpinned or replaced (ioguard unload, then load): reading the ones pinned "
+		    "now", pins_dir());
 }
 
 void decision_source__update(struct decision_source *s, int wait_ms)
@@ -219,14 +225,15 @@ void decision_source__update(struct decision_source *s, int wait_ms)
 		s->used = true;
 		s->quiet = false;
 		clock_gettime(CLOCK_MONOTONIC, &s->replaced_checked);
-		p_info("policy decisions from %s/decisions", pins_dir());
+		errbuf_note(s->eb, ERRBUF_INFO, "policy decisions from %s/decisions", pins_dir());
 		if (!s->server)
 			serve(s);
 		return;
 	}
 	/* Serving needs the records: a server left by a dropped reader goes. */
 	if (s->server) {
-		p_warn("policy decisions are no longer served at %s: %s", s->feed_path, why);
+		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are no longer served at %s: %s",
+			    s->feed_path, why);
 		drop_server(s);
 	}
 	if (err != -EBUSY) {
@@ -285,14 +292,14 @@ void decision_source__process(struct decision_source *s)
 		/* After timeouts too: the programs wake readers only in bulk. */
 		err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR)
-			p_warn("reading the decision ring buffer %s/decisions failed: %s",
-			       pins_dir(), strerror(-err));
+			errbuf_note(s->eb, ERRBUF_WARN, "reading the decision ring buffer "
+				    "%s/decisions failed: %s", pins_dir(), strerror(-err));
 	}
 	if (s->server) {
 		err = decision_feed_server__process(s->server);
 		if (err) {
-			p_warn("policy decisions are no longer served at %s: %s", s->feed_path,
-			       strerror(-err));
+			errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are no longer served at "
+				    "%s: %s", s->feed_path, strerror(-err));
 			drop_server(s);
 		}
 	}

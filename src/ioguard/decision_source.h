@@ -13,9 +13,9 @@
  * buffer, or the feed of whoever took it first. Records the ring buffer holds while
  * nobody reads it wait there for the next reader: a handover loses none.
  *
- * Reports on stderr (p_info, p_warn) where the records come from each time that changes,
- * why they are not available (once, until that changes), and the records a feed said
- * this process missed.
+ * Tells through the notes of the caller's errbuf (ERRBUF_INFO, ERRBUF_WARN) where the
+ * records come from each time that changes, why they are not available (once, until that
+ * changes), and the records a feed said this process missed. It prints nothing.
  */
 #ifndef IOGUARD_DECISION_SOURCE_H
 #define IOGUARD_DECISION_SOURCE_H
@@ -27,6 +27,7 @@
 
 #include "decision_feed.h"
 #include "decisions.h"
+#include "errbuf.h"
 
 /* At most this many fds for the caller's poll(): the ring buffer and the feed's server. */
 #define DECISION_SOURCE_MAX_FDS 2
@@ -38,9 +39,11 @@ struct decision_source;
  * @role: what the feed announces when this process serves it
  * @fn:   called per decision record, from decision_source__process() (the source reads
  *        the ring buffer with its own ring buffer manager)
+ * @eb:   whose notes are told, from __update() and __process(); kept by pointer, may be
+ *        NULL. Its @msg is not used.
  */
 struct decision_source *decision_source__new(enum ioguard_feed_role role, decision_fn fn,
-					     void *ctx);
+					     void *ctx, struct errbuf *eb);
 /* Frees the server, the client, the reader and its ring buffer manager. Accepts NULL. */
 void decision_source__free(struct decision_source *s);
 

@@ -3,8 +3,8 @@
  * Tests of src/ioguard/decision_source.c without BPF: the pin directory is a plain
  * temporary directory whose flock the test holds, as the daemon would, so the source
  * finds the records taken and turns to the decision feed, which the test serves. What
- * the source says on stderr is captured and checked: where records come from, the end
- * of a feed (once), losses, and why there are none (once). One test pins real maps on
+ * the source tells through its errbuf's notes is kept and checked: where records come
+ * from, the end of a feed (once), losses, and why there are none (once). One test pins real maps on
  * a bpffs it mounts (root; it SKIPs otherwise) to replace the records under the source.
  */
 #include <setjmp.h>
@@ -44,10 +44,9 @@ struct fixture {
 	struct decision_feed_server *server;
 	unsigned int n;			/* records the source delivered */
 	__u32 last_pid;
-	char log[16384];		/* what the source said on stderr */
+	char log[16384];		/* what the source told, one "LEVEL: note" line each */
 	size_t log_len;
-	int saved_stderr;
-	int capture_fd;
+	struct errbuf eb;		/* the source's; its notes go to @log */
 };
 
 static void on_decision(void *ctx, const struct ioguard_decision *d, const char *tenant)
@@ -58,47 +57,30 @@ static void on_decision(void *ctx, const struct ioguard_decision *d, const char 
 	f->last_pid = d->pid;
 }
 
-/* stderr goes to a file while the source runs, and is appended to f->log. */
-static void capture(struct fixture *f)
+static void keep_note(void *ctx, enum errbuf_level level, const char *msg)
 {
-	char name[] = "/tmp/ioguard-test-source-log-XXXXXX";
+	static const char *const name[] = {
+		[ERRBUF_ERR] = "error", [ERRBUF_WARN] = "warning", [ERRBUF_INFO] = "info",
+		[ERRBUF_WARN_AT] = "warning",
+	};
+	struct fixture *f = ctx;
+	int n;
 
-	fflush(stderr);
-	f->capture_fd = mkstemp(name);
-	assert_true(f->capture_fd >= 0);
-	unlink(name);
-	f->saved_stderr = dup(STDERR_FILENO);
-	dup2(f->capture_fd, STDERR_FILENO);
-}
-
-static void release(struct fixture *f)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	dup2(f->saved_stderr, STDERR_FILENO);
-	close(f->saved_stderr);
-	lseek(f->capture_fd, 0, SEEK_SET);
-	n = read(f->capture_fd, f->log + f->log_len, sizeof(f->log) - f->log_len - 1);
-	close(f->capture_fd);
-	if (n > 0)
-		f->log_len += n;
-	f->log[f->log_len] = '\0';
-	fputs(f->log + f->log_len - (n > 0 ? n : 0), stderr);
+	n = snprintf(f->log + f->log_len, sizeof(f->log) - f->log_len, "%s: %s\n",
+		     name[level], msg);
+	assert_true(n > 0 && (size_t)n < sizeof(f->log) - f->log_len);
+	fputs(f->log + f->log_len, stderr);
+	f->log_len += n;
 }
 
 static void update(struct fixture *f, int wait_ms)
 {
-	capture(f);
 	decision_source__update(f->source, wait_ms);
-	release(f);
 }
 
 static void process_source(struct fixture *f)
 {
-	capture(f);
 	decision_source__process(f->source);
-	release(f);
 }
 
 static unsigned int said(const struct fixture *f, const char *what)
@@ -141,7 +123,9 @@ static int setup(void **state)
 	assert_int_equal(flock(f->lock_fd, LOCK_EX | LOCK_NB), 0);
 	setenv("IOGUARD_PIN_DIR", f->pins, 1);
 	setenv("IOGUARD_RUN_DIR", f->run_dir, 1);
-	f->source = decision_source__new(IOGUARD_FEED_ROLE_TRACE, on_decision, f);
+	f->eb.note = keep_note;
+	f->eb.note_ctx = f;
+	f->source = decision_source__new(IOGUARD_FEED_ROLE_TRACE, on_decision, f, &f->eb);
 	assert_non_null(f->source);
 	alarm(TEST_ALARM_S);
 	*state = f;
@@ -364,7 +348,9 @@ static int setup_bpffs(void **state)
 		f->bpffs_mounted = true;
 	setenv("IOGUARD_PIN_DIR", f->pins, 1);
 	setenv("IOGUARD_RUN_DIR", f->run_dir, 1);
-	f->source = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, f);
+	f->eb.note = keep_note;
+	f->eb.note_ctx = f;
+	f->source = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, f, &f->eb);
 	assert_non_null(f->source);
 	alarm(TEST_ALARM_S);
 	*state = f;
