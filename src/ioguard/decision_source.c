@@ -17,12 +17,9 @@
 
 /*
  * Invariant: at most one of @reader and @client is set; @server only with @reader, but
- * it stays across a reopen of the reader. @rb is the source's own ring buffer manager,
- * holding the reader's ring only, so that a reader whose map was replaced (unload, then
- * load) can be dropped with it: a manager cannot give a ring back.
+ * it stays across a reopen of the reader.
  */
 struct decision_source {
-	struct ring_buffer *rb;
 	enum ioguard_feed_role role;
 	decision_fn fn;
 	void *ctx;
@@ -76,8 +73,6 @@ void decision_source__free(struct decision_source *s)
 	/* The feed first: its clients see it end, then the records are free for them. */
 	decision_feed_server__free(s->server);
 	decision_feed_client__free(s->client);
-	/* The manager first: it calls into the reader. */
-	ring_buffer__free(s->rb);
 	decision_reader__free(s->reader);
 	free(s);
 }
@@ -87,7 +82,7 @@ static void fail_once(struct decision_source *s, const char *fmt, ...)
 
 static void fail_once(struct decision_source *s, const char *fmt, ...)
 {
-	char why[2 * WHY_LEN];
+	char why[ERRBUF_MSG_MAX];
 	va_list ap;
 
 	if (s->quiet)
@@ -201,9 +196,7 @@ static void drop_replaced_reader(struct decision_source *s)
 	s->replaced_checked = now;
 	if (!decision_reader__replaced(s->reader))
 		return;
-	ring_buffer__consume(s->rb);
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
+	decision_reader__consume(s->reader);
 	decision_reader__free(s->reader);
 	s->reader = NULL;
 	errbuf_note(s->eb, ERRBUF_INFO, "policy decisions: the records pinned at %s/decisions were "
@@ -213,14 +206,16 @@ static void drop_replaced_reader(struct decision_source *s)
 
 void decision_source__update(struct decision_source *s, int wait_ms)
 {
-	char why[WHY_LEN], why_feed[WHY_LEN];
+	struct errbuf reader_eb = { .note = NULL };
+	const char *why = reader_eb.msg;
+	char why_feed[WHY_LEN];
 	int err;
 
 	if (s->reader)
 		drop_replaced_reader(s);
 	if (s->reader || s->client)
 		return;
-	err = decision_reader__open(&s->rb, on_record, s, &s->reader, why, sizeof(why));
+	err = decision_reader__open(on_record, s, &s->reader, &reader_eb);
 	if (!err) {
 		s->used = true;
 		s->quiet = false;
@@ -269,7 +264,8 @@ int decision_source__fds(const struct decision_source *s, struct pollfd *fds)
 	int n = 0;
 
 	if (s->reader)
-		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = decision_reader__fd(s->reader),
+					    .events = POLLIN };
 	if (s->server)
 		fds[n++] = (struct pollfd){ .fd = decision_feed_server__fd(s->server),
 					    .events = POLLIN };
@@ -290,7 +286,7 @@ void decision_source__process(struct decision_source *s)
 
 	if (s->reader) {
 		/* After timeouts too: the programs wake readers only in bulk. */
-		err = ring_buffer__consume(s->rb);
+		err = decision_reader__consume(s->reader);
 		if (err < 0 && err != -EINTR)
 			errbuf_note(s->eb, ERRBUF_WARN, "reading the decision ring buffer "
 				    "%s/decisions failed: %s", pins_dir(), strerror(-err));

@@ -23,8 +23,6 @@
 #include <poll.h>
 #include <stdbool.h>
 
-#include <bpf/libbpf.h>
-
 #include "decision_feed.h"
 #include "decisions.h"
 #include "errbuf.h"
@@ -37,14 +35,13 @@ struct decision_source;
 /*
  * decision_source__new() - a source that has no records yet: call __update().
  * @role: what the feed announces when this process serves it
- * @fn:   called per decision record, from decision_source__process() (the source reads
- *        the ring buffer with its own ring buffer manager)
+ * @fn:   called per decision record, from decision_source__process()
  * @eb:   whose notes are told, from __update() and __process(); kept by pointer, may be
  *        NULL. Its @msg is not used.
  */
 struct decision_source *decision_source__new(enum ioguard_feed_role role, decision_fn fn,
 					     void *ctx, struct errbuf *eb);
-/* Frees the server, the client, the reader and its ring buffer manager. Accepts NULL. */
+/* Frees the server, the client and the reader. Accepts NULL. */
 void decision_source__free(struct decision_source *s);
 
 /*

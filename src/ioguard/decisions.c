@@ -8,14 +8,22 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "decisions.h"
 #include "enforcer.h"
+#include "errbuf.h"
 #include "pins.h"
 
+/*
+ * The reader owns @rb, a ring buffer manager holding its one ring: freeing the reader
+ * frees the manager before the fds and the lock, so nothing outside ever sees a manager
+ * that calls into a reader that is gone.
+ */
 struct decision_reader {
 	decision_fn fn;
 	void *ctx;
+	struct ring_buffer *rb;
 	int lock_fd;		/* the pin directory, flock()ed */
 	int map_fd;		/* the `decisions` ring buffer */
 	__u32 map_id;		/* its id: a reload after an unload pins a new one */
@@ -83,8 +91,8 @@ static int map_id(int fd, __u32 *id)
 	return 0;
 }
 
-int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
-			  struct decision_reader **out, char *why, size_t len)
+int decision_reader__open(decision_fn fn, void *ctx, struct decision_reader **out,
+			  struct errbuf *eb)
 {
 	const char *dir = pins_dir();
 	struct decision_reader *r;
@@ -92,47 +100,44 @@ int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return -ENOMEM;
+		return errbuf_set(eb, -ENOMEM, "cannot allocate a decision reader: %s",
+				  strerror(ENOMEM));
 	r->fn = fn;
 	r->ctx = ctx;
 	r->map_fd = r->policies_fd = -1;
 	r->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->lock_fd < 0) {
 		err = -errno;
-		snprintf(why, len, "no enforcement is pinned at %s (%s)", dir, strerror(errno));
+		errbuf_set(eb, err, "no enforcement is pinned at %s (%s)", dir, strerror(-err));
 		if (err == -ENOTDIR)
 			err = -ENOENT;
 		goto err_free;
 	}
 	if (flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		snprintf(why, len, "another process (the ioguard daemon, or another trace) "
-			 "consumes the decision records of %s", dir);
+		errbuf_set(eb, err, "another process (the ioguard daemon, or another trace) "
+			   "consumes the decision records of %s", dir);
 		goto err_close;
 	}
 	r->map_fd = pins_open("decisions");
 	r->policies_fd = pins_open("policies");
 	if (r->map_fd < 0 || r->policies_fd < 0) {
 		err = -errno;
-		snprintf(why, len, "cannot open the pinned decision records in %s: %s", dir,
-			 strerror(errno));
+		errbuf_set(eb, err, "cannot open the pinned decision records in %s: %s", dir,
+			   strerror(-err));
 		goto err_close;
 	}
 	err = map_id(r->map_fd, &r->map_id);
 	if (err) {
-		snprintf(why, len, "cannot identify the pinned decision records in %s: %s", dir,
-			 strerror(-err));
+		errbuf_set(eb, err, "cannot identify the pinned decision records in %s: %s", dir,
+			   strerror(-err));
 		goto err_close;
 	}
-	if (*rb) {
-		err = ring_buffer__add(*rb, r->map_fd, on_record, r);
-	} else {
-		*rb = ring_buffer__new(r->map_fd, on_record, r, NULL);
-		err = *rb ? 0 : -errno;
-	}
-	if (err) {
-		snprintf(why, len, "cannot read the decision ring buffer %s/decisions: %s", dir,
-			 strerror(-err));
+	r->rb = ring_buffer__new(r->map_fd, on_record, r, NULL);
+	if (!r->rb) {
+		err = -errno;
+		errbuf_set(eb, err, "cannot read the decision ring buffer %s/decisions: %s", dir,
+			   strerror(-err));
 		goto err_close;
 	}
 	*out = r;
@@ -153,14 +158,23 @@ void decision_reader__free(struct decision_reader *r)
 {
 	if (!r)
 		return;
-	/*
-	 * The ring buffer manager keeps its own mapping of the map; the map fd and the lock
-	 * go now, so another reader can take over.
-	 */
+	/* The manager first, while the reader it calls into still exists. */
+	ring_buffer__free(r->rb);
 	close(r->map_fd);
 	close(r->policies_fd);
+	/* Last: another reader may take over from here. */
 	close(r->lock_fd);
 	free(r);
+}
+
+int decision_reader__fd(const struct decision_reader *r)
+{
+	return ring_buffer__epoll_fd(r->rb);
+}
+
+int decision_reader__consume(struct decision_reader *r)
+{
+	return ring_buffer__consume(r->rb);
 }
 
 bool decision_reader__replaced(const struct decision_reader *r)

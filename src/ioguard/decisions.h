@@ -15,9 +15,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
-#include <bpf/libbpf.h>
-
+#include "errbuf.h"
 #include "ioguard/enforce.h"
 
 /* @tenant: the tenant's name, or NULL when the record names none (or its policy is gone). */
@@ -27,23 +27,27 @@ struct decision_reader;
 
 /*
  * decision_reader__open() - start consuming the pinned decision records
- * @rb:     ring buffer manager the records are added to (ring_buffer__add()): polling
- *          @rb then calls @fn for each record; if *@rb is NULL, one is created.
- * @fn:     called per record, from ring_buffer__poll() or __consume().
+ * @fn:     called per record, from decision_reader__consume().
  * @ctx:    passed to @fn.
- * @out:    the reader.
- * @why:    when no reader was opened, why (nothing pinned, another consumer).
+ * @out:    the reader, which owns its ring buffer mapping.
+ * @eb:     when no reader was opened, why (nothing pinned, another consumer).
  *
  * Return: 0; -ENOENT when enforcement is not pinned; -EBUSY when another process holds
- * the records; another negative errno. @why says which, in a sentence.
+ * the records; another negative errno. @eb says which, in a sentence.
  */
-int decision_reader__open(struct ring_buffer **rb, decision_fn fn, void *ctx,
-			  struct decision_reader **out, char *why, size_t len);
-/*
- * Releases the lock so another reader can take over. The ring buffer manager still
- * calls into the reader: free the manager first. Accepts NULL.
- */
+int decision_reader__open(decision_fn fn, void *ctx, struct decision_reader **out,
+			  struct errbuf *eb);
+/* Frees the ring and releases the lock, so another reader can take over. Accepts NULL. */
 void decision_reader__free(struct decision_reader *r);
+
+/* decision_reader__fd() - an fd for poll(): readable when records wait. Owned by @r. */
+int decision_reader__fd(const struct decision_reader *r);
+/*
+ * decision_reader__consume() - hand every record waiting to @fn, without blocking.
+ * Return: how many, or a negative errno.
+ */
+int decision_reader__consume(struct decision_reader *r);
+
 /*
  * decision_reader__replaced() - the pinned `decisions` map is no longer the one @r reads:
  * it was unpinned (`ioguard unload`), or another one was pinned in its place (then
