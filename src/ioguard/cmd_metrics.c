@@ -92,7 +92,7 @@ static bool is_loopback(const char *listen)
 static int write_textfile(struct metrics_ctx *m, struct http_server *srv, const char *path)
 {
 	struct buf out = { 0 };
-	char msg[PATH_MAX + 256];
+	struct errbuf eb = CLI_ERRBUF;
 	int err;
 
 	if (srv)
@@ -104,9 +104,9 @@ static int write_textfile(struct metrics_ctx *m, struct http_server *srv, const 
 		p_err("cannot collect metrics for %s: %s", path, strerror(-err));
 		goto out;
 	}
-	err = textfile_write(path, out.data, out.len, msg, sizeof(msg));
+	err = textfile_write(path, out.data, out.len, &eb);
 	if (err)
-		p_err("%s", msg);
+		p_errbuf(&eb);
 out:
 	buf__release(&out);
 	return err;

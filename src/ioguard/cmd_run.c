@@ -308,7 +308,7 @@ static int check_ready(void *ctx, char *why, size_t len)
 static int write_textfile(struct daemon *d)
 {
 	struct buf out = { 0 };
-	char msg[PATH_MAX + 256];
+	struct errbuf eb = CLI_ERRBUF;
 	int err;
 
 	if (d->srv)
@@ -320,9 +320,9 @@ static int write_textfile(struct daemon *d)
 		p_err("cannot collect metrics for %s: %s", d->textfile, strerror(-err));
 		goto out;
 	}
-	err = textfile_write(d->textfile, out.data, out.len, msg, sizeof(msg));
+	err = textfile_write(d->textfile, out.data, out.len, &eb);
 	if (err)
-		p_err("%s", msg);
+		p_errbuf(&eb);
 out:
 	buf__release(&out);
 	return err;

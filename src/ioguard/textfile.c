@@ -32,8 +32,7 @@ static const char *split_path(const char *path, char *dir, size_t size)
 }
 
 /* Why the temporary file could not be created in @dir, in words. */
-static int fail_create(int err, char *errmsg, size_t errlen, const char *path,
-		       const char *dir)
+static int fail_create(int err, struct errbuf *eb, const char *path, const char *dir)
 {
 	struct stat st;
 
@@ -41,24 +40,23 @@ static int fail_create(int err, char *errmsg, size_t errlen, const char *path,
 	case EACCES:
 	case EPERM:
 	case EROFS:
-		return format_error(err, errmsg, errlen,
-			    "cannot write %s: directory %s is not writable: %s",
-			    path, dir, strerror(-err));
+		return errbuf_set(eb, err, "cannot write %s: directory %s is not writable: %s",
+				  path, dir, strerror(-err));
 	case ENOENT:
 		/* /proc says ENOENT for a file it will not create in a directory that exists. */
 		if (stat(dir, &st))
-			return format_error(err, errmsg, errlen,
-				    "cannot write %s: directory %s does not exist", path, dir);
+			return errbuf_set(eb, err, "cannot write %s: directory %s does not exist",
+					  path, dir);
 		break;
 	case ENOTDIR:
 		if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-			return format_error(err, errmsg, errlen,
-				    "cannot write %s: %s is not a directory", path, dir);
+			return errbuf_set(eb, err, "cannot write %s: %s is not a directory", path,
+					  dir);
 		/* A component further up is not a directory. */
 		break;
 	}
-	return format_error(err, errmsg, errlen, "cannot write %s: cannot create a file in directory "
-		    "%s: %s", path, dir, strerror(-err));
+	return errbuf_set(eb, err, "cannot write %s: cannot create a file in directory %s: %s",
+			  path, dir, strerror(-err));
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -78,8 +76,7 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int textfile_write(const char *path, const void *data, size_t len, char *errmsg,
-		   size_t errlen)
+int textfile_write(const char *path, const void *data, size_t len, struct errbuf *eb)
 {
 	static unsigned int seq;
 	char dir[PATH_MAX], tmp[PATH_MAX];
@@ -88,56 +85,54 @@ int textfile_write(const char *path, const void *data, size_t len, char *errmsg,
 
 	base = split_path(path, dir, sizeof(dir));
 	if (!base)
-		return format_error(-ENAMETOOLONG, errmsg, errlen, "cannot write %s: %s", path,
-			    strerror(ENAMETOOLONG));
+		return errbuf_set(eb, -ENAMETOOLONG, "cannot write %s: %s", path,
+				  strerror(ENAMETOOLONG));
 	if (!*base)
-		return format_error(-EISDIR, errmsg, errlen, "cannot write %s: the path names a "
-			    "directory, not a file", path);
+		return errbuf_set(eb, -EISDIR, "cannot write %s: the path names a "
+				  "directory, not a file", path);
 
 	for (i = 0; i < TMP_ATTEMPTS; i++) {
 		if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d-%u", dir, base, (int)getpid(),
 			     __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)) >= (int)sizeof(tmp))
-			return format_error(-ENAMETOOLONG, errmsg, errlen, "cannot write %s: %s", path,
-				    strerror(ENAMETOOLONG));
+			return errbuf_set(eb, -ENAMETOOLONG, "cannot write %s: %s", path,
+					  strerror(ENAMETOOLONG));
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
 	if (fd < 0)
-		return fail_create(-errno, errmsg, errlen, path, dir);
+		return fail_create(-errno, eb, path, dir);
 
 	/* The umask may have taken bits away; node_exporter runs as another user. */
 	if (fchmod(fd, 0644)) {
-		err = format_error(-errno, errmsg, errlen, "cannot write %s: chmod %s: %s", path, tmp,
-			   strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot write %s: chmod %s: %s", path, tmp,
+				 strerror(errno));
 		goto err_unlink;
 	}
 	err = write_all(fd, data, len);
 	if (err) {
-		format_error(err, errmsg, errlen, "cannot write %s: writing %s: %s", path, tmp,
-		     strerror(-err));
+		errbuf_set(eb, err, "cannot write %s: writing %s: %s", path, tmp, strerror(-err));
 		goto err_unlink;
 	}
 	if (fsync(fd)) {
-		err = format_error(-errno, errmsg, errlen, "cannot write %s: fsync %s: %s", path, tmp,
-			   strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot write %s: fsync %s: %s", path, tmp,
+				 strerror(errno));
 		goto err_unlink;
 	}
 	err = close(fd) ? -errno : 0;
 	fd = -1;
 	if (err) {
-		format_error(err, errmsg, errlen, "cannot write %s: closing %s: %s", path, tmp,
-		     strerror(-err));
+		errbuf_set(eb, err, "cannot write %s: closing %s: %s", path, tmp, strerror(-err));
 		goto err_unlink;
 	}
 	if (rename(tmp, path)) {
 		err = -errno;
 		if (err == -EISDIR || err == -ENOTEMPTY || err == -EEXIST) {
 			err = -EISDIR;
-			format_error(err, errmsg, errlen, "cannot write %s: it is a directory", path);
+			errbuf_set(eb, err, "cannot write %s: it is a directory", path);
 		} else {
-			format_error(err, errmsg, errlen, "cannot write %s: renaming %s over it: %s",
-			     path, tmp, strerror(-err));
+			errbuf_set(eb, err, "cannot write %s: renaming %s over it: %s", path, tmp,
+				   strerror(-err));
 		}
 		goto err_unlink;
 	}

@@ -8,14 +8,15 @@
 
 #include <stddef.h>
 
+#include "errbuf.h"
+
 /**
  * textfile_write() - replace @path with @len bytes of @data, atomically
  * @path:   the file; its directory must exist.
  * @data:   the new content.
  * @len:    its length.
- * @errmsg: on failure, what failed on what and why ("cannot write /x/y.prom: directory /x
+ * @eb:     on failure, what failed on what and why ("cannot write /x/y.prom: directory /x
  *          is not writable: Permission denied"); may be NULL.
- * @errlen: size of @errmsg.
  *
  * Writes a temporary file ".NAME.tmp-PID-N" in the same directory (created with
  * O_CREAT|O_EXCL, mode 0644 whatever the umask; node_exporter ignores names not ending
@@ -24,7 +25,6 @@
  *
  * Return: 0 or a negative errno.
  */
-int textfile_write(const char *path, const void *data, size_t len, char *errmsg,
-		   size_t errlen);
+int textfile_write(const char *path, const void *data, size_t len, struct errbuf *eb);
 
 #endif /* IOGUARD_TEXTFILE_H */

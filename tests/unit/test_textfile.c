@@ -96,19 +96,19 @@ static int count_entries(const char *dir, char *names, size_t size)
 /* write_ok() asserts success; write_err() a given errno and message. */
 static void write_ok(const char *path, const char *text)
 {
-	char msg[512] = "";
+	struct errbuf eb = { .note = NULL };
 
-	if (textfile_write(path, text, strlen(text), msg, sizeof(msg)))
-		fail_msg("textfile_write(%s): %s", path, msg);
+	if (textfile_write(path, text, strlen(text), &eb))
+		fail_msg("textfile_write(%s): %s", path, eb.msg);
 }
 
 static void write_err(int err, const char *path, const char *want_msg)
 {
-	char msg[512] = "";
+	struct errbuf eb = { .note = NULL };
 
-	assert_int_equal(textfile_write(path, "x 1\n", 4, msg, sizeof(msg)), err);
-	if (!strstr(msg, want_msg))
-		fail_msg("message '%s' lacks '%s'", msg, want_msg);
+	assert_int_equal(textfile_write(path, "x 1\n", 4, &eb), err);
+	if (!strstr(eb.msg, want_msg))
+		fail_msg("message '%s' lacks '%s'", eb.msg, want_msg);
 }
 
 static void test_write_and_replace(void **state)
@@ -240,7 +240,8 @@ static void test_failed_write_leaves_old_file(void **state)
 	struct dir_fixture *f = *state;
 	struct rlimit old, small = { .rlim_cur = 64, .rlim_max = RLIM_INFINITY };
 	size_t big = 64 * 1024;
-	char *data = malloc(big), msg[512] = "", names[256], *text;
+	char *data = malloc(big), names[256], *text;
+	struct errbuf eb = { .note = NULL };
 	void (*prev)(int);
 	int err;
 
@@ -251,15 +252,15 @@ static void test_failed_write_leaves_old_file(void **state)
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	small.rlim_max = old.rlim_max;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	err = textfile_write(f->path, data, big, msg, sizeof(msg));
+	err = textfile_write(f->path, data, big, &eb);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, prev);
 	free(data);
 
 	assert_int_equal(err, -EFBIG);
-	assert_non_null(strstr(msg, "cannot write "));
-	assert_non_null(strstr(msg, ": writing "));
-	assert_non_null(strstr(msg, "File too large"));
+	assert_non_null(strstr(eb.msg, "cannot write "));
+	assert_non_null(strstr(eb.msg, ": writing "));
+	assert_non_null(strstr(eb.msg, "File too large"));
 	text = slurp(f->path);
 	assert_string_equal(text, "old 1\n");
 	free(text);
@@ -270,7 +271,8 @@ static void test_failed_write_leaves_old_file(void **state)
 static void test_failed_rename_leaves_no_temporary(void **state)
 {
 	struct dir_fixture *f = *state;
-	char path[200], sub[256], names[256], msg[512] = "";
+	char path[200], sub[256], names[256];
+	struct errbuf eb = { .note = NULL };
 	int err;
 
 	/* A non-empty directory where the file should go: the rename fails. */
@@ -278,7 +280,7 @@ static void test_failed_rename_leaves_no_temporary(void **state)
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(sub, sizeof(sub), "%s/keep", path);
 	assert_int_equal(mkdir(sub, 0755), 0);
-	err = textfile_write(path, "x 1\n", 4, msg, sizeof(msg));
+	err = textfile_write(path, "x 1\n", 4, &eb);
 	assert_int_equal(err, -EISDIR);
 	assert_int_equal(count_entries(f->dir, names, sizeof(names)), 1);
 	assert_string_equal(names, "target.prom ");
