@@ -82,7 +82,7 @@ static bool is_loopback(const char *listen)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (http_listen_parse(listen, &ss, &len, NULL, 0))
+	if (http_listen_parse(listen, &ss, &len, NULL))
 		return false;
 	if (ss.ss_family == AF_INET)
 		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
@@ -162,7 +162,7 @@ int do_metrics(int argc, char **argv)
 	struct tracer *tracer = NULL;
 	unsigned long interval = 0, waited_ms;
 	bool once = false, no_trace = false;
-	char msg[512];
+	struct errbuf eb = CLI_ERRBUF;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, ":l:t:1i:m:vh", options, NULL)) != -1) {
@@ -225,8 +225,8 @@ int do_metrics(int argc, char **argv)
 		interval = DEFAULT_INTERVAL_S;
 	/* Validate the address before collecting anything: a typo fails fast. */
 	if (listen && http_listen_parse(listen, &(struct sockaddr_storage){ 0 },
-					&(socklen_t){ 0 }, msg, sizeof(msg))) {
-		p_err("%s", msg);
+					&(socklen_t){ 0 }, &eb)) {
+		p_errbuf(&eb);
 		return -EINVAL;
 	}
 
@@ -242,7 +242,6 @@ int do_metrics(int argc, char **argv)
 		return -ENOMEM;
 	}
 	if (!no_trace) {
-		struct errbuf eb = CLI_ERRBUF;
 		char description[1024];
 
 		err = bpf_environment_check();
@@ -272,10 +271,10 @@ int do_metrics(int argc, char **argv)
 		if (!is_loopback(hopts.listen))
 			p_warn("%s is not a loopback address: anyone who can reach it can read "
 			       "the metrics", hopts.listen);
-		srv = http_server__start(&hopts, render_metrics, &m, msg, sizeof(msg));
+		srv = http_server__start(&hopts, render_metrics, &m, &eb);
 		if (!srv) {
 			err = -errno;
-			p_err("%s", msg);
+			p_errbuf(&eb);
 			goto out_snap;
 		}
 		p_info("serving metrics on http://%s/metrics; Ctrl-C to stop",

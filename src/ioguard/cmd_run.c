@@ -517,7 +517,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ 0 },
 	};
 	unsigned long v;
-	char msg[512];
+	struct errbuf eb = CLI_ERRBUF;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":P:l:t:i:us:m:vh", options, NULL)) != -1) {
@@ -593,8 +593,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	if (!d->listen && !d->textfile)
 		d->listen = HTTP_SERVER_DEFAULT_LISTEN;
 	if (d->listen && http_listen_parse(d->listen, &(struct sockaddr_storage){ 0 },
-					   &(socklen_t){ 0 }, msg, sizeof(msg))) {
-		p_err("%s", msg);
+					   &(socklen_t){ 0 }, &eb)) {
+		p_errbuf(&eb);
 		return -EINVAL;
 	}
 	d->topts.no_events = d->no_events;
@@ -797,10 +797,10 @@ int do_run(int argc, char **argv)
 	if (d.listen) {
 		hopts.listen = d.listen;
 		hopts.ready = check_ready;
-		d.srv = http_server__start(&hopts, render_metrics, &d, msg, sizeof(msg));
+		d.srv = http_server__start(&hopts, render_metrics, &d, &eb);
 		if (!d.srv) {
 			err = -errno;
-			p_err("%s", msg);
+			p_errbuf(&eb);
 			goto out_rb;
 		}
 		p_info("serving metrics on http://%s/metrics, readiness on http://%s/readyz",

@@ -98,7 +98,7 @@ static int parse_port(const char *s, unsigned int *port)
 }
 
 int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		      char *errmsg, size_t errlen)
+		      struct errbuf *eb)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *colon, *end, *h;
@@ -107,42 +107,42 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 
 	memset(ss, 0, sizeof(*ss));
 	if (!s || !*s)
-		return format_error(-EINVAL, errmsg, errlen,
-			    "empty listen address: expected ADDR:PORT or [ADDR6]:PORT, e.g. %s",
-			    HTTP_SERVER_DEFAULT_LISTEN);
+		return errbuf_set(eb, -EINVAL,
+				  "empty listen address: expected ADDR:PORT or [ADDR6]:PORT, e.g. %s",
+				  HTTP_SERVER_DEFAULT_LISTEN);
 	if (s[0] == '[') {
 		end = strchr(s, ']');
 		if (!end)
-			return format_error(-EINVAL, errmsg, errlen,
-				    "invalid listen address '%s': missing ']' after the IPv6 "
-				    "address", s);
+			return errbuf_set(eb, -EINVAL,
+					  "invalid listen address '%s': missing ']' after the IPv6 "
+					  "address", s);
 		h = s + 1;
 		hlen = end - h;
 		if (end[1] != ':')
-			return format_error(-EINVAL, errmsg, errlen,
-				    "invalid listen address '%s': expected ':PORT' after ']'", s);
+			return errbuf_set(eb, -EINVAL,
+					  "invalid listen address '%s': expected ':PORT' after ']'",
+					  s);
 		colon = end + 1;
 	} else {
 		colon = strrchr(s, ':');
 		if (!colon)
-			return format_error(-EINVAL, errmsg, errlen,
-				    "invalid listen address '%s': missing ':PORT' (e.g. %s)", s,
-				    HTTP_SERVER_DEFAULT_LISTEN);
+			return errbuf_set(eb, -EINVAL,
+					  "invalid listen address '%s': missing ':PORT' (e.g. %s)",
+					  s, HTTP_SERVER_DEFAULT_LISTEN);
 		if (memchr(s, ':', colon - s))
-			return format_error(-EINVAL, errmsg, errlen,
-				    "invalid listen address '%s': an IPv6 address needs brackets, "
-				    "as in [::1]:9464", s);
+			return errbuf_set(eb, -EINVAL,
+					  "invalid listen address '%s': an IPv6 address needs brackets, "
+					  "as in [::1]:9464", s);
 		h = s;
 		hlen = colon - s;
 	}
 	if (parse_port(colon + 1, &port))
-		return format_error(-EINVAL, errmsg, errlen,
-			    "invalid listen address '%s': port '%s' is not a number from 0 to "
-			    "65535", s, colon + 1);
+		return errbuf_set(eb, -EINVAL,
+				  "invalid listen address '%s': port '%s' is not a number from 0 to "
+				  "65535", s, colon + 1);
 	if (!hlen || hlen >= sizeof(host))
-		return format_error(-EINVAL, errmsg, errlen,
-			    "invalid listen address '%s': %s", s,
-			    hlen ? "the address is too long" : "the address is empty");
+		return errbuf_set(eb, -EINVAL, "invalid listen address '%s': %s", s,
+				  hlen ? "the address is too long" : "the address is empty");
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 
@@ -150,9 +150,9 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return format_error(-EINVAL, errmsg, errlen,
-				    "invalid listen address '%s': '%s' is not a numeric IPv6 "
-				    "address", s, host);
+			return errbuf_set(eb, -EINVAL,
+					  "invalid listen address '%s': '%s' is not a numeric IPv6 "
+					  "address", s, host);
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
 		*len = sizeof(*sin6);
@@ -160,9 +160,9 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return format_error(-EINVAL, errmsg, errlen,
-				    "invalid listen address '%s': '%s' is not a numeric IPv4 "
-				    "address (host names are not resolved)", s, host);
+			return errbuf_set(eb, -EINVAL,
+					  "invalid listen address '%s': '%s' is not a numeric IPv4 "
+					  "address (host names are not resolved)", s, host);
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
 		*len = sizeof(*sin);
@@ -192,18 +192,18 @@ static void format_address(const struct sockaddr_storage *ss, char *out, size_t 
 
 /* A bound, listening socket for @listen, or a negative errno with the reason. */
 static int open_listener(const char *listen_addr, struct sockaddr_storage *ss,
-			 char *errmsg, size_t errlen)
+			 struct errbuf *eb)
 {
 	socklen_t len;
 	int fd, err, one = 1;
 
-	err = http_listen_parse(listen_addr, ss, &len, errmsg, errlen);
+	err = http_listen_parse(listen_addr, ss, &len, eb);
 	if (err)
 		return err;
 	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return format_error(-errno, errmsg, errlen, "cannot listen on %s: socket: %s",
-			    listen_addr, strerror(errno));
+		return errbuf_set(eb, -errno, "cannot listen on %s: socket: %s", listen_addr,
+				  strerror(errno));
 	/* Restart right after a stop: TIME_WAIT connections must not block the port. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
@@ -211,25 +211,25 @@ static int open_listener(const char *listen_addr, struct sockaddr_storage *ss,
 	if (bind(fd, (struct sockaddr *)ss, len)) {
 		err = -errno;
 		if (err == -EADDRINUSE)
-			format_error(err, errmsg, errlen, "cannot listen on %s: %s is in use (%s)",
-			     listen_addr, listen_addr, strerror(-err));
+			errbuf_set(eb, err, "cannot listen on %s: %s is in use (%s)", listen_addr,
+				   listen_addr, strerror(-err));
 		else if (err == -EADDRNOTAVAIL)
-			format_error(err, errmsg, errlen, "cannot listen on %s: no local interface has "
-			     "this address (%s)", listen_addr, strerror(-err));
+			errbuf_set(eb, err, "cannot listen on %s: no local interface has "
+				   "this address (%s)", listen_addr, strerror(-err));
 		else
-			format_error(err, errmsg, errlen, "cannot listen on %s: bind: %s", listen_addr,
-			     strerror(-err));
+			errbuf_set(eb, err, "cannot listen on %s: bind: %s", listen_addr,
+				   strerror(-err));
 		goto err_close;
 	}
 	if (listen(fd, LISTEN_BACKLOG)) {
-		err = format_error(-errno, errmsg, errlen, "cannot listen on %s: listen: %s",
-			   listen_addr, strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot listen on %s: listen: %s", listen_addr,
+				 strerror(errno));
 		goto err_close;
 	}
 	len = sizeof(*ss);
 	if (getsockname(fd, (struct sockaddr *)ss, &len)) {
-		err = format_error(-errno, errmsg, errlen, "cannot listen on %s: getsockname: %s",
-			   listen_addr, strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot listen on %s: getsockname: %s", listen_addr,
+				 strerror(errno));
 		goto err_close;
 	}
 	return fd;
@@ -466,7 +466,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 struct http_server *http_server__start(const struct http_server_opts *opts,
 				       http_render_fn render, void *ctx,
-				       char *errmsg, size_t errlen)
+				       struct errbuf *eb)
 {
 	struct http_server_opts o = { .sz = sizeof(o) };
 	struct sockaddr_storage ss;
@@ -478,22 +478,20 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	if (opts) {
 		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o)) {
 			errno = EINVAL;
-			format_error(-EINVAL, errmsg, errlen, "http_server_opts: unknown size %zu",
-			     opts->sz);
+			errbuf_set(eb, -EINVAL, "http_server_opts: unknown size %zu", opts->sz);
 			return NULL;
 		}
 		memcpy(&o, opts, opts->sz);
 	}
 	if (!render) {
 		errno = EINVAL;
-		format_error(-EINVAL, errmsg, errlen, "http_server__start: no render callback");
+		errbuf_set(eb, -EINVAL, "http_server__start: no render callback");
 		return NULL;
 	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
 		errno = ENOMEM;
-		format_error(-ENOMEM, errmsg, errlen, "cannot start the metrics server: %s",
-		     strerror(ENOMEM));
+		errbuf_set(eb, -ENOMEM, "cannot start the metrics server: %s", strerror(ENOMEM));
 		return NULL;
 	}
 	srv->render = render;
@@ -508,7 +506,7 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	srv->conns.next = srv->conns.prev = &srv->conns;
 	srv->request_timeout_s = o.request_timeout_s ?: DEFAULT_REQUEST_TIMEOUT_S;
 
-	srv->fd = open_listener(o.listen ?: HTTP_SERVER_DEFAULT_LISTEN, &ss, errmsg, errlen);
+	srv->fd = open_listener(o.listen ?: HTTP_SERVER_DEFAULT_LISTEN, &ss, eb);
 	if (srv->fd < 0) {
 		err = srv->fd;
 		goto err_free;
@@ -535,17 +533,17 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		err = -EIO;
-		format_error(err, errmsg, errlen, "cannot start the metrics server on %s: "
-		     "libmicrohttpd refused to start", srv->address);
+		errbuf_set(eb, err, "cannot start the metrics server on %s: "
+			   "libmicrohttpd refused to start", srv->address);
 		goto err_close;
 	}
 	/* libmicrohttpd owns the listening socket now and closes it in MHD_stop_daemon(). */
 	srv->fd = -1;
 	err = -pthread_create(&srv->reaper, NULL, reaper_main, srv);
 	if (err) {
-		format_error(err, errmsg, errlen, "cannot start the metrics server on %s: "
-		     "cannot start its request-deadline thread: %s", srv->address,
-		     strerror(-err));
+		errbuf_set(eb, err, "cannot start the metrics server on %s: "
+			   "cannot start its request-deadline thread: %s", srv->address,
+			   strerror(-err));
 		goto err_stop;
 	}
 	srv->reaper_started = true;

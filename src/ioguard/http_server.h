@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "errbuf.h"
 #include "exposition.h"
 
 #define HTTP_SERVER_DEFAULT_LISTEN "127.0.0.1:9464"
@@ -83,27 +84,24 @@ struct http_server;
  *          the kernel for a free port).
  * @ss:     the address.
  * @len:    its length.
- * @errmsg: why @s was refused; may be NULL.
- * @errlen: size of @errmsg.
+ * @eb:     why @s was refused; may be NULL.
  *
  * Return: 0 or -EINVAL.
  */
 int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		      char *errmsg, size_t errlen);
+		      struct errbuf *eb);
 
 /**
  * http_server__start() - listen and serve /metrics and /readyz from a background thread
  * @opts:   settings, or NULL for the defaults.
  * @render: called per scrape, under the server lock.
  * @ctx:    passed to @render and to @opts->ready.
- * @errmsg: on failure, what failed on what and why; may be NULL.
- * @errlen: size of @errmsg.
+ * @eb:     on failure, what failed on what and why; may be NULL.
  *
  * Return: the server, or NULL with errno set (EINVAL for a bad address, EADDRINUSE...).
  */
 struct http_server *http_server__start(const struct http_server_opts *opts,
-				       http_render_fn render, void *ctx,
-				       char *errmsg, size_t errlen);
+				       http_render_fn render, void *ctx, struct errbuf *eb);
 
 /* Stops serving, closes every connection and frees @srv. Accepts NULL. */
 void http_server__stop(struct http_server *srv);

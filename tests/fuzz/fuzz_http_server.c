@@ -100,13 +100,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.sz = sizeof(o), .listen = "127.0.0.1:0", .request_timeout_s = REQUEST_TIMEOUT_S,
 		.conn_memory = CONN_MEMORY, .ready = ready_fixture,
 	};
-	char msg[256];
+	struct errbuf eb = { .note = NULL };
 
 	(void)argc;
 	(void)argv;
-	srv = http_server__start(&o, render_fixture, NULL, msg, sizeof(msg));
+	srv = http_server__start(&o, render_fixture, NULL, &eb);
 	if (!srv) {
-		fprintf(stderr, "fuzz_http_server: cannot start the server: %s\n", msg);
+		fprintf(stderr, "fuzz_http_server: cannot start the server: %s\n", eb.msg);
 		exit(1);
 	}
 	atexit(stop_server);

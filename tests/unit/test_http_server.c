@@ -65,12 +65,12 @@ static int render_fixture(void *ctx, struct buf *out)
 static int start_with(void **state, const struct http_server_opts *opts)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char msg[256];
+	struct errbuf eb = { .note = NULL };
 
 	assert_non_null(f);
-	f->srv = http_server__start(opts, render_fixture, f, msg, sizeof(msg));
+	f->srv = http_server__start(opts, render_fixture, f, &eb);
 	if (!f->srv)
-		fail_msg("cannot start the server: %s", msg);
+		fail_msg("cannot start the server: %s", eb.msg);
 	f->port = http_server__port(f->srv);
 	assert_true(f->port > 0);
 	*state = f;
@@ -736,15 +736,16 @@ static void test_port_in_use(void **state)
 {
 	struct fixture *f = *state;
 	struct http_server_opts o = { .sz = sizeof(o) };
-	char listen[64], msg[256], want[192];
+	char listen[64], want[192];
+	struct errbuf eb = { .note = NULL };
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", f->port);
 	o.listen = listen;
-	assert_null(http_server__start(&o, render_fixture, f, msg, sizeof(msg)));
+	assert_null(http_server__start(&o, render_fixture, f, &eb));
 	assert_int_equal(errno, EADDRINUSE);
 	snprintf(want, sizeof(want), "cannot listen on %s: %s is in use", listen, listen);
-	if (!strstr(msg, want))
-		fail_msg("message '%s' lacks '%s'", msg, want);
+	if (!strstr(eb.msg, want))
+		fail_msg("message '%s' lacks '%s'", eb.msg, want);
 	still_serves(f->port);
 }
 
@@ -758,20 +759,20 @@ static void test_address_of_port_0(void **state)
 }
 
 /* _parse() returns the code; parse_ok() asserts success; parse_err() a given message. */
-static int _parse(const char *s, char *msg, size_t len, struct sockaddr_storage *ss)
+static int _parse(const char *s, struct errbuf *eb, struct sockaddr_storage *ss)
 {
 	socklen_t sl;
 
-	return http_listen_parse(s, ss, &sl, msg, len);
+	return http_listen_parse(s, ss, &sl, eb);
 }
 
 static void parse_ok(const char *s, int family, unsigned int port)
 {
 	struct sockaddr_storage ss;
-	char msg[256] = "";
+	struct errbuf eb = { .note = NULL };
 
-	if (_parse(s, msg, sizeof(msg), &ss))
-		fail_msg("'%s' refused: %s", s, msg);
+	if (_parse(s, &eb, &ss))
+		fail_msg("'%s' refused: %s", s, eb.msg);
 	assert_int_equal(ss.ss_family, family);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), port);
 }
@@ -779,11 +780,11 @@ static void parse_ok(const char *s, int family, unsigned int port)
 static void parse_err(const char *s, const char *why)
 {
 	struct sockaddr_storage ss;
-	char msg[256] = "";
+	struct errbuf eb = { .note = NULL };
 
-	assert_int_equal(_parse(s, msg, sizeof(msg), &ss), -EINVAL);
-	if (!strstr(msg, why))
-		fail_msg("'%s': message '%s' lacks '%s'", s, msg, why);
+	assert_int_equal(_parse(s, &eb, &ss), -EINVAL);
+	if (!strstr(eb.msg, why))
+		fail_msg("'%s': message '%s' lacks '%s'", s, eb.msg, why);
 }
 
 static void test_listen_parse(void **state)
@@ -814,19 +815,19 @@ static void test_listen_parse(void **state)
 static void test_bad_listen_fails_start(void **state)
 {
 	struct http_server_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:http" };
-	char msg[256];
+	struct errbuf eb = { .note = NULL };
 
-	assert_null(http_server__start(&o, render_fixture, NULL, msg, sizeof(msg)));
+	assert_null(http_server__start(&o, render_fixture, NULL, &eb));
 	assert_int_equal(errno, EINVAL);
-	assert_non_null(strstr(msg, "invalid listen address '127.0.0.1:http'"));
+	assert_non_null(strstr(eb.msg, "invalid listen address '127.0.0.1:http'"));
 	/* An address no interface has: 127.0.0.1 is loopback, 192.0.2.1 is TEST-NET-1. */
 	o.listen = "192.0.2.1:0";
-	assert_null(http_server__start(&o, render_fixture, NULL, msg, sizeof(msg)));
+	assert_null(http_server__start(&o, render_fixture, NULL, &eb));
 	assert_int_equal(errno, EADDRNOTAVAIL);
-	assert_non_null(strstr(msg, "cannot listen on 192.0.2.1:0: no local interface has "
+	assert_non_null(strstr(eb.msg, "cannot listen on 192.0.2.1:0: no local interface has "
 				    "this address"));
 	o.sz = 3;
-	assert_null(http_server__start(&o, render_fixture, NULL, msg, sizeof(msg)));
+	assert_null(http_server__start(&o, render_fixture, NULL, &eb));
 	assert_int_equal(errno, EINVAL);
 	http_server__stop(NULL);
 }
@@ -836,13 +837,14 @@ static void test_ipv6_loopback(void **state)
 	struct http_server_opts o = { .sz = sizeof(o), .listen = "[::1]:0" };
 	struct fixture f = { 0 };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	char msg[256], buf[256];
+	char buf[256];
+	struct errbuf eb = { .note = NULL };
 	ssize_t n;
 	int fd;
 
-	f.srv = http_server__start(&o, render_fixture, &f, msg, sizeof(msg));
+	f.srv = http_server__start(&o, render_fixture, &f, &eb);
 	if (!f.srv) {
-		printf("SKIP IPv6 loopback: %s\n", msg);
+		printf("SKIP IPv6 loopback: %s\n", eb.msg);
 		skip();
 	}
 	assert_int_equal(strncmp(http_server__address(f.srv), "[::1]:", 6), 0);
