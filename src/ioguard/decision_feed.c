@@ -111,33 +111,31 @@ struct decision_feed_server {
 };
 
 /* The directory of the socket: ours, a directory, mode 0700. */
-static int prepare_run_dir(const char *path, char *why, size_t len)
+static int prepare_run_dir(const char *path, struct errbuf *eb)
 {
 	char dir[SUN_PATH_LEN];
 	const char *slash = strrchr(path, '/');
 	struct stat st;
 
 	if (!slash || slash == path)
-		return format_error(-EINVAL, why, len, "the decision feed socket %s needs a "
-				    "directory of its own", path);
+		return errbuf_set(eb, -EINVAL, "the decision feed socket %s needs a "
+				  "directory of its own", path);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	if (mkdir(dir, 0700) && errno != EEXIST)
-		return format_error(-errno, why, len, "cannot create %s for the decision feed: "
-				    "%s", dir, strerror(errno));
+		return errbuf_set(eb, -errno, "cannot create %s for the decision feed: %s", dir,
+				  strerror(errno));
 	if (lstat(dir, &st))
-		return format_error(-errno, why, len, "cannot inspect %s: %s", dir,
-				    strerror(errno));
+		return errbuf_set(eb, -errno, "cannot inspect %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return format_error(-ENOTDIR, why, len, "%s is not a directory: not serving the "
-				    "decision feed in it", dir);
+		return errbuf_set(eb, -ENOTDIR, "%s is not a directory: not serving the "
+				  "decision feed in it", dir);
 	if (st.st_uid != geteuid())
-		return format_error(-EPERM, why, len, "%s belongs to uid %u, not to this process "
-				    "(uid %u): not serving the decision feed in it", dir,
-				    (unsigned int)st.st_uid, (unsigned int)geteuid());
+		return errbuf_set(eb, -EPERM, "%s belongs to uid %u, not to this process "
+				  "(uid %u): not serving the decision feed in it", dir,
+				  (unsigned int)st.st_uid, (unsigned int)geteuid());
 	/* An umask may have taken bits from mkdir(), an older directory may have more. */
 	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700))
-		return format_error(-errno, why, len, "cannot make %s mode 0700: %s", dir,
-				    strerror(errno));
+		return errbuf_set(eb, -errno, "cannot make %s mode 0700: %s", dir, strerror(errno));
 	return 0;
 }
 
@@ -145,48 +143,47 @@ static int prepare_run_dir(const char *path, char *why, size_t len)
  * A socket at @path is a dead server's when connecting to it is refused: then it goes.
  * One that accepts (or whose backlog is full) is alive and stays.
  */
-static int clear_stale_socket(const char *path, char *why, size_t len)
+static int clear_stale_socket(const char *path, struct errbuf *eb)
 {
 	struct sockaddr_un sa;
 	struct stat st;
 	int fd, err;
 
 	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : format_error(-errno, why, len, "cannot inspect %s: %s",
-							  path, strerror(errno));
+		return errno == ENOENT ? 0 : errbuf_set(eb, -errno, "cannot inspect %s: %s", path,
+							strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
-		return format_error(-EEXIST, why, len, "%s exists and is not a socket: not "
-				    "replacing it with the decision feed", path);
+		return errbuf_set(eb, -EEXIST, "%s exists and is not a socket: not "
+				  "replacing it with the decision feed", path);
 	err = unix_address(path, &sa);
 	if (err)
-		return format_error(err, why, len, "%s is too long for a socket address", path);
+		return errbuf_set(eb, err, "%s is too long for a socket address", path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return format_error(-errno, why, len, "cannot create a socket: %s",
-				    strerror(errno));
+		return errbuf_set(eb, -errno, "cannot create a socket: %s", strerror(errno));
 	err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	close(fd);
 	switch (err) {
 	case 0:
 	case -EAGAIN:
-		return format_error(-EADDRINUSE, why, len, "another process serves the decision "
-				    "feed at %s", path);
+		return errbuf_set(eb, -EADDRINUSE, "another process serves the decision feed at %s",
+				  path);
 	case -ECONNREFUSED:
 		if (unlink(path) && errno != ENOENT)
-			return format_error(-errno, why, len, "cannot remove the stale socket %s: "
-					    "%s", path, strerror(errno));
+			return errbuf_set(eb, -errno, "cannot remove the stale socket %s: %s", path,
+					  strerror(errno));
 		return 0;
 	case -ENOENT:
 		return 0;
 	default:
-		return format_error(err, why, len, "cannot tell whether %s is in use (%s): "
-				    "remove it if no ioguard process serves it", path,
-				    strerror(-err));
+		return errbuf_set(eb, err, "cannot tell whether %s is in use (%s): "
+				  "remove it if no ioguard process serves it", path,
+				  strerror(-err));
 	}
 }
 
 int decision_feed_server__new(const char *path, enum ioguard_feed_role role,
-			      struct decision_feed_server **out, char *why, size_t len)
+			      struct decision_feed_server **out, struct errbuf *eb)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTENER_KEY };
 	struct decision_feed_server *s;
@@ -198,32 +195,32 @@ int decision_feed_server__new(const char *path, enum ioguard_feed_role role,
 
 	err = unix_address(path, &sa);
 	if (err)
-		return format_error(err, why, len, "%s is too long for a socket address", path);
+		return errbuf_set(eb, err, "%s is too long for a socket address", path);
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return format_error(-ENOMEM, why, len, "cannot allocate the decision feed: %s",
-				    strerror(ENOMEM));
+		return errbuf_set(eb, -ENOMEM, "cannot allocate the decision feed: %s",
+				  strerror(ENOMEM));
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	s->role = role;
 	s->uid = geteuid();
 	for (i = 0; i < DECISION_FEED_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 
-	err = prepare_run_dir(path, why, len);
+	err = prepare_run_dir(path, eb);
 	if (err)
 		goto err_free;
-	err = clear_stale_socket(path, why, len);
+	err = clear_stale_socket(path, eb);
 	if (err)
 		goto err_free;
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epoll_fd < 0) {
-		err = format_error(-errno, why, len, "cannot create an epoll instance: %s",
-				   strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot create an epoll instance: %s",
+				 strerror(errno));
 		goto err_free;
 	}
 	s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0) {
-		err = format_error(-errno, why, len, "cannot create a socket: %s", strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot create a socket: %s", strerror(errno));
 		goto err_close_epoll;
 	}
 	/*
@@ -234,21 +231,19 @@ int decision_feed_server__new(const char *path, enum ioguard_feed_role role,
 	err = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old_umask);
 	if (err) {
-		format_error(err, why, len, "cannot bind the decision feed to %s: %s", path,
-			     strerror(-err));
+		errbuf_set(eb, err, "cannot bind the decision feed to %s: %s", path,
+			   strerror(-err));
 		goto err_close_listen;
 	}
 	if (stat(path, &st)) {
-		err = format_error(-errno, why, len, "cannot inspect %s: %s", path,
-				   strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot inspect %s: %s", path, strerror(errno));
 		goto err_unlink;
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	if (listen(s->listen_fd, LISTEN_BACKLOG) ||
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev)) {
-		err = format_error(-errno, why, len, "cannot listen on %s: %s", path,
-				   strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot listen on %s: %s", path, strerror(errno));
 		goto err_unlink;
 	}
 	*out = s;
@@ -529,7 +524,7 @@ struct decision_feed_client {
 };
 
 int decision_feed_client__connect(const char *path, decision_fn fn, void *ctx,
-				  struct decision_feed_client **out, char *why, size_t len)
+				  struct decision_feed_client **out, struct errbuf *eb)
 {
 	struct decision_feed_client *c;
 	struct sockaddr_un sa;
@@ -537,17 +532,17 @@ int decision_feed_client__connect(const char *path, decision_fn fn, void *ctx,
 
 	err = unix_address(path, &sa);
 	if (err)
-		return format_error(err, why, len, "%s is too long for a socket address", path);
+		return errbuf_set(eb, err, "%s is too long for a socket address", path);
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return format_error(-ENOMEM, why, len, "cannot allocate a feed client: %s",
-				    strerror(ENOMEM));
+		return errbuf_set(eb, -ENOMEM, "cannot allocate a feed client: %s",
+				  strerror(ENOMEM));
 	c->fn = fn;
 	c->ctx = ctx;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		err = format_error(-errno, why, len, "cannot create a socket: %s", strerror(errno));
+		err = errbuf_set(eb, -errno, "cannot create a socket: %s", strerror(errno));
 		goto err_free;
 	}
 	if (!connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -557,25 +552,25 @@ int decision_feed_client__connect(const char *path, decision_fn fn, void *ctx,
 	err = -errno;
 	switch (err) {
 	case -ENOENT:
-		format_error(err, why, len, "no decision feed at %s", path);
+		errbuf_set(eb, err, "no decision feed at %s", path);
 		break;
 	case -ECONNREFUSED:
-		format_error(err, why, len, "nothing serves the decision feed at %s (a socket "
-			     "left by a process that is gone)", path);
+		errbuf_set(eb, err, "nothing serves the decision feed at %s (a socket "
+			   "left by a process that is gone)", path);
 		break;
 	case -EACCES:
 	case -EPERM:
 		err = -EACCES;
-		format_error(err, why, len, "the decision feed at %s is root-only: %s", path,
-			     strerror(EACCES));
+		errbuf_set(eb, err, "the decision feed at %s is root-only: %s", path,
+			   strerror(EACCES));
 		break;
 	case -EAGAIN:
-		format_error(err, why, len, "the decision feed at %s has too many connections "
-			     "waiting", path);
+		errbuf_set(eb, err, "the decision feed at %s has too many connections waiting",
+			   path);
 		break;
 	default:
-		format_error(err, why, len, "cannot connect to the decision feed at %s: %s",
-			     path, strerror(-err));
+		errbuf_set(eb, err, "cannot connect to the decision feed at %s: %s", path,
+			   strerror(-err));
 	}
 	close(c->fd);
 err_free:
@@ -631,40 +626,39 @@ union feed_buffer {
 };
 
 static int short_record(struct decision_feed_client *c, size_t n, const char *what,
-			char *why, size_t len)
+			struct errbuf *eb)
 {
-	return format_error(-EPROTO, why, len, "the decision feed at %s sent a %s record of "
-			    "%zu bytes, too short", c->path, what, n);
+	return errbuf_set(eb, -EPROTO, "the decision feed at %s sent a %s record of "
+			  "%zu bytes, too short", c->path, what, n);
 }
 
 static int handle_record(struct decision_feed_client *c, const union feed_buffer *b, size_t n,
-			 char *why, size_t len)
+			 struct errbuf *eb)
 {
 	struct ioguard_decision d;
 	char tenant[IOGUARD_NAME_LEN];
 
 	if (n < sizeof(b->hdr))
-		return short_record(c, n, "header-less", why, len);
+		return short_record(c, n, "header-less", eb);
 	if (b->hdr.version != IOGUARD_FEED_VERSION)
-		return format_error(-EPROTO, why, len, "the decision feed at %s speaks version "
-				    "%u of the feed, this ioguard version %u: run the same "
-				    "ioguard on both sides", c->path, b->hdr.version,
-				    IOGUARD_FEED_VERSION);
+		return errbuf_set(eb, -EPROTO, "the decision feed at %s speaks version "
+				  "%u of the feed, this ioguard version %u: run the same "
+				  "ioguard on both sides", c->path, b->hdr.version,
+				  IOGUARD_FEED_VERSION);
 	if (b->hdr.size != n)
-		return format_error(-EPROTO, why, len, "the decision feed at %s sent a record "
-				    "that says %u bytes in a packet of %zu", c->path,
-				    b->hdr.size, n);
+		return errbuf_set(eb, -EPROTO, "the decision feed at %s sent a record "
+				  "that says %u bytes in a packet of %zu", c->path, b->hdr.size, n);
 	switch (b->hdr.type) {
 	case IOGUARD_FEED_HELLO:
 		if (n < sizeof(b->hello))
-			return short_record(c, n, "hello", why, len);
+			return short_record(c, n, "hello", eb);
 		c->ready = true;
 		c->role = b->hello.role;
 		c->server_pid = b->hello.pid;
 		return 0;
 	case IOGUARD_FEED_DECISION:
 		if (n < sizeof(b->decision))
-			return short_record(c, n, "decision", why, len);
+			return short_record(c, n, "decision", eb);
 		memcpy(&d, &b->decision.decision, sizeof(d));
 		memcpy(tenant, b->decision.tenant, sizeof(tenant));
 		d.comm[sizeof(d.comm) - 1] = '\0';
@@ -675,7 +669,7 @@ static int handle_record(struct decision_feed_client *c, const union feed_buffer
 		return 0;
 	case IOGUARD_FEED_LOST:
 		if (n < sizeof(b->lost))
-			return short_record(c, n, "loss", why, len);
+			return short_record(c, n, "loss", eb);
 		c->lost += b->lost.records;
 		return 0;
 	case IOGUARD_FEED_REFUSED: {
@@ -683,14 +677,14 @@ static int handle_record(struct decision_feed_client *c, const union feed_buffer
 		int err;
 
 		if (n < sizeof(b->refused))
-			return short_record(c, n, "refusal", why, len);
+			return short_record(c, n, "refusal", eb);
 		snprintf(message, sizeof(message), "%.*s", (int)sizeof(message) - 1,
 			 b->refused.message);
 		err = b->refused.reason == IOGUARD_FEED_REFUSED_FULL ? -EUSERS :
 		      b->refused.reason == IOGUARD_FEED_REFUSED_PERMISSION ? -EACCES :
 		      -ECONNREFUSED;
-		return format_error(err, why, len, "the decision feed at %s refused this "
-				    "process: %s", c->path, message);
+		return errbuf_set(eb, err, "the decision feed at %s refused this process: %s",
+				  c->path, message);
 	}
 	default:
 		/* A type of a later ioguard of the same version: not for us. */
@@ -699,8 +693,8 @@ static int handle_record(struct decision_feed_client *c, const union feed_buffer
 }
 
 /* Reads what waits; with @until_ready, stops right after the hello. */
-static int read_records(struct decision_feed_client *c, bool until_ready, char *why,
-			size_t len)
+static int read_records(struct decision_feed_client *c, bool until_ready,
+			struct errbuf *eb)
 {
 	union feed_buffer b;
 	struct iovec iov = { .iov_base = &b, .iov_len = sizeof(b) };
@@ -716,27 +710,27 @@ static int read_records(struct decision_feed_client *c, bool until_ready, char *
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			return format_error(-errno, why, len, "reading the decision feed at %s "
-					    "failed: %s", c->path, strerror(errno));
+			return errbuf_set(eb, -errno, "reading the decision feed at %s failed: %s",
+					  c->path, strerror(errno));
 		}
 		/* The server never sends an empty record: 0 is the end of the stream. */
 		if (n == 0)
-			return format_error(-EPIPE, why, len, "the server closed the decision "
-					    "feed at %s", c->path);
+			return errbuf_set(eb, -EPIPE, "the server closed the decision feed at %s",
+					  c->path);
 		if (msg.msg_flags & MSG_TRUNC)
-			return format_error(-EPROTO, why, len, "the decision feed at %s sent a "
-					    "record of more than %d bytes", c->path,
-					    IOGUARD_FEED_MAX_RECORD);
-		err = handle_record(c, &b, n, why, len);
+			return errbuf_set(eb, -EPROTO, "the decision feed at %s sent a "
+					  "record of more than %d bytes", c->path,
+					  IOGUARD_FEED_MAX_RECORD);
+		err = handle_record(c, &b, n, eb);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-int decision_feed_client__read(struct decision_feed_client *c, char *why, size_t len)
+int decision_feed_client__read(struct decision_feed_client *c, struct errbuf *eb)
 {
-	return read_records(c, false, why, len);
+	return read_records(c, false, eb);
 }
 
 static long elapsed_ms(const struct timespec *since)
@@ -748,7 +742,7 @@ static long elapsed_ms(const struct timespec *since)
 }
 
 int decision_feed_client__wait_ready(struct decision_feed_client *c, int timeout_ms,
-				     char *why, size_t len)
+				     struct errbuf *eb)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	struct timespec start;
@@ -757,15 +751,15 @@ int decision_feed_client__wait_ready(struct decision_feed_client *c, int timeout
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		err = read_records(c, true, why, len);
+		err = read_records(c, true, eb);
 		if (err || c->ready)
 			return err;
 		left = timeout_ms - elapsed_ms(&start);
 		if (left <= 0)
-			return format_error(-ETIMEDOUT, why, len, "the decision feed at %s did not "
-					    "answer within %d ms", c->path, timeout_ms);
+			return errbuf_set(eb, -ETIMEDOUT, "the decision feed at %s did not "
+					  "answer within %d ms", c->path, timeout_ms);
 		if (poll(&pfd, 1, left) < 0 && errno != EINTR)
-			return format_error(-errno, why, len, "waiting for the decision feed at "
-					    "%s failed: %s", c->path, strerror(errno));
+			return errbuf_set(eb, -errno, "waiting for the decision feed at "
+					  "%s failed: %s", c->path, strerror(errno));
 	}
 }

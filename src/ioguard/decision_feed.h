@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "decisions.h"
+#include "errbuf.h"
 #include "ioguard/feed.h"
 
 #define DECISION_FEED_RUN_DIR		"/run/ioguard"
@@ -44,10 +45,10 @@ struct decision_feed_server;
  *
  * Return: 0 and *@out; -EADDRINUSE when a live server answers at @path; -EEXIST when
  * @path is something else than a socket; -EPERM when the directory belongs to another
- * user; another negative errno. @why says which, in a sentence.
+ * user; another negative errno. @eb says which, in a sentence.
  */
 int decision_feed_server__new(const char *path, enum ioguard_feed_role role,
-			      struct decision_feed_server **out, char *why, size_t len);
+			      struct decision_feed_server **out, struct errbuf *eb);
 /*
  * Closes every client, and removes the socket when it is still the one this server
  * created. Accepts NULL.
@@ -80,7 +81,7 @@ struct decision_feed_client;
  * listens there, -EACCES when the feed is not ours to read, another negative errno.
  */
 int decision_feed_client__connect(const char *path, decision_fn fn, void *ctx,
-				  struct decision_feed_client **out, char *why, size_t len);
+				  struct decision_feed_client **out, struct errbuf *eb);
 void decision_feed_client__free(struct decision_feed_client *c);
 /* For the caller's poll(): readable when records wait. */
 int decision_feed_client__fd(const struct decision_feed_client *c);
@@ -88,16 +89,16 @@ int decision_feed_client__fd(const struct decision_feed_client *c);
  * decision_feed_client__read() - handle every record waiting, without blocking.
  * Return: 0; -EPIPE when the server closed the feed; -EUSERS (server full), -EACCES
  * (not permitted) or -ECONNREFUSED (a reason this client does not know) when it refused
- * this client; -EPROTO for a record of another version or a malformed one. @why says
+ * this client; -EPROTO for a record of another version or a malformed one. @eb says
  * which. After an error the client is done: free it.
  */
-int decision_feed_client__read(struct decision_feed_client *c, char *why, size_t len);
+int decision_feed_client__read(struct decision_feed_client *c, struct errbuf *eb);
 /*
  * decision_feed_client__wait_ready() - read until the server's hello, for at most
  * @timeout_ms. Return: 0, -ETIMEDOUT, or an error of decision_feed_client__read().
  */
 int decision_feed_client__wait_ready(struct decision_feed_client *c, int timeout_ms,
-				     char *why, size_t len);
+				     struct errbuf *eb);
 /* The server said hello: every record it reads from then on reaches @c or is counted. */
 bool decision_feed_client__ready(const struct decision_feed_client *c);
 /* enum ioguard_feed_role and pid of the server, once ready. */

@@ -11,7 +11,6 @@
 #include "errbuf.h"
 #include "pins.h"
 
-#define WHY_LEN 512
 /* How often a reader checks that the pinned records are still the ones it reads. */
 #define REPLACED_CHECK_MS 1000
 
@@ -154,7 +153,7 @@ static void end_client(struct decision_source *s, const char *why)
 
 static void serve(struct decision_source *s)
 {
-	char why[WHY_LEN];
+	struct errbuf server_eb = { .note = NULL };
 	int err;
 
 	if (!s->feed_path[0]) {
@@ -163,10 +162,10 @@ static void serve(struct decision_source *s)
 			    decision_feed_run_dir());
 		return;
 	}
-	err = decision_feed_server__new(s->feed_path, s->role, &s->server, why, sizeof(why));
+	err = decision_feed_server__new(s->feed_path, s->role, &s->server, &server_eb);
 	if (err)
 		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not served to other ioguard "
-			    "processes: %s", why);
+			    "processes: %s", server_eb.msg);
 	else
 		errbuf_note(s->eb, ERRBUF_INFO, "serving policy decisions to other ioguard "
 			    "processes at %s", s->feed_path);
@@ -206,9 +205,8 @@ static void drop_replaced_reader(struct decision_source *s)
 
 void decision_source__update(struct decision_source *s, int wait_ms)
 {
-	struct errbuf reader_eb = { .note = NULL };
-	const char *why = reader_eb.msg;
-	char why_feed[WHY_LEN];
+	struct errbuf reader_eb = { .note = NULL }, feed_eb = { .note = NULL };
+	const char *why = reader_eb.msg, *why_feed = feed_eb.msg;
 	int err;
 
 	if (s->reader)
@@ -242,8 +240,7 @@ void decision_source__update(struct decision_source *s, int wait_ms)
 			  decision_feed_run_dir());
 		return;
 	}
-	err = decision_feed_client__connect(s->feed_path, on_record, s, &s->client, why_feed,
-					    sizeof(why_feed));
+	err = decision_feed_client__connect(s->feed_path, on_record, s, &s->client, &feed_eb);
 	if (err) {
 		fail_once(s, "%s; %s", why, why_feed);
 		return;
@@ -252,7 +249,7 @@ void decision_source__update(struct decision_source *s, int wait_ms)
 	s->client_lost_seen = 0;
 	if (!wait_ms)
 		return;
-	err = decision_feed_client__wait_ready(s->client, wait_ms, why_feed, sizeof(why_feed));
+	err = decision_feed_client__wait_ready(s->client, wait_ms, &feed_eb);
 	if (err)
 		end_client(s, why_feed);
 	else
@@ -281,7 +278,7 @@ int decision_source__fds(const struct decision_source *s, struct pollfd *fds)
 
 void decision_source__process(struct decision_source *s)
 {
-	char why[WHY_LEN];
+	struct errbuf feed_eb = { .note = NULL };
 	int err;
 
 	if (s->reader) {
@@ -300,12 +297,12 @@ void decision_source__process(struct decision_source *s)
 		}
 	}
 	if (s->client) {
-		err = decision_feed_client__read(s->client, why, sizeof(why));
+		err = decision_feed_client__read(s->client, &feed_eb);
 		if (!s->announced && decision_feed_client__ready(s->client))
 			announce_client(s);
 		report_lost(s);
 		if (err)
-			end_client(s, why);
+			end_client(s, feed_eb.msg);
 	}
 }
 

@@ -48,7 +48,6 @@
 
 #define MAX_PACKETS 32
 #define MAX_PACKET 4096
-#define WHY_LEN 1024
 
 /* A decision record as a client must deliver it. */
 struct delivery {
@@ -136,7 +135,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *tmp = getenv("TMPDIR");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char why[WHY_LEN];
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	struct stat st;
 	int i, err;
 
@@ -159,18 +159,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    listen(raw_listener, 4))
 		die("cannot listen on %s: %s", raw_path, strerror(errno));
 
-	err = decision_feed_server__new(feed_path, IOGUARD_FEED_ROLE_TRACE, &server, why,
-					sizeof(why));
+	err = decision_feed_server__new(feed_path, IOGUARD_FEED_ROLE_TRACE, &server, &eb);
 	if (err)
 		die("cannot serve the feed: %s", why);
-	err = decision_feed_client__connect(feed_path, on_decision, &rt_sink, &rt_client, why,
-					    sizeof(why));
+	err = decision_feed_client__connect(feed_path, on_decision, &rt_sink, &rt_client, &eb);
 	if (err)
 		die("cannot connect to the feed: %s", why);
 	for (i = 0; i < 100 && !decision_feed_client__ready(rt_client); i++) {
 		if (decision_feed_server__process(server))
 			die("the feed server failed");
-		err = decision_feed_client__wait_ready(rt_client, 10, why, sizeof(why));
+		err = decision_feed_client__wait_ready(rt_client, 10, &eb);
 		if (err && err != -ETIMEDOUT)
 			die("the round-trip client: %s", why);
 	}
@@ -302,13 +300,14 @@ static void tenant_check(const uint8_t *p, uint8_t flags)
 static void round_trip(const struct ioguard_decision *d, const char *tenant,
 		       const struct delivery *want)
 {
-	char why[WHY_LEN];
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	int err;
 
 	rt_sink.n_want = rt_sink.n_got = 0;
 	rt_sink.want[rt_sink.n_want++] = *want;
 	decision_feed_server__publish(server, d, tenant);
-	err = decision_feed_client__read(rt_client, why, sizeof(why));
+	err = decision_feed_client__read(rt_client, &eb);
 	if (err)
 		die("the round-trip client failed: %s", why);
 	if (rt_sink.n_got != 1 || decision_feed_server__missed(server))
@@ -325,7 +324,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ioguard_decision d;
 	struct delivery want;
 	size_t pos = 1, n_packets = 0, sent, i;
-	char why[WHY_LEN], tenant[2 * IOGUARD_NAME_LEN];
+	char tenant[2 * IOGUARD_NAME_LEN];
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	uint8_t flags, ctl;
 	int peer, err;
 
@@ -354,7 +355,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	err = decision_feed_client__connect(raw_path, on_decision, &sink, &c, why, sizeof(why));
+	err = decision_feed_client__connect(raw_path, on_decision, &sink, &c, &eb);
 	if (err)
 		die("cannot connect to %s: %s", raw_path, why);
 	peer = accept4(raw_listener, NULL, NULL, SOCK_CLOEXEC);
@@ -377,8 +378,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (i == sent && peer < 0)
 		e.err = -EPIPE;
 
-	why[0] = '\0';
-	err = decision_feed_client__read(c, why, sizeof(why));
+	eb.msg[0] = '\0';
+	err = decision_feed_client__read(c, &eb);
 	if (err != e.err)
 		die("the reader returned %d (%s) where the protocol says %d", err, why, e.err);
 	if (err && !why[0])

@@ -122,16 +122,16 @@ static int teardown(void **state)
 
 /* ---- helpers: _x() returns the code, x() asserts success, x_err() expects a failure -- */
 
-static int _start_server(struct fixture *f, char *why, size_t len)
+static int _start_server(struct fixture *f, struct errbuf *eb)
 {
-	return decision_feed_server__new(f->path, IOGUARD_FEED_ROLE_DAEMON, &f->server, why,
-					 len);
+	return decision_feed_server__new(f->path, IOGUARD_FEED_ROLE_DAEMON, &f->server, eb);
 }
 
 static void start_server(struct fixture *f)
 {
-	char why[512] = "";
-	int err = _start_server(f, why, sizeof(why));
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
+	int err = _start_server(f, &eb);
 
 	if (err)
 		fail_msg("cannot serve the feed at %s: %s (%d)", f->path, why, err);
@@ -139,9 +139,10 @@ static void start_server(struct fixture *f)
 
 static void start_server_err(struct fixture *f, int want, const char *want_why)
 {
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 
-	assert_int_equal(_start_server(f, why, sizeof(why)), want);
+	assert_int_equal(_start_server(f, &eb), want);
 	assert_null(f->server);
 	if (!strstr(why, want_why))
 		fail_msg("why is '%s', expected it to say '%s'", why, want_why);
@@ -156,13 +157,14 @@ static void process(struct fixture *f)
 static struct recorder *connect_client(struct fixture *f)
 {
 	struct recorder *r = calloc(1, sizeof(*r));
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 
 	assert_non_null(r);
-	if (decision_feed_client__connect(f->path, record, r, &r->client, why, sizeof(why)))
+	if (decision_feed_client__connect(f->path, record, r, &r->client, &eb))
 		fail_msg("connect: %s", why);
 	process(f);
-	if (decision_feed_client__wait_ready(r->client, 2000, why, sizeof(why)))
+	if (decision_feed_client__wait_ready(r->client, 2000, &eb))
 		fail_msg("no hello: %s", why);
 	assert_true(decision_feed_client__ready(r->client));
 	return r;
@@ -176,17 +178,19 @@ static void free_client(struct recorder *r)
 
 static void read_client(struct recorder *r)
 {
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 
-	if (decision_feed_client__read(r->client, why, sizeof(why)))
+	if (decision_feed_client__read(r->client, &eb))
 		fail_msg("read: %s", why);
 }
 
 static void read_client_err(struct recorder *r, int want, const char *want_why)
 {
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 
-	assert_int_equal(decision_feed_client__read(r->client, why, sizeof(why)), want);
+	assert_int_equal(decision_feed_client__read(r->client, &eb), want);
 	if (!strstr(why, want_why))
 		fail_msg("why is '%s', expected it to say '%s'", why, want_why);
 }
@@ -441,16 +445,16 @@ static void test_seventeenth_client_is_refused(void **state)
 	struct fixture *f = *state;
 	struct recorder *r[DECISION_FEED_MAX_CLIENTS];
 	struct decision_feed_client *extra;
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	unsigned int i;
 
 	start_server(f);
 	for (i = 0; i < DECISION_FEED_MAX_CLIENTS; i++)
 		r[i] = connect_client(f);
-	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &extra, why,
-						       sizeof(why)), 0);
+	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &extra, &eb), 0);
 	process(f);
-	assert_int_equal(decision_feed_client__wait_ready(extra, 2000, why, sizeof(why)), -EUSERS);
+	assert_int_equal(decision_feed_client__wait_ready(extra, 2000, &eb), -EUSERS);
 	if (!strstr(why, "serves at most 16 clients"))
 		fail_msg("the 17th client was told '%s'", why);
 	decision_feed_client__free(extra);
@@ -508,7 +512,8 @@ static void test_other_users_are_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct decision_feed_client *c;
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	int status, i;
 	pid_t pid;
 
@@ -526,9 +531,9 @@ static void test_other_users_are_refused(void **state)
 	if (pid == 0) {
 		if (setgid(NOBODY) || setuid(NOBODY))
 			_exit(2);
-		if (decision_feed_client__connect(f->path, record, NULL, &c, why, sizeof(why)))
+		if (decision_feed_client__connect(f->path, record, NULL, &c, &eb))
 			_exit(3);
-		if (decision_feed_client__wait_ready(c, 5000, why, sizeof(why)) != -EACCES ||
+		if (decision_feed_client__wait_ready(c, 5000, &eb) != -EACCES ||
 		    !strstr(why, "root-only"))
 			_exit(4);
 		_exit(0);
@@ -592,12 +597,12 @@ static void test_stale_socket_is_replaced(void **state)
 	struct ioguard_decision d = decision(9);
 	struct decision_feed_client *c;
 	struct recorder *r;
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
 
 	make_run_dir(f, 0700);
 	make_stale_socket(f);
-	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &c, why,
-						       sizeof(why)), -ECONNREFUSED);
+	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &c, &eb),
+			 -ECONNREFUSED);
 	start_server(f);
 	r = connect_client(f);
 	decision_feed_server__publish(f->server, &d, NULL);
@@ -613,12 +618,13 @@ static void test_live_socket_is_not_stolen(void **state)
 	struct ioguard_decision d = decision(3);
 	struct stat before, after;
 	struct recorder *r;
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 
 	start_server(f);
 	assert_int_equal(stat(f->path, &before), 0);
 	assert_int_equal(decision_feed_server__new(f->path, IOGUARD_FEED_ROLE_TRACE, &second,
-						   why, sizeof(why)), -EADDRINUSE);
+						   &eb), -EADDRINUSE);
 	assert_null(second);
 	assert_non_null(strstr(why, "another process serves"));
 	assert_int_equal(stat(f->path, &after), 0);
@@ -682,10 +688,10 @@ static void test_connect_errors(void **state)
 {
 	struct fixture *f = *state;
 	struct decision_feed_client *c = NULL;
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 
-	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &c, why,
-						       sizeof(why)), -ENOENT);
+	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &c, &eb), -ENOENT);
 	assert_non_null(strstr(why, "no decision feed at"));
 	assert_null(c);
 }
@@ -715,17 +721,17 @@ static void test_other_version_is_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct decision_feed_client *c;
-	char why[512] = "";
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	int lfd, sfd;
 
 	make_run_dir(f, 0700);
 	lfd = raw_listen(f->path);
-	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &c, why,
-						       sizeof(why)), 0);
+	assert_int_equal(decision_feed_client__connect(f->path, record, NULL, &c, &eb), 0);
 	sfd = accept(lfd, NULL, NULL);
 	assert_true(sfd >= 0);
 	send_hello(sfd, IOGUARD_FEED_VERSION + 1);
-	assert_int_equal(decision_feed_client__wait_ready(c, 2000, why, sizeof(why)), -EPROTO);
+	assert_int_equal(decision_feed_client__wait_ready(c, 2000, &eb), -EPROTO);
 	if (!strstr(why, "speaks version 2"))
 		fail_msg("why is '%s'", why);
 	assert_false(decision_feed_client__ready(c));
@@ -759,7 +765,8 @@ static void test_malformed_records_are_refused(void **state)
 	struct fixture *f = *state;
 	static char buf[4096];
 	struct recorder r = { 0 };
-	char why[512];
+	struct errbuf eb = { .note = NULL };
+	const char *why = eb.msg;
 	size_t i;
 	int lfd, sfd;
 
@@ -770,15 +777,15 @@ static void test_malformed_records_are_refused(void **state)
 
 		memset(&r, 0, sizeof(r));
 		assert_int_equal(decision_feed_client__connect(f->path, record, &r, &r.client,
-							       why, sizeof(why)), 0);
+							       &eb), 0);
 		sfd = accept(lfd, NULL, NULL);
 		assert_true(sfd >= 0);
 		send_hello(sfd, IOGUARD_FEED_VERSION);
 		memset(buf, 0, sizeof(buf));
 		header((struct ioguard_feed_header *)buf, t->says, IOGUARD_FEED_VERSION, t->type);
 		assert_int_equal(send(sfd, buf, t->size, 0), t->size);
-		why[0] = '\0';
-		if (decision_feed_client__read(r.client, why, sizeof(why)) != t->want ||
+		eb.msg[0] = '\0';
+		if (decision_feed_client__read(r.client, &eb) != t->want ||
 		    !strstr(why, t->want_why))
 			fail_msg("%s: read said '%s', expected %d '%s'", t->name, why, t->want,
 				 t->want_why);

@@ -150,10 +150,10 @@ static int teardown(void **state)
 
 static void serve(struct fixture *f, enum ioguard_feed_role role)
 {
-	char why[512];
+	struct errbuf eb = { .note = NULL };
 
-	if (decision_feed_server__new(f->path, role, &f->server, why, sizeof(why)))
-		fail_msg("cannot serve the feed: %s", why);
+	if (decision_feed_server__new(f->path, role, &f->server, &eb))
+		fail_msg("cannot serve the feed: %s", eb.msg);
 }
 
 static void stop_serving(struct fixture *f)
@@ -312,13 +312,13 @@ static void test_full_feed_is_explained(void **state)
 {
 	struct fixture *f = *state;
 	struct decision_feed_client *c[DECISION_FEED_MAX_CLIENTS];
-	char why[512];
+	struct errbuf eb = { .note = NULL };
 	unsigned int i;
 
 	serve(f, IOGUARD_FEED_ROLE_DAEMON);
 	for (i = 0; i < DECISION_FEED_MAX_CLIENTS; i++)
-		assert_int_equal(decision_feed_client__connect(f->path, on_decision, f, &c[i], why,
-							       sizeof(why)), 0);
+		assert_int_equal(decision_feed_client__connect(f->path, on_decision, f, &c[i],
+							       &eb), 0);
 	process_server(f);
 	attach(f);
 	expect_said(f, "not available for now: the decision feed at", 1);
