@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,11 +11,9 @@
 #include <unistd.h>
 
 #include "collect.h"
-#include "exposition.h"
 #include "http_server.h"
 #include "ioguard.h"
-#include "snapshot.h"
-#include "textfile.h"
+#include "metrics_service.h"
 #include "tracer.h"
 
 #define DEFAULT_INTERVAL_S 15
@@ -24,12 +21,6 @@
 #define TICK_MS 200
 
 static volatile sig_atomic_t exiting;
-
-/* One snapshot reused by every scrape and textfile write; see render_metrics(). */
-struct metrics_ctx {
-	struct metrics_snapshot *snap;
-	struct collect_ctx collect;
-};
 
 static void metrics_help(void)
 {
@@ -60,23 +51,6 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-/*
- * Collects and renders one exposition into @out. Callers serialise: the HTTP server calls
- * it under its lock, and the textfile path takes that same lock when a server runs.
- */
-static int render_metrics(void *ctx, struct buf *out)
-{
-	struct metrics_ctx *m = ctx;
-	int err;
-
-	metrics_snapshot__reset(m->snap);
-	err = collect_metrics(&m->collect, m->snap);
-	if (err)
-		return err;
-	metrics_snapshot__sort(m->snap);
-	return exposition_render(m->snap, out);
-}
-
 static bool is_loopback(const char *listen)
 {
 	struct sockaddr_storage ss;
@@ -89,35 +63,23 @@ static bool is_loopback(const char *listen)
 	return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 }
 
-static int write_textfile(struct metrics_ctx *m, struct http_server *srv, const char *path)
+static int write_textfile(struct metrics_service *ms, const char *path)
 {
-	struct buf out = { 0 };
 	struct errbuf eb = CLI_ERRBUF;
 	int err;
 
-	if (srv)
-		http_server__lock(srv);
-	err = render_metrics(m, &out);
-	if (srv)
-		http_server__unlock(srv);
-	if (err) {
-		p_err("cannot collect metrics for %s: %s", path, strerror(-err));
-		goto out;
-	}
-	err = textfile_write(path, out.data, out.len, &eb);
+	err = metrics_service__write_textfile(ms, path, &eb);
 	if (err)
 		p_errbuf(&eb);
-out:
-	buf__release(&out);
 	return err;
 }
 
-static int print_once(struct metrics_ctx *m)
+static int print_once(struct metrics_service *ms)
 {
 	struct buf out = { 0 };
 	int err;
 
-	err = render_metrics(m, &out);
+	err = metrics_service__render(ms, &out);
 	if (err) {
 		p_err("cannot collect metrics: %s", strerror(-err));
 		goto out;
@@ -157,8 +119,9 @@ int do_metrics(int argc, char **argv)
 	const char *listen = NULL, *textfile = NULL;
 	/* Aggregates only: nothing is streamed, every operation is still counted. */
 	struct tracer_opts topts = { .sz = sizeof(topts), .no_events = true };
-	struct metrics_ctx m = { .collect = { .sz = sizeof(m.collect) } };
-	struct http_server *srv = NULL;
+	struct collect_ctx collect = { .sz = sizeof(collect) };
+	struct metrics_service_opts mopts = { .sz = sizeof(mopts), .collect = &collect };
+	struct metrics_service *ms = NULL;
 	struct tracer *tracer = NULL;
 	unsigned long interval = 0, waited_ms;
 	bool once = false, no_trace = false;
@@ -236,10 +199,10 @@ int do_metrics(int argc, char **argv)
 		return -EINVAL;
 	}
 
-	m.snap = metrics_snapshot__new();
-	if (!m.snap) {
-		p_err("cannot allocate the metrics snapshot: %s", strerror(ENOMEM));
-		return -ENOMEM;
+	err = metrics_service__new(&mopts, &ms, &eb);
+	if (err) {
+		p_errbuf(&eb);
+		return err;
 	}
 	if (!no_trace) {
 		char description[1024];
@@ -254,15 +217,15 @@ int do_metrics(int argc, char **argv)
 		}
 		tracer__describe(tracer, description, sizeof(description));
 		p_info("counting, %s", description);
-		m.collect.tracer = tracer;
+		collect.tracer = tracer;
 	}
 	if (once) {
-		err = textfile ? write_textfile(&m, NULL, textfile) : print_once(&m);
+		err = textfile ? write_textfile(ms, textfile) : print_once(ms);
 		goto out_snap;
 	}
 	/* A daemon: the textfile alone, or the server (default) with an optional textfile. */
 	if (textfile) {
-		err = write_textfile(&m, NULL, textfile);
+		err = write_textfile(ms, textfile);
 		if (err)
 			goto out_snap;
 	}
@@ -271,14 +234,13 @@ int do_metrics(int argc, char **argv)
 		if (!is_loopback(hopts.listen))
 			p_warn("%s is not a loopback address: anyone who can reach it can read "
 			       "the metrics", hopts.listen);
-		srv = http_server__start(&hopts, render_metrics, &m, &eb);
-		if (!srv) {
-			err = -errno;
+		err = metrics_service__serve(ms, &hopts, &eb);
+		if (err) {
 			p_errbuf(&eb);
 			goto out_snap;
 		}
 		p_info("serving metrics on http://%s/metrics; Ctrl-C to stop",
-		       http_server__address(srv));
+		       metrics_service__address(ms));
 	}
 	if (textfile)
 		p_info("writing %s every %lu s; Ctrl-C to stop", textfile, interval);
@@ -294,11 +256,11 @@ int do_metrics(int argc, char **argv)
 			continue;
 		waited_ms = 0;
 		/* Keep serving through a transient failure (disk full); it was reported. */
-		write_textfile(&m, srv, textfile);
+		write_textfile(ms, textfile);
 	}
-	http_server__stop(srv);
 out_snap:
+	/* The service first: its server may still be collecting from the tracer. */
+	metrics_service__free(ms);
 	tracer__free(tracer);
-	metrics_snapshot__free(m.snap);
 	return err;
 }

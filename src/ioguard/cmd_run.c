@@ -56,11 +56,10 @@
 #include "exposition.h"
 #include "http_server.h"
 #include "ioguard.h"
+#include "metrics_service.h"
 #include "pins.h"
 #include "policy_apply.h"
 #include "policy_watch.h"
-#include "snapshot.h"
-#include "textfile.h"
 #include "topology_watch.h"
 #include "tracer.h"
 
@@ -91,7 +90,7 @@ struct daemon {
 	struct decision_source *decisions;
 	struct event_printer *printer;
 	struct json_writer *log;
-	struct http_server *srv;
+	struct metrics_service *metrics;
 	int signal_fd;
 	struct policy_watch *watch;
 	bool change_pending;
@@ -115,7 +114,6 @@ struct daemon {
 	 */
 	uint8_t own_hash[POLICY_HASH_SIZE];
 	char own_name[POLICY_NAME_MAX + 1];
-	struct metrics_snapshot *snap;
 	struct collect_ctx collect;
 };
 
@@ -233,23 +231,13 @@ static void render_topology_changes(const struct daemon *d, struct buf *out)
 			    topology_change_kind__str(k), d->topology_changes[k]);
 }
 
-/* The exposition of docs/metrics.md plus the daemon's own family; under the server lock. */
-static int render_metrics(void *ctx, struct buf *out)
+/* The daemon's own families, after the exposition of docs/metrics.md; under the lock. */
+static void render_daemon_families(void *ctx, struct buf *out)
 {
 	struct daemon *d = ctx;
-	int err;
 
-	metrics_snapshot__reset(d->snap);
-	err = collect_metrics(&d->collect, d->snap);
-	if (err)
-		return err;
-	metrics_snapshot__sort(d->snap);
-	err = exposition_render(d->snap, out);
-	if (err)
-		return err;
 	policy_reloader__render(&d->reloader, out);
 	render_topology_changes(d, out);
-	return out->err;
 }
 
 /* The policy the reloader has in force becomes the one /readyz expects; under the lock. */
@@ -307,24 +295,12 @@ static int check_ready(void *ctx, char *why, size_t len)
 
 static int write_textfile(struct daemon *d)
 {
-	struct buf out = { 0 };
 	struct errbuf eb = CLI_ERRBUF;
 	int err;
 
-	if (d->srv)
-		http_server__lock(d->srv);
-	err = render_metrics(d, &out);
-	if (d->srv)
-		http_server__unlock(d->srv);
-	if (err) {
-		p_err("cannot collect metrics for %s: %s", d->textfile, strerror(-err));
-		goto out;
-	}
-	err = textfile_write(d->textfile, out.data, out.len, &eb);
+	err = metrics_service__write_textfile(d->metrics, d->textfile, &eb);
 	if (err)
 		p_errbuf(&eb);
-out:
-	buf__release(&out);
 	return err;
 }
 
@@ -357,13 +333,11 @@ static void load_stamp(struct daemon *d)
 /* Counts and reports a reload that is over, or has missed its deadline. */
 static void end_reload(struct daemon *d, int ret, const char *why)
 {
-	if (d->srv)
-		http_server__lock(d->srv);
+	metrics_service__lock(d->metrics);
 	policy_reloader__count(&d->reloader, ret);
 	if (!ret)
 		own_policy_set(d);
-	if (d->srv)
-		http_server__unlock(d->srv);
+	metrics_service__unlock(d->metrics);
 	if (ret == 1)
 		p_info("%s: %s is unchanged (same sha256); nothing to do", why, d->policy_path);
 	else if (!ret)
@@ -491,11 +465,9 @@ static void check_topology(struct daemon *d)
 		    !topology_record__named(&d->stamp, c->group))
 			continue;
 		log_topology_change(d, c);
-		if (d->srv)
-			http_server__lock(d->srv);
+		metrics_service__lock(d->metrics);
 		d->topology_changes[c->kind]++;
-		if (d->srv)
-			http_server__unlock(d->srv);
+		metrics_service__unlock(d->metrics);
 	}
 	free(changes);
 }
@@ -691,6 +663,7 @@ int do_run(int argc, char **argv)
 	};
 	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
 	struct http_server_opts hopts = { .sz = sizeof(hopts) };
+	struct metrics_service_opts mopts = { .sz = sizeof(mopts), .collect = &d.collect };
 	struct errbuf eb = CLI_ERRBUF;
 	char description[1024], msg[512];
 	__u64 lost[IOGUARD_LOST_REASON_COUNT];
@@ -757,10 +730,13 @@ int do_run(int argc, char **argv)
 		p_info("watching the IOMMU topology (kernel uevents, and a rescan every %d ms)",
 		       TOPOLOGY_WATCH_RESCAN_MS);
 
-	d.snap = metrics_snapshot__new();
+	mopts.render_extra = render_daemon_families;
+	mopts.ready = check_ready;
+	mopts.ctx = &d;
+	err = metrics_service__new(&mopts, &d.metrics, NULL);
 	d.printer = event_printer__new(realtime_offset_ns());
 	d.log = jsonw_new(stdout);
-	if (!d.snap || !d.printer || !d.log) {
+	if (err || !d.printer || !d.log) {
 		err = -ENOMEM;
 		p_err("cannot allocate the daemon's state: %s", strerror(ENOMEM));
 		goto out_state;
@@ -796,23 +772,22 @@ int do_run(int argc, char **argv)
 	}
 	if (d.listen) {
 		hopts.listen = d.listen;
-		hopts.ready = check_ready;
-		d.srv = http_server__start(&hopts, render_metrics, &d, &eb);
-		if (!d.srv) {
-			err = -errno;
+		err = metrics_service__serve(d.metrics, &hopts, &eb);
+		if (err) {
 			p_errbuf(&eb);
 			goto out_rb;
 		}
 		p_info("serving metrics on http://%s/metrics, readiness on http://%s/readyz",
-		       http_server__address(d.srv), http_server__address(d.srv));
+		       metrics_service__address(d.metrics), metrics_service__address(d.metrics));
 	}
 	notify_systemd("READY=1");
 
 	err = main_loop(&d);
 
 	notify_systemd("STOPPING=1");
-	http_server__stop(d.srv);
-	d.srv = NULL;
+	/* Stops serving before the tracer and the reloader it reads go. */
+	metrics_service__free(d.metrics);
+	d.metrics = NULL;
 	tracer__lost(d.tracer, lost);
 	if (lost[IOGUARD_LOST_RINGBUF_FULL])
 		p_warn("%llu events lost because the ring buffer was full",
@@ -825,7 +800,7 @@ out_tracer:
 out_state:
 	jsonw_destroy(d.log);
 	event_printer__free(d.printer);
-	metrics_snapshot__free(d.snap);
+	metrics_service__free(d.metrics);
 out_unload:
 	if (d.unload_on_exit) {
 		if (enforcer_unload(msg, sizeof(msg))) {
