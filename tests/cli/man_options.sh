@@ -23,7 +23,7 @@ declare -A parser=(
 	[unload]=cmd_enforce.c:do_unload
 	[status]=cmd_enforce.c:do_status
 	[groups]=cmd_groups.c:do_groups
-	[plan]=cmd_groups.c:do_plan
+	[plan]=cmd_plan.c:parse_args
 	[metrics]=cmd_metrics.c:do_metrics
 	[run]=cmd_run.c:parse_args
 )
