@@ -304,7 +304,11 @@ static void groups_usage(void)
 		"  -h, --help       this text\n", bin_name);
 }
 
-int do_groups(int argc, char **argv)
+/*
+ * The options into *@root. Returns 0, 1 when --help was answered (nothing more to do),
+ * or a negative errno after saying why.
+ */
+static int parse_args(int argc, char **argv, const char **root)
 {
 	static const struct option options[] = {
 		{ "sysfs", required_argument, NULL, 's' },
@@ -312,16 +316,12 @@ int do_groups(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ioasid_topology *topo = NULL;
-	struct host_posture posture;
-	const char *root = "/";
-	size_t i;
-	int opt, err;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "s:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			root = optarg;
+			*root = optarg;
 			break;
 		case 'j':
 			if (!json_output) {
@@ -333,7 +333,7 @@ int do_groups(int argc, char **argv)
 			break;
 		case 'h':
 			groups_usage();
-			return 0;
+			return 1;
 		default:
 			groups_usage();
 			return -EINVAL;
@@ -343,6 +343,61 @@ int do_groups(int argc, char **argv)
 		groups_usage();
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Every group with its verdict; stops at the first that cannot be evaluated. */
+static int print_groups(const struct ioasid_topology *topo, const char *root)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ioasid_topology__nr_groups(topo); i++) {
+		const struct ioasid_group *g = ioasid_topology__group(topo, i);
+		struct ioasid_verdict *v;
+
+		err = ioasid_group__check(g, NULL, &v);
+		if (err) {
+			p_err("group %u: cannot evaluate: %s", ioasid_group__id(g), strerror(-err));
+			return err;
+		}
+		if (json_output)
+			json_group(g, v, root);
+		else
+			text_group(g, v, root);
+		ioasid_verdict__free(v);
+	}
+	return 0;
+}
+
+/* Devices outside every IOMMU group: their DMA is not translated. */
+static void print_ungrouped(const struct ioasid_topology *topo)
+{
+	size_t i;
+
+	for (i = 0; i < ioasid_topology__nr_devices(topo); i++) {
+		const struct ioasid_device *d = ioasid_topology__device(topo, i);
+
+		if (ioasid_device__group(d))
+			continue;
+		if (json_output)
+			json_device(d, NULL);
+		else
+			printf("no group: %s (%s): DMA not translated by an IOMMU\n", ioasid_device__name(d),
+			       ioasid_device__driver(d) ? ioasid_device__driver(d) : "no driver");
+	}
+}
+
+int do_groups(int argc, char **argv)
+{
+	struct ioasid_topology *topo = NULL;
+	struct host_posture posture;
+	const char *root = "/";
+	int err;
+
+	err = parse_args(argc, argv, &root);
+	if (err)
+		return err == 1 ? 0 : err;
 	err = load_topology(root, &topo);
 	if (err)
 		return err;
@@ -356,37 +411,13 @@ int do_groups(int argc, char **argv)
 	} else {
 		text_posture(&posture, root);
 	}
-	for (i = 0; i < ioasid_topology__nr_groups(topo); i++) {
-		const struct ioasid_group *g = ioasid_topology__group(topo, i);
-		struct ioasid_verdict *v;
-
-		err = ioasid_group__check(g, NULL, &v);
-		if (err) {
-			p_err("group %u: cannot evaluate: %s", ioasid_group__id(g), strerror(-err));
-			break;
-		}
-		if (json_output)
-			json_group(g, v, root);
-		else
-			text_group(g, v, root);
-		ioasid_verdict__free(v);
-	}
+	err = print_groups(topo, root);
 	if (json_output) {
 		jsonw_end_array(json_wtr);
 		jsonw_name(json_wtr, "ungrouped_devices");
 		jsonw_start_array(json_wtr);
 	}
-	for (i = 0; i < ioasid_topology__nr_devices(topo); i++) {
-		const struct ioasid_device *d = ioasid_topology__device(topo, i);
-
-		if (ioasid_device__group(d))
-			continue;
-		if (json_output)
-			json_device(d, NULL);
-		else
-			printf("no group: %s (%s): DMA not translated by an IOMMU\n", ioasid_device__name(d),
-			       ioasid_device__driver(d) ? ioasid_device__driver(d) : "no driver");
-	}
+	print_ungrouped(topo);
 	if (json_output) {
 		jsonw_end_array(json_wtr);
 		jsonw_end_object(json_wtr);
