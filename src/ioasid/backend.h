@@ -91,20 +91,23 @@ extern const struct ioasid_backend_ops ioasid_sim_ops;
 extern const struct ioasid_backend_ops ioasid_iommufd_ops;
 extern const struct ioasid_backend_ops ioasid_vfio_ops;
 
+/* kernel.c: shared by the kernel backends (iommufd.c, vfio.c) */
+
 /*
- * Kernel backends (iommufd.c, vfio.c): the domain geometry of a group as the kernel
- * reports it (IOVA ranges of a scratch attach: aperture minus reserved regions), checked
- * against the group's reserved_regions from sysfs, which is what the object model will
- * subtract. Return: 0 with @geo filled, -EPROTO if the kernel's holes are not the ones
- * sysfs predicts (the model would then disagree with the kernel), -EINVAL if @nr is 0.
- */
-/*
- * Kernel backends: the cap of iopt_alloc_iova()'s automatic IOVA alignment in the running
- * kernel, HPAGE_SIZE with CONFIG_TRANSPARENT_HUGEPAGE and PAGE_SIZE without (read from
- * /sys/kernel/mm/transparent_hugepage/hpage_pmd_size, which exists exactly then).
+ * kernel_max_alignment() - the cap of iopt_alloc_iova()'s automatic IOVA alignment in
+ * the running kernel, HPAGE_SIZE with CONFIG_TRANSPARENT_HUGEPAGE and PAGE_SIZE without
+ * (read from /sys/kernel/mm/transparent_hugepage/hpage_pmd_size, which exists exactly
+ * then).
  */
 uint64_t kernel_max_alignment(void);
 
+/*
+ * kernel_geometry_from_ranges() - the domain geometry of a group as the kernel reports it
+ * (IOVA ranges of a scratch attach: aperture minus reserved regions), checked against the
+ * group's reserved_regions from sysfs, which is what the object model will subtract.
+ * Return: 0 with @geo filled, -EPROTO if the kernel's holes are not the ones sysfs
+ * predicts (the model would then disagree with the kernel), -EINVAL if @nr is 0.
+ */
 int kernel_geometry_from_ranges(const struct ioasid_group *group,
 				const struct ioasid_iova_range *ranges, uint32_t nr,
 				uint64_t pgsize_bitmap, struct ioasid_geometry *geo);

@@ -123,17 +123,16 @@ int ioasid_ctx__new(struct ioasid_backend *be, const struct ioasid_ctx_opts *opt
 
 void ioasid_ctx__free(struct ioasid_ctx *ctx)
 {
+	enum ioasid_free_pass pass;
 	size_t i;
 
 	if (!ctx)
 		return;
-	/* Devices first: that detaches them, so every IOAS can then be destroyed. */
-	for (i = 1; i < ctx->nr_slots; i++)
-		if (ctx->objs[i] && ctx->objs[i]->type == IOASID_OBJ_DEVICE)
-			device_obj_destroy(ctx, (struct ioasid_dev_obj *)ctx->objs[i]);
-	for (i = 1; i < ctx->nr_slots; i++)
-		if (ctx->objs[i])
-			ioas_obj_destroy(ctx, (struct ioasid_ioas_obj *)ctx->objs[i]);
+	/* The documented order of enum ioasid_free_pass: devices, then the IOAS they held. */
+	for (pass = 0; pass < IOASID_FREE_PASSES; pass++)
+		for (i = 1; i < ctx->nr_slots; i++)
+			if (ctx->objs[i] && ctx->objs[i]->ops->free_pass == pass)
+				ctx->objs[i]->ops->destroy(ctx, ctx->objs[i]);
 	if (ctx->be->ops->ctx_close)
 		ctx->be->ops->ctx_close(ctx);
 	TAILQ_REMOVE(&ctx->be->ctxs, ctx, link);
@@ -153,21 +152,9 @@ int ioasid_ctx__account(const struct ioasid_ctx *ctx, struct ioasid_account *acc
 
 	if (!ctx || !acct || acct->sz < offsetof(struct ioasid_account, pinned_pages))
 		return ioasid_err(-EINVAL);
-	for (i = 1; i < ctx->nr_slots; i++) {
-		const struct ioasid_obj *o = ctx->objs[i];
-
-		if (!o)
-			continue;
-		if (o->type == IOASID_OBJ_DEVICE) {
-			a.nr_devices++;
-		} else {
-			const struct ioasid_ioas_obj *ioas = (const void *)o;
-
-			a.nr_ioas++;
-			a.nr_areas += ioas->nr_areas;
-			a.mapped_bytes += ioas->mapped_bytes;
-		}
-	}
+	for (i = 1; i < ctx->nr_slots; i++)
+		if (ctx->objs[i])
+			ctx->objs[i]->ops->account(ctx->objs[i], &a);
 	for (i = 0; i < ctx->be->topo->nr_groups; i++)
 		if (ctx->be->groups[i].owner == ctx)
 			a.nr_groups++;
@@ -197,7 +184,8 @@ int ctx_fail(struct ioasid_ctx *ctx, int err, const char *fmt, ...)
 	return ioasid_err(err);
 }
 
-int ctx_obj_add(struct ioasid_ctx *ctx, struct ioasid_obj *obj)
+int ctx_obj_add(struct ioasid_ctx *ctx, struct ioasid_obj *obj,
+		const struct ioasid_obj_ops *ops)
 {
 	struct ioasid_obj **objs;
 	size_t id, n;
@@ -217,6 +205,7 @@ int ctx_obj_add(struct ioasid_ctx *ctx, struct ioasid_obj *obj)
 		ctx->objs = objs;
 		ctx->nr_slots = n;
 	}
+	obj->ops = ops;
 	obj->id = id;
 	ctx->objs[id] = obj;
 	return 0;
@@ -237,7 +226,7 @@ struct ioasid_obj *ctx_obj_get(const struct ioasid_ctx *ctx, uint32_t id,
 	if (!id || id >= ctx->nr_slots)
 		return NULL;
 	o = ctx->objs[id];
-	return o && o->type == type ? o : NULL;
+	return o && o->ops->type == type ? o : NULL;
 }
 
 /* Pin accounting (incr_user_locked_vm() in drivers/iommu/iommufd/pages.c: -ENOMEM). */

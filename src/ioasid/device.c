@@ -18,6 +18,16 @@
 
 #include "ioasid_private.h"
 
+static void device_destroy(struct ioasid_ctx *ctx, struct ioasid_obj *obj);
+static void device_account(const struct ioasid_obj *obj, struct ioasid_account *a);
+
+static const struct ioasid_obj_ops device_obj_ops = {
+	.type = IOASID_OBJ_DEVICE,
+	.free_pass = IOASID_FREE_ATTACHED,
+	.destroy = device_destroy,
+	.account = device_account,
+};
+
 static struct ioasid_dev_obj *dev_get(struct ioasid_ctx *ctx, uint32_t id)
 {
 	return (struct ioasid_dev_obj *)ctx_obj_get(ctx, id, IOASID_OBJ_DEVICE);
@@ -60,10 +70,9 @@ int ioasid_device__bind(struct ioasid_ctx *ctx, const char *name, uint32_t *dev_
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return ctx_fail(ctx, -ENOMEM, "bind %s: %s", name, strerror(ENOMEM));
-	d->obj.type = IOASID_OBJ_DEVICE;
 	d->ctx = ctx;
 	d->dev = dev;
-	err = ctx_obj_add(ctx, &d->obj);
+	err = ctx_obj_add(ctx, &d->obj, &device_obj_ops);
 	if (err)
 		goto err_free;
 	err = ctx->be->ops->device_bind(ctx, d);
@@ -261,7 +270,7 @@ int ioasid_device__detach(struct ioasid_ctx *ctx, uint32_t dev_id)
 	return 0;
 }
 
-void device_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_dev_obj *d)
+static void device_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_dev_obj *d)
 {
 	struct ioasid_group_state *gs = ctx_group_state(ctx, d->dev->group);
 
@@ -272,6 +281,16 @@ void device_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_dev_obj *d)
 	d->dev->bound--;
 	ctx_obj_remove(ctx, &d->obj);
 	free(d);
+}
+
+static void device_destroy(struct ioasid_ctx *ctx, struct ioasid_obj *obj)
+{
+	device_obj_destroy(ctx, (struct ioasid_dev_obj *)obj);
+}
+
+static void device_account(const struct ioasid_obj *obj, struct ioasid_account *a)
+{
+	a->nr_devices++;
 }
 
 int ioasid_device__unbind(struct ioasid_ctx *ctx, uint32_t dev_id)

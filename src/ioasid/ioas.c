@@ -17,6 +17,16 @@
 static char resv_tag;
 #define RESV_SPAN ((void *)&resv_tag)
 
+static void ioas_destroy(struct ioasid_ctx *ctx, struct ioasid_obj *obj);
+static void ioas_account(const struct ioasid_obj *obj, struct ioasid_account *a);
+
+static const struct ioasid_obj_ops ioas_obj_ops = {
+	.type = IOASID_OBJ_IOAS,
+	.free_pass = IOASID_FREE_UNATTACHED,
+	.destroy = ioas_destroy,
+	.account = ioas_account,
+};
+
 struct ioasid_ioas_obj *ioas_get(struct ioasid_ctx *ctx, uint32_t id)
 {
 	return (struct ioasid_ioas_obj *)ctx_obj_get(ctx, id, IOASID_OBJ_IOAS);
@@ -249,14 +259,13 @@ int ioasid_ioas__alloc(struct ioasid_ctx *ctx, uint32_t *ioas_id)
 	ioas = calloc(1, sizeof(*ioas));
 	if (!ioas)
 		goto err_msg;
-	ioas->obj.type = IOASID_OBJ_IOAS;
 	ioas->ctx = ctx;
 	ioas->iova_alignment = 1;	/* iopt_init_table() */
 	ioas->used = iova_tree_new();
 	ioas->resv_spans = iova_tree_new();
 	if (!ioas->used || !ioas->resv_spans)
 		goto err_free;
-	err = ctx_obj_add(ctx, &ioas->obj);
+	err = ctx_obj_add(ctx, &ioas->obj, &ioas_obj_ops);
 	if (err)
 		goto err_free;
 	err = ctx->be->ops->ioas_alloc(ctx, ioas);
@@ -317,7 +326,7 @@ static int unmap_range(struct ioasid_ioas_obj *ioas, uint64_t start, uint64_t la
 	return err;
 }
 
-void ioas_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_ioas_obj *ioas)
+static void ioas_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_ioas_obj *ioas)
 {
 	struct ioasid_area *a;
 	uint64_t s, l;
@@ -334,6 +343,20 @@ void ioas_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_ioas_obj *ioas)
 	free(ioas->resv);
 	free(ioas->allowed);
 	free(ioas);
+}
+
+static void ioas_destroy(struct ioasid_ctx *ctx, struct ioasid_obj *obj)
+{
+	ioas_obj_destroy(ctx, (struct ioasid_ioas_obj *)obj);
+}
+
+static void ioas_account(const struct ioasid_obj *obj, struct ioasid_account *a)
+{
+	const struct ioasid_ioas_obj *ioas = (const struct ioasid_ioas_obj *)obj;
+
+	a->nr_ioas++;
+	a->nr_areas += ioas->nr_areas;
+	a->mapped_bytes += ioas->mapped_bytes;
 }
 
 int ioasid_ioas__destroy(struct ioasid_ctx *ctx, uint32_t ioas_id)

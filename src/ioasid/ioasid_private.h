@@ -98,7 +98,7 @@ enum ioasid_obj_type {
 
 /* Common head of every object a context addresses by id. */
 struct ioasid_obj {
-	enum ioasid_obj_type type;
+	const struct ioasid_obj_ops *ops;	/* of its type; set by ctx_obj_add() */
 	uint32_t id;
 };
 
@@ -164,11 +164,42 @@ struct ioasid_ioas_obj {
 };
 
 /* ctx.c */
+
+/*
+ * The passes of ioasid_ctx__free(), in the order they run; each destroys its objects in
+ * id order. Destroying a device detaches it from its IOAS, and an IOAS is destroyed only
+ * once nothing is attached to it (iommufd_object_remove() refuses an IOAS a device still
+ * holds), so devices go in the first pass and IOAS in the second.
+ */
+enum ioasid_free_pass {
+	IOASID_FREE_ATTACHED,	/* objects attached to others: devices */
+	IOASID_FREE_UNATTACHED,	/* objects only others attach to: IOAS */
+	IOASID_FREE_PASSES,
+};
+
+/*
+ * struct ioasid_obj_ops - what a context knows of one type of object, the role of
+ * iommufd_object_ops in drivers/iommu/iommufd/main.c. Each object file (device.c, ioas.c)
+ * defines the ops of its type and hands them to ctx_obj_add() with every object, so that
+ * ctx.c names no object file: the object files depend on ctx.c, never the reverse.
+ * @type: what ctx_obj_get() checks.
+ * @free_pass: when ioasid_ctx__free() destroys objects of this type.
+ * @destroy: frees @obj and removes it from @ctx, whatever it is attached to.
+ * @account: adds @obj to @a (ioasid_ctx__account()).
+ */
+struct ioasid_obj_ops {
+	enum ioasid_obj_type type;
+	enum ioasid_free_pass free_pass;
+	void (*destroy)(struct ioasid_ctx *ctx, struct ioasid_obj *obj);
+	void (*account)(const struct ioasid_obj *obj, struct ioasid_account *a);
+};
+
 void ctx_set_error(struct ioasid_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int ctx_fail(struct ioasid_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int ctx_obj_add(struct ioasid_ctx *ctx, struct ioasid_obj *obj);
+int ctx_obj_add(struct ioasid_ctx *ctx, struct ioasid_obj *obj,
+		const struct ioasid_obj_ops *ops);
 void ctx_obj_remove(struct ioasid_ctx *ctx, struct ioasid_obj *obj);
 struct ioasid_obj *ctx_obj_get(const struct ioasid_ctx *ctx, uint32_t id,
 			       enum ioasid_obj_type type);
@@ -177,12 +208,8 @@ void ctx_unpin(struct ioasid_ctx *ctx, uint64_t npages);
 struct ioasid_group_state *ctx_group_state(const struct ioasid_ctx *ctx,
 					   const struct ioasid_group *group);
 
-/* device.c */
-void device_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_dev_obj *d);
-
 /* ioas.c */
 struct ioasid_ioas_obj *ioas_get(struct ioasid_ctx *ctx, uint32_t id);
-void ioas_obj_destroy(struct ioasid_ctx *ctx, struct ioasid_ioas_obj *ioas);
 int ioas_resv_add(struct ioasid_ioas_obj *ioas, uint64_t start, uint64_t last,
 		  const void *owner);
 void ioas_resv_remove(struct ioasid_ioas_obj *ioas, const void *owner);

@@ -132,7 +132,7 @@ static bool claimed_by(const struct ioasid_ctx *owner, const struct ioasid_devic
 	for (i = 1; i < owner->nr_slots; i++) {
 		const struct ioasid_obj *o = owner->objs[i];
 
-		if (o && o->type == IOASID_OBJ_DEVICE &&
+		if (o && o->ops->type == IOASID_OBJ_DEVICE &&
 		    ((const struct ioasid_dev_obj *)o)->dev == d)
 			return true;
 	}

@@ -2,8 +2,7 @@
 /*
  * ioguard groups: every IOMMU group with its devices, drivers and both viability
  * verdicts with reasons.
- * ioguard plan: what-if assignment of devices to tenants, checked with the sim backend.
- * JSON schemas: docs/groups-json.md.
+ * JSON schema: docs/groups-json.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "abi_names.h"
+#include "cmd_groups.h"
 #include "enforcer.h"
 #include "ioasid/ioasid.h"
 #include "ioguard.h"
@@ -60,7 +60,7 @@ static void jsonw_hex_field(struct json_writer *w, const char *name, uint64_t v,
 	jsonw_string_field(w, name, buf);
 }
 
-static int load_topology(const char *root, struct ioasid_topology **topo)
+int load_topology(const char *root, struct ioasid_topology **topo)
 {
 	struct ioasid_error err = { "" };
 	int ret;
@@ -72,7 +72,7 @@ static int load_topology(const char *root, struct ioasid_topology **topo)
 	return ret == -EINVAL ? -EBADMSG : ret;
 }
 
-static void json_reasons(const struct ioasid_verdict *v)
+void json_reasons(const struct ioasid_verdict *v)
 {
 	const struct ioasid_reason *r;
 	size_t i;
@@ -304,7 +304,11 @@ static void groups_usage(void)
 		"  -h, --help       this text\n", bin_name);
 }
 
-int do_groups(int argc, char **argv)
+/*
+ * The options into *@root. Returns 0, 1 when --help was answered (nothing more to do),
+ * or a negative errno after saying why.
+ */
+static int parse_args(int argc, char **argv, const char **root)
 {
 	static const struct option options[] = {
 		{ "sysfs", required_argument, NULL, 's' },
@@ -312,16 +316,12 @@ int do_groups(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ioasid_topology *topo = NULL;
-	struct host_posture posture;
-	const char *root = "/";
-	size_t i;
-	int opt, err;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "s:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			root = optarg;
+			*root = optarg;
 			break;
 		case 'j':
 			if (!json_output) {
@@ -333,7 +333,7 @@ int do_groups(int argc, char **argv)
 			break;
 		case 'h':
 			groups_usage();
-			return 0;
+			return 1;
 		default:
 			groups_usage();
 			return -EINVAL;
@@ -343,6 +343,61 @@ int do_groups(int argc, char **argv)
 		groups_usage();
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Every group with its verdict; stops at the first that cannot be evaluated. */
+static int print_groups(const struct ioasid_topology *topo, const char *root)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ioasid_topology__nr_groups(topo); i++) {
+		const struct ioasid_group *g = ioasid_topology__group(topo, i);
+		struct ioasid_verdict *v;
+
+		err = ioasid_group__check(g, NULL, &v);
+		if (err) {
+			p_err("group %u: cannot evaluate: %s", ioasid_group__id(g), strerror(-err));
+			return err;
+		}
+		if (json_output)
+			json_group(g, v, root);
+		else
+			text_group(g, v, root);
+		ioasid_verdict__free(v);
+	}
+	return 0;
+}
+
+/* Devices outside every IOMMU group: their DMA is not translated. */
+static void print_ungrouped(const struct ioasid_topology *topo)
+{
+	size_t i;
+
+	for (i = 0; i < ioasid_topology__nr_devices(topo); i++) {
+		const struct ioasid_device *d = ioasid_topology__device(topo, i);
+
+		if (ioasid_device__group(d))
+			continue;
+		if (json_output)
+			json_device(d, NULL);
+		else
+			printf("no group: %s (%s): DMA not translated by an IOMMU\n", ioasid_device__name(d),
+			       ioasid_device__driver(d) ? ioasid_device__driver(d) : "no driver");
+	}
+}
+
+int do_groups(int argc, char **argv)
+{
+	struct ioasid_topology *topo = NULL;
+	struct host_posture posture;
+	const char *root = "/";
+	int err;
+
+	err = parse_args(argc, argv, &root);
+	if (err)
+		return err == 1 ? 0 : err;
 	err = load_topology(root, &topo);
 	if (err)
 		return err;
@@ -356,37 +411,13 @@ int do_groups(int argc, char **argv)
 	} else {
 		text_posture(&posture, root);
 	}
-	for (i = 0; i < ioasid_topology__nr_groups(topo); i++) {
-		const struct ioasid_group *g = ioasid_topology__group(topo, i);
-		struct ioasid_verdict *v;
-
-		err = ioasid_group__check(g, NULL, &v);
-		if (err) {
-			p_err("group %u: cannot evaluate: %s", ioasid_group__id(g), strerror(-err));
-			break;
-		}
-		if (json_output)
-			json_group(g, v, root);
-		else
-			text_group(g, v, root);
-		ioasid_verdict__free(v);
-	}
+	err = print_groups(topo, root);
 	if (json_output) {
 		jsonw_end_array(json_wtr);
 		jsonw_name(json_wtr, "ungrouped_devices");
 		jsonw_start_array(json_wtr);
 	}
-	for (i = 0; i < ioasid_topology__nr_devices(topo); i++) {
-		const struct ioasid_device *d = ioasid_topology__device(topo, i);
-
-		if (ioasid_device__group(d))
-			continue;
-		if (json_output)
-			json_device(d, NULL);
-		else
-			printf("no group: %s (%s): DMA not translated by an IOMMU\n", ioasid_device__name(d),
-			       ioasid_device__driver(d) ? ioasid_device__driver(d) : "no driver");
-	}
+	print_ungrouped(topo);
 	if (json_output) {
 		jsonw_end_array(json_wtr);
 		jsonw_end_object(json_wtr);
@@ -394,387 +425,5 @@ int do_groups(int argc, char **argv)
 		printf("no IOMMU groups under %s\n", root);
 	}
 	ioasid_topology__free(topo);
-	return err;
-}
-
-/* ---- plan ---- */
-
-struct tenant {
-	char *name;
-	char **devs;
-	size_t nr_devs;
-	struct ioasid_ctx *ctx;
-	int err;			/* first sim failure */
-	char msg[256];
-};
-
-struct plan {
-	struct tenant *tenants;
-	size_t nr_tenants;
-	struct ioasid_topology *topo;
-	struct ioasid_backend *be;
-};
-
-static void plan_free(struct plan *p)
-{
-	size_t i, j;
-
-	ioasid_backend__close(p->be);
-	ioasid_topology__free(p->topo);
-	for (i = 0; i < p->nr_tenants; i++) {
-		for (j = 0; j < p->tenants[i].nr_devs; j++)
-			free(p->tenants[i].devs[j]);
-		free(p->tenants[i].devs);
-		free(p->tenants[i].name);
-	}
-	free(p->tenants);
-}
-
-/* TENANT=BDF[,BDF...]; the same tenant may be given more than once. */
-static int parse_assign(struct plan *p, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	char *list, *tok, *save = NULL, **devs;
-	struct tenant *t = NULL, *nt;
-	size_t i;
-
-	if (!eq || eq == arg || !eq[1]) {
-		p_err("--assign %s: expected TENANT=BDF[,BDF...]", arg);
-		return -EINVAL;
-	}
-	for (i = 0; i < p->nr_tenants; i++)
-		if (strlen(p->tenants[i].name) == (size_t)(eq - arg) &&
-		    !strncmp(p->tenants[i].name, arg, eq - arg))
-			t = &p->tenants[i];
-	if (!t) {
-		nt = reallocarray(p->tenants, p->nr_tenants + 1, sizeof(*nt));
-		if (!nt)
-			return -ENOMEM;
-		p->tenants = nt;
-		t = &p->tenants[p->nr_tenants++];
-		memset(t, 0, sizeof(*t));
-		t->name = strndup(arg, eq - arg);
-		if (!t->name)
-			return -ENOMEM;
-	}
-	list = strdup(eq + 1);
-	if (!list)
-		return -ENOMEM;
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		devs = reallocarray(t->devs, t->nr_devs + 1, sizeof(*devs));
-		if (!devs) {
-			free(list);
-			return -ENOMEM;
-		}
-		t->devs = devs;
-		t->devs[t->nr_devs] = strdup(tok);
-		if (!t->devs[t->nr_devs]) {
-			free(list);
-			return -ENOMEM;
-		}
-		t->nr_devs++;
-	}
-	free(list);
-	return 0;
-}
-
-/* The tenant a device is assigned to, or NULL. */
-static struct tenant *owner_of(struct plan *p, const char *dev)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nr_tenants; i++)
-		for (j = 0; j < p->tenants[i].nr_devs; j++)
-			if (!strcmp(p->tenants[i].devs[j], dev))
-				return &p->tenants[i];
-	return NULL;
-}
-
-static int plan_check_devices(struct plan *p)
-{
-	size_t i, j, k, l;
-
-	for (i = 0; i < p->nr_tenants; i++) {
-		for (j = 0; j < p->tenants[i].nr_devs; j++) {
-			const char *name = p->tenants[i].devs[j];
-			const struct ioasid_device *d = ioasid_topology__find_device(p->topo, name);
-
-			if (!d) {
-				p_err("%s: no such device in %s", name, ioasid_topology__root(p->topo));
-				return -ENODEV;
-			}
-			if (!ioasid_device__group(d)) {
-				p_err("%s: the device has no IOMMU group; it cannot be assigned safely", name);
-				return -ENODEV;
-			}
-			for (k = 0; k < p->nr_tenants; k++)
-				for (l = 0; l < p->tenants[k].nr_devs; l++)
-					if ((k != i || l != j) && !strcmp(p->tenants[k].devs[l], name)) {
-						p_err("%s is assigned more than once", name);
-						return -EINVAL;
-					}
-		}
-	}
-	return 0;
-}
-
-/* Runs the assignment in the sim: each tenant binds its devices and attaches them to one IOAS. */
-static void plan_simulate(struct plan *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nr_tenants; i++) {
-		struct tenant *t = &p->tenants[i];
-		uint32_t ioas, *ids;
-
-		ids = calloc(t->nr_devs, sizeof(*ids));
-		t->err = ids ? ioasid_ctx__new(p->be, NULL, &t->ctx) : -ENOMEM;
-		if (t->err)
-			goto next;
-		for (j = 0; j < t->nr_devs && !t->err; j++)
-			t->err = ioasid_device__bind(t->ctx, t->devs[j], &ids[j]);
-		if (!t->err)
-			t->err = ioasid_ioas__alloc(t->ctx, &ioas);
-		for (j = 0; j < t->nr_devs && !t->err; j++)
-			t->err = ioasid_device__attach(t->ctx, ids[j], ioas);
-		if (t->err)
-			snprintf(t->msg, sizeof(t->msg), "%s", ioasid_ctx__last_error(t->ctx)->msg);
-next:
-		free(ids);
-	}
-}
-
-/* Verdict of one group touched by the plan; returns whether it passes the kernel rule. */
-static bool plan_group(struct plan *p, const struct ioasid_group *g, bool *strict)
-{
-	struct tenant *first = NULL, *t;
-	struct ioasid_verdict *v = NULL;
-	bool viable, split = false;
-	const struct ioasid_reason *r;
-	size_t i;
-
-	for (i = 0; i < ioasid_group__nr_devices(g); i++) {
-		t = owner_of(p, ioasid_device__name(ioasid_group__device(g, i)));
-		if (t && !first)
-			first = t;
-		else if (t && t != first)
-			split = true;
-	}
-	*strict = false;
-	if (ioasid_group__check(g, first ? first->ctx : NULL, &v)) {
-		p_err("group %u: cannot evaluate", ioasid_group__id(g));
-		return false;
-	}
-	viable = ioasid_verdict__viable(v, IOASID_RULE_KERNEL) && !split;
-	*strict = ioasid_verdict__viable(v, IOASID_RULE_STRICT) && !split;
-
-	if (json_output) {
-		jsonw_start_object(json_wtr);
-		jsonw_uint_field(json_wtr, "id", ioasid_group__id(g));
-		jsonw_bool_field(json_wtr, "kernel_viable", viable);
-		jsonw_bool_field(json_wtr, "strict_viable", *strict);
-		jsonw_name(json_wtr, "devices");
-		jsonw_start_array(json_wtr);
-		for (i = 0; i < ioasid_group__nr_devices(g); i++) {
-			const struct ioasid_device *d = ioasid_group__device(g, i);
-
-			t = owner_of(p, ioasid_device__name(d));
-			jsonw_start_object(json_wtr);
-			jsonw_string_field(json_wtr, "name", ioasid_device__name(d));
-			if (t)
-				jsonw_string_field(json_wtr, "tenant", t->name);
-			else
-				jsonw_null_field(json_wtr, "tenant");
-			jsonw_bool_field(json_wtr, "bridge", ioasid_device__is_bridge(d));
-			jsonw_end_object(json_wtr);
-		}
-		jsonw_end_array(json_wtr);
-		jsonw_name(json_wtr, "must_move_together");
-		jsonw_start_array(json_wtr);
-		if (split || !*strict)
-			for (i = 0; i < ioasid_group__nr_devices(g); i++)
-				if (!ioasid_device__is_bridge(ioasid_group__device(g, i)))
-					jsonw_string(json_wtr, ioasid_device__name(ioasid_group__device(g, i)));
-		jsonw_end_array(json_wtr);
-		jsonw_name(json_wtr, "must_unbind");
-		jsonw_start_array(json_wtr);
-		for (i = 0; (r = ioasid_verdict__reason(v, i)); i++)
-			if (r->rule == IOASID_RULE_KERNEL && r->cause == IOASID_CAUSE_DMA_API_DRIVER)
-				jsonw_string(json_wtr, ioasid_device__name(r->dev));
-		jsonw_end_array(json_wtr);
-		json_reasons(v);
-		jsonw_end_object(json_wtr);
-	} else {
-		printf("group %u: kernel rule %s, strict rule %s\n", ioasid_group__id(g),
-		       viable ? "viable" : "NOT viable", *strict ? "viable" : "NOT viable");
-		if (split) {
-			printf("  devices of this group are assigned to several tenants; they must move together:");
-			for (i = 0; i < ioasid_group__nr_devices(g); i++) {
-				const struct ioasid_device *d = ioasid_group__device(g, i);
-
-				t = owner_of(p, ioasid_device__name(d));
-				if (!ioasid_device__is_bridge(d))
-					printf(" %s(%s)", ioasid_device__name(d), t ? t->name : "-");
-			}
-			printf("\n");
-		}
-		for (i = 0; (r = ioasid_verdict__reason(v, i)); i++) {
-			if (r->rule == IOASID_RULE_KERNEL && r->cause == IOASID_CAUSE_DMA_API_DRIVER)
-				printf("  kernel %s: unbind it, or assign it to %s too\n", r->msg,
-				       first ? first->name : "the same tenant");
-			else if (r->rule == IOASID_RULE_STRICT && r->cause != IOASID_CAUSE_DMA_API_DRIVER &&
-				 r->cause != IOASID_CAUSE_OTHER_OWNER &&
-				 owner_of(p, ioasid_device__name(r->dev)) != first)
-				printf("  strict %s: assign it to %s too\n", r->msg,
-				       first ? first->name : "the same tenant");
-		}
-	}
-	ioasid_verdict__free(v);
-	return viable;
-}
-
-static void plan_usage(void)
-{
-	fprintf(stderr,
-		"Usage: %s [--json] plan [--sysfs DIR] --assign TENANT=BDF[,BDF...] [--assign ...]\n"
-		"  What-if: would assigning these devices to these tenants be group-viable?\n"
-		"  Assigned devices are assumed rebound to vfio-pci; the sim backend then binds\n"
-		"  and attaches them, one owner per tenant. Says which devices must move together\n"
-		"  or be unbound. Exit status 1 when the plan is not viable.\n"
-		"  -a, --assign TENANT=BDF[,BDF...]\n"
-		"                   give these PCI devices to TENANT (repeat for more tenants)\n"
-		"  -s, --sysfs DIR  read a sysfs snapshot under DIR instead of the live system\n"
-		"  -j, --json       machine output\n"
-		"  -h, --help       this text\n", bin_name);
-}
-
-int do_plan(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "assign", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct plan p = { 0 };
-	const char *root = "/";
-	bool viable = true, strict = true, gstrict = false;
-	size_t i, j;
-	int opt, err = 0;
-
-	while ((opt = getopt_long(argc, argv, "s:a:jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			root = optarg;
-			break;
-		case 'a':
-			err = parse_assign(&p, optarg);
-			if (err)
-				goto out;
-			break;
-		case 'j':
-			if (!json_output) {
-				json_wtr = jsonw_new(stdout);
-				if (!json_wtr) {
-					err = -ENOMEM;
-					goto out;
-				}
-				json_output = true;
-			}
-			break;
-		case 'h':
-			plan_usage();
-			goto out;
-		default:
-			plan_usage();
-			err = -EINVAL;
-			goto out;
-		}
-	}
-	if (optind != argc || !p.nr_tenants) {
-		plan_usage();
-		err = -EINVAL;
-		goto out;
-	}
-	err = load_topology(root, &p.topo);
-	if (err)
-		goto out;
-	err = plan_check_devices(&p);
-	if (err)
-		goto out;
-	for (i = 0; i < p.nr_tenants; i++)
-		for (j = 0; j < p.tenants[i].nr_devs; j++) {
-			const char *drv = ioasid_device__driver(
-				ioasid_topology__find_device(p.topo, p.tenants[i].devs[j]));
-
-			if (ioasid_driver__kind(drv) != IOASID_DRIVER_VFIO)
-				ioasid_topology__set_driver(p.topo, p.tenants[i].devs[j], "vfio-pci");
-		}
-	err = ioasid_backend__open(p.topo, NULL, &p.be);
-	if (err) {
-		p_err("cannot open the sim backend: %s", strerror(-err));
-		goto out;
-	}
-	plan_simulate(&p);
-
-	if (json_output) {
-		jsonw_start_object(json_wtr);
-		jsonw_string_field(json_wtr, "sysfs_root", root);
-		jsonw_name(json_wtr, "groups");
-		jsonw_start_array(json_wtr);
-	}
-	for (i = 0; i < ioasid_topology__nr_groups(p.topo); i++) {
-		const struct ioasid_group *g = ioasid_topology__group(p.topo, i);
-		bool touched = false;
-
-		for (j = 0; j < ioasid_group__nr_devices(g); j++)
-			touched |= owner_of(&p, ioasid_device__name(ioasid_group__device(g, j))) != NULL;
-		if (!touched)
-			continue;
-		viable &= plan_group(&p, g, &gstrict);
-		strict &= gstrict;
-	}
-	if (json_output) {
-		jsonw_end_array(json_wtr);
-		jsonw_name(json_wtr, "tenants");
-		jsonw_start_array(json_wtr);
-	}
-	for (i = 0; i < p.nr_tenants; i++) {
-		struct tenant *t = &p.tenants[i];
-
-		viable &= !t->err;
-		if (json_output) {
-			jsonw_start_object(json_wtr);
-			jsonw_string_field(json_wtr, "name", t->name);
-			jsonw_name(json_wtr, "devices");
-			jsonw_start_array(json_wtr);
-			for (j = 0; j < t->nr_devs; j++)
-				jsonw_string(json_wtr, t->devs[j]);
-			jsonw_end_array(json_wtr);
-			jsonw_bool_field(json_wtr, "sim_ok", !t->err);
-			if (t->err) {
-				jsonw_int_field(json_wtr, "sim_errno", -t->err);
-				jsonw_string_field(json_wtr, "sim_error", t->msg);
-			}
-			jsonw_end_object(json_wtr);
-		} else if (t->err) {
-			printf("sim: tenant %s: %s (%s)\n", t->name, t->msg, strerror(-t->err));
-		} else {
-			printf("sim: tenant %s: bound and attached %zu device(s)\n", t->name, t->nr_devs);
-		}
-	}
-	if (json_output) {
-		jsonw_end_array(json_wtr);
-		jsonw_bool_field(json_wtr, "viable", viable);
-		jsonw_bool_field(json_wtr, "strict_viable", viable && strict);
-		jsonw_end_object(json_wtr);
-	} else {
-		printf("plan: %s%s\n", viable ? "group-viable" : "NOT group-viable",
-		       viable && !strict ? " (kernel rule only; not under the strict rule)" : "");
-	}
-	err = viable ? 0 : -EPERM;
-out:
-	plan_free(&p);
 	return err;
 }

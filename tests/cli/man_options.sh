@@ -22,8 +22,8 @@ declare -A parser=(
 	[load]=cmd_enforce.c:do_load
 	[unload]=cmd_enforce.c:do_unload
 	[status]=cmd_enforce.c:do_status
-	[groups]=cmd_groups.c:do_groups
-	[plan]=cmd_groups.c:do_plan
+	[groups]=cmd_groups.c:parse_args
+	[plan]=cmd_plan.c:parse_args
 	[metrics]=cmd_metrics.c:do_metrics
 	[run]=cmd_run.c:parse_args
 )

@@ -225,7 +225,7 @@ static void *map_aligned_buf(void)
 	return (void *)aligned;
 }
 
-/* What the kernel backends use (kernel_max_alignment() in src/ioasid/iommufd.c). */
+/* What the kernel backends use (kernel_max_alignment() in src/ioasid/kernel.c). */
 static uint64_t running_kernel_max_alignment(void)
 {
 	unsigned long long v = 0;
