@@ -973,11 +973,13 @@ struct map_request {
 	bool charge;
 };
 
-/* Records an allowed map for its return and for the kernel's copy; false if impossible. */
-static __always_inline bool pending_map(const struct map_request *r, __u64 account, __u64 bytes)
+/*
+ * Records an allowed map in @pend (the task's record, NULL if it could not be had) for
+ * its return and for the kernel's copy; false if impossible.
+ */
+static __always_inline bool pending_map(struct pending_dma *pend, const struct map_request *r,
+					__u64 account, __u64 bytes)
 {
-	struct pending_dma *pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
-
 	if (!pend)
 		return false;
 	pend->holder = r->holder;
@@ -1029,16 +1031,14 @@ static __always_inline __s32 tenant_by_account(const struct ioguard_policy_slot 
 }
 
 /*
- * The tenant that owns the devices a map reaches: the one its holder was bound to (at
+ * The tenant that owns the devices a map reaches: the one its holder @h was bound to (at
  * the first attach of an iommufd device, or the first map), else for a legacy container
  * the owner of its first group's endpoints. Limits and windows are that tenant's, not
  * those of whichever tenant the mapping process happens to match first.
  */
-static __always_inline __s32 map_owner(struct decision *d, const struct map_request *r)
+static __always_inline __s32 map_owner(struct decision *d, const struct map_request *r,
+				       const struct ioguard_holder *h)
 {
-	/* A key on the stack: v6.1 takes no map key from a global function's argument. */
-	__u64 holder = r->holder;
-	struct ioguard_holder *h = holder ? bpf_map_lookup_elem(&holders, &holder) : NULL;
 	struct iommu_group *group;
 	struct group_walk w = { .d = d };
 
@@ -1057,7 +1057,8 @@ static __always_inline __s32 map_owner(struct decision *d, const struct map_requ
 __noinline int decide_map(const struct map_request *r)
 {
 	const struct ioguard_tenant *t;
-	struct ioguard_holder *h;
+	struct ioguard_holder *h = NULL;
+	struct pending_dma *pend;
 	__u64 iova, len, holder;
 	struct decision d;
 	bool audit, limited;
@@ -1068,12 +1069,26 @@ __noinline int decide_map(const struct map_request *r)
 	iova = r->iova;
 	len = r->len;
 	holder = r->holder;
-	pending_clear();
+	/*
+	 * Created here, not when a map is recorded: one task-storage get per map. Whatever
+	 * the task had pending is forgotten, so no later return can settle it.
+	 */
+	pend = pending_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (pend)
+		pend->cmd = 0;
 	if (!decision_begin(&d, r->hook))
 		return 0;
 	audit = d.policy->mode == IOGUARD_MODE_AUDIT;
 	d.value = iova;
-	owner = map_owner(&d, r);
+	/*
+	 * Read once for the owner and the shared-account check (a key on the stack: v6.1
+	 * takes no map key from a global function's argument). Charging and binding look
+	 * the holder up again: a container's last group can leave meanwhile (type1 then
+	 * forgets the holder), and a charge must land in the record a refund will find.
+	 */
+	if (holder)
+		h = bpf_map_lookup_elem(&holders, &holder);
+	owner = map_owner(&d, r, h);
 	if (owner == OWNER_UNKNOWN) {
 		d.tenant = process_tenant(&d);
 		if (d.tenant == IOGUARD_NO_TENANT) {
@@ -1110,19 +1125,16 @@ __noinline int decide_map(const struct map_request *r)
 	}
 	limited = t->max_dma_bytes != ~0ULL;
 	/* A holder bound to one tenant takes maps for that tenant only. */
-	if (holder) {
-		h = bpf_map_lookup_elem(&holders, &holder);
-		if (h && h->account_id != t->account_id) {
-			d.reason = IOGUARD_REASON_SHARED_ACCOUNT;
-			return finish(&d);
-		}
+	if (h && h->account_id != t->account_id) {
+		d.reason = IOGUARD_REASON_SHARED_ACCOUNT;
+		return finish(&d);
 	}
 	if (!limited || !r->charge) {
 		if (holder)
 			d.reason = holder_bind(holder, t->account_id);
 		/* Still compared with the kernel's copy: a renewal may be rewritten to a map. */
 		if (!d.reason && (t->n_windows || limited) &&
-		    !pending_map(r, limited ? t->account_id : 0, 0))
+		    !pending_map(pend, r, limited ? t->account_id : 0, 0))
 			d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 		return finish(&d);
 	}
@@ -1149,7 +1161,7 @@ __noinline int decide_map(const struct map_request *r)
 			sub_clamped(acct, len);
 		return finish(&d);
 	}
-	if (!pending_map(r, t->account_id, len)) {
+	if (!pending_map(pend, r, t->account_id, len)) {
 		holder_refund(holder, len);
 		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 	}
