@@ -1029,16 +1029,14 @@ static __always_inline __s32 tenant_by_account(const struct ioguard_policy_slot 
 }
 
 /*
- * The tenant that owns the devices a map reaches: the one its holder was bound to (at
+ * The tenant that owns the devices a map reaches: the one its holder @h was bound to (at
  * the first attach of an iommufd device, or the first map), else for a legacy container
  * the owner of its first group's endpoints. Limits and windows are that tenant's, not
  * those of whichever tenant the mapping process happens to match first.
  */
-static __always_inline __s32 map_owner(struct decision *d, const struct map_request *r)
+static __always_inline __s32 map_owner(struct decision *d, const struct map_request *r,
+				       const struct ioguard_holder *h)
 {
-	/* A key on the stack: v6.1 takes no map key from a global function's argument. */
-	__u64 holder = r->holder;
-	struct ioguard_holder *h = holder ? bpf_map_lookup_elem(&holders, &holder) : NULL;
 	struct iommu_group *group;
 	struct group_walk w = { .d = d };
 
@@ -1057,23 +1055,29 @@ static __always_inline __s32 map_owner(struct decision *d, const struct map_requ
 __noinline int decide_map(const struct map_request *r)
 {
 	const struct ioguard_tenant *t;
-	struct ioguard_holder *h;
-	__u64 iova, len, holder;
+	struct ioguard_holder *h = NULL;
+	__u64 len, holder;
 	struct decision d;
-	bool audit, limited;
+	bool limited;
 	__s32 owner;
 
 	if (!r)
 		return -EPERM;	/* a global function's pointer may be NULL to the verifier */
-	iova = r->iova;
 	len = r->len;
 	holder = r->holder;
 	pending_clear();
 	if (!decision_begin(&d, r->hook))
 		return 0;
-	audit = d.policy->mode == IOGUARD_MODE_AUDIT;
-	d.value = iova;
-	owner = map_owner(&d, r);
+	d.value = r->iova;
+	/*
+	 * Read once for the owner and the shared-account check (a key on the stack: v6.1
+	 * takes no map key from a global function's argument). Charging and binding look
+	 * the holder up again: a container's last group can leave meanwhile (type1 then
+	 * forgets the holder), and a charge must land in the record a refund will find.
+	 */
+	if (holder)
+		h = bpf_map_lookup_elem(&holders, &holder);
+	owner = map_owner(&d, r, h);
 	if (owner == OWNER_UNKNOWN) {
 		d.tenant = process_tenant(&d);
 		if (d.tenant == IOGUARD_NO_TENANT) {
@@ -1104,18 +1108,15 @@ __noinline int decide_map(const struct map_request *r)
 		return finish(&d);
 	barrier_var(d.tenant);
 	t = &d.policy->tenants[d.tenant & (IOGUARD_MAX_TENANTS - 1)];
-	if (t->n_windows && (!r->fixed || !in_windows(t, iova, len))) {
+	if (t->n_windows && (!r->fixed || !in_windows(t, r->iova, len))) {
 		d.reason = IOGUARD_REASON_IOVA_WINDOW;
 		return finish(&d);
 	}
 	limited = t->max_dma_bytes != ~0ULL;
 	/* A holder bound to one tenant takes maps for that tenant only. */
-	if (holder) {
-		h = bpf_map_lookup_elem(&holders, &holder);
-		if (h && h->account_id != t->account_id) {
-			d.reason = IOGUARD_REASON_SHARED_ACCOUNT;
-			return finish(&d);
-		}
+	if (h && h->account_id != t->account_id) {
+		d.reason = IOGUARD_REASON_SHARED_ACCOUNT;
+		return finish(&d);
 	}
 	if (!limited || !r->charge) {
 		if (holder)
@@ -1134,7 +1135,7 @@ __noinline int decide_map(const struct map_request *r)
 	d.reason = account_reserve(t->account_id, len, t->max_dma_bytes, false);
 	if (d.reason == IOGUARD_REASON_DMA_LIMIT) {
 		d.value = len;
-		if (!audit)
+		if (d.policy->mode != IOGUARD_MODE_AUDIT)
 			return finish(&d);
 		/* Audit lets the map through: charge it, so later maps are judged truly. */
 		account_reserve(t->account_id, len, 0, true);
@@ -1273,6 +1274,16 @@ static __always_inline const struct ioguard_kernel_info *kinfo(void)
 static __always_inline int file_kind_of(const struct ioguard_kernel_info *k, struct file *file)
 {
 	return file_kind(k, (__u64)BPF_CORE_READ(file, f_op, unlocked_ioctl));
+}
+
+/*
+ * file_kind_of() for a file the verifier knows as a kernel pointer (a hook's argument):
+ * plain loads, which fault to 0 like a failed read, instead of a probe-read helper call
+ * per field. A file found any other way (a fd table entry) goes through file_kind_of().
+ */
+static __always_inline int hook_file_kind(const struct ioguard_kernel_info *k, struct file *file)
+{
+	return file_kind(k, (__u64)file->f_op->unlocked_ioctl);
 }
 
 /*
@@ -1525,17 +1536,17 @@ static __always_inline int judge_ioctl(struct file *file, unsigned int cmd, unsi
 	k = kinfo();
 	if (!k)
 		return 0;
-	switch (file_kind_of(k, file)) {
+	switch (hook_file_kind(k, file)) {
 	case IOGUARD_FILE_GROUP:
 		return judge_group_ioctl(k, file, cmd, arg);
 	case IOGUARD_FILE_DEVICE:
 		return judge_device_ioctl(file, cmd);
 	case IOGUARD_FILE_CONTAINER:
-		priv = BPF_CORE_READ(file, private_data);
+		priv = file->private_data;
 		return judge_holder_ioctl(IOGUARD_FILE_CONTAINER, cmd, arg,
 					  (__u64)vfio_container_iommu(priv), (__u64)priv);
 	case IOGUARD_FILE_IOMMUFD:
-		priv = BPF_CORE_READ(file, private_data);
+		priv = file->private_data;
 		return judge_holder_ioctl(IOGUARD_FILE_IOMMUFD, cmd, arg, (__u64)priv, 0);
 	}
 	/* A ';' ioctl on an unidentified file: VFIO or iommufd ioguard cannot see into. */
@@ -1577,7 +1588,7 @@ int BPF_PROG(ioguard_mmap_file, struct file *file, unsigned long reqprot, unsign
 	if (ret || !file)
 		return ret;
 	k = kinfo();
-	if (!k || file_kind_of(k, file) != IOGUARD_FILE_DEVICE)
+	if (!k || hook_file_kind(k, file) != IOGUARD_FILE_DEVICE)
 		return 0;
 	return decide_device_file(IOGUARD_HOOK_DEVICE_MMAP, device_file_dev(file), NULL);
 }
@@ -1592,7 +1603,7 @@ int BPF_PROG(ioguard_file_permission, struct file *file, int mask, int ret)
 		return ret;
 	k = kinfo();
 	if (!k || !k->ioctl_handler[IOGUARD_FILE_DEVICE] ||
-	    file_kind_of(k, file) != IOGUARD_FILE_DEVICE)
+	    hook_file_kind(k, file) != IOGUARD_FILE_DEVICE)
 		return 0;
 	return decide_device_file(IOGUARD_HOOK_DEVICE_RW, device_file_dev(file), NULL);
 }
@@ -1608,7 +1619,7 @@ int BPF_PROG(ioguard_file_receive, struct file *file, int ret)
 	k = kinfo();
 	if (!k)
 		return 0;
-	switch (file_kind_of(k, file)) {
+	switch (hook_file_kind(k, file)) {
 	case IOGUARD_FILE_GROUP:
 		return decide_group_file(IOGUARD_HOOK_RECEIVE, group_file_group(file), 0);
 	case IOGUARD_FILE_DEVICE:
@@ -1706,7 +1717,7 @@ int BPF_PROG(type1_remove_dma, void *iommu, struct vfio_dma___ioguard *dma)
 
 	if (p && p->cmd && !p->unmap && p->holder == (__u64)iommu)
 		return 0;
-	holder_refund((__u64)iommu, BPF_CORE_READ(dma, size));
+	holder_refund((__u64)iommu, dma->size);
 	return 0;
 }
 
@@ -1815,9 +1826,10 @@ int BPF_PROG(iommufd_compat_set_container, struct iommufd_ctx *ictx)
 SEC("fentry/vfio_pin_pages_remote")
 int BPF_PROG(type1_pin_pages, struct vfio_dma___ioguard *dma, unsigned long vaddr, long npage)
 {
-	if (BPF_CORE_READ(dma, size))
+	/* @dma is the function's argument, known to the verifier: plain loads. */
+	if (dma->size)
 		return 0;
-	kernel_copy(BPF_CORE_READ(dma, iova), (__u64)npage << page_shift, true);
+	kernel_copy(dma->iova, (__u64)npage << page_shift, true);
 	return 0;
 }
 

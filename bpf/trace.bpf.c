@@ -164,6 +164,12 @@ struct {
 
 static const struct ioguard_agg zero_agg;
 
+/* @op is one of the map family (IOGUARD_OP_MAP_MASK): one program writes each. */
+static __always_inline bool op_is_map(__u32 op)
+{
+	return op < 32 && (IOGUARD_OP_MAP_MASK & (1U << op));
+}
+
 static __always_inline bool traced(void)
 {
 	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
@@ -260,7 +266,7 @@ static __always_inline void event_domain(struct ioguard_event *e, struct iommu_d
 	e->flags |= IOGUARD_EV_HAS_DOMAIN;
 	if (e->flags & IOGUARD_EV_HAS_GROUP)
 		return;
-	which = e->op < 32 && (IOGUARD_OP_MAP_MASK & (1U << e->op)) ? e->op : DOMAIN_GROUP_SLOT_NONE;
+	which = op_is_map(e->op) ? e->op : DOMAIN_GROUP_SLOT_NONE;
 	if (domain_group_of(e->domain, which, &e->group))
 		e->flags |= IOGUARD_EV_HAS_GROUP;
 }
@@ -319,7 +325,7 @@ static __always_inline __u32 event_result(const struct ioguard_event *e)
  */
 #define AGG_ADD(op, field, v)							\
 	do {									\
-		if ((op) < 32 && (IOGUARD_OP_MAP_MASK & (1U << (op))))		\
+		if (op_is_map(op))						\
 			(field) += (v);						\
 		else								\
 			__sync_fetch_and_add(&(field), (v));			\
@@ -366,7 +372,7 @@ static __always_inline bool streamed(const struct ioguard_event *e)
 		return false;
 	if (emit_group_set && e->group != emit_group)
 		return false;
-	if (map_sample_every > 1 && e->op < 32 && (IOGUARD_OP_MAP_MASK & (1U << e->op))) {
+	if (map_sample_every > 1 && op_is_map(e->op)) {
 		seq = bpf_map_lookup_elem(&sample_seq, &zero);
 		if (!seq)
 			return true;

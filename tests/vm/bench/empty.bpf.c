@@ -54,7 +54,11 @@ int BPF_PROG(fexit_qi_submit_sync) { return 0; }
 SEC("tp_btf/qi_submit")
 int BPF_PROG(tp_btf_qi_submit) { return 0; }
 
-/* An enforcing policy: the ioctl decision and the fexits that settle its accounts. */
+/*
+ * An enforcing policy: the ioctl decision, the fexits that settle its accounts, and the
+ * points where it compares the kernel's copy of a map and gives back what was unmapped
+ * (bpf/enforce.bpf.c).
+ */
 SEC("lsm/file_ioctl")
 int BPF_PROG(lsm_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -64,3 +68,13 @@ SEC("fexit/vfio_fops_unl_ioctl")
 int BPF_PROG(fexit_vfio_fops_unl_ioctl) { return 0; }
 SEC("fexit/iommufd_fops_ioctl")
 int BPF_PROG(fexit_iommufd_fops_ioctl) { return 0; }
+SEC("fentry/vfio_pin_pages_remote")
+int BPF_PROG(fentry_vfio_pin_pages_remote) { return 0; }
+SEC("fentry/vfio_remove_dma")
+int BPF_PROG(fentry_vfio_remove_dma) { return 0; }
+SEC("fentry/iopt_map_pages")
+int BPF_PROG(fentry_iopt_map_pages) { return 0; }
+SEC("fexit/iopt_map_pages")
+int BPF_PROG(fexit_iopt_map_pages) { return 0; }
+SEC("fexit/iopt_unmap_iova")
+int BPF_PROG(fexit_iopt_unmap_iova) { return 0; }

@@ -14,8 +14,11 @@
 #                  trace and metrics also use (the driver's flushes, qi_submit_sync, the
 #                  qi_submit tracepoint): their floor
 #   empty-lsm      an empty BPF LSM file_ioctl program
-#   empty-enforce  empty-lsm plus empty fexits on the ioctl handlers, where an enforcing
-#                  policy settles its accounts (vfio_fops_unl_ioctl, iommufd_fops_ioctl)
+#   empty-enforce  empty-lsm plus empty programs on the other points an enforcing policy
+#                  uses on a map or unmap: the ioctl handlers' fexits, where it settles
+#                  its accounts (vfio_fops_unl_ioctl, iommufd_fops_ioctl), and where it
+#                  compares the kernel's copy and gives back what was unmapped
+#                  (vfio_pin_pages_remote, vfio_remove_dma; iopt_map_pages, iopt_unmap_iova)
 #   metrics        ioguard metrics (in-kernel histograms, nothing streamed)
 #   trace          ioguard trace --json streaming every record to a consumer (/dev/null)
 #   bpftrace       bpftrace hist() of latency and size on the same points
@@ -60,8 +63,11 @@ for f in intel_iommu_tlb_sync intel_iommu_iotlb_sync_map intel_flush_iotlb_all q
 done
 # The qi_submit tracepoint's BPF entry point exists where the tracepoint does.
 has_function __bpf_trace_qi_submit && inval_progs+=(tp_btf_qi_submit)
-for f in vfio_fops_unl_ioctl iommufd_fops_ioctl; do
+for f in vfio_fops_unl_ioctl iommufd_fops_ioctl iopt_map_pages iopt_unmap_iova; do
 	has_function "$f" && settle_progs+=("fexit_$f")
+done
+for f in vfio_pin_pages_remote vfio_remove_dma iopt_map_pages; do
+	has_function "$f" && settle_progs+=("fentry_$f")
 done
 [ ${#fentry_progs[@]} -gt 0 ] || fail "none of iommu_map, iommu_unmap, iommu_unmap_fast in /proc/kallsyms"
 
