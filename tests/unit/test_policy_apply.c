@@ -348,6 +348,11 @@ out:
 }
 
 #define DEADLINE_MS 200
+/*
+ * The stuck read never returns until the test releases it, so any finite bound proves
+ * the deadline; a generous one keeps the test true under valgrind on a loaded machine.
+ */
+#define SLACK_MS 20000
 
 static long ms_since(const struct timespec *t0)
 {
@@ -413,7 +418,7 @@ static void test_reloader_stuck_read_misses_the_deadline(void **state)
 	assert_int_equal(policy_reloader__reload(&r, true), -ETIMEDOUT);
 	ms = ms_since(&t0);
 	assert_true(ms >= DEADLINE_MS);
-	assert_true(ms < DEADLINE_MS + 2000);
+	assert_true(ms < DEADLINE_MS + SLACK_MS);
 	assert_int_equal(r.reloads[POLICY_RELOAD_TIMEOUT], 1);
 	assert_int_equal(r.reloads[POLICY_RELOAD_ERROR], 0);
 	assert_string_equal(fake.in_force, "first");
@@ -425,7 +430,7 @@ static void test_reloader_stuck_read_misses_the_deadline(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(policy_reloader__finish(&r, &result), -EINPROGRESS);
 	assert_int_equal(policy_reloader__start(&r, true), -EBUSY);
-	assert_true(ms_since(&t0) < 100);
+	assert_true(ms_since(&t0) < 2000);	/* a wait for the worker would never end */
 
 	/* It returns at last: the late result, a valid policy, is dropped, not applied. */
 	release_fifo(f, good_policy("late"));
@@ -458,7 +463,8 @@ static void test_reloader_async_deadline(void **state)
 	make_fifo(f);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(policy_reloader__start(&r, false), 0);
-	while (ms_since(&t0) < 3 * DEADLINE_MS) {
+	/* Past the deadline, and on until the timeout was seen (a loaded machine is late). */
+	while (ms_since(&t0) < 3 * DEADLINE_MS || (!timeouts && ms_since(&t0) < SLACK_MS)) {
 		ret = policy_reloader__finish(&r, &result);
 		if (ret == -ETIMEDOUT) {
 			timeouts++;
