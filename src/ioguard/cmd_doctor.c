@@ -117,14 +117,8 @@ int do_doctor(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			if (!json_wtr) {
-				json_wtr = jsonw_new(stdout);
-				if (!json_wtr) {
-					p_err("cannot allocate the JSON writer: %s", strerror(ENOMEM));
-					return -ENOMEM;
-				}
-			}
-			json_output = true;
+			if (cli_json_enable())
+				return -ENOMEM;
 			break;
 		case 'n':
 			opts.probe_fentry = opts.probe_lsm = NULL;

@@ -364,9 +364,8 @@ int do_status(int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json")) {
-			json_output = true;
-			if (!json_wtr)
-				json_wtr = jsonw_new(stdout);
+			if (cli_json_enable())
+				return -ENOMEM;
 		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			fprintf(stderr, "Usage: %s status [--json]\n\nWhat is loaded: policy, "
 				"hash, mode, load time, attached programs, decision counters.\n\n"

@@ -324,12 +324,8 @@ static int parse_args(int argc, char **argv, const char **root)
 			*root = optarg;
 			break;
 		case 'j':
-			if (!json_output) {
-				json_wtr = jsonw_new(stdout);
-				if (!json_wtr)
-					return -ENOMEM;
-				json_output = true;
-			}
+			if (cli_json_enable())
+				return -ENOMEM;
 			break;
 		case 'h':
 			groups_usage();

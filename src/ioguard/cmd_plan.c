@@ -57,12 +57,8 @@ static int parse_args(int argc, char **argv, struct plan *p, const char **root)
 			}
 			break;
 		case 'j':
-			if (!json_output) {
-				json_wtr = jsonw_new(stdout);
-				if (!json_wtr)
-					return -ENOMEM;
-				json_output = true;
-			}
+			if (cli_json_enable())
+				return -ENOMEM;
 			break;
 		case 'h':
 			plan_usage();

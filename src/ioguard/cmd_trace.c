@@ -246,11 +246,8 @@ int do_trace(int argc, char **argv)
 		p_err("unexpected argument '%s'; see '%s trace --help'", argv[optind], bin_name);
 		return -EINVAL;
 	}
-	if (json_output && !json_wtr) {
-		json_wtr = jsonw_new(stdout);
-		if (!json_wtr)
-			return -ENOMEM;
-	}
+	if (json_output && cli_json_enable())
+		return -ENOMEM;
 	if (session.filter.device[0]) {
 		session.filter.device_group_set =
 			!device_group(session.filter.device, &session.filter.device_group);

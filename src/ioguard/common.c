@@ -31,6 +31,19 @@ void p_print(enum errbuf_level level, const char *msg)
 	}
 }
 
+int cli_json_enable(void)
+{
+	if (!json_wtr) {
+		json_wtr = jsonw_new(stdout);
+		if (!json_wtr) {
+			p_err("cannot allocate the JSON writer: %s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+	}
+	json_output = true;
+	return 0;
+}
+
 /* Messages are one line; a path or a policy error with its position fits in this. */
 static void vmessage(enum errbuf_level level, const char *fmt, va_list ap)
 {

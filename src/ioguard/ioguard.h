@@ -54,6 +54,8 @@ void p_errbuf(const struct errbuf *eb);
  * apart from an unknown option.
  */
 int p_bad_option(int opt, char **argv);
+/* --json: the writer on stdout, made once; -ENOMEM, said, if it cannot be made. */
+int cli_json_enable(void);
 
 /*
  * parse_uint_arg() - @arg as a decimal whole number in [@min, @max] into *@out; on

@@ -69,13 +69,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (json_output) {
-		json_wtr = jsonw_new(stdout);
-		if (!json_wtr) {
-			p_err("cannot allocate the JSON writer: %s", strerror(ENOMEM));
-			return EXIT_FAILURE;
-		}
-	}
+	if (json_output && cli_json_enable())
+		return EXIT_FAILURE;
 	err = cmd_select(commands, argc - optind, argv + optind, usage);
 	jsonw_destroy(json_wtr);
 	if (err == -EINVAL)
