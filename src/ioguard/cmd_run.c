@@ -519,16 +519,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->topts.sample_every = v;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				d->topts.mode = TRACER_MODE_AUTO;
-			else if (!strcmp(optarg, "fentry"))
-				d->topts.mode = TRACER_MODE_FENTRY;
-			else if (!strcmp(optarg, "tp_btf"))
-				d->topts.mode = TRACER_MODE_TP_BTF;
-			else {
-				p_err("invalid --mode '%s': expected auto, fentry or tp_btf", optarg);
+			if (cli_parse_mode(optarg, &d->topts.mode))
 				return -EINVAL;
-			}
 			break;
 		case 'O':
 			d->popts.skip_owner_check = true;

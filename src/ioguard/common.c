@@ -7,6 +7,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "array_size.h"
 #include "bpf_probe.h"
 #include "ioguard.h"
 
@@ -141,6 +142,28 @@ int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigne
 	}
 	*out = v;
 	return 0;
+}
+
+int cli_parse_mode(const char *arg, enum tracer_mode *mode)
+{
+	static const struct {
+		const char *name;
+		enum tracer_mode mode;
+	} modes[] = {
+		{ "auto", TRACER_MODE_AUTO },
+		{ "fentry", TRACER_MODE_FENTRY },
+		{ "tp_btf", TRACER_MODE_TP_BTF },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!strcmp(arg, modes[i].name)) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	}
+	p_err("invalid --mode '%s': expected auto, fentry or tp_btf", arg);
+	return -EINVAL;
 }
 
 int bpf_environment_check(void)

@@ -8,6 +8,7 @@
 
 #include "errbuf.h"
 #include "json_writer.h"
+#include "tracer.h"
 
 /* Exit codes: only main() turns an error into one of these. */
 #define EXIT_USAGE 2
@@ -63,6 +64,12 @@ int cli_json_enable(void);
  */
 int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigned long max,
 		   unsigned long *out);
+
+/*
+ * cli_parse_mode() - the argument of --mode (auto, fentry or tp_btf) into *@mode; on
+ * anything else, one error listing the three, and -EINVAL.
+ */
+int cli_parse_mode(const char *arg, enum tracer_mode *mode);
 
 /* Checks shared by every command that loads BPF programs; negative errno on failure. */
 int bpf_environment_check(void);
