@@ -24,7 +24,7 @@ declare -A parser=(
 	[status]=cmd_enforce.c:do_status
 	[groups]=cmd_groups.c:parse_args
 	[plan]=cmd_plan.c:parse_args
-	[metrics]=cmd_metrics.c:do_metrics
+	[metrics]=cmd_metrics.c:parse_args
 	[run]=cmd_run.c:parse_args
 )
 
