@@ -88,7 +88,7 @@ static int do_check(int argc, char **argv)
 	struct stat st;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sysfs_root = optarg;
@@ -101,8 +101,7 @@ static int do_check(int argc, char **argv)
 			err = 0;
 			goto out;
 		default:
-			policy_usage();
-			err = -EINVAL;
+			err = p_bad_option(opt, argv);
 			goto out;
 		}
 	}

@@ -81,9 +81,13 @@ void p_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The words of the command being run, as "policy check": what its --help is asked of. */
+static char cmd_words[64];
+
 int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void))
 {
 	const struct cmd *c;
+	size_t n;
 
 	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
 	    !strcmp(argv[0], "-h")) {
@@ -98,6 +102,9 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 			 */
 			optind = 0;
 			opterr = 0;
+			n = strlen(cmd_words);
+			snprintf(cmd_words + n, sizeof(cmd_words) - n, "%s%s", n ? " " : "",
+				 c->name);
 			return c->fn(argc, argv);
 		}
 	}
@@ -118,12 +125,12 @@ void p_errbuf(const struct errbuf *eb)
 
 int p_bad_option(int opt, char **argv)
 {
-	const char *arg = argv[optind - 1];
+	const char *arg = argv[optind - 1], *cmd = cmd_words[0] ? cmd_words : argv[0];
 
 	if (opt == ':')
-		p_err("option '%s' needs an argument; see '%s %s --help'", arg, bin_name, argv[0]);
+		p_err("option '%s' needs an argument; see '%s %s --help'", arg, bin_name, cmd);
 	else
-		p_err("unknown option '%s'; see '%s %s --help'", arg, bin_name, argv[0]);
+		p_err("unknown option '%s'; see '%s %s --help'", arg, bin_name, cmd);
 	return -EINVAL;
 }
 
