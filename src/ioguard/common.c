@@ -125,12 +125,13 @@ void p_errbuf(const struct errbuf *eb)
 
 int p_bad_option(int opt, char **argv)
 {
-	const char *arg = argv[optind - 1], *cmd = cmd_words[0] ? cmd_words : argv[0];
+	const char *arg = argv[optind - 1], *sep = cmd_words[0] ? " " : "";
 
 	if (opt == ':')
-		p_err("option '%s' needs an argument; see '%s %s --help'", arg, bin_name, cmd);
+		p_err("option '%s' needs an argument; see '%s%s%s --help'", arg, bin_name, sep,
+		      cmd_words);
 	else
-		p_err("unknown option '%s'; see '%s %s --help'", arg, bin_name, cmd);
+		p_err("unknown option '%s'; see '%s%s%s --help'", arg, bin_name, sep, cmd_words);
 	return -EINVAL;
 }
 

@@ -53,7 +53,7 @@ void p_errbuf(const struct errbuf *eb);
  * p_bad_option() - report what getopt rejected and return -EINVAL. @opt is getopt's
  * return value ('?' or ':'); option strings start with ':' so a missing argument is told
  * apart from an unknown option. The message points at the --help of the command as
- * cmd_select() ran it ("policy check"), else of @argv[0].
+ * cmd_select() ran it ("policy check"), or at the top level's before any command.
  */
 int p_bad_option(int opt, char **argv);
 /* --json: the writer on stdout, made once; -ENOMEM, said, if it cannot be made. */
