@@ -154,6 +154,31 @@ static int device_group(const char *bdf, __s32 *group)
 	return 0;
 }
 
+static int parse_device(struct trace_session *s, const char *arg)
+{
+	if (event_filter__parse_device(&s->filter, arg)) {
+		p_err("invalid --device '%s': expected a PCI address such as 0000:00:03.0 or "
+		      "00:03.0", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_ops(struct trace_session *s, const char *arg)
+{
+	char why[512];
+
+	if (event_filter__parse_ops(&s->filter, arg, why, sizeof(why))) {
+		p_err("invalid --op '%s': %s; see '%s trace --help' for the names", arg, why,
+		      bin_name);
+		return -EINVAL;
+	}
+	/* Ops outside the list never reach the ring buffer. */
+	s->topts.stream_ops = s->filter.ops;
+	s->topts.no_events = !s->filter.ops;
+	return 0;
+}
+
 /*
  * The options into @s. Returns 0, 1 when --help was answered (nothing more to do), or a
  * negative errno after saying why.
@@ -173,7 +198,6 @@ static int parse_args(struct trace_session *s, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char why[512];
 	unsigned long v;
 	int opt;
 
@@ -201,21 +225,12 @@ static int parse_args(struct trace_session *s, int argc, char **argv)
 			s->filter.group = v;
 			break;
 		case 'D':
-			if (event_filter__parse_device(&s->filter, optarg)) {
-				p_err("invalid --device '%s': expected a PCI address such as "
-				      "0000:00:03.0 or 00:03.0", optarg);
+			if (parse_device(s, optarg))
 				return -EINVAL;
-			}
 			break;
 		case 'o':
-			if (event_filter__parse_ops(&s->filter, optarg, why, sizeof(why))) {
-				p_err("invalid --op '%s': %s; see '%s trace --help' for the names",
-				      optarg, why, bin_name);
+			if (parse_ops(s, optarg))
 				return -EINVAL;
-			}
-			/* Ops outside the list never reach the ring buffer. */
-			s->topts.stream_ops = s->filter.ops;
-			s->topts.no_events = !s->filter.ops;
 			break;
 		case 's':
 			if (parse_uint_arg(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
