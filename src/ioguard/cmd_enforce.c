@@ -86,19 +86,33 @@ int do_load(int argc, char **argv)
 	return 0;
 }
 
+static void unload_help(void)
+{
+	fprintf(stderr, "Usage: %s unload\n\nDetaches the enforcement programs and removes "
+		"every pin: VFIO and iommufd are unrestricted again.\n\n"
+		"Options:\n"
+		"  -h, --help  this text\n", bin_name);
+}
+
 int do_unload(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	char err[512], stamp[4096];
-	int ret;
+	int opt, ret;
 
-	if (argc > 1) {
-		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			fprintf(stderr, "Usage: %s unload\n\nDetaches the enforcement programs and "
-				"removes every pin: VFIO and iommufd are unrestricted again.\n\n"
-				"Options:\n"
-				"  -h, --help  this text\n", bin_name);
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			unload_help();
 			return 0;
+		default:
+			return p_bad_option(opt, argv);
 		}
+	}
+	if (optind < argc) {
 		p_err("unload takes no arguments");
 		return -EINVAL;
 	}
@@ -356,27 +370,42 @@ static void status_text(const struct enforcer_status *st)
 	}
 }
 
+static void status_help(void)
+{
+	fprintf(stderr, "Usage: %s status [--json]\n\nWhat is loaded: policy, hash, mode, "
+		"load time, attached programs, decision counters.\n\n"
+		"Options:\n"
+		"  -j, --json  machine output\n"
+		"  -h, --help  this text\n", bin_name);
+}
+
 int do_status(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	struct enforcer_status st;
 	char err[512];
-	int ret;
+	int opt, ret;
 
-	if (argc > 1) {
-		if (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json")) {
+	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
 			if (cli_json_enable())
 				return -ENOMEM;
-		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			fprintf(stderr, "Usage: %s status [--json]\n\nWhat is loaded: policy, "
-				"hash, mode, load time, attached programs, decision counters.\n\n"
-				"Options:\n"
-				"  -j, --json  machine output\n"
-				"  -h, --help  this text\n", bin_name);
+			break;
+		case 'h':
+			status_help();
 			return 0;
-		} else {
-			p_err("unknown argument '%s'; see '%s status --help'", argv[1], bin_name);
-			return -EINVAL;
+		default:
+			return p_bad_option(opt, argv);
 		}
+	}
+	if (optind < argc) {
+		p_err("unknown argument '%s'; see '%s status --help'", argv[optind], bin_name);
+		return -EINVAL;
 	}
 	ret = enforcer_status(&st, err, sizeof(err));
 	if (ret) {

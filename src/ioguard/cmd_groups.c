@@ -318,7 +318,7 @@ static int parse_args(int argc, char **argv, const char **root)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":s:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			*root = optarg;
@@ -331,8 +331,7 @@ static int parse_args(int argc, char **argv, const char **root)
 			groups_usage();
 			return 1;
 		default:
-			groups_usage();
-			return -EINVAL;
+			return p_bad_option(opt, argv);
 		}
 	}
 	if (optind != argc) {

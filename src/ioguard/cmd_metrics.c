@@ -22,6 +22,21 @@
 
 static volatile sig_atomic_t exiting;
 
+struct metrics_cmd {
+	/* Settings */
+	const char *listen;
+	const char *textfile;
+	unsigned long interval_s;
+	bool once;
+	bool no_trace;
+	struct tracer_opts topts;
+
+	/* State: the service's collector reads the tracer through @collect. */
+	struct collect_ctx collect;
+	struct metrics_service *ms;
+	struct tracer *tracer;
+};
+
 static void metrics_help(void)
 {
 	fprintf(stderr,
@@ -101,7 +116,44 @@ static void nap_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-int do_metrics(int argc, char **argv)
+/* The options that contradict each other, and the listen address, before any work. */
+static int check_args(struct metrics_cmd *m)
+{
+	struct errbuf eb = CLI_ERRBUF;
+
+	if (m->once && m->listen) {
+		p_err("--once writes one snapshot and exits: it cannot be combined with --listen");
+		return -EINVAL;
+	}
+	if (m->interval_s && !m->textfile) {
+		p_err("--interval sets how often the textfile is rewritten: it needs --textfile");
+		return -EINVAL;
+	}
+	if (m->interval_s && m->once) {
+		p_err("--interval and --once contradict each other: pick one");
+		return -EINVAL;
+	}
+	if (!m->interval_s)
+		m->interval_s = DEFAULT_INTERVAL_S;
+	/* Validate the address before collecting anything: a typo fails fast. */
+	if (m->listen && http_listen_parse(m->listen, &(struct sockaddr_storage){ 0 },
+					   &(socklen_t){ 0 }, &eb)) {
+		p_errbuf(&eb);
+		return -EINVAL;
+	}
+	if (m->no_trace && m->topts.mode != TRACER_MODE_AUTO) {
+		p_err("--mode chooses how the counting programs attach: it cannot be combined "
+		      "with --no-trace");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The options into @m. Returns 0, 1 when --help was answered (nothing more to do), or a
+ * negative errno after saying why.
+ */
+static int parse_args(struct metrics_cmd *m, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -114,56 +166,36 @@ int do_metrics(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct http_server_opts hopts = { .sz = sizeof(hopts) };
-	struct sigaction sa = { .sa_handler = on_signal };
-	const char *listen = NULL, *textfile = NULL;
-	/* Aggregates only: nothing is streamed, every operation is still counted. */
-	struct tracer_opts topts = { .sz = sizeof(topts), .no_events = true };
-	struct collect_ctx collect = { .sz = sizeof(collect) };
-	struct metrics_service_opts mopts = { .sz = sizeof(mopts), .collect = &collect };
-	struct metrics_service *ms = NULL;
-	struct tracer *tracer = NULL;
-	unsigned long interval = 0, waited_ms;
-	bool once = false, no_trace = false;
-	struct errbuf eb = CLI_ERRBUF;
-	int opt, err;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":l:t:1i:m:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			listen = optarg;
+			m->listen = optarg;
 			break;
 		case 't':
-			textfile = optarg;
+			m->textfile = optarg;
 			break;
 		case '1':
-			once = true;
+			m->once = true;
 			break;
 		case 'i':
-			if (parse_uint_arg(optarg, "--interval", 1, MAX_INTERVAL_S, &interval))
+			if (parse_uint_arg(optarg, "--interval", 1, MAX_INTERVAL_S, &m->interval_s))
 				return -EINVAL;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				topts.mode = TRACER_MODE_AUTO;
-			else if (!strcmp(optarg, "fentry"))
-				topts.mode = TRACER_MODE_FENTRY;
-			else if (!strcmp(optarg, "tp_btf"))
-				topts.mode = TRACER_MODE_TP_BTF;
-			else {
-				p_err("invalid --mode '%s': expected auto, fentry or tp_btf", optarg);
+			if (cli_parse_mode(optarg, &m->topts.mode))
 				return -EINVAL;
-			}
 			break;
 		case 'N':
-			no_trace = true;
+			m->no_trace = true;
 			break;
 		case 'v':
-			topts.verbose = true;
+			m->topts.verbose = true;
 			break;
 		case 'h':
 			metrics_help();
-			return 0;
+			return 1;
 		default:
 			return p_bad_option(opt, argv);
 		}
@@ -172,95 +204,114 @@ int do_metrics(int argc, char **argv)
 		p_err("unexpected argument '%s'; see '%s metrics --help'", argv[optind], bin_name);
 		return -EINVAL;
 	}
-	if (once && listen) {
-		p_err("--once writes one snapshot and exits: it cannot be combined with --listen");
-		return -EINVAL;
-	}
-	if (interval && !textfile) {
-		p_err("--interval sets how often the textfile is rewritten: it needs --textfile");
-		return -EINVAL;
-	}
-	if (interval && once) {
-		p_err("--interval and --once contradict each other: pick one");
-		return -EINVAL;
-	}
-	if (!interval)
-		interval = DEFAULT_INTERVAL_S;
-	/* Validate the address before collecting anything: a typo fails fast. */
-	if (listen && http_listen_parse(listen, &(struct sockaddr_storage){ 0 },
-					&(socklen_t){ 0 }, &eb)) {
-		p_errbuf(&eb);
-		return -EINVAL;
-	}
+	return check_args(m);
+}
 
-	if (no_trace && topts.mode != TRACER_MODE_AUTO) {
-		p_err("--mode chooses how the counting programs attach: it cannot be combined "
-		      "with --no-trace");
-		return -EINVAL;
-	}
+/* The counting programs, read by the service's collector from now on. */
+static int open_tracer(struct metrics_cmd *m)
+{
+	struct errbuf eb = CLI_ERRBUF;
+	char description[1024];
+	int err;
 
-	err = metrics_service__new(&mopts, &ms, &eb);
+	err = bpf_environment_check();
+	if (err)
+		return err;
+	err = tracer__open(&m->topts, &m->tracer, &eb);
 	if (err) {
 		p_errbuf(&eb);
 		return err;
 	}
-	if (!no_trace) {
-		char description[1024];
+	tracer__describe(m->tracer, description, sizeof(description));
+	p_info("counting, %s", description);
+	m->collect.tracer = m->tracer;
+	return 0;
+}
 
-		err = bpf_environment_check();
+/* A daemon: the textfile alone, or the server (default) with an optional textfile. */
+static int start_exports(struct metrics_cmd *m)
+{
+	struct http_server_opts hopts = { .sz = sizeof(hopts) };
+	struct errbuf eb = CLI_ERRBUF;
+	int err;
+
+	if (m->textfile) {
+		err = write_textfile(m->ms, m->textfile);
 		if (err)
-			goto out_snap;
-		err = tracer__open(&topts, &tracer, &eb);
-		if (err) {
-			p_errbuf(&eb);
-			goto out_snap;
-		}
-		tracer__describe(tracer, description, sizeof(description));
-		p_info("counting, %s", description);
-		collect.tracer = tracer;
+			return err;
 	}
-	if (once) {
-		err = textfile ? write_textfile(ms, textfile) : print_once(ms);
-		goto out_snap;
-	}
-	/* A daemon: the textfile alone, or the server (default) with an optional textfile. */
-	if (textfile) {
-		err = write_textfile(ms, textfile);
-		if (err)
-			goto out_snap;
-	}
-	if (listen || !textfile) {
-		hopts.listen = listen ?: HTTP_SERVER_DEFAULT_LISTEN;
+	if (m->listen || !m->textfile) {
+		hopts.listen = m->listen ?: HTTP_SERVER_DEFAULT_LISTEN;
 		if (!is_loopback(hopts.listen))
 			p_warn("%s is not a loopback address: anyone who can reach it can read "
 			       "the metrics", hopts.listen);
-		err = metrics_service__serve(ms, &hopts, &eb);
+		err = metrics_service__serve(m->ms, &hopts, &eb);
 		if (err) {
 			p_errbuf(&eb);
-			goto out_snap;
+			return err;
 		}
 		p_info("serving metrics on http://%s/metrics; Ctrl-C to stop",
-		       metrics_service__address(ms));
+		       metrics_service__address(m->ms));
 	}
-	if (textfile)
-		p_info("writing %s every %lu s; Ctrl-C to stop", textfile, interval);
+	if (m->textfile)
+		p_info("writing %s every %lu s; Ctrl-C to stop", m->textfile, m->interval_s);
+	return 0;
+}
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	err = 0;
-	waited_ms = 0;
+/* Until a signal: the server answers on its own thread; the textfile is rewritten here. */
+static void export_loop(struct metrics_cmd *m)
+{
+	unsigned long waited_ms = 0;
+
 	while (!exiting) {
 		nap_ms(TICK_MS);
 		waited_ms += TICK_MS;
-		if (!textfile || waited_ms < interval * 1000)
+		if (!m->textfile || waited_ms < m->interval_s * 1000)
 			continue;
 		waited_ms = 0;
 		/* Keep serving through a transient failure (disk full); it was reported. */
-		write_textfile(ms, textfile);
+		write_textfile(m->ms, m->textfile);
 	}
-out_snap:
+}
+
+int do_metrics(int argc, char **argv)
+{
+	struct metrics_cmd m = {
+		/* Aggregates only: nothing is streamed, every operation is still counted. */
+		.topts = { .sz = sizeof(m.topts), .no_events = true },
+		.collect = { .sz = sizeof(m.collect) },
+	};
+	struct metrics_service_opts mopts = { .sz = sizeof(mopts), .collect = &m.collect };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct errbuf eb = CLI_ERRBUF;
+	int err;
+
+	err = parse_args(&m, argc, argv);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = metrics_service__new(&mopts, &m.ms, &eb);
+	if (err) {
+		p_errbuf(&eb);
+		return err;
+	}
+	if (!m.no_trace) {
+		err = open_tracer(&m);
+		if (err)
+			goto out_service;
+	}
+	if (m.once) {
+		err = m.textfile ? write_textfile(m.ms, m.textfile) : print_once(m.ms);
+		goto out_service;
+	}
+	err = start_exports(&m);
+	if (err)
+		goto out_service;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	export_loop(&m);
+out_service:
 	/* The service first: its server may still be collecting from the tracer. */
-	metrics_service__free(ms);
-	tracer__free(tracer);
+	metrics_service__free(m.ms);
+	tracer__free(m.tracer);
 	return err;
 }

@@ -44,7 +44,7 @@ static int parse_args(int argc, char **argv, struct plan *p, const char **root)
 	char err[512];
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "s:a:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":s:a:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			*root = optarg;
@@ -64,8 +64,7 @@ static int parse_args(int argc, char **argv, struct plan *p, const char **root)
 			plan_usage();
 			return 1;
 		default:
-			plan_usage();
-			return -EINVAL;
+			return p_bad_option(opt, argv);
 		}
 	}
 	if (optind != argc || !plan__nr_tenants(p)) {

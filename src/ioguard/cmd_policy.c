@@ -72,6 +72,18 @@ static void print_ok(const char *path, const struct policy *p, bool topology_che
 	jsonw_end_object(json_wtr);
 }
 
+/* --sysfs DIR: a directory, said before any policy is read. */
+static int check_sysfs_root(const char *root)
+{
+	struct stat st;
+	int err;
+
+	err = stat(root, &st) ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (err)
+		p_err("--sysfs %s: %s", root, strerror(-err));
+	return err;
+}
+
 static int do_check(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -85,10 +97,9 @@ static int do_check(int argc, char **argv)
 	struct errbuf eb = CLI_ERRBUF;
 	const char *sysfs_root = NULL, *path;
 	struct policy *p = NULL;
-	struct stat st;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sysfs_root = optarg;
@@ -101,8 +112,7 @@ static int do_check(int argc, char **argv)
 			err = 0;
 			goto out;
 		default:
-			policy_usage();
-			err = -EINVAL;
+			err = p_bad_option(opt, argv);
 			goto out;
 		}
 	}
@@ -113,15 +123,10 @@ static int do_check(int argc, char **argv)
 		goto out;
 	}
 	path = argv[optind];
-	if (sysfs_root && stat(sysfs_root, &st)) {
-		err = -errno;
-		p_err("--sysfs %s: %s", sysfs_root, strerror(-err));
-		goto out;
-	}
-	if (sysfs_root && !S_ISDIR(st.st_mode)) {
-		err = -ENOTDIR;
-		p_err("--sysfs %s: %s", sysfs_root, strerror(-err));
-		goto out;
+	if (sysfs_root) {
+		err = check_sysfs_root(sysfs_root);
+		if (err)
+			goto out;
 	}
 
 	err = policy__load(path, &opts, &p, &perr);

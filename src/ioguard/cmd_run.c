@@ -472,6 +472,41 @@ static void check_topology(struct daemon *d)
 	free(changes);
 }
 
+/* What the options leave out or contradict, the defaults, and the listen address. */
+static int check_args(struct daemon *d)
+{
+	struct errbuf eb = CLI_ERRBUF;
+
+	if (!d->policy_path) {
+		p_err("run needs --policy FILE: the policy the daemon enforces; see '%s run "
+		      "--help'", bin_name);
+		return -EINVAL;
+	}
+	if (d->interval_s && !d->textfile) {
+		p_err("--interval sets how often the textfile is rewritten: it needs --textfile");
+		return -EINVAL;
+	}
+	if (d->no_events && d->topts.sample_every) {
+		p_err("--sample thins the logged map events, and --no-events logs none: pick one");
+		return -EINVAL;
+	}
+	if (!d->interval_s)
+		d->interval_s = DEFAULT_INTERVAL_S;
+	if (!d->listen && !d->textfile)
+		d->listen = HTTP_SERVER_DEFAULT_LISTEN;
+	if (d->listen && http_listen_parse(d->listen, &(struct sockaddr_storage){ 0 },
+					   &(socklen_t){ 0 }, &eb)) {
+		p_errbuf(&eb);
+		return -EINVAL;
+	}
+	d->topts.no_events = d->no_events;
+	return 0;
+}
+
+/*
+ * The options into @d. Returns 0, 1 when --help was answered (nothing more to do), or a
+ * negative errno after saying why.
+ */
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -489,7 +524,6 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ 0 },
 	};
 	unsigned long v;
-	struct errbuf eb = CLI_ERRBUF;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":P:l:t:i:us:m:vh", options, NULL)) != -1) {
@@ -519,16 +553,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->topts.sample_every = v;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				d->topts.mode = TRACER_MODE_AUTO;
-			else if (!strcmp(optarg, "fentry"))
-				d->topts.mode = TRACER_MODE_FENTRY;
-			else if (!strcmp(optarg, "tp_btf"))
-				d->topts.mode = TRACER_MODE_TP_BTF;
-			else {
-				p_err("invalid --mode '%s': expected auto, fentry or tp_btf", optarg);
+			if (cli_parse_mode(optarg, &d->topts.mode))
 				return -EINVAL;
-			}
 			break;
 		case 'O':
 			d->popts.skip_owner_check = true;
@@ -547,31 +573,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		p_err("unexpected argument '%s'; see '%s run --help'", argv[optind], bin_name);
 		return -EINVAL;
 	}
-	if (!d->policy_path) {
-		p_err("run needs --policy FILE: the policy the daemon enforces; see '%s run "
-		      "--help'", bin_name);
-		return -EINVAL;
-	}
-	if (d->interval_s && !d->textfile) {
-		p_err("--interval sets how often the textfile is rewritten: it needs --textfile");
-		return -EINVAL;
-	}
-	if (d->no_events && d->topts.sample_every) {
-		p_err("--sample thins the logged map events, and --no-events logs none: pick one");
-		return -EINVAL;
-	}
-	if (!d->interval_s)
-		d->interval_s = DEFAULT_INTERVAL_S;
-	if (!d->listen && !d->textfile)
-		d->listen = HTTP_SERVER_DEFAULT_LISTEN;
-	if (d->listen && http_listen_parse(d->listen, &(struct sockaddr_storage){ 0 },
-					   &(socklen_t){ 0 }, &eb)) {
-		p_errbuf(&eb);
-		return -EINVAL;
-	}
-	d->topts.no_events = d->no_events;
-	return 0;
+	return check_args(d);
 }
+
 
 /*
  * Handles what the signal fd holds; returns true when the daemon must stop. SIGHUPs are
@@ -653,6 +657,215 @@ static int main_loop(struct daemon *d)
 	return err;
 }
 
+/*
+ * Signals are read from a signalfd by the loop, never delivered asynchronously; the
+ * caller puts *@old_mask back whatever this returns.
+ */
+static int open_signals(struct daemon *d, sigset_t *old_mask)
+{
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, old_mask);
+	/* A closed stdout (the log reader went away) is an error to report, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+	d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->signal_fd < 0) {
+		err = -errno;
+		p_err("cannot create a signalfd: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The first load of the policy file; on failure nothing of it is in force. */
+static int load_policy(struct daemon *d)
+{
+	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d->popts };
+	struct errbuf eb = CLI_ERRBUF;
+	int err;
+
+	err = policy_reloader__init(&d->reloader, d->policy_path, &aopts, &eb);
+	if (err) {
+		p_err("cannot set up reloading %s: %s", d->policy_path, strerror(-err));
+		return err;
+	}
+	return policy_reloader__load(&d->reloader);
+}
+
+/*
+ * The watches of the policy file and of the IOMMU topology, with the policy in force
+ * announced between them. A change between the load and the watch is missed until the
+ * next one or SIGHUP.
+ */
+static int start_watches(struct daemon *d)
+{
+	char msg[512];
+	int err;
+
+	err = policy_watch__new(d->policy_path, NULL, &d->watch);
+	if (err == -ETIMEDOUT) {
+		p_err("cannot watch %s for changes: resolving it did not finish within %d ms (is "
+		      "its file system hung? an NFS hard mount or a FUSE server that does not "
+		      "answer)", d->policy_path, POLICY_WATCH_SETUP_MS);
+		return err;
+	} else if (err) {
+		p_err("cannot watch %s for changes: %s", d->policy_path, strerror(-err));
+		return err;
+	}
+	if (policy_watch__polling(d->watch))
+		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
+		       "changes every %d ms instead", d->policy_path, POLICY_WATCH_INTERVAL_MS);
+	/* No server yet, so no lock. */
+	own_policy_set(d);
+	p_info("policy %s from %s is in force (pins in %s)", d->reloader.name, d->policy_path,
+	       pins_dir());
+	load_stamp(d);
+	err = topology_watch__new(NULL, &d->topo_watch, msg, sizeof(msg));
+	if (err) {
+		p_err("cannot watch the IOMMU topology: %s", msg);
+		return err;
+	}
+	if (!topology_watch__uevents(d->topo_watch))
+		p_warn("%s: the IOMMU groups are reread every %d ms instead", msg,
+		       TOPOLOGY_WATCH_RESCAN_MS);
+	else
+		p_info("watching the IOMMU topology (kernel uevents, and a rescan every %d ms)",
+		       TOPOLOGY_WATCH_RESCAN_MS);
+	return 0;
+}
+
+/* The metrics service (not serving yet), the event printer and the log writer. */
+static int open_outputs(struct daemon *d)
+{
+	struct metrics_service_opts mopts = {
+		.sz = sizeof(mopts),
+		.collect = &d->collect,
+		.render_extra = render_daemon_families,
+		.ready = check_ready,
+		.ctx = d,
+	};
+	int err;
+
+	err = metrics_service__new(&mopts, &d->metrics, NULL);
+	d->printer = event_printer__new(realtime_offset_ns());
+	d->log = jsonw_new(stdout);
+	if (err || !d->printer || !d->log) {
+		p_err("cannot allocate the daemon's state: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* What open_outputs() made; any of it may not be there. */
+static void close_outputs(struct daemon *d)
+{
+	jsonw_destroy(d->log);
+	event_printer__free(d->printer);
+	metrics_service__free(d->metrics);
+}
+
+/* The tracer with its ring buffer, and the decision source (records or a feed). */
+static int open_sources(struct daemon *d)
+{
+	struct errbuf eb = CLI_ERRBUF;
+	char description[1024];
+	int err;
+
+	err = tracer__open(&d->topts, &d->tracer, &eb);
+	if (err) {
+		p_errbuf(&eb);
+		return err;
+	}
+	d->collect.tracer = d->tracer;
+	d->rb = ring_buffer__new(tracer__events_fd(d->tracer), on_event, d, NULL);
+	if (!d->rb) {
+		err = -errno;
+		p_err("cannot open the event ring buffer: %s", strerror(-err));
+		return err;
+	}
+	d->decisions = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, d, &eb);
+	if (!d->decisions) {
+		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	decision_source__update(d->decisions, FEED_READY_MS);
+	tracer__describe(d->tracer, description, sizeof(description));
+	p_info("tracing, %s%s", description,
+	       d->no_events ? "; events are counted, not logged" : "");
+	return 0;
+}
+
+/* What open_sources() opened, in reverse; any of it may not be there. */
+static void close_sources(struct daemon *d)
+{
+	ring_buffer__free(d->rb);
+	decision_source__free(d->decisions);
+	tracer__free(d->tracer);
+}
+
+/* The first textfile and the server, as the options ask. */
+static int start_exports(struct daemon *d)
+{
+	struct http_server_opts hopts = { .sz = sizeof(hopts) };
+	struct errbuf eb = CLI_ERRBUF;
+	int err;
+
+	if (d->textfile) {
+		err = write_textfile(d);
+		if (err)
+			return err;
+		p_info("writing %s every %lu s", d->textfile, d->interval_s);
+	}
+	if (d->listen) {
+		hopts.listen = d->listen;
+		err = metrics_service__serve(d->metrics, &hopts, &eb);
+		if (err) {
+			p_errbuf(&eb);
+			return err;
+		}
+		p_info("serving metrics on http://%s/metrics, readiness on http://%s/readyz",
+		       metrics_service__address(d->metrics), metrics_service__address(d->metrics));
+	}
+	return 0;
+}
+
+/* After the loop: stops serving before the tracer and the reloader it reads go. */
+static void stop_exports(struct daemon *d)
+{
+	__u64 lost[IOGUARD_LOST_REASON_COUNT];
+
+	notify_systemd("STOPPING=1");
+	metrics_service__free(d->metrics);
+	d->metrics = NULL;
+	tracer__lost(d->tracer, lost);
+	if (lost[IOGUARD_LOST_RINGBUF_FULL])
+		p_warn("%llu events lost because the ring buffer was full",
+		       (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
+}
+
+/* The enforcement stays pinned, or goes with --unload-on-exit; returns @err or -EIO. */
+static int leave_enforcement(const struct daemon *d, int err)
+{
+	char msg[512];
+
+	if (!d->unload_on_exit) {
+		p_info("exiting; policy %s stays in force, pinned in %s ('%s unload' removes it)",
+		       d->reloader.name, pins_dir(), bin_name);
+		return err;
+	}
+	if (enforcer_unload(msg, sizeof(msg))) {
+		p_err("--unload-on-exit: %s", msg);
+		return err ?: -EIO;
+	}
+	p_info("enforcement removed (--unload-on-exit)");
+	return err;
+}
+
 int do_run(int argc, char **argv)
 {
 	struct daemon d = {
@@ -661,13 +874,7 @@ int do_run(int argc, char **argv)
 		.collect = { .sz = sizeof(d.collect) },
 		.signal_fd = -1,
 	};
-	struct policy_apply_opts aopts = { .sz = sizeof(aopts), .load = &d.popts };
-	struct http_server_opts hopts = { .sz = sizeof(hopts) };
-	struct metrics_service_opts mopts = { .sz = sizeof(mopts), .collect = &d.collect };
-	struct errbuf eb = CLI_ERRBUF;
-	char description[1024], msg[512];
-	__u64 lost[IOGUARD_LOST_REASON_COUNT];
-	sigset_t mask, old_mask;
+	sigset_t old_mask;
 	int err;
 
 	err = parse_args(&d, argc, argv);
@@ -676,143 +883,33 @@ int do_run(int argc, char **argv)
 	err = bpf_environment_check();
 	if (err)
 		return err;
-
-	/* Signals are read from a signalfd by the loop, never delivered asynchronously. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
-	/* A closed stdout (the log reader went away) is an error to report, not a kill. */
-	signal(SIGPIPE, SIG_IGN);
-	d.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (d.signal_fd < 0) {
-		err = -errno;
-		p_err("cannot create a signalfd: %s", strerror(errno));
+	err = open_signals(&d, &old_mask);
+	if (err)
 		goto out_sigmask;
-	}
-	err = policy_reloader__init(&d.reloader, d.policy_path, &aopts, &eb);
-	if (err) {
-		p_err("cannot set up reloading %s: %s", d.policy_path, strerror(-err));
-		goto out_fds;
-	}
-	err = policy_reloader__load(&d.reloader);
+	err = load_policy(&d);
 	if (err)
 		goto out_fds;
-	/* A change between the load and the watch is missed until the next one or SIGHUP. */
-	err = policy_watch__new(d.policy_path, NULL, &d.watch);
-	if (err) {
-		if (err == -ETIMEDOUT)
-			p_err("cannot watch %s for changes: resolving it did not finish within "
-			      "%d ms (is its file system hung? an NFS hard mount or a FUSE server "
-			      "that does not answer)", d.policy_path, POLICY_WATCH_SETUP_MS);
-		else
-			p_err("cannot watch %s for changes: %s", d.policy_path, strerror(-err));
+	err = start_watches(&d);
+	if (err)
 		goto out_unload;
-	}
-	if (policy_watch__polling(d.watch))
-		p_warn("this kernel has no inotify (CONFIG_INOTIFY_USER): %s is checked for "
-		       "changes every %d ms instead", d.policy_path, POLICY_WATCH_INTERVAL_MS);
-	/* No server yet, so no lock. */
-	own_policy_set(&d);
-	p_info("policy %s from %s is in force (pins in %s)", d.reloader.name, d.policy_path,
-	       pins_dir());
-	load_stamp(&d);
-	err = topology_watch__new(NULL, &d.topo_watch, msg, sizeof(msg));
-	if (err) {
-		p_err("cannot watch the IOMMU topology: %s", msg);
-		goto out_unload;
-	}
-	if (!topology_watch__uevents(d.topo_watch))
-		p_warn("%s: the IOMMU groups are reread every %d ms instead", msg,
-		       TOPOLOGY_WATCH_RESCAN_MS);
-	else
-		p_info("watching the IOMMU topology (kernel uevents, and a rescan every %d ms)",
-		       TOPOLOGY_WATCH_RESCAN_MS);
-
-	mopts.render_extra = render_daemon_families;
-	mopts.ready = check_ready;
-	mopts.ctx = &d;
-	err = metrics_service__new(&mopts, &d.metrics, NULL);
-	d.printer = event_printer__new(realtime_offset_ns());
-	d.log = jsonw_new(stdout);
-	if (err || !d.printer || !d.log) {
-		err = -ENOMEM;
-		p_err("cannot allocate the daemon's state: %s", strerror(ENOMEM));
-		goto out_state;
-	}
-	err = tracer__open(&d.topts, &d.tracer, &eb);
-	if (err) {
-		p_errbuf(&eb);
-		goto out_state;
-	}
-	d.collect.tracer = d.tracer;
-	d.rb = ring_buffer__new(tracer__events_fd(d.tracer), on_event, &d, NULL);
-	if (!d.rb) {
-		err = -errno;
-		p_err("cannot open the event ring buffer: %s", strerror(-err));
-		goto out_tracer;
-	}
-	d.decisions = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, &d, &eb);
-	if (!d.decisions) {
-		err = -ENOMEM;
-		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
-		goto out_rb;
-	}
-	decision_source__update(d.decisions, FEED_READY_MS);
-	tracer__describe(d.tracer, description, sizeof(description));
-	p_info("tracing, %s%s", description,
-	       d.no_events ? "; events are counted, not logged" : "");
-
-	if (d.textfile) {
-		err = write_textfile(&d);
-		if (err)
-			goto out_rb;
-		p_info("writing %s every %lu s", d.textfile, d.interval_s);
-	}
-	if (d.listen) {
-		hopts.listen = d.listen;
-		err = metrics_service__serve(d.metrics, &hopts, &eb);
-		if (err) {
-			p_errbuf(&eb);
-			goto out_rb;
-		}
-		p_info("serving metrics on http://%s/metrics, readiness on http://%s/readyz",
-		       metrics_service__address(d.metrics), metrics_service__address(d.metrics));
-	}
+	err = open_outputs(&d);
+	if (err)
+		goto out_outputs;
+	err = open_sources(&d);
+	if (err)
+		goto out_sources;
+	err = start_exports(&d);
+	if (err)
+		goto out_sources;
 	notify_systemd("READY=1");
-
 	err = main_loop(&d);
-
-	notify_systemd("STOPPING=1");
-	/* Stops serving before the tracer and the reloader it reads go. */
-	metrics_service__free(d.metrics);
-	d.metrics = NULL;
-	tracer__lost(d.tracer, lost);
-	if (lost[IOGUARD_LOST_RINGBUF_FULL])
-		p_warn("%llu events lost because the ring buffer was full",
-		       (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
-out_rb:
-	ring_buffer__free(d.rb);
-	decision_source__free(d.decisions);
-out_tracer:
-	tracer__free(d.tracer);
-out_state:
-	jsonw_destroy(d.log);
-	event_printer__free(d.printer);
-	metrics_service__free(d.metrics);
+	stop_exports(&d);
+out_sources:
+	close_sources(&d);
+out_outputs:
+	close_outputs(&d);
 out_unload:
-	if (d.unload_on_exit) {
-		if (enforcer_unload(msg, sizeof(msg))) {
-			p_err("--unload-on-exit: %s", msg);
-			err = err ?: -EIO;
-		} else {
-			p_info("enforcement removed (--unload-on-exit)");
-		}
-	} else {
-		p_info("exiting; policy %s stays in force, pinned in %s ('%s unload' removes it)",
-		       d.reloader.name, pins_dir(), bin_name);
-	}
+	err = leave_enforcement(&d, err);
 out_fds:
 	/*
 	 * A reload or a watch stuck in the kernel is left behind (the watch after at most
@@ -822,8 +919,7 @@ out_fds:
 	policy_watch__free(d.watch);
 	topology_watch__free(d.topo_watch);
 	topology_record__fini(&d.stamp);
-	if (d.signal_fd >= 0)
-		close(d.signal_fd);
+	close(d.signal_fd);
 out_sigmask:
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return err;

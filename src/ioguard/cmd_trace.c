@@ -31,10 +31,19 @@
 static volatile sig_atomic_t exiting;
 
 struct trace_session {
-	struct event_printer *printer;
+	/* Settings */
+	struct tracer_opts topts;
+	unsigned long duration_s;	/* 0: until a signal */
+	bool json;
+
+	/* State */
 	struct event_filter filter;
-	unsigned long long events;
-	unsigned long long decisions;
+	struct event_printer *printer;
+	struct tracer *tracer;
+	struct ring_buffer *rb;
+	struct decision_source *decisions;	/* NULL when --op leaves out decisions */
+	unsigned long long n_events;
+	unsigned long long n_decisions;
 };
 
 static void trace_help(void)
@@ -87,7 +96,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	dma_fault_event_resolve(e, "/");
 	if (!event_filter__event(&s->filter, e))
 		return 0;
-	s->events++;
+	s->n_events++;
 	if (json_output)
 		event_printer__json(s->printer, json_wtr, e);
 	else
@@ -101,7 +110,7 @@ static void handle_decision(void *ctx, const struct ioguard_decision *d, const c
 
 	if (!event_filter__decision(&s->filter, d))
 		return;
-	s->decisions++;
+	s->n_decisions++;
 	if (json_output)
 		event_printer__decision_json(s->printer, json_wtr, d, tenant);
 	else
@@ -145,7 +154,36 @@ static int device_group(const char *bdf, __s32 *group)
 	return 0;
 }
 
-int do_trace(int argc, char **argv)
+static int parse_device(struct trace_session *s, const char *arg)
+{
+	if (event_filter__parse_device(&s->filter, arg)) {
+		p_err("invalid --device '%s': expected a PCI address such as 0000:00:03.0 or "
+		      "00:03.0", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_ops(struct trace_session *s, const char *arg)
+{
+	char why[512];
+
+	if (event_filter__parse_ops(&s->filter, arg, why, sizeof(why))) {
+		p_err("invalid --op '%s': %s; see '%s trace --help' for the names", arg, why,
+		      bin_name);
+		return -EINVAL;
+	}
+	/* Ops outside the list never reach the ring buffer. */
+	s->topts.stream_ops = s->filter.ops;
+	s->topts.no_events = !s->filter.ops;
+	return 0;
+}
+
+/*
+ * The options into @s. Returns 0, 1 when --help was answered (nothing more to do), or a
+ * negative errno after saying why.
+ */
+static int parse_args(struct trace_session *s, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -160,84 +198,56 @@ int do_trace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct tracer_opts topts = { .sz = sizeof(topts) };
-	struct trace_session session = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct pollfd fds[1 + DECISION_SOURCE_MAX_FDS];
-	struct decision_source *decisions = NULL;
-	struct ring_buffer *rb = NULL;
-	struct tracer *tracer = NULL;
-	struct errbuf eb = CLI_ERRBUF;
-	unsigned long duration = 0, v;
-	struct timespec start, last_retry;
-	char description[1024], why[512];
-	__u64 lost[IOGUARD_LOST_REASON_COUNT];
-	unsigned long long feed_lost;
-	int opt, err, nfds;
+	unsigned long v;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":jm:p:g:D:o:s:d:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			json_output = true;
+			s->json = true;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				topts.mode = TRACER_MODE_AUTO;
-			else if (!strcmp(optarg, "fentry"))
-				topts.mode = TRACER_MODE_FENTRY;
-			else if (!strcmp(optarg, "tp_btf"))
-				topts.mode = TRACER_MODE_TP_BTF;
-			else {
-				p_err("invalid --mode '%s': expected auto, fentry or tp_btf", optarg);
+			if (cli_parse_mode(optarg, &s->topts.mode))
 				return -EINVAL;
-			}
 			break;
 		case 'p':
 			if (parse_uint_arg(optarg, "--pid", 1, INT_MAX, &v))
 				return -EINVAL;
-			topts.target_tgid = v;
-			session.filter.pid = v;
+			s->topts.target_tgid = v;
+			s->filter.pid = v;
 			break;
 		case 'g':
 			if (parse_uint_arg(optarg, "--group", 0, INT_MAX, &v))
 				return -EINVAL;
-			topts.stream_group = true;
-			topts.group = v;
-			session.filter.group_set = true;
-			session.filter.group = v;
+			s->topts.stream_group = true;
+			s->topts.group = v;
+			s->filter.group_set = true;
+			s->filter.group = v;
 			break;
 		case 'D':
-			if (event_filter__parse_device(&session.filter, optarg)) {
-				p_err("invalid --device '%s': expected a PCI address such as "
-				      "0000:00:03.0 or 00:03.0", optarg);
+			if (parse_device(s, optarg))
 				return -EINVAL;
-			}
 			break;
 		case 'o':
-			if (event_filter__parse_ops(&session.filter, optarg, why, sizeof(why))) {
-				p_err("invalid --op '%s': %s; see '%s trace --help' for the names",
-				      optarg, why, bin_name);
+			if (parse_ops(s, optarg))
 				return -EINVAL;
-			}
-			/* Ops outside the list never reach the ring buffer. */
-			topts.stream_ops = session.filter.ops;
-			topts.no_events = !session.filter.ops;
 			break;
 		case 's':
 			if (parse_uint_arg(optarg, "--sample", 1, MAX_SAMPLE_EVERY, &v))
 				return -EINVAL;
-			topts.sample_every = v;
+			s->topts.sample_every = v;
 			break;
 		case 'd':
-			if (parse_uint_arg(optarg, "--duration", 0, 365UL * 24 * 3600, &duration))
+			if (parse_uint_arg(optarg, "--duration", 0, 365UL * 24 * 3600,
+					   &s->duration_s))
 				return -EINVAL;
 			break;
 		case 'v':
-			topts.verbose = true;
+			s->topts.verbose = true;
 			break;
 		case 'h':
 			trace_help();
-			return 0;
+			return 1;
 		default:
 			return p_bad_option(opt, argv);
 		}
@@ -246,110 +256,164 @@ int do_trace(int argc, char **argv)
 		p_err("unexpected argument '%s'; see '%s trace --help'", argv[optind], bin_name);
 		return -EINVAL;
 	}
-	if (json_output && cli_json_enable())
-		return -ENOMEM;
-	if (session.filter.device[0]) {
-		session.filter.device_group_set =
-			!device_group(session.filter.device, &session.filter.device_group);
-		if (!session.filter.device_group_set)
-			p_warn("--device %s: the device has no IOMMU group here; only records "
-			       "naming it are shown", session.filter.device);
-	}
+	return 0;
+}
 
-	session.printer = event_printer__new(realtime_offset_ns());
-	if (!session.printer)
-		return -ENOMEM;
-	err = bpf_environment_check();
-	if (err)
-		goto out_printer;
-	err = tracer__open(&topts, &tracer, &eb);
+/* --device: its IOMMU group's maps are shown too, when it has one here. */
+static void resolve_device_group(struct event_filter *f)
+{
+	if (!f->device[0])
+		return;
+	f->device_group_set = !device_group(f->device, &f->device_group);
+	if (!f->device_group_set)
+		p_warn("--device %s: the device has no IOMMU group here; only records naming it "
+		       "are shown", f->device);
+}
+
+/* The tracer, its ring buffer and (unless --op leaves them out) the decision source. */
+static int open_sources(struct trace_session *s)
+{
+	struct errbuf eb = CLI_ERRBUF;
+	int err;
+
+	err = tracer__open(&s->topts, &s->tracer, &eb);
 	if (err) {
 		p_errbuf(&eb);
-		goto out_printer;
+		return err;
 	}
-	rb = ring_buffer__new(tracer__events_fd(tracer), handle_event, &session, NULL);
-	if (!rb) {
+	s->rb = ring_buffer__new(tracer__events_fd(s->tracer), handle_event, s, NULL);
+	if (!s->rb) {
 		err = -errno;
 		p_err("cannot open the event ring buffer: %s", strerror(-err));
-		goto out_tracer;
+		return err;
 	}
-	if (!session.filter.decisions_off) {
-		decisions = decision_source__new(IOGUARD_FEED_ROLE_TRACE, handle_decision,
-						 &session, &eb);
-		if (!decisions) {
-			err = -ENOMEM;
-			p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
-			goto out_rb;
-		}
-		decision_source__update(decisions, FEED_READY_MS);
+	if (s->filter.decisions_off)
+		return 0;
+	s->decisions = decision_source__new(IOGUARD_FEED_ROLE_TRACE, handle_decision, s, &eb);
+	if (!s->decisions) {
+		p_err("cannot allocate the decision source: %s", strerror(ENOMEM));
+		return -ENOMEM;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	decision_source__update(s->decisions, FEED_READY_MS);
+	return 0;
+}
 
-	tracer__describe(tracer, description, sizeof(description));
+/* What open_sources() opened, in reverse; any of it may not be there. */
+static void close_sources(struct trace_session *s)
+{
+	ring_buffer__free(s->rb);
+	decision_source__free(s->decisions);
+	tracer__free(s->tracer);
+}
+
+static void print_start(const struct trace_session *s)
+{
+	char description[1024];
+
+	tracer__describe(s->tracer, description, sizeof(description));
 	p_info("tracing, %s; Ctrl-C to stop", description);
-	if (topts.sample_every > 1)
+	if (s->topts.sample_every > 1)
 		p_info("showing 1 of every %u map/unmap records; counts and histograms stay exact",
-		       topts.sample_every);
+		       s->topts.sample_every);
 	if (!json_output)
 		event_printer__text_header(stdout);
 	fflush(stdout);
+}
+
+/* Until a signal or --duration; then what arrived before the stop is drained too. */
+static int trace_loop(struct trace_session *s)
+{
+	struct pollfd fds[1 + DECISION_SOURCE_MAX_FDS];
+	struct timespec start, last_retry;
+	int err = 0, nfds;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	last_retry = start;
 	while (!exiting) {
-		fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN };
-		nfds = 1 + (decisions ? decision_source__fds(decisions, &fds[1]) : 0);
+		fds[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN };
+		nfds = 1 + (s->decisions ? decision_source__fds(s->decisions, &fds[1]) : 0);
 		if (poll(fds, nfds, POLL_TIMEOUT_MS) < 0 && errno != EINTR) {
 			err = -errno;
 			p_err("poll failed: %s", strerror(errno));
-			goto out_rb;
+			return err;
 		}
 		/* After timeouts too: the programs wake readers only in bulk. */
-		err = ring_buffer__consume(rb);
+		err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR) {
 			p_err("reading the event ring buffer failed: %s", strerror(-err));
-			goto out_rb;
+			return err;
 		}
 		err = 0;
-		if (decisions) {
-			decision_source__process(decisions);
+		if (s->decisions) {
+			decision_source__process(s->decisions);
 			if (elapsed_ms(&last_retry) >= DECISIONS_RETRY_MS) {
 				clock_gettime(CLOCK_MONOTONIC, &last_retry);
-				decision_source__update(decisions, 0);
+				decision_source__update(s->decisions, 0);
 			}
 		}
 		fflush(stdout);
-		if (duration && elapsed_ms(&start) >= (long)duration * 1000)
+		if (s->duration_s && elapsed_ms(&start) >= (long)s->duration_s * 1000)
 			break;
 	}
-	/* Drain what arrived before the stop, from the ring buffers and the feed. */
-	ring_buffer__consume(rb);
-	if (decisions)
-		decision_source__process(decisions);
+	ring_buffer__consume(s->rb);
+	if (s->decisions)
+		decision_source__process(s->decisions);
 	fflush(stdout);
+	return 0;
+}
 
-	tracer__lost(tracer, lost);
+/* What was seen, and what was lost on the way: events and decisions. */
+static void print_counts(const struct trace_session *s)
+{
+	__u64 lost[IOGUARD_LOST_REASON_COUNT];
+	unsigned long long feed_lost;
+
+	tracer__lost(s->tracer, lost);
 	if (lost[IOGUARD_LOST_RINGBUF_FULL])
 		p_warn("%llu events seen, %llu lost because the ring buffer was full",
-		       session.events, (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
+		       s->n_events, (unsigned long long)lost[IOGUARD_LOST_RINGBUF_FULL]);
 	else
-		p_info("%llu events seen, none lost", session.events);
-	if (decisions && decision_source__used(decisions)) {
-		feed_lost = decision_source__lost(decisions);
-		if (feed_lost)
-			p_warn("%llu policy decisions seen, %llu lost because this trace did not "
-			       "read the decision feed in time", session.decisions, feed_lost);
-		else
-			p_info("%llu policy decisions seen", session.decisions);
-	}
+		p_info("%llu events seen, none lost", s->n_events);
+	if (!s->decisions || !decision_source__used(s->decisions))
+		return;
+	feed_lost = decision_source__lost(s->decisions);
+	if (feed_lost)
+		p_warn("%llu policy decisions seen, %llu lost because this trace did not read "
+		       "the decision feed in time", s->n_decisions, feed_lost);
+	else
+		p_info("%llu policy decisions seen", s->n_decisions);
+}
 
-out_rb:
-	ring_buffer__free(rb);
-	decision_source__free(decisions);
-out_tracer:
-	tracer__free(tracer);
+int do_trace(int argc, char **argv)
+{
+	struct trace_session s = { .topts = { .sz = sizeof(s.topts) } };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err;
+
+	err = parse_args(&s, argc, argv);
+	if (err)
+		return err > 0 ? 0 : err;
+	if (s.json && cli_json_enable())
+		return -ENOMEM;
+	resolve_device_group(&s.filter);
+	s.printer = event_printer__new(realtime_offset_ns());
+	if (!s.printer)
+		return -ENOMEM;
+	err = bpf_environment_check();
+	if (err)
+		goto out_printer;
+	err = open_sources(&s);
+	if (err)
+		goto out_sources;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	print_start(&s);
+	err = trace_loop(&s);
+	if (!err)
+		print_counts(&s);
+out_sources:
+	close_sources(&s);
 out_printer:
-	event_printer__free(session.printer);
+	event_printer__free(s.printer);
 	return err;
 }

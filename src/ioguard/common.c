@@ -7,6 +7,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "array_size.h"
 #include "bpf_probe.h"
 #include "ioguard.h"
 
@@ -80,9 +81,13 @@ void p_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The words of the command being run, as "policy check": what its --help is asked of. */
+static char cmd_words[64];
+
 int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void))
 {
 	const struct cmd *c;
+	size_t n;
 
 	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
 	    !strcmp(argv[0], "-h")) {
@@ -97,6 +102,9 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv, void (*help)(void)
 			 */
 			optind = 0;
 			opterr = 0;
+			n = strlen(cmd_words);
+			snprintf(cmd_words + n, sizeof(cmd_words) - n, "%s%s", n ? " " : "",
+				 c->name);
 			return c->fn(argc, argv);
 		}
 	}
@@ -117,12 +125,13 @@ void p_errbuf(const struct errbuf *eb)
 
 int p_bad_option(int opt, char **argv)
 {
-	const char *arg = argv[optind - 1];
+	const char *arg = argv[optind - 1], *sep = cmd_words[0] ? " " : "";
 
 	if (opt == ':')
-		p_err("option '%s' needs an argument; see '%s %s --help'", arg, bin_name, argv[0]);
+		p_err("option '%s' needs an argument; see '%s%s%s --help'", arg, bin_name, sep,
+		      cmd_words);
 	else
-		p_err("unknown option '%s'; see '%s %s --help'", arg, bin_name, argv[0]);
+		p_err("unknown option '%s'; see '%s%s%s --help'", arg, bin_name, sep, cmd_words);
 	return -EINVAL;
 }
 
@@ -141,6 +150,28 @@ int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigne
 	}
 	*out = v;
 	return 0;
+}
+
+int cli_parse_mode(const char *arg, enum tracer_mode *mode)
+{
+	static const struct {
+		const char *name;
+		enum tracer_mode mode;
+	} modes[] = {
+		{ "auto", TRACER_MODE_AUTO },
+		{ "fentry", TRACER_MODE_FENTRY },
+		{ "tp_btf", TRACER_MODE_TP_BTF },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!strcmp(arg, modes[i].name)) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	}
+	p_err("invalid --mode '%s': expected auto, fentry or tp_btf", arg);
+	return -EINVAL;
 }
 
 int bpf_environment_check(void)

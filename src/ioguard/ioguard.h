@@ -8,6 +8,7 @@
 
 #include "errbuf.h"
 #include "json_writer.h"
+#include "tracer.h"
 
 /* Exit codes: only main() turns an error into one of these. */
 #define EXIT_USAGE 2
@@ -51,7 +52,8 @@ void p_errbuf(const struct errbuf *eb);
 /*
  * p_bad_option() - report what getopt rejected and return -EINVAL. @opt is getopt's
  * return value ('?' or ':'); option strings start with ':' so a missing argument is told
- * apart from an unknown option.
+ * apart from an unknown option. The message points at the --help of the command as
+ * cmd_select() ran it ("policy check"), or at the top level's before any command.
  */
 int p_bad_option(int opt, char **argv);
 /* --json: the writer on stdout, made once; -ENOMEM, said, if it cannot be made. */
@@ -63,6 +65,12 @@ int cli_json_enable(void);
  */
 int parse_uint_arg(const char *arg, const char *what, unsigned long min, unsigned long max,
 		   unsigned long *out);
+
+/*
+ * cli_parse_mode() - the argument of --mode (auto, fentry or tp_btf) into *@mode; on
+ * anything else, one error listing the three, and -EINVAL.
+ */
+int cli_parse_mode(const char *arg, enum tracer_mode *mode);
 
 /* Checks shared by every command that loads BPF programs; negative errno on failure. */
 int bpf_environment_check(void);

@@ -49,7 +49,8 @@ int main(int argc, char **argv)
 	int opt, err;
 
 	/* Global options stop at the command name; the command parses the rest. */
-	while ((opt = getopt_long(argc, argv, "+jhV", options, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:jhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json_output = true;
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 				printf("ioguard %s\n", IOGUARD_VERSION);
 			return EXIT_SUCCESS;
 		default:
+			p_bad_option(opt, argv);
 			usage();
 			return EXIT_USAGE;
 		}

@@ -17,14 +17,14 @@ man=$repo/man
 declare -A parser=(
 	[top]=main.c:main
 	[doctor]=cmd_doctor.c:do_doctor
-	[trace]=cmd_trace.c:do_trace
+	[trace]=cmd_trace.c:parse_args
 	[policy]=cmd_policy.c:do_check
 	[load]=cmd_enforce.c:do_load
 	[unload]=cmd_enforce.c:do_unload
 	[status]=cmd_enforce.c:do_status
 	[groups]=cmd_groups.c:parse_args
 	[plan]=cmd_plan.c:parse_args
-	[metrics]=cmd_metrics.c:do_metrics
+	[metrics]=cmd_metrics.c:parse_args
 	[run]=cmd_run.c:parse_args
 )
 
