@@ -3,7 +3,7 @@
  * The policy format: every key, its type, its default and its limits, the meaning the
  * parser gives each value, and the checks between keys (overlapping windows, a device or
  * group with two owners). docs/policy.md describes the same format for operators; change
- * the two together.
+ * the two together (tests/cli/policy_schema_doc.sh compares their keys).
  *
  * The tables of keys (*_keys[]) drive parse_mapping() of policy_parse.c; a v_*() function
  * parses one key's value into the object the mapping fills.
