@@ -330,6 +330,42 @@ int parse_mapping(struct parser *ps, const char *what, const struct key *keys,
 	return 0;
 }
 
+/*
+ * Parses the value of @key: a list (@what, as in "'KEY' must be WHAT") whose items are
+ * mappings, each handed to @item with its MAPPING_START as the current event and @obj.
+ * An item that is not a mapping is refused with @not_mapping followed by "found ...";
+ * an empty list, when @if_empty is set, with @if_empty at the list's position.
+ */
+int parse_seq_of_mappings(struct parser *ps, const char *key, const char *what,
+			  const char *not_mapping, const char *if_empty, item_fn item, void *obj)
+{
+	yaml_mark_t list_mark;
+	struct qbuf q;
+	size_t n = 0;
+	int err;
+
+	err = want_start(ps, YAML_SEQUENCE_START_EVENT, key, what);
+	if (err)
+		return err;
+	list_mark = *cur_mark(ps);
+	for (;;) {
+		err = next_event(ps);
+		if (err)
+			return err;
+		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		if (ps->ev.type != YAML_MAPPING_START_EVENT)
+			return fail(ps, cur_mark(ps), "%sfound %s", not_mapping, found(ps, &q));
+		err = item(ps, obj);
+		if (err)
+			return err;
+		n++;
+	}
+	if (!n && if_empty)
+		return fail(ps, &list_mark, "%s", if_empty);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Scalars                                                                               */
 

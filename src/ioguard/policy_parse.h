@@ -82,6 +82,9 @@ struct key {
 	value_fn parse;
 };
 
+/* Parses one item of a list of mappings into @obj; the current event is its MAPPING_START. */
+typedef int (*item_fn)(struct parser *ps, void *obj);
+
 /* The most keys one mapping of the schema has (parse_mapping() tracks them on its stack). */
 #define MAX_KEYS 8
 
@@ -107,6 +110,8 @@ void *grow(void *arr, size_t n, size_t elem);
 /* policy_parse.c: mappings and scalars */
 int parse_mapping(struct parser *ps, const char *what, const struct key *keys, size_t n_keys,
 		  void *obj);
+int parse_seq_of_mappings(struct parser *ps, const char *key, const char *what,
+			  const char *not_mapping, const char *if_empty, item_fn item, void *obj);
 int scalar_uint(struct parser *ps, const char *key, const char *what, uint64_t max,
 		uint64_t *out);
 int scalar_size(struct parser *ps, const char *key, uint64_t *out);

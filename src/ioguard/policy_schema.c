@@ -344,46 +344,36 @@ static const struct key selector_keys[] = {
 	{ "group", false, v_selector },
 };
 
-static int v_devices(struct parser *ps, void *obj, const struct key *k)
+/* One item of 'devices'. */
+static int device_selector(struct parser *ps, void *obj)
 {
 	struct policy_tenant *t = obj;
-	yaml_mark_t list_mark, sel_mark;
+	yaml_mark_t sel_mark = *cur_mark(ps);
 	struct selector s;
-	struct qbuf q;
 	int err;
 
-	err = want_start(ps, YAML_SEQUENCE_START_EVENT, k->name, "a list of device selectors");
+	if (PUSH(t->devices, t->n_devices))
+		return oom(ps);
+	s.d = &t->devices[t->n_devices - 1];
+	s.first = NULL;
+	s.d->pos.line = sel_mark.line + 1;
+	s.d->pos.column = sel_mark.column + 1;
+	err = parse_mapping(ps, "device selector", selector_keys, ARRAY_SIZE(selector_keys), &s);
 	if (err)
 		return err;
-	list_mark = *cur_mark(ps);
-	for (;;) {
-		err = next_event(ps);
-		if (err)
-			return err;
-		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
-			break;
-		if (ps->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(ps, cur_mark(ps),
-				    "device selector must be a mapping with one of: bdf, id, class, "
-				    "group; found %s", found(ps, &q));
-		if (PUSH(t->devices, t->n_devices))
-			return oom(ps);
-		s.d = &t->devices[t->n_devices - 1];
-		s.first = NULL;
-		s.d->pos.line = cur_mark(ps)->line + 1;
-		s.d->pos.column = cur_mark(ps)->column + 1;
-		sel_mark = *cur_mark(ps);
-		err = parse_mapping(ps, "device selector", selector_keys,
-				    ARRAY_SIZE(selector_keys), &s);
-		if (err)
-			return err;
-		if (!s.first)
-			return fail(ps, &sel_mark,
-				    "empty device selector (expected one of: bdf, id, class, group)");
-	}
-	if (!t->n_devices)
-		return fail(ps, &list_mark, "'devices' is empty: a tenant owns at least one device");
+	if (!s.first)
+		return fail(ps, &sel_mark,
+			    "empty device selector (expected one of: bdf, id, class, group)");
 	return 0;
+}
+
+static int v_devices(struct parser *ps, void *obj, const struct key *k)
+{
+	return parse_seq_of_mappings(ps, k->name, "a list of device selectors",
+				     "device selector must be a mapping with one of: bdf, id, "
+				     "class, group; ",
+				     "'devices' is empty: a tenant owns at least one device",
+				     device_selector, obj);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -478,67 +468,57 @@ static int windows_check(struct parser *ps, struct policy_tenant *t)
 		    other->pos.line, other->pos.column);
 }
 
-static int v_windows(struct parser *ps, void *obj, const struct key *k)
+/* One item of 'iova_windows', in either of its two forms. */
+static int iova_window(struct parser *ps, void *obj)
 {
 	struct policy_tenant *t = obj;
+	yaml_mark_t wmark = *cur_mark(ps);
 	struct policy_window *pw;
-	yaml_mark_t list_mark, wmark;
-	struct window w;
-	struct qbuf q;
+	struct window w = { 0 };
 	int err;
 
-	err = want_start(ps, YAML_SEQUENCE_START_EVENT, k->name, "a list of windows");
+	err = parse_mapping(ps, "IOVA window", window_keys, ARRAY_SIZE(window_keys), &w);
 	if (err)
 		return err;
-	list_mark = *cur_mark(ps);
-	for (;;) {
-		err = next_event(ps);
-		if (err)
-			return err;
-		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
-			break;
-		if (ps->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(ps, cur_mark(ps),
-				    "IOVA window must be a mapping with start and end, or base and "
-				    "size; found %s", found(ps, &q));
-		wmark = *cur_mark(ps);
-		memset(&w, 0, sizeof(w));
-		err = parse_mapping(ps, "IOVA window", window_keys, ARRAY_SIZE(window_keys), &w);
-		if (err)
-			return err;
-		if (PUSH(t->windows, t->n_windows))
-			return oom(ps);
-		pw = &t->windows[t->n_windows - 1];
-		pw->pos.line = wmark.line + 1;
-		pw->pos.column = wmark.column + 1;
-		if (w.seen[W_START] && w.seen[W_END]) {
-			if (w.v[W_END] < w.v[W_START])
-				return fail(ps, &w.mark[W_END],
-					    "IOVA window end 0x%llx is below its start 0x%llx",
-					    (unsigned long long)w.v[W_END],
-					    (unsigned long long)w.v[W_START]);
-			pw->start = w.v[W_START];
-			pw->last = w.v[W_END];
-		} else if (w.seen[W_BASE] && w.seen[W_SIZE]) {
-			if (!w.v[W_SIZE])
-				return fail(ps, &w.mark[W_SIZE], "IOVA window is empty (size 0)");
-			if (w.v[W_SIZE] - 1 > UINT64_MAX - w.v[W_BASE])
-				return fail(ps, &w.mark[W_SIZE],
-					    "IOVA window 0x%llx + 0x%llx goes past the end of the "
-					    "64-bit IOVA space", (unsigned long long)w.v[W_BASE],
-					    (unsigned long long)w.v[W_SIZE]);
-			pw->start = w.v[W_BASE];
-			pw->last = w.v[W_BASE] + (w.v[W_SIZE] - 1);
-		} else {
-			return fail(ps, &wmark,
-				    "incomplete IOVA window (expected start and end, or base and "
-				    "size)");
-		}
+	if (PUSH(t->windows, t->n_windows))
+		return oom(ps);
+	pw = &t->windows[t->n_windows - 1];
+	pw->pos.line = wmark.line + 1;
+	pw->pos.column = wmark.column + 1;
+	if (w.seen[W_START] && w.seen[W_END]) {
+		if (w.v[W_END] < w.v[W_START])
+			return fail(ps, &w.mark[W_END],
+				    "IOVA window end 0x%llx is below its start 0x%llx",
+				    (unsigned long long)w.v[W_END], (unsigned long long)w.v[W_START]);
+		pw->start = w.v[W_START];
+		pw->last = w.v[W_END];
+	} else if (w.seen[W_BASE] && w.seen[W_SIZE]) {
+		if (!w.v[W_SIZE])
+			return fail(ps, &w.mark[W_SIZE], "IOVA window is empty (size 0)");
+		if (w.v[W_SIZE] - 1 > UINT64_MAX - w.v[W_BASE])
+			return fail(ps, &w.mark[W_SIZE],
+				    "IOVA window 0x%llx + 0x%llx goes past the end of the 64-bit "
+				    "IOVA space", (unsigned long long)w.v[W_BASE],
+				    (unsigned long long)w.v[W_SIZE]);
+		pw->start = w.v[W_BASE];
+		pw->last = w.v[W_BASE] + (w.v[W_SIZE] - 1);
+	} else {
+		return fail(ps, &wmark,
+			    "incomplete IOVA window (expected start and end, or base and size)");
 	}
-	if (!t->n_windows)
-		return fail(ps, &list_mark,
-			    "'iova_windows' is empty (leave the key out to allow any IOVA)");
-	return windows_check(ps, t);
+	return 0;
+}
+
+static int v_windows(struct parser *ps, void *obj, const struct key *k)
+{
+	int err;
+
+	err = parse_seq_of_mappings(ps, k->name, "a list of windows",
+				    "IOVA window must be a mapping with start and end, or base "
+				    "and size; ",
+				    "'iova_windows' is empty (leave the key out to allow any IOVA)",
+				    iova_window, obj);
+	return err ? err : windows_check(ps, obj);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -568,36 +548,25 @@ static const struct key tenant_keys[] = {
 	{ "iova_windows", false, v_windows },
 };
 
-static int v_tenants(struct parser *ps, void *obj, const struct key *k)
+/* One item of 'tenants'. */
+static int tenant(struct parser *ps, void *obj)
 {
 	struct policy *p = obj;
 	struct policy_tenant *t;
-	struct qbuf q;
-	int err;
 
-	err = want_start(ps, YAML_SEQUENCE_START_EVENT, k->name, "a list of tenants");
-	if (err)
-		return err;
-	for (;;) {
-		err = next_event(ps);
-		if (err)
-			return err;
-		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
-			break;
-		if (ps->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(ps, cur_mark(ps), "tenant must be a mapping, found %s",
-				    found(ps, &q));
-		if (PUSH(p->tenants, p->n_tenants))
-			return oom(ps);
-		t = &p->tenants[p->n_tenants - 1];
-		t->max_dma_bytes = POLICY_DMA_UNLIMITED;
-		t->pos.line = cur_mark(ps)->line + 1;
-		t->pos.column = cur_mark(ps)->column + 1;
-		err = parse_mapping(ps, "tenant", tenant_keys, ARRAY_SIZE(tenant_keys), t);
-		if (err)
-			return err;
-	}
-	return 0;
+	if (PUSH(p->tenants, p->n_tenants))
+		return oom(ps);
+	t = &p->tenants[p->n_tenants - 1];
+	t->max_dma_bytes = POLICY_DMA_UNLIMITED;
+	t->pos.line = cur_mark(ps)->line + 1;
+	t->pos.column = cur_mark(ps)->column + 1;
+	return parse_mapping(ps, "tenant", tenant_keys, ARRAY_SIZE(tenant_keys), t);
+}
+
+static int v_tenants(struct parser *ps, void *obj, const struct key *k)
+{
+	return parse_seq_of_mappings(ps, k->name, "a list of tenants", "tenant must be a mapping, ",
+				     NULL, tenant, obj);
 }
 
 /* ------------------------------------------------------------------------------------ */
