@@ -32,6 +32,70 @@ void policy__hash_hex(const struct policy *p, char *buf)
 /* ------------------------------------------------------------------------------------ */
 /* Reading the file                                                                      */
 
+/*
+ * Opens @path for reading and refuses what is not a policy file: not a regular file, not
+ * owned by root or writable by others (unless @check_owner is false), above the size
+ * limit. Returns the fd with its stat in @st, or a negative errno with @e filled.
+ */
+static int open_checked(const char *path, bool check_owner, struct stat *st,
+			struct policy_error *e)
+{
+	int fd, err;
+
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) at the path must be refused below, not block the
+	 * open (and with it a daemon's loop) until a writer shows up. It does nothing to the
+	 * reads of a regular file.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		err = -errno;
+		return fail_at(e, path, err, 0, 0, "cannot open: %s", strerror(-err));
+	}
+	if (fstat(fd, st)) {
+		err = -errno;
+		fail_at(e, path, err, 0, 0, "cannot stat: %s", strerror(-err));
+		goto out_close;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		err = fail_at(e, path, -EISDIR, 0, 0, "is a directory, not a policy file");
+		goto out_close;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		err = fail_at(e, path, -EINVAL, 0, 0,
+			      "is a %s, not a regular file: policy files must be regular files",
+			      S_ISFIFO(st->st_mode) ? "FIFO" : S_ISSOCK(st->st_mode) ? "socket" :
+			      S_ISCHR(st->st_mode) ? "character device" :
+			      S_ISBLK(st->st_mode) ? "block device" : "special file");
+		goto out_close;
+	}
+	if (check_owner && st->st_uid != 0) {
+		err = fail_at(e, path, -EPERM, 0, 0,
+			      "owned by uid %u, not by root: policy files must be owned by root, "
+			      "like sudoers", (unsigned int)st->st_uid);
+		goto out_close;
+	}
+	if (check_owner && (st->st_mode & (S_IWGRP | S_IWOTH))) {
+		err = fail_at(e, path, -EPERM, 0, 0,
+			      "writable by %s (mode %04o): policy files must be writable by "
+			      "root only (chmod go-w)",
+			      (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others" :
+			      (st->st_mode & S_IWGRP) ? "group" : "others",
+			      (unsigned int)(st->st_mode & 07777));
+		goto out_close;
+	}
+	if (st->st_size > POLICY_MAX_FILE_SIZE) {
+		err = fail_at(e, path, -EFBIG, 1, 1,
+			      "file is %lld bytes, above the %d-byte (1 MiB) limit for policy "
+			      "files", (long long)st->st_size, POLICY_MAX_FILE_SIZE);
+		goto out_close;
+	}
+	return fd;
+out_close:
+	close(fd);
+	return err;
+}
+
 static int read_file(const char *path, const struct policy_load_opts *opts,
 		     unsigned char **out, size_t *out_len, struct policy_error *e)
 {
@@ -44,55 +108,9 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 	ssize_t n;
 	int fd, err;
 
-	/*
-	 * O_NONBLOCK: a FIFO (or a device) at the path must be refused below, not block the
-	 * open (and with it a daemon's loop) until a writer shows up. It does nothing to the
-	 * reads of a regular file.
-	 */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		err = -errno;
-		fail_at(e, path, err, 0, 0, "cannot open: %s", strerror(-err));
-		goto out;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		fail_at(e, path, err, 0, 0, "cannot stat: %s", strerror(-err));
-		goto out_close;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = fail_at(e, path, -EISDIR, 0, 0, "is a directory, not a policy file");
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = fail_at(e, path, -EINVAL, 0, 0,
-			      "is a %s, not a regular file: policy files must be regular files",
-			      S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" :
-			      S_ISCHR(st.st_mode) ? "character device" :
-			      S_ISBLK(st.st_mode) ? "block device" : "special file");
-		goto out_close;
-	}
-	if (check_owner && st.st_uid != 0) {
-		err = fail_at(e, path, -EPERM, 0, 0,
-			      "owned by uid %u, not by root: policy files must be owned by root, "
-			      "like sudoers", (unsigned int)st.st_uid);
-		goto out_close;
-	}
-	if (check_owner && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		err = fail_at(e, path, -EPERM, 0, 0,
-			      "writable by %s (mode %04o): policy files must be writable by "
-			      "root only (chmod go-w)",
-			      (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "group and others" :
-			      (st.st_mode & S_IWGRP) ? "group" : "others",
-			      (unsigned int)(st.st_mode & 07777));
-		goto out_close;
-	}
-	if (st.st_size > POLICY_MAX_FILE_SIZE) {
-		err = fail_at(e, path, -EFBIG, 1, 1,
-			      "file is %lld bytes, above the %d-byte (1 MiB) limit for policy "
-			      "files", (long long)st.st_size, POLICY_MAX_FILE_SIZE);
-		goto out_close;
-	}
+	fd = open_checked(path, check_owner, &st, e);
+	if (fd < 0)
+		return fd;
 	/* Read at its size, plus one byte to see a file that grew since the fstat(). */
 	cap = (size_t)st.st_size + 1;
 	buf = malloc(cap);
@@ -138,7 +156,6 @@ out_free:
 	free(buf);
 out_close:
 	close(fd);
-out:
 	return err;
 }
 
