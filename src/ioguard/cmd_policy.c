@@ -141,7 +141,8 @@ static int do_check(int argc, char **argv)
 		goto out_free;
 	}
 	/* What the enforcement programs cannot hold, `load` refuses: say so here first. */
-	if (policy_compile_check_limits(p, perr.cause, sizeof(perr.cause))) {
+	if (policy_compile_check_limits(p, &eb)) {
+		snprintf(perr.cause, sizeof(perr.cause), "%.*s", (int)sizeof(perr.cause) - 1, eb.msg);
 		perr.line = perr.column = 0;
 		snprintf(perr.msg, sizeof(perr.msg), "%s: error: %s", path, perr.cause);
 		print_error(path, &perr);

@@ -67,6 +67,7 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 	const char *cgroup_root = opts && opts->cgroup_root ? opts->cgroup_root : CGROUP_ROOT;
 	struct policy_error perr = POLICY_ERROR_INIT;
 	struct compiled_policy *cp = NULL;
+	struct errbuf why = { .note = NULL };
 	struct policy *p = NULL;
 	char err[1024] = "";
 	int ret;
@@ -99,9 +100,9 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 		goto out_free;
 	}
 	set_stage(job, "compiling (cgroups, executables)");
-	ret = policy_compile(p, cgroup_root, &cp, err, sizeof(err));
+	ret = policy_compile(p, cgroup_root, &cp, &why);
 	if (ret) {
-		errbuf_set(eb, ret, "%s: %s; the policy in force is unchanged", path, err);
+		errbuf_set(eb, ret, "%s: %s; the policy in force is unchanged", path, why.msg);
 		goto out_free;
 	}
 	if (cp->warnings[0])
@@ -147,19 +148,20 @@ int policy_commit(const char *path, const struct policy_apply_opts *opts,
 static void stamp_topology(const char *path, const struct policy_apply_opts *opts,
 			   const struct policy *p, struct errbuf *eb)
 {
-	char err[1024];
+	struct errbuf why = { .note = NULL };
 	int ret;
 
 	if (opts && opts->ops && opts->ops != &policy_apply_enforcer)
 		return;
-	ret = policy_topology_stamp(p, opts ? opts->sysfs_root : NULL, err, sizeof(err));
+	ret = policy_topology_stamp(p, opts ? opts->sysfs_root : NULL, &why);
 	if (ret == -ESTALE)
 		errbuf_note(eb, ERRBUF_WARN, "%s is in force, but %s: no topology is recorded for "
-			    "it; load it again to check it on the topology as it is now", path, err);
+			    "it; load it again to check it on the topology as it is now", path,
+			    why.msg);
 	else if (ret)
 		errbuf_note(eb, ERRBUF_WARN, "%s: the topology it was checked against is not "
 			    "recorded (%s): 'ioguard status' cannot tell whether it still holds",
-			    path, err);
+			    path, why.msg);
 }
 
 int policy_apply(const char *path, const struct policy_apply_opts *opts, struct policy **out,

@@ -90,7 +90,7 @@ static __u64 tenant_account_id(const char *name)
 }
 
 static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cgroup_root,
-			  const struct policy_tenant *t, __u32 idx, char *errbuf, size_t err_len)
+			  const struct policy_tenant *t, __u32 idx, struct errbuf *eb)
 {
 	struct ioguard_tenant *bt = &c->slot.tenants[idx];
 	struct file_identity fid;
@@ -141,11 +141,9 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 			err = 0;
 			continue;
 		}
-		if (err) {
-			snprintf(errbuf, err_len, "cannot resolve executable %s of tenant %s: %s",
-				 t->exes[i], t->name, why);
-			break;
-		}
+		if (err)
+			return errbuf_set(eb, err, "cannot resolve executable %s of tenant %s: %s",
+					  t->exes[i], t->name, why);
 		if (!S_ISREG(fid.mode)) {
 			warn(c, "executable %s of tenant %s is not a regular file", t->exes[i],
 			     t->name);
@@ -161,67 +159,59 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 		e->tenant = idx;
 		memcpy(e->sha256, t->exe_sha256[i], sizeof(e->sha256));
 	}
+	if (err)
+		errbuf_set(eb, err, "cannot compile the policy: %s", strerror(-err));
 	return err;
 }
 
-int policy_compile_check_limits(const struct policy *p, char *errbuf, size_t err_len)
+int policy_compile_check_limits(const struct policy *p, struct errbuf *eb)
 {
 	size_t i, n_sel = 0, n_crit = 0, n_digests = 0;
 
-	if (p->n_tenants > IOGUARD_MAX_TENANTS) {
-		snprintf(errbuf, err_len, "%zu tenants; the enforcement programs hold at most %d",
-			 p->n_tenants, IOGUARD_MAX_TENANTS);
-		return -E2BIG;
-	}
+	if (p->n_tenants > IOGUARD_MAX_TENANTS)
+		return errbuf_set(eb, -E2BIG, "%zu tenants; the enforcement programs hold at "
+				  "most %d", p->n_tenants, IOGUARD_MAX_TENANTS);
 	for (i = 0; i < p->n_tenants; i++) {
 		n_sel += p->tenants[i].n_devices;
 		/* Counted as written: a value that resolves to nothing still counts. */
 		n_crit += p->tenants[i].n_uids + p->tenants[i].n_gids +
 			  p->tenants[i].n_cgroups + p->tenants[i].n_exes;
 		n_digests += p->tenants[i].n_exe_sha256;
-		if (p->tenants[i].n_windows > IOGUARD_MAX_WINDOWS) {
-			snprintf(errbuf, err_len, "tenant %s has %zu IOVA windows; at most %d",
-				 p->tenants[i].name, p->tenants[i].n_windows, IOGUARD_MAX_WINDOWS);
-			return -E2BIG;
-		}
+		if (p->tenants[i].n_windows > IOGUARD_MAX_WINDOWS)
+			return errbuf_set(eb, -E2BIG, "tenant %s has %zu IOVA windows; at most %d",
+					  p->tenants[i].name, p->tenants[i].n_windows,
+					  IOGUARD_MAX_WINDOWS);
 	}
-	if (n_sel > IOGUARD_MAX_SELECTORS) {
-		snprintf(errbuf, err_len, "%zu device selectors; the enforcement programs hold "
-			 "at most %d", n_sel, IOGUARD_MAX_SELECTORS);
-		return -E2BIG;
-	}
-	if (n_digests > IOGUARD_MAX_EXE_DIGESTS) {
-		snprintf(errbuf, err_len, "%zu exe_sha256 digests; the enforcement programs hold "
-			 "at most %d, all tenants together", n_digests, IOGUARD_MAX_EXE_DIGESTS);
-		return -E2BIG;
-	}
-	if (n_crit > POLICY_MAX_MATCHES) {
-		snprintf(errbuf, err_len, "%zu match criteria (uid, gid, cgroup and exe values "
-			 "together); a policy holds at most %d, half of the enforcement programs' "
-			 "%d-entry match table, which the loaded policy and the next one share",
-			 n_crit, POLICY_MAX_MATCHES, POLICY_MATCHES_MAP_ENTRIES);
-		return -E2BIG;
-	}
-
+	if (n_sel > IOGUARD_MAX_SELECTORS)
+		return errbuf_set(eb, -E2BIG, "%zu device selectors; the enforcement programs "
+				  "hold at most %d", n_sel, IOGUARD_MAX_SELECTORS);
+	if (n_digests > IOGUARD_MAX_EXE_DIGESTS)
+		return errbuf_set(eb, -E2BIG, "%zu exe_sha256 digests; the enforcement programs "
+				  "hold at most %d, all tenants together", n_digests,
+				  IOGUARD_MAX_EXE_DIGESTS);
+	if (n_crit > POLICY_MAX_MATCHES)
+		return errbuf_set(eb, -E2BIG, "%zu match criteria (uid, gid, cgroup and exe "
+				  "values together); a policy holds at most %d, half of the "
+				  "enforcement programs' %d-entry match table, which the loaded "
+				  "policy and the next one share", n_crit, POLICY_MAX_MATCHES,
+				  POLICY_MATCHES_MAP_ENTRIES);
 	return 0;
 }
 
 int policy_compile(const struct policy *p, const char *cgroup_root,
-		   struct compiled_policy **out, char *errbuf, size_t err_len)
+		   struct compiled_policy **out, struct errbuf *eb)
 {
 	struct compiled_policy *c;
 	struct timespec now;
 	size_t i, j, cap = 0, n_sel = 0;
 	int err;
 
-	err = policy_compile_check_limits(p, errbuf, err_len);
+	err = policy_compile_check_limits(p, eb);
 	if (err)
 		return err;
-	if (err_len)
-		errbuf[0] = '\0';
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return -ENOMEM;
+		return errbuf_set(eb, -ENOMEM, "cannot compile the policy: %s", strerror(ENOMEM));
 	c->slot.mode = p->mode == POLICY_MODE_AUDIT ? IOGUARD_MODE_AUDIT : IOGUARD_MODE_ENFORCE;
 	c->slot.default_allow = p->dflt == POLICY_DEFAULT_ALLOW;
 	c->slot.strict = p->viability == POLICY_VIABILITY_STRICT;
@@ -238,13 +228,13 @@ int policy_compile(const struct policy *p, const char *cgroup_root,
 
 		for (j = 0; j < t->n_devices && !err; j++)
 			err = compile_selector(&c->slot.selectors[n_sel++], &t->devices[j], i);
-		if (!err)
-			err = compile_tenant(c, &cap, cgroup_root, t, i, errbuf, err_len);
+		if (err)
+			errbuf_set(eb, err, "cannot compile the policy: %s", strerror(-err));
+		else
+			err = compile_tenant(c, &cap, cgroup_root, t, i, eb);
 	}
 	c->slot.n_selectors = n_sel;
 	if (err) {
-		if (!errbuf[0])
-			snprintf(errbuf, err_len, "cannot compile the policy: %s", strerror(-err));
 		compiled_policy__free(c);
 		return err;
 	}

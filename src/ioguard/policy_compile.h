@@ -6,6 +6,7 @@
 #include <linux/types.h>
 #include <stddef.h>
 
+#include "errbuf.h"
 #include "ioguard/enforce.h"
 #include "policy.h"
 
@@ -34,20 +35,19 @@ struct compiled_policy {
  * executable that does not exist matches no process and is listed in warnings, as is
  * an executable that is not a regular file. Returns 0, -E2BIG when the policy exceeds
  * what the programs hold (tenants, selectors, windows, exe_sha256 digests, or more than
- * POLICY_MAX_MATCHES
- * match criteria; @err says which limit), the errno of
+ * POLICY_MAX_MATCHES match criteria; @eb says which limit), the errno of
  * file_identity__resolve() for an executable that exists but cannot be resolved (with
- * the file and the cause in @err), or -ENOMEM.
+ * the file and the cause in @eb), or -ENOMEM; @eb's message names no policy file.
  */
 int policy_compile(const struct policy *p, const char *cgroup_root,
-		   struct compiled_policy **out, char *err, size_t err_len);
+		   struct compiled_policy **out, struct errbuf *eb);
 void compiled_policy__free(struct compiled_policy *c);
 
 /*
  * policy_compile_check_limits() - what policy_compile() refuses with -E2BIG, without
  * compiling (no cgroup or executable is resolved), so that `ioguard policy check` refuses
- * what `load` would. Returns 0 or -E2BIG with the limit in @err.
+ * what `load` would. Returns 0 or -E2BIG with the limit in @eb.
  */
-int policy_compile_check_limits(const struct policy *p, char *err, size_t err_len);
+int policy_compile_check_limits(const struct policy *p, struct errbuf *eb);
 
 #endif /* IOGUARD_POLICY_COMPILE_H */

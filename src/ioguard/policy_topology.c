@@ -55,7 +55,7 @@ static const char *owner_name(const struct policy *p, int owner)
 
 /* First endpoint of @group whose owner differs from the group's first endpoint's. */
 static int check_group(const struct policy *p, const struct ioasid_group *group,
-		       char *err, size_t err_len)
+		       struct errbuf *eb)
 {
 	const struct ioasid_device *first = NULL;
 	int first_owner = POLICY_NO_OWNER;
@@ -79,13 +79,13 @@ static int check_group(const struct policy *p, const struct ioasid_group *group,
 		if ((owner == POLICY_NO_OWNER || first_owner == POLICY_NO_OWNER) &&
 		    p->dflt == POLICY_DEFAULT_DENY)
 			continue;
-		snprintf(err, err_len, "IOMMU group %u is split: %s belongs to %s but %s belongs "
-			 "to %s%s; devices of one group can reach each other by DMA, so they must "
-			 "have one owner", ioasid_group__id(group), ioasid_device__name(first),
-			 owner_name(p, first_owner), ioasid_device__name(dev), owner_name(p, owner),
-			 owner == POLICY_NO_OWNER || first_owner == POLICY_NO_OWNER ?
-			 " (usable by anyone: default is allow)" : "");
-		return -EPERM;
+		return errbuf_set(eb, -EPERM, "IOMMU group %u is split: %s belongs to %s but %s "
+				  "belongs to %s%s; devices of one group can reach each other by "
+				  "DMA, so they must have one owner", ioasid_group__id(group),
+				  ioasid_device__name(first), owner_name(p, first_owner),
+				  ioasid_device__name(dev), owner_name(p, owner),
+				  owner == POLICY_NO_OWNER || first_owner == POLICY_NO_OWNER ?
+				  " (usable by anyone: default is allow)" : "");
 	}
 	return 0;
 }
@@ -96,7 +96,7 @@ static int check_group(const struct policy *p, const struct ioasid_group *group,
  * silently given to whichever tenant comes first.
  */
 static int check_one_owner(const struct policy *p, const struct ioasid_device *dev,
-			   char *err, size_t err_len)
+			   struct errbuf *eb)
 {
 	const struct policy_device *first_sel = NULL;
 	size_t t, s;
@@ -113,11 +113,11 @@ static int check_one_owner(const struct policy *p, const struct ioasid_device *d
 				first_sel = sel;
 				break;
 			}
-			snprintf(err, err_len, "%u:%u: device %s is reached by tenant %s and, at "
-				 "%u:%u, by tenant %s: a device has one owner", first_sel->pos.line,
-				 first_sel->pos.column, ioasid_device__name(dev), p->tenants[first].name,
-				 sel->pos.line, sel->pos.column, p->tenants[t].name);
-			return -EPERM;
+			return errbuf_set(eb, -EPERM, "%u:%u: device %s is reached by tenant %s "
+					  "and, at %u:%u, by tenant %s: a device has one owner",
+					  first_sel->pos.line, first_sel->pos.column,
+					  ioasid_device__name(dev), p->tenants[first].name,
+					  sel->pos.line, sel->pos.column, p->tenants[t].name);
 		}
 	}
 	return 0;
@@ -136,51 +136,66 @@ static bool selector_reaches_any(const struct policy_device *sel,
 }
 
 static void warn_unreached(const struct policy *p, const struct ioasid_topology *topo,
-			   char *warn, size_t warn_len)
+			   struct errbuf *eb)
 {
-	size_t t, s, used;
+	size_t t, s;
 
-	warn[0] = '\0';
 	for (t = 0; t < p->n_tenants; t++) {
 		for (s = 0; s < p->tenants[t].n_devices; s++) {
 			const struct policy_device *sel = &p->tenants[t].devices[s];
 
 			if (selector_reaches_any(sel, topo))
 				continue;
-			used = strlen(warn);
-			snprintf(warn + used, warn_len - used, "%u:%u: the device selector of "
-				 "tenant %s matches no device on this system\n", sel->pos.line,
-				 sel->pos.column, p->tenants[t].name);
+			errbuf_note(eb, ERRBUF_WARN, "%u:%u: the device selector of tenant %s "
+				    "matches no device on this system", sel->pos.line,
+				    sel->pos.column, p->tenants[t].name);
 		}
 	}
 }
 
 int policy_topology_check(const struct policy *p, const struct ioasid_topology *topo,
-			  char *err, size_t err_len, char *warn, size_t warn_len)
+			  struct errbuf *eb)
 {
 	size_t g;
 	int ret;
 
-	warn_unreached(p, topo, warn, warn_len);
+	warn_unreached(p, topo, eb);
 	for (g = 0; g < ioasid_topology__nr_devices(topo); g++) {
-		ret = check_one_owner(p, ioasid_topology__device(topo, g), err, err_len);
+		ret = check_one_owner(p, ioasid_topology__device(topo, g), eb);
 		if (ret)
 			return ret;
 	}
 	for (g = 0; g < ioasid_topology__nr_groups(topo); g++) {
-		ret = check_group(p, ioasid_topology__group(topo, g), err, err_len);
+		ret = check_group(p, ioasid_topology__group(topo, g), eb);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
+/* A "LINE:COLUMN: cause" warning of policy_topology_check() as "FILE:LINE:COLUMN: warning: cause". */
+struct file_notes {
+	const char *path;
+	struct errbuf *eb;
+};
+
+static void note_in_file(void *ctx, enum errbuf_level level, const char *msg)
+{
+	const struct file_notes *fn = ctx;
+	const char *cause = strchr(strchr(msg, ':') + 1, ':');
+
+	errbuf_note(fn->eb, ERRBUF_WARN_AT, "%s:%.*s: warning:%s", fn->path, (int)(cause - msg),
+		    msg, cause + 1);
+}
+
 int policy_topology_report(const char *path, const struct policy *p, const char *sysfs_root,
 			   struct errbuf *eb)
 {
+	struct file_notes notes = { .path = path, .eb = eb };
+	struct errbuf why = { .note = note_in_file, .note_ctx = &notes };
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr = { 0 };
-	char err[1024] = "", warn[2048] = "", groups[4096], *line, *save;
+	char groups[4096];
 	struct stat st;
 	int ret;
 
@@ -195,15 +210,9 @@ int policy_topology_report(const char *path, const struct policy *p, const char 
 	if (ret)
 		return errbuf_set(eb, ret, "%s: cannot read the device topology: %s", path,
 				  ierr.msg);
-	ret = policy_topology_check(p, topo, err, sizeof(err), warn, sizeof(warn));
-	for (line = strtok_r(warn, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *cause = strchr(strchr(line, ':') + 1, ':');
-
-		errbuf_note(eb, ERRBUF_WARN_AT, "%s:%.*s: warning:%s", path, (int)(cause - line),
-			    line, cause + 1);
-	}
+	ret = policy_topology_check(p, topo, &why);
 	if (ret)
-		errbuf_set(eb, ret, "%s: %s", path, err);
+		errbuf_set(eb, ret, "%s: %s", path, why.msg);
 	ioasid_topology__free(topo);
 	return ret;
 }
@@ -235,76 +244,69 @@ static int named_groups(const struct policy *p, const struct ioasid_topology *to
 	return 0;
 }
 
-int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *err,
-			  size_t err_len)
+int policy_topology_stamp(const struct policy *p, const char *sysfs_root, struct errbuf *eb)
 {
 	struct topology_record rec = { 0 }, again = { 0 };
 	struct topology_change *changes = NULL;
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr = { 0 };
-	char path[4096], hex[65], cause[512], warn[512];
+	struct errbuf cause = { .note = NULL };	/* the check's warnings are the load's */
+	char path[4096], hex[65];
 	unsigned int *named = NULL;
 	size_t n_named = 0;
 	int ret, n;
 
 	ret = topology_stamp_path(path, sizeof(path));
-	if (ret) {
-		snprintf(err, err_len, "the run directory's path is too long");
-		return ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret, "the run directory's path is too long");
 	/* Another policy's stamp must not outlive a failure to write this one's. */
 	if (unlink(path) && errno != ENOENT) {
 		ret = -errno;
-		snprintf(err, err_len, "cannot remove the previous stamp %s: %s", path,
-			 strerror(-ret));
-		return ret;
+		return errbuf_set(eb, ret, "cannot remove the previous stamp %s: %s", path,
+				  strerror(-ret));
 	}
 	ret = topology_record__read(sysfs_root, &rec);
-	if (ret) {
-		snprintf(err, err_len, "cannot read the IOMMU groups: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret, "cannot read the IOMMU groups: %s", strerror(-ret));
 	ret = ioasid_topology__load(sysfs_root, &topo, &ierr);
 	if (ret == -ENOENT) {
 		ret = 0;	/* no groups: nothing is named */
 	} else if (ret) {
-		snprintf(err, err_len, "cannot read the device topology: %s", ierr.msg);
+		errbuf_set(eb, ret, "cannot read the device topology: %s", ierr.msg);
 		goto out;
 	} else {
 		/*
 		 * The load takes seconds; what is stamped must be a topology the policy
 		 * passes, not one that changed after the check in front of the load.
 		 */
-		ret = policy_topology_check(p, topo, cause, sizeof(cause), warn, sizeof(warn));
+		ret = policy_topology_check(p, topo, &cause);
 		if (ret) {
-			snprintf(err, err_len, "the topology changed during the load and fails "
-				 "the policy's check now (%s)", cause);
-			ret = -ESTALE;
+			ret = errbuf_set(eb, -ESTALE, "the topology changed during the load and "
+					 "fails the policy's check now (%s)", cause.msg);
 			goto out;
 		}
 		ret = named_groups(p, topo, &named, &n_named);
 		if (ret) {
-			snprintf(err, err_len, "%s", strerror(-ret));
+			errbuf_set(eb, ret, "%s", strerror(-ret));
 			goto out;
 		}
 	}
 	/* The record, the check and the named groups must come from one topology. */
 	ret = topology_record__read(sysfs_root, &again);
 	if (ret) {
-		snprintf(err, err_len, "cannot read the IOMMU groups: %s", strerror(-ret));
+		errbuf_set(eb, ret, "cannot read the IOMMU groups: %s", strerror(-ret));
 		goto out;
 	}
 	n = topology_record__diff(&rec, &again, NULL, &changes);
 	if (n) {
-		ret = n < 0 ? n : -ESTALE;
-		snprintf(err, err_len, "%s", n < 0 ? strerror(-n) :
-			 "the topology changed while it was being recorded");
+		ret = errbuf_set(eb, n < 0 ? n : -ESTALE, "%s", n < 0 ? strerror(-n) :
+				 "the topology changed while it was being recorded");
 		goto out;
 	}
 	policy__hash_hex(p, hex);
 	ret = topology_stamp_write(path, &rec, hex, named, n_named);
 	if (ret)
-		snprintf(err, err_len, "cannot write %s: %s", path, strerror(-ret));
+		errbuf_set(eb, ret, "cannot write %s: %s", path, strerror(-ret));
 out:
 	free(changes);
 	free(named);

@@ -25,12 +25,12 @@ int policy_device_owner(const struct policy *p, const struct ioasid_device *dev)
  * policy_topology_check() - is @p group-viable on @topo?
  * A group whose endpoints belong to different tenants, or to a tenant and to nobody
  * while the default is allow, would let two parties share one isolation unit: -EPERM,
- * with the group, the devices and the tenants in @err. Selectors that reach no device
- * (a BDF or group that does not exist) are listed in @warn, one "LINE:COLUMN: cause"
- * line each. Bridges are not endpoints.
+ * with the group, the devices and the tenants in @eb. Each selector that reaches no
+ * device (a BDF or group that does not exist) is an ERRBUF_WARN note of @eb,
+ * "LINE:COLUMN: cause", made before the error. Bridges are not endpoints.
  */
 int policy_topology_check(const struct policy *p, const struct ioasid_topology *topo,
-			  char *err, size_t err_len, char *warn, size_t warn_len);
+			  struct errbuf *eb);
 
 /*
  * policy_topology_report() - policy_topology_check() on the topology at @sysfs_root
@@ -49,9 +49,8 @@ int policy_topology_report(const char *path, const struct policy *p, const char 
  * previous stamp is removed first, and the topology is checked again and read twice,
  * so that what is stamped is one topology @p passes. Returns 0, -ESTALE when the
  * topology changed during the load or while it was read, or another negative errno,
- * with the cause in @err.
+ * with the cause in @eb (which names no policy file; the check's warnings are dropped).
  */
-int policy_topology_stamp(const struct policy *p, const char *sysfs_root, char *err,
-			  size_t err_len);
+int policy_topology_stamp(const struct policy *p, const char *sysfs_root, struct errbuf *eb);
 
 #endif /* IOGUARD_POLICY_TOPOLOGY_H */

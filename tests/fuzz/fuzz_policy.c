@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct policy_error perr = POLICY_ERROR_INIT;
 	struct compiled_policy *c = NULL;
-	char err[1024], warn[4096];
+	struct errbuf eb = { .note = NULL };	/* the warnings are not checked */
 	struct policy *p = NULL;
 	int ret;
 
@@ -53,17 +53,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p || !p->name)
 		die("a parsed policy without a name", NULL);
 
-	err[0] = '\0';
-	ret = policy_compile(p, "/nonexistent", &c, err, sizeof(err));
-	if (ret && !err[0])
+	eb.msg[0] = '\0';
+	ret = policy_compile(p, "/nonexistent", &c, &eb);
+	if (ret && !eb.msg[0])
 		die("a compile refusal without a message", NULL);
 	if (!ret && c->n_matches > POLICY_MAX_MATCHES)
 		die("a compiled policy above the match table limit", NULL);
 	compiled_policy__free(c);
 
-	err[0] = warn[0] = '\0';
-	ret = policy_topology_check(p, topo, err, sizeof(err), warn, sizeof(warn));
-	if (ret && !err[0])
+	eb.msg[0] = '\0';
+	ret = policy_topology_check(p, topo, &eb);
+	if (ret && !eb.msg[0])
 		die("a topology refusal without a message", NULL);
 	policy__free(p);
 	return 0;

@@ -21,10 +21,10 @@
 static struct compiled_policy *compile_ok(struct policy *p, const char *cgroup_root)
 {
 	struct compiled_policy *c = NULL;
-	char err[256] = "";
+	struct errbuf eb = { .note = NULL };
 
-	if (policy_compile(p, cgroup_root, &c, err, sizeof(err)))
-		fail_msg("compile failed: %s", err);
+	if (policy_compile(p, cgroup_root, &c, &eb))
+		fail_msg("compile failed: %s", eb.msg);
 	return c;
 }
 
@@ -145,7 +145,8 @@ static void test_match_keys_and_resolution(void **state)
 /* An executable that exists but cannot be resolved refuses the policy, naming it. */
 static void test_unresolvable_exe_is_refused(void **state)
 {
-	char loop[] = "/tmp/test_policy_compile-loop-XXXXXX", text[512], err[256] = "";
+	char loop[] = "/tmp/test_policy_compile-loop-XXXXXX", text[512];
+	struct errbuf eb = { .note = NULL };
 	struct compiled_policy *c = NULL;
 	struct policy *p;
 	int fd = mkstemp(loop);
@@ -157,11 +158,11 @@ static void test_unresolvable_exe_is_refused(void **state)
 	snprintf(text, sizeof(text), "name: l\nmode: enforce\ndefault: deny\ntenants:\n"
 		 "  - { name: vmm, match: { exe: %s }, devices: [ { group: 1 } ] }\n", loop);
 	p = parse_policy_text(text);
-	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -ELOOP);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, &eb), -ELOOP);
 	assert_null(c);
 	snprintf(text, sizeof(text), "cannot resolve executable %s of tenant vmm: cannot open it: "
 		 "Too many levels of symbolic links", loop);
-	assert_string_equal(err, text);
+	assert_string_equal(eb.msg, text);
 	policy__free(p);
 	unlink(loop);
 }
@@ -171,7 +172,7 @@ static void test_limits_of_the_programs(void **state)
 	char text[8192] = "name: big\nmode: enforce\ndefault: deny\ntenants:\n";
 	struct compiled_policy *c = NULL;
 	struct policy *p;
-	char err[256] = "";
+	struct errbuf eb = { .note = NULL };
 	int i;
 
 	for (i = 0; i < IOGUARD_MAX_TENANTS + 1; i++)
@@ -179,9 +180,9 @@ static void test_limits_of_the_programs(void **state)
 			 "  - { name: t%d, match: { uid: %d }, devices: [ { group: %d } ] }\n",
 			 i, i, i);
 	p = parse_policy_text(text);
-	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, &eb), -E2BIG);
 	assert_null(c);
-	assert_string_equal(err, "33 tenants; the enforcement programs hold at most 32");
+	assert_string_equal(eb.msg, "33 tenants; the enforcement programs hold at most 32");
 	policy__free(p);
 }
 
@@ -214,7 +215,7 @@ static void test_match_table_limit(void **state)
 {
 	struct compiled_policy *c = NULL;
 	struct policy *p;
-	char err[512] = "";
+	struct errbuf eb = { .note = NULL };
 
 	p = many_criteria(POLICY_MAX_MATCHES - 1, 1);
 	c = compile_ok(p, "/nonexistent");
@@ -224,9 +225,9 @@ static void test_match_table_limit(void **state)
 
 	c = NULL;
 	p = many_criteria(POLICY_MAX_MATCHES, 1);
-	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, &eb), -E2BIG);
 	assert_null(c);
-	assert_string_equal(err, "2049 match criteria (uid, gid, cgroup and exe values together); "
+	assert_string_equal(eb.msg, "2049 match criteria (uid, gid, cgroup and exe values together); "
 			    "a policy holds at most 2048, half of the enforcement programs' "
 			    "4096-entry match table, which the loaded policy and the next one share");
 	policy__free(p);
@@ -237,7 +238,8 @@ static void test_exe_sha256_digests(void **state)
 {
 	const char *d1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 	size_t cap = 128 * (IOGUARD_MAX_EXE_DIGESTS + 1) + 512, len, i;
-	char *text = malloc(cap), err[512];
+	struct errbuf eb = { .note = NULL };
+	char *text = malloc(cap);
 	struct compiled_policy *c;
 	struct policy *p;
 
@@ -269,9 +271,9 @@ static void test_exe_sha256_digests(void **state)
 	snprintf(text + len, cap - len, "    devices: [ { group: 2 } ]\n");
 	p = parse_policy_text(text);
 	c = NULL;
-	assert_int_equal(policy_compile(p, "/nonexistent", &c, err, sizeof(err)), -E2BIG);
+	assert_int_equal(policy_compile(p, "/nonexistent", &c, &eb), -E2BIG);
 	assert_null(c);
-	assert_string_equal(err, "65 exe_sha256 digests; the enforcement programs hold at most "
+	assert_string_equal(eb.msg, "65 exe_sha256 digests; the enforcement programs hold at most "
 			    "64, all tenants together");
 	policy__free(p);
 	free(text);

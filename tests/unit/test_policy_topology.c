@@ -26,16 +26,27 @@ struct result {
 	char warn[2048];
 };
 
+/* Each warning note of the check as one line of r->warn. */
+static void collect_warning(void *ctx, enum errbuf_level level, const char *msg)
+{
+	struct result *r = ctx;
+
+	assert_int_equal(level, ERRBUF_WARN);
+	snprintf(r->warn + strlen(r->warn), sizeof(r->warn) - strlen(r->warn), "%s\n", msg);
+}
+
 static struct result check(const char *text)
 {
 	struct ioasid_topology *topo = NULL;
 	struct ioasid_error ierr = { 0 };
 	struct policy *p = parse_policy_text(text);
 	struct result r = { 0 };
+	struct errbuf eb = { .note = collect_warning, .note_ctx = &r };
 
 	if (ioasid_topology__load(FIXTURE, &topo, &ierr))
 		fail_msg("fixture: %s", ierr.msg);
-	r.ret = policy_topology_check(p, topo, r.err, sizeof(r.err), r.warn, sizeof(r.warn));
+	r.ret = policy_topology_check(p, topo, &eb);
+	snprintf(r.err, sizeof(r.err), "%.*s", (int)sizeof(r.err) - 1, eb.msg);
 	ioasid_topology__free(topo);
 	policy__free(p);
 	return r;
@@ -131,7 +142,8 @@ static void test_selector_reaching_nothing_is_a_warning(void **state)
  */
 static void test_stamp_refuses_a_topology_the_policy_fails_now(void **state)
 {
-	char dir[] = "/tmp/ioguard-stamp-XXXXXX", path[4096], err[1024] = "";
+	char dir[] = "/tmp/ioguard-stamp-XXXXXX", path[4096];
+	struct errbuf eb = { .note = NULL };
 	struct topology_record rec = { 0 };
 	struct policy *split, *whole;
 	FILE *f;
@@ -147,14 +159,14 @@ static void test_stamp_refuses_a_topology_the_policy_fails_now(void **state)
 	split = parse_policy_text(HEADER "default: deny\ntenants:\n"
 		"  - { name: a, match: { uid: 1 }, devices: [ { bdf: 0000:01:01.0 } ] }\n"
 		"  - { name: b, match: { uid: 2 }, devices: [ { bdf: 0000:01:02.0 } ] }\n");
-	assert_int_equal(policy_topology_stamp(split, FIXTURE, err, sizeof(err)), -ESTALE);
-	assert_non_null(strstr(err, "the topology changed during the load and fails the "
+	assert_int_equal(policy_topology_stamp(split, FIXTURE, &eb), -ESTALE);
+	assert_non_null(strstr(eb.msg, "the topology changed during the load and fails the "
 				    "policy's check now (IOMMU group 1 is split"));
 	assert_int_equal(access(path, F_OK), -1);
 
 	whole = parse_policy_text(HEADER "default: deny\ntenants:\n"
 		"  - { name: a, match: { uid: 1 }, devices: [ { group: 1 } ] }\n");
-	assert_int_equal(policy_topology_stamp(whole, FIXTURE, err, sizeof(err)), 0);
+	assert_int_equal(policy_topology_stamp(whole, FIXTURE, &eb), 0);
 	assert_int_equal(topology_stamp_read(path, &rec), 0);
 	assert_true(topology_record__named(&rec, 1));
 	assert_false(topology_record__named(&rec, 2));
