@@ -7,7 +7,7 @@
  * change when it is not. It prints nothing: cmd_plan.c renders the result.
  *
  * Errors are a negative errno with the cause in the caller's @err buffer of @err_len
- * bytes (truncated to fit), the shape the other library modules of ioguard report in.
+ * bytes (truncated to fit); still to become a struct errbuf like the other library modules.
  *
  * Ownership: the plan owns its tenants, groups and the sim backend. The topology given to
  * plan__evaluate() is the caller's; the plan rebinds drivers in it and its backend points
