@@ -22,7 +22,7 @@ struct decision_source {
 	enum ioguard_feed_role role;
 	decision_fn fn;
 	void *ctx;
-	struct errbuf *eb;		/* the caller's: only its notes are used */
+	struct errbuf notes;		/* the caller's notes; @msg unused */
 	struct decision_reader *reader;
 	struct decision_feed_server *server;
 	struct decision_feed_client *client;
@@ -59,7 +59,7 @@ struct decision_source *decision_source__new(enum ioguard_feed_role role, decisi
 	s->role = role;
 	s->fn = fn;
 	s->ctx = ctx;
-	s->eb = eb;
+	errbuf_keep_notes(&s->notes, eb);
 	if (decision_feed_path(s->feed_path, sizeof(s->feed_path)))
 		s->feed_path[0] = '\0';
 	return s;
@@ -90,7 +90,7 @@ static void fail_once(struct decision_source *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not available for now: %s", why);
+	errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions are not available for now: %s", why);
 }
 
 static const char *describe_feed(const struct decision_source *s, char *buf, size_t len)
@@ -117,7 +117,7 @@ static void announce_client(struct decision_source *s)
 	s->announced = true;
 	s->used = true;
 	s->quiet = false;
-	errbuf_note(s->eb, ERRBUF_INFO, "policy decisions from %s at %s",
+	errbuf_note(&s->notes, ERRBUF_INFO, "policy decisions from %s at %s",
 		    describe_feed(s, who, sizeof(who)), s->feed_path);
 }
 
@@ -129,7 +129,7 @@ static void report_lost(struct decision_source *s)
 	if (lost == s->client_lost_seen)
 		return;
 	s->lost += lost - s->client_lost_seen;
-	errbuf_note(s->eb, ERRBUF_WARN, "policy decisions: %llu records of %s were lost because "
+	errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions: %llu records of %s were lost because "
 		    "this process did not read them in time (%llu in all)",
 		    lost - s->client_lost_seen, describe_feed(s, who, sizeof(who)), s->lost);
 	s->client_lost_seen = lost;
@@ -140,7 +140,7 @@ static void end_client(struct decision_source *s, const char *why)
 	char who[128];
 
 	if (s->announced) {
-		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions: %s stopped: %s; they resume as "
+		errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions: %s stopped: %s; they resume as "
 			    "soon as this process can read them again",
 			    describe_feed(s, who, sizeof(who)), why);
 		s->quiet = true;
@@ -157,17 +157,17 @@ static void serve(struct decision_source *s)
 	int err;
 
 	if (!s->feed_path[0]) {
-		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not served to other ioguard "
+		errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions are not served to other ioguard "
 			    "processes: the feed path under %s is too long for a socket",
 			    decision_feed_run_dir());
 		return;
 	}
 	err = decision_feed_server__new(s->feed_path, s->role, &s->server, &server_eb);
 	if (err)
-		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are not served to other ioguard "
+		errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions are not served to other ioguard "
 			    "processes: %s", server_eb.msg);
 	else
-		errbuf_note(s->eb, ERRBUF_INFO, "serving policy decisions to other ioguard "
+		errbuf_note(&s->notes, ERRBUF_INFO, "serving policy decisions to other ioguard "
 			    "processes at %s", s->feed_path);
 }
 
@@ -198,7 +198,7 @@ static void drop_replaced_reader(struct decision_source *s)
 	decision_reader__consume(s->reader);
 	decision_reader__free(s->reader);
 	s->reader = NULL;
-	errbuf_note(s->eb, ERRBUF_INFO, "policy decisions: the records pinned at %s/decisions were "
+	errbuf_note(&s->notes, ERRBUF_INFO, "policy decisions: the records pinned at %s/decisions were "
 		    "unpinned or replaced (ioguard unload, then load): reading the ones pinned "
 		    "now", pins_dir());
 }
@@ -218,14 +218,14 @@ void decision_source__update(struct decision_source *s, int wait_ms)
 		s->used = true;
 		s->quiet = false;
 		clock_gettime(CLOCK_MONOTONIC, &s->replaced_checked);
-		errbuf_note(s->eb, ERRBUF_INFO, "policy decisions from %s/decisions", pins_dir());
+		errbuf_note(&s->notes, ERRBUF_INFO, "policy decisions from %s/decisions", pins_dir());
 		if (!s->server)
 			serve(s);
 		return;
 	}
 	/* Serving needs the records: a server left by a dropped reader goes. */
 	if (s->server) {
-		errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are no longer served at %s: %s",
+		errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions are no longer served at %s: %s",
 			    s->feed_path, why);
 		drop_server(s);
 	}
@@ -285,13 +285,13 @@ void decision_source__process(struct decision_source *s)
 		/* After timeouts too: the programs wake readers only in bulk. */
 		err = decision_reader__consume(s->reader);
 		if (err < 0 && err != -EINTR)
-			errbuf_note(s->eb, ERRBUF_WARN, "reading the decision ring buffer "
+			errbuf_note(&s->notes, ERRBUF_WARN, "reading the decision ring buffer "
 				    "%s/decisions failed: %s", pins_dir(), strerror(-err));
 	}
 	if (s->server) {
 		err = decision_feed_server__process(s->server);
 		if (err) {
-			errbuf_note(s->eb, ERRBUF_WARN, "policy decisions are no longer served at "
+			errbuf_note(&s->notes, ERRBUF_WARN, "policy decisions are no longer served at "
 				    "%s: %s", s->feed_path, strerror(-err));
 			drop_server(s);
 		}

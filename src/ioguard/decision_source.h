@@ -36,8 +36,8 @@ struct decision_source;
  * decision_source__new() - a source that has no records yet: call __update().
  * @role: what the feed announces when this process serves it
  * @fn:   called per decision record, from decision_source__process()
- * @eb:   whose notes are told, from __update() and __process(); kept by pointer, may be
- *        NULL. Its @msg is not used.
+ * @eb:   whose notes are told, from __update() and __process(); its @note and
+ *        @note_ctx are copied (@eb itself may be gone after this returns), may be NULL
  */
 struct decision_source *decision_source__new(enum ioguard_feed_role role, decision_fn fn,
 					     void *ctx, struct errbuf *eb);

@@ -29,6 +29,13 @@ void errbuf_note(struct errbuf *eb, enum errbuf_level level, const char *fmt, ..
 	eb->note(eb->note_ctx, level, msg);
 }
 
+void errbuf_keep_notes(struct errbuf *dst, const struct errbuf *src)
+{
+	dst->msg[0] = '\0';
+	dst->note = src ? src->note : NULL;
+	dst->note_ctx = src ? src->note_ctx : NULL;
+}
+
 int format_error(int err, char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;

@@ -49,6 +49,13 @@ void errbuf_note(struct errbuf *eb, enum errbuf_level level, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * errbuf_keep_notes() - for a module whose notes outlive the call that set it up: @dst
+ * gets @src's @note and @note_ctx (none when @src is NULL) and an empty @msg, so that the
+ * caller's errbuf, often on its stack, need not outlive the call.
+ */
+void errbuf_keep_notes(struct errbuf *dst, const struct errbuf *src);
+
+/*
  * format_error() - errbuf_set() for the modules that still take a bare (@buf, @len):
  * formats into @buf when it is set and returns @err.
  */

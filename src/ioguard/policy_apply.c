@@ -296,7 +296,7 @@ int policy_reloader__init(struct policy_reloader *r, const char *path,
 {
 	memset(r, 0, sizeof(*r));
 	r->path = path;
-	r->eb = eb;
+	errbuf_keep_notes(&r->notes, eb);
 	if (opts)
 		r->opts = *opts;
 	r->opts.sz = sizeof(r->opts);
@@ -364,20 +364,20 @@ int policy_reloader__start(struct policy_reloader *r, bool force)
  */
 static int reloader_commit(struct policy_reloader *r, struct policy_reload_job *job)
 {
-	struct errbuf eb = { .note = r->eb ? r->eb->note : NULL,
-			     .note_ctx = r->eb ? r->eb->note_ctx : NULL };
+	struct errbuf eb;
 	bool swapped;
 	int ret;
 
 	if (job->ret)
 		return job->ret;
+	errbuf_keep_notes(&eb, &r->notes);
 	ret = policy_commit(r->path, &r->opts, job->cp, &swapped, &eb);
 	if (ret) {
 		if (eb.msg[0])
-			errbuf_note(r->eb, ERRBUF_ERR, "%s", eb.msg);
+			errbuf_note(&r->notes, ERRBUF_ERR, "%s", eb.msg);
 		return ret;
 	}
-	stamp_topology(r->path, &r->opts, job->p, r->eb);
+	stamp_topology(r->path, &r->opts, job->p, &r->notes);
 	memcpy(r->hash, job->p->hash, sizeof(r->hash));
 	snprintf(r->name, sizeof(r->name), "%s", job->p->name);
 	r->loaded = true;
@@ -404,7 +404,7 @@ int policy_reloader__finish(struct policy_reloader *r, int *result)
 		if (r->late || ms < (long)r->deadline_ms)
 			return -EINPROGRESS;
 		r->late = true;
-		errbuf_note(r->eb, ERRBUF_ERR, "%s: %s did not finish within %u ms (is its file "
+		errbuf_note(&r->notes, ERRBUF_ERR, "%s: %s did not finish within %u ms (is its file "
 			    "system hung? an NFS hard mount or a FUSE server that does not answer); "
 			    "the policy in force is unchanged, and no other reload starts until "
 			    "that one returns", r->path, stage, r->deadline_ms);
@@ -414,9 +414,9 @@ int policy_reloader__finish(struct policy_reloader *r, int *result)
 	/* The worker is gone from the job: it wrote the fd last, under the lock. */
 	eventfd_read(r->notify_fd, &ignored);
 	r->job = NULL;
-	job_replay_notes(job, r->eb);
+	job_replay_notes(job, &r->notes);
 	if (r->late) {
-		errbuf_note(r->eb, ERRBUF_WARN, "%s: the reload that missed its deadline returned "
+		errbuf_note(&r->notes, ERRBUF_WARN, "%s: the reload that missed its deadline returned "
 			    "after %ld ms; its result is dropped", r->path, elapsed_ms(&r->started));
 		ret = -ECANCELED;
 	} else {

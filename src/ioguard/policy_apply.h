@@ -113,13 +113,13 @@ struct policy_reload_job;
  * its job, under the job's own lock, which is taken with no other lock held.
  *
  * A reload runs over several calls and its result is counted, not returned as an error,
- * so the reloader tells everything through the notes of @eb, errors included
- * (ERRBUF_ERR), on its caller's thread, in the order they happened; it leaves nothing in
- * @eb->msg for its caller to print.
+ * so the reloader tells everything through the notes of @notes, errors included
+ * (ERRBUF_ERR), on its caller's thread, in the order they happened; it leaves no message
+ * for its caller to print.
  */
 struct policy_reloader {
 	const char *path;
-	struct errbuf *eb;			/* whose notes say what happens; may be NULL */
+	struct errbuf notes;			/* the caller's notes (a copy); @msg unused */
 	struct policy_apply_opts opts;
 	unsigned int deadline_ms;		/* POLICY_RELOAD_DEADLINE_MS unless a test sets it */
 	int notify_fd;				/* eventfd: readable once the job is done */
@@ -139,9 +139,9 @@ struct policy_reloader {
 };
 
 /*
- * policy_reloader__init() - set up @r for @path and @eb (both kept by pointer); @opts and
- * @eb may be NULL. Return: 0 or a negative errno (no eventfd); either way
- * policy_reloader__fini() is safe.
+ * policy_reloader__init() - set up @r for @path (kept by pointer) and the notes of @eb
+ * (copied: @eb may be gone after this returns); @opts and @eb may be NULL. Return: 0
+ * or a negative errno (no eventfd); either way policy_reloader__fini() is safe.
  */
 int policy_reloader__init(struct policy_reloader *r, const char *path,
 			  const struct policy_apply_opts *opts, struct errbuf *eb);

@@ -46,7 +46,6 @@ struct fixture {
 	__u32 last_pid;
 	char log[16384];		/* what the source told, one "LEVEL: note" line each */
 	size_t log_len;
-	struct errbuf eb;		/* the source's; its notes go to @log */
 };
 
 static void on_decision(void *ctx, const struct ioguard_decision *d, const char *tenant)
@@ -107,6 +106,22 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 	return remove(p);
 }
 
+/*
+ * As the CLI does: the errbuf is on the stack of a function that returns long before the
+ * source's last note (a source that kept the pointer crashed `ioguard trace` once the
+ * daemon's feed ended). Its note is cleared before the return, so that notes reaching
+ * @log prove the source kept them itself.
+ */
+static struct decision_source *new_source(enum ioguard_feed_role role, struct fixture *f)
+{
+	struct errbuf eb = { .note = keep_note, .note_ctx = f };
+	struct decision_source *s = decision_source__new(role, on_decision, f, &eb);
+
+	assert_non_null(s);
+	memset(&eb, 0, sizeof(eb));
+	return s;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -123,10 +138,7 @@ static int setup(void **state)
 	assert_int_equal(flock(f->lock_fd, LOCK_EX | LOCK_NB), 0);
 	setenv("IOGUARD_PIN_DIR", f->pins, 1);
 	setenv("IOGUARD_RUN_DIR", f->run_dir, 1);
-	f->eb.note = keep_note;
-	f->eb.note_ctx = f;
-	f->source = decision_source__new(IOGUARD_FEED_ROLE_TRACE, on_decision, f, &f->eb);
-	assert_non_null(f->source);
+	f->source = new_source(IOGUARD_FEED_ROLE_TRACE, f);
 	alarm(TEST_ALARM_S);
 	*state = f;
 	return 0;
@@ -348,10 +360,7 @@ static int setup_bpffs(void **state)
 		f->bpffs_mounted = true;
 	setenv("IOGUARD_PIN_DIR", f->pins, 1);
 	setenv("IOGUARD_RUN_DIR", f->run_dir, 1);
-	f->eb.note = keep_note;
-	f->eb.note_ctx = f;
-	f->source = decision_source__new(IOGUARD_FEED_ROLE_DAEMON, on_decision, f, &f->eb);
-	assert_non_null(f->source);
+	f->source = new_source(IOGUARD_FEED_ROLE_DAEMON, f);
 	alarm(TEST_ALARM_S);
 	*state = f;
 	return 0;

@@ -573,6 +573,8 @@ static void test_reloader_worker_notes_reach_the_caller(void **state)
 
 	put(f, good_policy("first"));
 	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, &eb), 0);
+	/* The daemon's errbuf lives on the stack of its set-up: the reloader keeps a copy. */
+	memset(&eb, 0, sizeof(eb));
 	assert_int_equal(policy_reloader__load(&r), 0);
 	put(f, "name: first\nmode: sideways\n");
 	notes.len = 0;
