@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Empty programs for `ioguard doctor`: whether this kernel loads and attaches an fentry
- * program and a BPF LSM program at all, asked by doing it (src/ioguard/bpf_probe.c).
+ * program and a BPF LSM program at all, asked by doing it (src/ioguard/prog/bpf_probe.c).
  * Both attach to security_file_ioctl's path, which every ioctl on a VFIO or iommufd file
  * takes and every kernel ioguard supports has; both do nothing and return 0 (allow), so
  * the moment they are attached changes no decision.

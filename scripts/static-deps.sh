@@ -8,7 +8,7 @@
 # Why libmicrohttpd is rebuilt: Debian's libmicrohttpd.a is built with HTTPS, so it
 # needs gnutls, whose static archive needs p11-kit and libunistring, and Debian 12 ships
 # no libp11-kit.a: the link fails on p11_kit_* symbols. ioguard serves /metrics in
-# plain HTTP only (src/ioguard/http_server.c), so the library is built from the very
+# plain HTTP only (src/ioguard/metrics/http_server.c), so the library is built from the very
 # source package Debian 12 ships (upstream tarball plus Debian's patches, unpacked by
 # dpkg-source), with Debian's hardening flags and --disable-https. The other archives
 # (libbpf, libelf, zlib, libyaml, libbsd, libmd) are Debian's own .a files.

@@ -205,7 +205,7 @@ struct ioguard_policy_slot {
 	__u8 hash[IOGUARD_SHA256_LEN];	/* of the policy file */
 	struct ioguard_selector selectors[IOGUARD_MAX_SELECTORS];
 	struct ioguard_tenant tenants[IOGUARD_MAX_TENANTS];
-	/* Layout 2 (src/ioguard/pinned_layout.h): after layout 1's fields, which keep their place. */
+	/* Layout 2 (src/ioguard/prog/pinned_layout.h): after layout 1's fields, which keep their place. */
 	__u32 n_exe_digests;
 	__u32 reserved;
 	struct ioguard_exe_digest exe_digests[IOGUARD_MAX_EXE_DIGESTS];

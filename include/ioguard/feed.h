@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Wire format of the decision feed (src/ioguard/decision_feed.c): the records the process
+ * Wire format of the decision feed (src/ioguard/decisions/decision_feed.c): the records the process
  * that consumes the pinned `decisions` ring buffer hands to other ioguard processes over
  * an AF_UNIX SOCK_SEQPACKET socket. One record per packet; fixed-width types only, no
  * pointers, no logic.

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../src/ioguard/exposition.h"
+#include "metrics/exposition.h"
 
 #define TARGET_NS 1000000.0
 #define DEFAULT_GROUPS 256

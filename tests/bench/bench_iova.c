@@ -49,7 +49,7 @@
 
 #include <valgrind/callgrind.h>
 
-#include "../../src/ioasid/iova_tree.h"
+#include "ioasid/iova_tree.h"
 #include "peer/gtree_iova.h"
 
 #define PAGE 4096ULL

@@ -3,7 +3,7 @@
  * Host benchmark of the trace ring buffer drain (issue 5, item 6). Target: ioguard trace
  * drains at least 1 M events/s with zero loss; above what it drains, every loss is counted.
  *
- * bpf/bench_ringbuf.bpf.c stands in for trace.bpf.c: on each getppid() of this process it
+ * tests/bench/bench_ringbuf.bpf.c stands in for trace.bpf.c: on each getppid() of this process it
  * writes a batch of struct ioguard_event records (a map/unmap stream) into a ring buffer
  * of trace.bpf.c's size, counting what it made and what found the ring full. A producer
  * thread, pinned to a CPU of its own when there are two, paces the calls to offer a rate
@@ -47,7 +47,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "../../src/ioguard/event.h"
+#include "output/event.h"
 #include "ioguard/metrics.h"
 #include "bench_ringbuf.skel.h"
 #include "trace.skel.h"

@@ -10,7 +10,7 @@
 set -u
 . "$(dirname "$0")/lib.bash"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-src=$repo/src/ioguard
+src=$repo/src/ioguard/cli
 man=$repo/man
 
 # Where each command parses its options: FILE:FUNCTION. "top" is the global options.
@@ -99,7 +99,7 @@ for cmd in $help_cmds; do
 	fi
 done
 
-# Subcommands (a struct cmd table in src/ioguard/cmd_CMD.c, as `policy check`): each is in
+# Subcommands (a struct cmd table in src/ioguard/cli/cmd_CMD.c, as `policy check`): each is in
 # the synopsis of man/ioguard-CMD.8.scd.
 for f in "$src"/cmd_*.c; do
 	cmd=$(basename "$f" .c)
@@ -139,10 +139,10 @@ for cmd in top $help_cmds; do
 		echo "not ok $cmd: no options found in ${parser[$cmd]} (has the parser moved?)"
 		continue
 	fi
-	compare "$label lists every option of ${parser[$cmd]}" "src/ioguard/${parser[$cmd]%%:*}" \
+	compare "$label lists every option of ${parser[$cmd]}" "src/ioguard/cli/${parser[$cmd]%%:*}" \
 		"$from_source" "$label" "$from_help"
 	compare "$label lists no option ${parser[$cmd]} lacks" "$label" "$from_help" \
-		"src/ioguard/${parser[$cmd]%%:*}" "$from_source"
+		"src/ioguard/cli/${parser[$cmd]%%:*}" "$from_source"
 	if [ ! -f "$page" ]; then
 		echo "not ok $name: missing"
 		continue

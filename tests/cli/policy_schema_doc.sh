@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# docs/policy.md and src/ioguard/policy_schema.c describe one format: every table of keys
+# docs/policy.md and src/ioguard/policy/policy_schema.c describe one format: every table of keys
 # in the schema (*_keys[]) has its section in the document, with the same keys in the
 # same order and, where the document has a "required" column, the same answer.
 . "$(dirname "$0")/lib.bash"
 
-schema=src/ioguard/policy_schema.c doc=docs/policy.md
+schema=src/ioguard/policy/policy_schema.c doc=docs/policy.md
 
 # keys_of TABLE: "KEY yes|no" a line, from `static const struct key TABLE[] = { ... };`.
 keys_of() {

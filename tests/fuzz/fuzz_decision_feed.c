@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target: the decision feed protocol (include/ioguard/feed.h), as its reader in
- * src/ioguard/decision_feed.c gets it from another process, and the tenant lookup of
- * src/ioguard/decisions.c on a policy slot as the pinned map gives it.
+ * src/ioguard/decisions/decision_feed.c gets it from another process, and the tenant lookup of
+ * src/ioguard/decisions/decision_reader.c on a policy slot as the pinned map gives it.
  *
  * The reader only reads sockets, so the target plays the server: a SOCK_SEQPACKET
  * listener of its own (in a directory under $TMPDIR, else /dev/shm, else /tmp, removed
@@ -43,8 +43,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/decision_feed.h"
-#include "../../src/ioguard/decisions.h"
+#include "decisions/decision_feed.h"
+#include "decisions/decision_reader.h"
 
 #define MAX_PACKETS 32
 #define MAX_PACKET 4096

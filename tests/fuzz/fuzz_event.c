@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target: the trace record renderer (src/ioguard/event.c). The input fills an
+ * libFuzzer target: the trace record renderer (src/ioguard/output/event.c). The input fills an
  * event record and a decision record, every field included (comm and device with any
  * bytes, unterminated); each is rendered as text and as JSON. A text line must hold no
  * control character but its final newline and be valid UTF-8 without C1 controls (review
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ioguard/event.h"
+#include "output/event.h"
 
 /* 2026-11-23T19:00:00Z as CLOCK_REALTIME - CLOCK_MONOTONIC, as in the unit tests. */
 #define EPOCH_NS (1795460400LL * 1000000000LL)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target: the /metrics server (src/ioguard/http_server.c) on the raw bytes of a
+ * libFuzzer target: the /metrics server (src/ioguard/metrics/http_server.c) on the raw bytes of a
  * local client's connection. What ioguard adds to libmicrohttpd (the URL and method
  * decisions, the render under the server lock, the connection list the request-deadline
  * reaper walks, the slots) only runs inside a live server, so the target starts one for
@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/http_server.h"
+#include "metrics/http_server.h"
 
 /* The server's request deadline, and the time a loaded machine may add to it. */
 #define REQUEST_TIMEOUT_S 2

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ioguard/policy.h"
-#include "../../src/ioguard/policy_compile.h"
-#include "../../src/ioguard/policy_topology.h"
+#include "policy/policy.h"
+#include "policy/policy_compile.h"
+#include "policy/policy_topology.h"
 
 static struct ioasid_topology *topo;
 

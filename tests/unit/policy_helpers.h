@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/policy.h"
+#include "policy/policy.h"
 
 static inline struct policy *parse_policy_text(const char *text)
 {

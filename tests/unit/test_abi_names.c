@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "../../src/ioguard/abi_names.h"
+#include "output/abi_names.h"
 
 struct name_table {
 	const char *what;

@@ -48,8 +48,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "../../src/ioguard/enforcer.h"
-#include "../../src/ioguard/tracer.h"
+#include "prog/enforcer.h"
+#include "prog/tracer.h"
 #include "enforce.skel.h"
 #include "trace.skel.h"
 

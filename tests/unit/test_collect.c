@@ -18,7 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../src/ioguard/collect.h"
+#include "metrics/collect.h"
 #include "ioguard_version.h"
 
 #define FIXTURES "tests/fixtures/sysfs/"

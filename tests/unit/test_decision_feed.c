@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/decision_feed.c: server and clients in one process, on a socket in
+ * Tests of src/ioguard/decisions/decision_feed.c: server and clients in one process, on a socket in
  * a temporary directory. Records arrive whole with their tenant, every client gets every
  * record, a client that never reads costs the server nothing but a count and later gets
  * a loss record, the 17th client and other users are refused, a stale socket is replaced
@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/decision_feed.h"
+#include "decisions/decision_feed.h"
 
 /* A test that blocks instead of counting a loss fails by this alarm, not by hanging. */
 #define TEST_ALARM_S 60

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/decision_source.c without BPF: the pin directory is a plain
+ * Tests of src/ioguard/decisions/decision_source.c without BPF: the pin directory is a plain
  * temporary directory whose flock the test holds, as the daemon would, so the source
  * finds the records taken and turns to the decision feed, which the test serves. What
  * the source tells through its errbuf's notes is kept and checked: where records come
@@ -28,7 +28,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../../src/ioguard/decision_source.h"
+#include "decisions/decision_source.h"
 
 #define TEST_ALARM_S 60
 

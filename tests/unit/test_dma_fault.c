@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "../../src/ioguard/dma_fault.h"
+#include "output/dma_fault.h"
 
 #define FIXTURES "tests/fixtures/sysfs/"
 

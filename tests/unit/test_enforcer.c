@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "../../src/ioguard/enforcer.h"
+#include "prog/enforcer.h"
 
 /* What every kernel ioguard supports has: the handlers that identify the files. */
 #define HANDLERS \

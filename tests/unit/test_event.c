@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "../../src/ioguard/abi_names.h"
-#include "../../src/ioguard/event.h"
+#include "output/abi_names.h"
+#include "output/event.h"
 
 /* 2026-11-23T19:00:00Z, as the realtime offset of a monotonic clock starting at 0. */
 #define EPOCH_NS (1795460400LL * 1000000000LL)

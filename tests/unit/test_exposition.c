@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/exposition.c and src/ioguard/snapshot.c, and of the slot function
+ * Tests of src/ioguard/metrics/exposition.c and src/ioguard/metrics/snapshot.c, and of the slot function
  * in include/ioguard/hist.h that the BPF side shares: exact text, exact le bounds, values
  * at bucket edges, escaping, and `promtool check metrics` when promtool is installed.
  */
@@ -18,7 +18,7 @@
 #include <linux/types.h>
 
 #include "ioguard/hist.h"
-#include "../../src/ioguard/exposition.h"
+#include "metrics/exposition.h"
 
 /* The bounds as the exposition must print them; each is checked to parse exactly. */
 static const char *const le_seconds[IOGUARD_HIST_SLOTS] = {

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/file_identity.h"
+#include "policy/file_identity.h"
 
 /* Returns 0 with the kernel's (s_dev, i_ino) of @path, or a negative errno. */
 static int _kernel_identity(const char *path, __u32 *dev, __u64 *ino)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * `ioguard doctor`'s verdicts (src/ioguard/host_check.c) on fake hosts: the trees under
+ * `ioguard doctor`'s verdicts (src/ioguard/host/host_check.c) on fake hosts: the trees under
  * tests/fixtures/host/ (a Debian 12 host with everything in place, then one fault each),
  * with the live probes replaced by functions that succeed or refuse as asked.
  */
@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/host_check.h"
+#include "host/host_check.h"
 #include "fixture_helpers.h"
 
 /* Probes that answer as the test says, and count their calls. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/http_server.c over real loopback sockets: scrapes, /readyz (ready,
+ * Tests of src/ioguard/metrics/http_server.c over real loopback sockets: scrapes, /readyz (ready,
  * not ready, an error, no callback), 404/405, HEAD, garbage and oversized requests, idle
  * clients, render failures, scrapes racing a "policy swap", port in use and listen
  * address parsing. Loopback only.
@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/http_server.h"
+#include "metrics/http_server.h"
 
 #define RECV_TIMEOUT_S 10
 #define BODY "# HELP test_up test\n# TYPE test_up gauge\ntest_up 1\n"

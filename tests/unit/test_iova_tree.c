@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/ioasid/iova_tree.h"
+#include "ioasid/iova_tree.h"
 
 /* The tiny-node build, its public functions renamed so that both link into one binary. */
 #define IOVA_TREE_SMALL_NODES

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/json_writer.h"
+#include "output/json_writer.h"
 
 struct capture {
 	char *buf;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/ioasid/ioasid_private.h"
+#include "ioasid/ioasid_private.h"
 
 #define MSI_START 0xfee00000ULL
 #define MSI_LAST 0xfeefffffULL

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/metrics_service.c without BPF: the exposition of a fixture
+ * Tests of src/ioguard/metrics/metrics_service.c without BPF: the exposition of a fixture
  * topology with the caller's families after it, the textfile it writes (and why it
  * cannot), and the server it starts: one at a time, /metrics and /readyz answered
  * with the caller's context, the lock a no-op without a server.
@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/metrics_service.h"
+#include "metrics/metrics_service.h"
 
 #define FIXTURES "tests/fixtures/sysfs/"
 #define EXTRA_FAMILY "# TYPE test_extra_total counter\ntest_extra_total 7\n"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/pinned_layout.h"
+#include "prog/pinned_layout.h"
 #include "ioguard/enforce.h"
 
 /* The observation a set of @version (0: no marker) with this ioguard's maps gives. */

@@ -19,7 +19,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../../src/ioguard/pins.h"
+#include "prog/pins.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests of src/ioguard/plan.c: the --assign syntax, the device checks and the
+ * Unit tests of src/ioguard/policy/plan.c: the --assign syntax, the device checks and the
  * decision for every touched group (viability under both rules, split groups, what must
  * move or be unbound, the sim's verdict per tenant) on the q35 and lab sysfs fixtures:
  * bridge 00:02.0 with e1000 01:01.0 and 01:02.0 in group 1, edu 00:03.0 alone in group 2,
@@ -22,7 +22,7 @@
 
 #include "fixture_helpers.h"
 
-#include "../../src/ioguard/plan.h"
+#include "policy/plan.h"
 
 #define E1 "0000:01:01.0"
 #define E2 "0000:01:02.0"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/policy.c: the good policy files load with the right values, every
+ * Tests of src/ioguard/policy/policy.c: the good policy files load with the right values, every
  * file of the bad catalogue (tests/policies/bad) fails with exactly the message its
  * EXPECTED line gives, and the cases that are not committed as files (binary junk, files
  * over the size limit, deep nesting, CRLF, owner and mode) are generated in a temporary
@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/policy.h"
+#include "policy/policy.h"
 
 #define GOOD_DIR "tests/policies/good"
 #define BAD_DIR "tests/policies/bad"

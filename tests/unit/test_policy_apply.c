@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "../../src/ioguard/policy_apply.h"
+#include "policy/policy_apply.h"
 
 #define SYSFS "tests/fixtures/sysfs/q35-one-vfio"
 

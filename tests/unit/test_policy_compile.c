@@ -14,8 +14,8 @@
 
 #include "policy_helpers.h"
 
-#include "../../src/ioguard/file_identity.h"
-#include "../../src/ioguard/policy_compile.h"
+#include "policy/file_identity.h"
+#include "policy/policy_compile.h"
 #include "enforce.skel.h"
 
 static struct compiled_policy *compile_ok(struct policy *p, const char *cgroup_root)

@@ -14,8 +14,8 @@
 
 #include "policy_helpers.h"
 
-#include "../../src/ioguard/policy_topology.h"
-#include "../../src/ioguard/topology_record.h"
+#include "policy/policy_topology.h"
+#include "host/topology_record.h"
 
 #define FIXTURE "tests/fixtures/sysfs/q35-host"
 #define HEADER "name: t\nmode: enforce\n"

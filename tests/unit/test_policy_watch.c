@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/policy_watch.c on a temporary directory, with real inotify and
+ * Tests of src/ioguard/policy/policy_watch.c on a temporary directory, with real inotify and
  * with the polling the watch falls back to without it: every way a policy file gets
  * changed must be noticed (in place, rename over, a symlink's target in another
  * directory, a Kubernetes ConfigMap `..data` swap, repeatedly), and a file next to it
@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/policy_watch.h"
+#include "policy/policy_watch.h"
 
 /* How long a change may take to be noticed, and how long "nothing happened" is watched. */
 #define NOTICE_MS 5000

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The host's isolation posture (src/ioguard/posture.c) on the fake hosts of
+ * The host's isolation posture (src/ioguard/host/posture.c) on the fake hosts of
  * tests/fixtures/host, odd values included (posture-odd: every domain type the kernel
  * writes, "unknown", garbage and a missing type file; no-IOMMU groups seen twice; an
  * unsafe-interrupts option on the command line only), and its exposition
@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/exposition.h"
-#include "../../src/ioguard/posture.h"
-#include "../../src/ioguard/snapshot.h"
+#include "metrics/exposition.h"
+#include "host/posture.h"
+#include "metrics/snapshot.h"
 #include "fixture_helpers.h"
 #include "ioguard/enforce.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/textfile.c: atomic replacement, mode, clear errors for paths that
+ * Tests of src/ioguard/metrics/textfile.c: atomic replacement, mode, clear errors for paths that
  * cannot be written (chosen to fail for root too), and no partial or temporary file left
  * behind after a failure at any step.
  */
@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/ioguard/textfile.h"
+#include "metrics/textfile.h"
 
 struct dir_fixture {
 	char dir[64];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The topology a policy was checked against (src/ioguard/topology_record.c): reading the
+ * The topology a policy was checked against (src/ioguard/host/topology_record.c): reading the
  * sysfs fixtures, the changes between two reads (joined, left, moved, driver changed in
  * a named group or not), and the stamp's round trip, with damaged stamps refused.
  */
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/ioguard/topology_record.h"
+#include "host/topology_record.h"
 #include "fixture_helpers.h"
 
 static void read_fixture(const char *name, struct topology_record *r)
