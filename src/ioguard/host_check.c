@@ -470,19 +470,20 @@ static enum host_status check_btf(struct host_report *r, const struct host_facts
 static struct host_check *check_fentry(struct host_report *r, const struct host_facts *f,
 				       host_probe_fn probe)
 {
-	char err[256] = "", cfg[64];
+	struct errbuf eb = { .note = NULL };
 	struct host_check *c;
+	char cfg[64];
 	int ret;
 
 	if (!probe)
 		return add(r, "kernel", "fentry", HOST_INFO, "not probed (no BPF program was "
 			   "loaded): whether this kernel attaches fentry/fexit is unknown");
-	ret = probe(err, sizeof(err));
+	ret = probe(&eb);
 	if (!ret)
 		return add(r, "kernel", "fentry", HOST_OK, "an fentry program on "
 			   "security_file_ioctl loaded and attached");
 	c = add(r, "kernel", "fentry", HOST_FAIL, "the kernel refused an fentry program on "
-		"security_file_ioctl: %s (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=%s in %s)", err,
+		"security_file_ioctl: %s (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=%s in %s)", eb.msg,
 		config_value(f, "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS", cfg, sizeof(cfg)) ?: "?",
 		f->config_src[0] ? f->config_src : "an unreadable config");
 	if (ret == -EPERM && f->unprivileged)
@@ -519,7 +520,8 @@ static bool list_has(const char *list, const char *item)
 static struct host_check *check_bpf_lsm(struct host_report *r, const struct host_facts *f,
 					host_probe_fn probe)
 {
-	char cfg[64], lsm_default[512], param[512], err[256] = "";
+	char cfg[64], lsm_default[512], param[512];
+	struct errbuf eb = { .note = NULL };
 	const char *bpf_lsm, *base;
 	struct host_check *c;
 	int ret;
@@ -566,12 +568,12 @@ static struct host_check *check_bpf_lsm(struct host_report *r, const struct host
 	if (!probe)
 		return add(r, "kernel", "bpf_lsm", HOST_OK, "bpf is in %s (%s); not probed",
 			   LSM_LIST, f->lsm);
-	ret = probe(err, sizeof(err));
+	ret = probe(&eb);
 	if (!ret)
 		return add(r, "kernel", "bpf_lsm", HOST_OK, "bpf is in %s (%s), and a BPF LSM "
 			   "program on file_ioctl loaded and attached", LSM_LIST, f->lsm);
 	c = add(r, "kernel", "bpf_lsm", HOST_FAIL, "bpf is in %s (%s), but the kernel "
-		"refused a BPF LSM program on file_ioctl: %s", LSM_LIST, f->lsm, err);
+		"refused a BPF LSM program on file_ioctl: %s", LSM_LIST, f->lsm, eb.msg);
 	set_fix(c, "%s", ret == -EPERM && f->unprivileged ? "run ioguard doctor as root" :
 		"see the kernel log (dmesg) for the BPF LSM's refusal");
 	return c;
