@@ -646,7 +646,8 @@ static struct host_check *check_kallsyms(struct host_report *r, const struct hos
  */
 static struct host_check *check_ia32(struct host_report *r, const struct host_facts *f)
 {
-	char cfg[16], param[32], err[512] = "";
+	struct errbuf eb = { .note = NULL };
+	char cfg[16], param[32];
 	const char *ia32 = config_value(f, "CONFIG_IA32_EMULATION", cfg, sizeof(cfg));
 	const char *boot = cmdline_param(f, "ia32_emulation", param, sizeof(param));
 	char path[4096];
@@ -655,10 +656,10 @@ static struct host_check *check_ia32(struct host_report *r, const struct host_fa
 
 	if (f->kallsyms_err == 0) {
 		path_of(f, path, sizeof(path), KALLSYMS);
-		ret = enforcer_check_kallsyms(path, err, sizeof(err));
+		ret = enforcer_check_kallsyms(path, &eb);
 		if (ret == -EOPNOTSUPP) {
 			c = add(r, "kernel", "ia32_emulation", HOST_FAIL, "%s (*compat_sys_ioctl "
-				"without bpf_lsm_file_ioctl_compat in %s)", err, KALLSYMS);
+				"without bpf_lsm_file_ioctl_compat in %s)", eb.msg, KALLSYMS);
 			set_fix(c, "%s", f->debian ? "upgrade to Debian 12's current kernel "
 				"(6.1.74 or later has the hook)" : "a kernel with the "
 				"file_ioctl_compat LSM hook (6.8+, 6.6.13+, 6.1.74+)");
