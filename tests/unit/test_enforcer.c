@@ -33,7 +33,7 @@
 
 struct fixture {
 	char path[64];
-	char err[1024];
+	struct errbuf eb;
 };
 
 static int setup(void **state)
@@ -70,8 +70,8 @@ static void put(struct fixture *f, const char *text)
 static int _check_kallsyms(struct fixture *f, const char *text)
 {
 	put(f, text);
-	f->err[0] = '\0';
-	return enforcer_check_kallsyms(f->path, f->err, sizeof(f->err));
+	f->eb.msg[0] = '\0';
+	return enforcer_check_kallsyms(f->path, &f->eb);
 }
 
 static void check_kallsyms(struct fixture *f, const char *text)
@@ -79,14 +79,14 @@ static void check_kallsyms(struct fixture *f, const char *text)
 	int ret = _check_kallsyms(f, text);
 
 	if (ret)
-		fail_msg("refused (%d): %s", ret, f->err);
+		fail_msg("refused (%d): %s", ret, f->eb.msg);
 }
 
 static void check_kallsyms_err(struct fixture *f, int want, const char *text)
 {
 	assert_int_equal(_check_kallsyms(f, text), want);
-	assert_non_null(f->err[0] ? f->err : NULL);
-	assert_null(strchr(f->err, '\n'));
+	assert_non_null(f->eb.msg[0] ? f->eb.msg : NULL);
+	assert_null(strchr(f->eb.msg, '\n'));
 }
 
 static void test_compat_syscalls_without_hook_refused(void **state)
@@ -95,8 +95,8 @@ static void test_compat_syscalls_without_hook_refused(void **state)
 
 	check_kallsyms_err(f, -EOPNOTSUPP, HANDLERS COMPAT_SYSCALLS);
 	/* The hook that is missing, and why its absence matters. */
-	assert_non_null(strstr(f->err, "no file_ioctl_compat LSM hook"));
-	assert_non_null(strstr(f->err, "32-bit VFIO ioctls would go unjudged"));
+	assert_non_null(strstr(f->eb.msg, "no file_ioctl_compat LSM hook"));
+	assert_non_null(strstr(f->eb.msg, "32-bit VFIO ioctls would go unjudged"));
 }
 
 static void test_compat_syscalls_with_hook(void **state)
@@ -125,7 +125,7 @@ static void test_hidden_addresses(void **state)
 	check_kallsyms_err(f, -EPERM,
 			   "0000000000000000 T vfio_group_fops_unl_ioctl\n"
 			   "0000000000000000 T iommufd_fops_ioctl\n" COMPAT_SYSCALLS);
-	assert_non_null(strstr(f->err, "CAP_SYSLOG"));
+	assert_non_null(strstr(f->eb.msg, "CAP_SYSLOG"));
 }
 
 /* Module symbols end with a tab and [module]; hidden ones there are refused too. */
@@ -136,7 +136,7 @@ static void test_hidden_module_addresses(void **state)
 	check_kallsyms_err(f, -EPERM,
 			   "0000000000000000 t vfio_group_fops_unl_ioctl\t[vfio]\n"
 			   "0000000000000000 t iommufd_fops_ioctl\t[iommufd]\n" COMPAT_SYSCALLS);
-	assert_non_null(strstr(f->err, "CAP_SYSLOG"));
+	assert_non_null(strstr(f->eb.msg, "CAP_SYSLOG"));
 }
 
 /* A line of another shape is skipped, not read as a symbol. */
@@ -151,8 +151,8 @@ static void test_unreadable_kallsyms(void **state)
 	struct fixture *f = *state;
 
 	unlink(f->path);
-	assert_int_equal(enforcer_check_kallsyms(f->path, f->err, sizeof(f->err)), -ENOENT);
-	assert_non_null(strstr(f->err, f->path));
+	assert_int_equal(enforcer_check_kallsyms(f->path, &f->eb), -ENOENT);
+	assert_non_null(strstr(f->eb.msg, f->path));
 }
 
 static struct enforcer_status pinned_status(bool active, __u32 mode)
@@ -250,11 +250,11 @@ static void test_missing_hook(void **state)
 static void test_status_nothing_pinned(void **state)
 {
 	struct enforcer_status st;
-	char err[256] = "";
+	struct errbuf eb = { .note = NULL };
 
 	(void)state;
 	setenv("IOGUARD_PIN_DIR", "/nonexistent-ioguard-pins", 1);
-	assert_int_equal(enforcer_status(&st, err, sizeof(err)), 0);
+	assert_int_equal(enforcer_status(&st, &eb), 0);
 	assert_false(st.pinned);
 	assert_false(st.policy_active);
 	unsetenv("IOGUARD_PIN_DIR");
@@ -268,9 +268,9 @@ static void test_status_unreadable_pin_dir(void **state)
 
 	put(f, "not a directory\n");
 	setenv("IOGUARD_PIN_DIR", f->path, 1);
-	assert_int_equal(enforcer_status(&st, f->err, sizeof(f->err)), -ENOTDIR);
-	assert_non_null(strstr(f->err, "cannot read the pin directory"));
-	assert_non_null(strstr(f->err, f->path));
+	assert_int_equal(enforcer_status(&st, &f->eb), -ENOTDIR);
+	assert_non_null(strstr(f->eb.msg, "cannot read the pin directory"));
+	assert_non_null(strstr(f->eb.msg, f->path));
 	unsetenv("IOGUARD_PIN_DIR");
 }
 
@@ -280,7 +280,8 @@ static void test_status_unreadable_pin_dir(void **state)
  */
 static void test_status_unopenable_active_map(void **state)
 {
-	char dir[] = "/tmp/ioguard-test-pins-XXXXXX", path[64], err[512] = "";
+	struct errbuf eb = { .note = NULL };
+	char dir[] = "/tmp/ioguard-test-pins-XXXXXX", path[64];
 	struct enforcer_status st;
 	FILE *file;
 	int ret;
@@ -292,12 +293,12 @@ static void test_status_unopenable_active_map(void **state)
 	assert_non_null(file);
 	fclose(file);
 	setenv("IOGUARD_PIN_DIR", dir, 1);
-	ret = enforcer_status(&st, err, sizeof(err));
+	ret = enforcer_status(&st, &eb);
 	unsetenv("IOGUARD_PIN_DIR");
 	unlink(path);
 	rmdir(dir);
 	assert_true(ret < 0 && ret != -ENOENT);
-	assert_non_null(strstr(err, "cannot open the pinned map"));
+	assert_non_null(strstr(eb.msg, "cannot open the pinned map"));
 }
 
 int main(void)

@@ -428,7 +428,7 @@ static void test_filter_dma_fault(void **state)
 {
 	struct ioguard_event e = dma_fault_event(0, 0x05);
 	struct event_filter f = { 0 };
-	char err[64];
+	struct errbuf eb = { .note = NULL };
 
 	assert_true(event_filter__event(&f, &e));
 	assert_int_equal(event_filter__parse_device(&f, "00:03.0"), 0);
@@ -439,9 +439,9 @@ static void test_filter_dma_fault(void **state)
 	f.group = 4;
 	assert_false(event_filter__event(&f, &e));
 	f.group_set = false;
-	assert_int_equal(event_filter__parse_ops(&f, "map", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "map", &eb), 0);
 	assert_false(event_filter__event(&f, &e));
-	assert_int_equal(event_filter__parse_ops(&f, "dma_fault", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "dma_fault", &eb), 0);
 	assert_true(event_filter__event(&f, &e));
 	f.pid = 42;
 	assert_false(event_filter__event(&f, &e));
@@ -450,20 +450,20 @@ static void test_filter_dma_fault(void **state)
 static void test_filter_parse_ops(void **state)
 {
 	struct event_filter f = { 0 };
-	char err[64] = "";
+	struct errbuf eb = { .note = NULL };
 
-	assert_int_equal(event_filter__parse_ops(&f, "map,unmap_fast", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "map,unmap_fast", &eb), 0);
 	assert_true(f.ops_set);
 	assert_int_equal(f.ops, (1U << IOGUARD_OP_MAP) | (1U << IOGUARD_OP_UNMAP_FAST));
 	assert_true(f.decisions_off);
-	assert_int_equal(event_filter__parse_ops(&f, "decision", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "decision", &eb), 0);
 	assert_int_equal(f.ops, 0);
 	assert_false(f.decisions_off);
-	assert_int_equal(event_filter__parse_ops(&f, "map,bogus", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "unknown op 'bogus'");
-	assert_int_equal(event_filter__parse_ops(&f, ",", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "no op named");
-	assert_int_equal(event_filter__parse_ops(&f, "none", err, sizeof(err)), -EINVAL);
+	assert_int_equal(event_filter__parse_ops(&f, "map,bogus", &eb), -EINVAL);
+	assert_string_equal(eb.msg, "unknown op 'bogus'");
+	assert_int_equal(event_filter__parse_ops(&f, ",", &eb), -EINVAL);
+	assert_string_equal(eb.msg, "no op named");
+	assert_int_equal(event_filter__parse_ops(&f, "none", &eb), -EINVAL);
 }
 
 static void test_filter_parse_device(void **state)
@@ -485,7 +485,7 @@ static void test_filter_events(void **state)
 {
 	struct ioguard_event map = map_event(0x1000, 0x100000), attach = { 0 };
 	struct event_filter f = { 0 };
-	char err[64];
+	struct errbuf eb = { .note = NULL };
 
 	attach.op = IOGUARD_OP_ATTACH_GROUP;
 	attach.pid = 42;
@@ -499,7 +499,7 @@ static void test_filter_events(void **state)
 	f.pid = 42;
 	assert_true(event_filter__event(&f, &map));
 
-	assert_int_equal(event_filter__parse_ops(&f, "attach_group", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "attach_group", &eb), 0);
 	assert_false(event_filter__event(&f, &map));
 	assert_true(event_filter__event(&f, &attach));
 	f.ops_set = false;
@@ -529,12 +529,12 @@ static void test_filter_decisions(void **state)
 {
 	struct ioguard_decision d = denial();
 	struct event_filter f = { 0 };
-	char err[64];
+	struct errbuf eb = { .note = NULL };
 
 	assert_true(event_filter__decision(&f, &d));
-	assert_int_equal(event_filter__parse_ops(&f, "map", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "map", &eb), 0);
 	assert_false(event_filter__decision(&f, &d));
-	assert_int_equal(event_filter__parse_ops(&f, "map,decision", err, sizeof(err)), 0);
+	assert_int_equal(event_filter__parse_ops(&f, "map,decision", &eb), 0);
 	assert_true(event_filter__decision(&f, &d));
 	f.pid = 78;
 	assert_false(event_filter__decision(&f, &d));

@@ -63,20 +63,20 @@ out_close:
 
 static void resolve(const char *path, const char *mountinfo, struct file_identity *id)
 {
-	char err[256] = "";
+	struct errbuf eb = { .note = NULL };
 
-	if (file_identity__resolve(path, mountinfo, id, err, sizeof(err)))
-		fail_msg("%s: %s", path, err);
+	if (file_identity__resolve(path, mountinfo, id, &eb))
+		fail_msg("%s: %s", path, eb.msg);
 }
 
 static void resolve_err(int want, const char *path, const char *mountinfo, const char *msg)
 {
+	struct errbuf eb = { .note = NULL };
 	struct file_identity id;
-	char err[256] = "";
 
-	assert_int_equal(file_identity__resolve(path, mountinfo, &id, err, sizeof(err)), want);
-	if (!strstr(err, msg))
-		fail_msg("%s: message '%s' lacks '%s'", path, err, msg);
+	assert_int_equal(file_identity__resolve(path, mountinfo, &id, &eb), want);
+	if (!strstr(eb.msg, msg))
+		fail_msg("%s: message '%s' lacks '%s'", path, eb.msg, msg);
 }
 
 static char *write_temp(const char *text)

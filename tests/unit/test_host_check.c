@@ -23,19 +23,19 @@
 /* Probes that answer as the test says, and count their calls. */
 static int fentry_ret, lsm_ret, fentry_calls, lsm_calls;
 
-static int fake_fentry(char *err, size_t len)
+static int fake_fentry(struct errbuf *eb)
 {
 	fentry_calls++;
 	if (fentry_ret)
-		snprintf(err, len, "load: %s", strerror(-fentry_ret));
+		errbuf_set(eb, fentry_ret, "load: %s", strerror(-fentry_ret));
 	return fentry_ret;
 }
 
-static int fake_lsm(char *err, size_t len)
+static int fake_lsm(struct errbuf *eb)
 {
 	lsm_calls++;
 	if (lsm_ret)
-		snprintf(err, len, "attach: %s", strerror(-lsm_ret));
+		errbuf_set(eb, lsm_ret, "attach: %s", strerror(-lsm_ret));
 	return lsm_ret;
 }
 

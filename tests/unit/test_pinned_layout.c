@@ -30,35 +30,35 @@ static struct pinned_observation set_of(__u32 version)
 }
 
 /* Returns pinned_layout__judge()'s code; the verdict and reason through the pointers. */
-static int _judge(const struct pinned_observation *o, struct pinned_verdict *v, char *err,
-		  size_t len)
+static int _judge(const struct pinned_observation *o, struct pinned_verdict *v,
+		  struct errbuf *eb)
 {
-	err[0] = '\0';
-	return pinned_layout__judge(o, v, err, len);
+	eb->msg[0] = '\0';
+	return pinned_layout__judge(o, v, eb);
 }
 
 static void judge(const struct pinned_observation *o, enum pinned_layout_kind kind,
 		  __u32 version)
 {
+	struct errbuf eb = { .note = NULL };
 	struct pinned_verdict v;
-	char err[512];
 
-	assert_int_equal(_judge(o, &v, err, sizeof(err)), 0);
+	assert_int_equal(_judge(o, &v, &eb), 0);
 	assert_int_equal(v.kind, kind);
 	assert_int_equal(v.version, version);
-	assert_string_equal(err, "");
+	assert_string_equal(eb.msg, "");
 }
 
 static void judge_err(const struct pinned_observation *o, enum pinned_layout_kind kind,
 		      const char *reason)
 {
+	struct errbuf eb = { .note = NULL };
 	struct pinned_verdict v;
-	char err[512];
 
-	assert_int_equal(_judge(o, &v, err, sizeof(err)), -EPROTO);
+	assert_int_equal(_judge(o, &v, &eb), -EPROTO);
 	assert_int_equal(v.kind, kind);
-	assert_non_null(strstr(err, reason));
-	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(eb.msg, reason));
+	assert_null(strchr(eb.msg, '\n'));
 }
 
 static void test_nothing_pinned(void **state)
@@ -75,11 +75,11 @@ static void test_nothing_pinned(void **state)
 static void test_own_layout_swaps(void **state)
 {
 	struct pinned_observation o = set_of(PINNED_LAYOUT_VERSION);
+	struct errbuf eb = { .note = NULL };
 	struct pinned_verdict v;
-	char err[256];
 
 	judge(&o, PINNED_CURRENT, PINNED_LAYOUT_VERSION);
-	assert_int_equal(_judge(&o, &v, err, sizeof(err)), 0);
+	assert_int_equal(_judge(&o, &v, &eb), 0);
 	assert_true(v.same_accounting);
 }
 
@@ -87,12 +87,12 @@ static void test_own_layout_swaps(void **state)
 static void test_version_1_is_replaced(void **state)
 {
 	struct pinned_observation o = set_of(0);
+	struct errbuf eb = { .note = NULL };
 	struct pinned_verdict v;
-	char err[256];
 
 	o.slot_size = 9096;	/* b9c57cc's slot, before exe_sha256 */
 	judge(&o, PINNED_OLDER, 1);
-	assert_int_equal(_judge(&o, &v, err, sizeof(err)), 0);
+	assert_int_equal(_judge(&o, &v, &eb), 0);
 	assert_true(v.same_accounting);
 	o = set_of(1);
 	judge(&o, PINNED_OLDER, 1);

@@ -33,7 +33,7 @@
 struct fx {
 	struct plan *plan;
 	struct ioasid_topology *topo;
-	char err[512];
+	struct errbuf eb;
 };
 
 static int setup(void **state)
@@ -70,8 +70,8 @@ static void load(struct fx *f, const char *name)
 /* Helpers in threes: the code, success asserted, a given failure asserted. */
 static int _do_assign(struct fx *f, const char *spec)
 {
-	f->err[0] = '\0';
-	return plan__assign(f->plan, spec, f->err, sizeof(f->err));
+	f->eb.msg[0] = '\0';
+	return plan__assign(f->plan, spec, &f->eb);
 }
 
 static void do_assign(struct fx *f, const char *spec)
@@ -79,13 +79,13 @@ static void do_assign(struct fx *f, const char *spec)
 	int ret = _do_assign(f, spec);
 
 	if (ret)
-		fail_msg("plan__assign(%s) = %d (%s): %s", spec, ret, strerror(-ret), f->err);
+		fail_msg("plan__assign(%s) = %d (%s): %s", spec, ret, strerror(-ret), f->eb.msg);
 }
 
 static void do_assign_err(int e, struct fx *f, const char *spec, const char *msg)
 {
 	assert_int_equal(_do_assign(f, spec), -e);
-	assert_string_equal(f->err, msg);
+	assert_string_equal(f->eb.msg, msg);
 }
 
 /* Loads @fixture, assigns the NULL-terminated specs, evaluates. */
@@ -99,21 +99,21 @@ static int _do_plan(struct fx *f, const char *fixture, ...)
 	while ((spec = va_arg(ap, const char *)))
 		do_assign(f, spec);
 	va_end(ap);
-	f->err[0] = '\0';
-	return plan__evaluate(f->plan, f->topo, f->err, sizeof(f->err));
+	f->eb.msg[0] = '\0';
+	return plan__evaluate(f->plan, f->topo, &f->eb);
 }
 
 #define do_plan(f, ...)								\
 	do {									\
 		int _r = _do_plan(f, __VA_ARGS__, NULL);			\
 		if (_r)								\
-			fail_msg("plan = %d (%s): %s", _r, strerror(-_r), (f)->err);	\
+			fail_msg("plan = %d (%s): %s", _r, strerror(-_r), (f)->eb.msg); \
 	} while (0)
 
-#define do_plan_err(e, msg, f, ...)						\
+#define do_plan_err(e, text, f, ...)						\
 	do {									\
 		assert_int_equal(_do_plan(f, __VA_ARGS__, NULL), -(e));		\
-		assert_non_null(strstr((f)->err, msg));				\
+		assert_non_null(strstr((f)->eb.msg, text));			\
 	} while (0)
 
 static const struct plan_group *only_group(const struct fx *f, unsigned int id)
@@ -309,7 +309,7 @@ static void test_unknown_device(void **state)
 	struct fx *f = *state;
 
 	do_plan_err(ENODEV, "0000:09:00.0: no such device in ", f, "q35-host", "vm1=0000:09:00.0");
-	assert_non_null(strstr(f->err, "q35-host"));
+	assert_non_null(strstr(f->eb.msg, "q35-host"));
 	assert_int_equal(plan__nr_groups(f->plan), 0);
 }
 
@@ -383,10 +383,10 @@ static void test_device_without_group(void **state)
 	if (ioasid_topology__load(root, &f->topo, &ierr))
 		fail_msg("%s", ierr.msg);
 	do_assign(f, "vm1=0000:00:05.0");
-	ret = plan__evaluate(f->plan, f->topo, f->err, sizeof(f->err));
+	ret = plan__evaluate(f->plan, f->topo, &f->eb);
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	assert_int_equal(ret, -ENODEV);
-	assert_string_equal(f->err, "0000:00:05.0: the device has no IOMMU group; it cannot be "
+	assert_string_equal(f->eb.msg, "0000:00:05.0: the device has no IOMMU group; it cannot be "
 			    "assigned safely");
 }
 

@@ -34,25 +34,21 @@ static struct {
 	int load_ret;
 } fake;
 
-static int fake_probe(char *err, size_t len)
+static int fake_probe(struct errbuf *eb)
 {
 	if (fake.probe_ret)
-		snprintf(err, len, "fake: no BPF LSM");
-	return fake.probe_ret;
+		return errbuf_set(eb, fake.probe_ret, "fake: no BPF LSM");
+	return 0;
 }
 
-static int fake_load(const struct compiled_policy *cp, bool *swapped, char *notes,
-		     size_t notes_len, char *err, size_t err_len)
+static int fake_load(const struct compiled_policy *cp, bool *swapped, struct errbuf *eb)
 {
-	if (fake.load_ret) {
-		snprintf(err, err_len, "fake: refused");
-		return fake.load_ret;
-	}
+	if (fake.load_ret)
+		return errbuf_set(eb, fake.load_ret, "fake: refused");
 	*swapped = fake.loads > 0;
 	fake.loads++;
 	snprintf(fake.in_force, sizeof(fake.in_force), "%s", cp->slot.name);
 	fake.policy_id = cp->slot.policy_id;
-	notes[0] = '\0';
 	return 0;
 }
 

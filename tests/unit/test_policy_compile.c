@@ -95,7 +95,7 @@ static void test_match_keys_and_resolution(void **state)
 	struct policy *p;
 	struct file_identity exe;
 	struct stat cg;
-	char why[256];
+	struct errbuf why = { .note = NULL };
 	size_t i;
 	bool found_cg = false, found_exe = false;
 
@@ -103,7 +103,7 @@ static void test_match_keys_and_resolution(void **state)
 	snprintf(dir, sizeof(dir), "%s/tenant-a", root);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	assert_int_equal(stat(dir, &cg), 0);
-	assert_int_equal(file_identity__resolve("/bin/sh", NULL, &exe, why, sizeof(why)), 0);
+	assert_int_equal(file_identity__resolve("/bin/sh", NULL, &exe, &why), 0);
 	p = parse_policy_text("name: m\nmode: enforce\ndefault: deny\ntenants:\n"
 		  "  - name: a\n    match:\n      uid: [1, 2]\n      gid: 3\n"
 		  "      cgroup: [/tenant-a, /missing]\n      exe: [/bin/sh, /no/such/exe, /tmp]\n"

@@ -100,7 +100,8 @@ int do_unload(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char err[512], stamp[4096];
+	struct errbuf eb = CLI_ERRBUF;
+	char stamp[4096];
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -119,9 +120,9 @@ int do_unload(int argc, char **argv)
 	ret = bpf_environment_check();
 	if (ret)
 		return ret;
-	ret = enforcer_unload(err, sizeof(err));
+	ret = enforcer_unload(&eb);
 	if (ret) {
-		p_err("%s", err);
+		p_errbuf(&eb);
 		return ret;
 	}
 	/* The stamp describes the policy just removed; a missing one is no error. */
@@ -386,8 +387,8 @@ int do_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct errbuf eb = CLI_ERRBUF;
 	struct enforcer_status st;
-	char err[512];
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
@@ -407,9 +408,9 @@ int do_status(int argc, char **argv)
 		p_err("unknown argument '%s'; see '%s status --help'", argv[optind], bin_name);
 		return -EINVAL;
 	}
-	ret = enforcer_status(&st, err, sizeof(err));
+	ret = enforcer_status(&st, &eb);
 	if (ret) {
-		p_err("%s", err);
+		p_errbuf(&eb);
 		return ret;
 	}
 	if (json_output)

@@ -181,16 +181,13 @@ static void text_group(const struct ioasid_group *g, const struct ioasid_verdict
 
 /*
  * The enforcement in force, from the pins: only for the live system (a --sysfs snapshot
- * has no pins). 0 with *@st filled, or a negative errno with the reason in @err.
+ * has no pins). 0 with *@st filled, or a negative errno with the reason in @eb.
  */
-static int read_enforcement(const char *root, struct enforcer_status *st, char *err,
-			    size_t len)
+static int read_enforcement(const char *root, struct enforcer_status *st, struct errbuf *eb)
 {
-	if (strcmp(root, "/")) {
-		snprintf(err, len, "not read for a --sysfs snapshot");
-		return -EOPNOTSUPP;
-	}
-	return enforcer_status_brief(st, err, len);
+	if (strcmp(root, "/"))
+		return errbuf_set(eb, -EOPNOTSUPP, "not read for a --sysfs snapshot");
+	return enforcer_status_brief(st, eb);
 }
 
 static void json_posture(const struct host_posture *h, const char *root)
@@ -199,7 +196,7 @@ static void json_posture(const struct host_posture *h, const char *root)
 	struct enforcer_in_force f;
 	enum posture_irq_module m;
 	enum posture_domain d;
-	char err[512];
+	struct errbuf eb = { .note = NULL };
 
 	jsonw_name(json_wtr, "posture");
 	jsonw_start_object(json_wtr);
@@ -228,9 +225,9 @@ static void json_posture(const struct host_posture *h, const char *root)
 	jsonw_string_field(json_wtr, "bpf_lsm", posture_state__str(h->bpf_lsm));
 	jsonw_name(json_wtr, "enforcement");
 	jsonw_start_object(json_wtr);
-	if (read_enforcement(root, &st, err, sizeof(err))) {
+	if (read_enforcement(root, &st, &eb)) {
 		jsonw_null_field(json_wtr, "active");
-		jsonw_string_field(json_wtr, "error", err);
+		jsonw_string_field(json_wtr, "error", eb.msg);
 	} else {
 		enforcer_status__in_force(&st, &f);
 		jsonw_bool_field(json_wtr, "active", f.active);
@@ -250,7 +247,7 @@ static void text_posture(const struct host_posture *h, const char *root)
 	struct enforcer_status st = { 0 };
 	struct enforcer_in_force f;
 	enum posture_domain d;
-	char err[512];
+	struct errbuf eb = { .note = NULL };
 	const char *sep = "";
 
 	printf("host: IOMMU %s (%u in /sys/class/iommu, %u groups)\n",
@@ -278,8 +275,8 @@ static void text_posture(const struct host_posture *h, const char *root)
 	       posture_state__str(h->unsafe_interrupts[POSTURE_IRQ_IOMMUFD]));
 	printf("  IRQ remapping     %s\n", posture_state__str(h->irq_remapping));
 	printf("  BPF LSM           %s\n", posture_state__str(h->bpf_lsm));
-	if (read_enforcement(root, &st, err, sizeof(err))) {
-		printf("  enforcement       unknown (%s)\n", err);
+	if (read_enforcement(root, &st, &eb)) {
+		printf("  enforcement       unknown (%s)\n", eb.msg);
 		return;
 	}
 	enforcer_status__in_force(&st, &f);

@@ -41,7 +41,7 @@ static int parse_args(int argc, char **argv, struct plan *p, const char **root)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char err[512];
+	struct errbuf eb = CLI_ERRBUF;
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, ":s:a:jh", options, NULL)) != -1) {
@@ -50,9 +50,9 @@ static int parse_args(int argc, char **argv, struct plan *p, const char **root)
 			*root = optarg;
 			break;
 		case 'a':
-			ret = plan__assign(p, optarg, err, sizeof(err));
+			ret = plan__assign(p, optarg, &eb);
 			if (ret) {
-				p_err("--assign %s", err);
+				p_err("--assign %s", eb.msg);
 				return ret;
 			}
 			break;
@@ -211,8 +211,8 @@ int do_plan(int argc, char **argv)
 {
 	struct ioasid_topology *topo = NULL;
 	const char *root = "/";
+	struct errbuf eb = CLI_ERRBUF;
 	struct plan *p;
-	char err[512];
 	int ret;
 
 	p = plan__new();
@@ -224,9 +224,9 @@ int do_plan(int argc, char **argv)
 	ret = load_topology(root, &topo);
 	if (ret)
 		goto out_free_plan;
-	ret = plan__evaluate(p, topo, err, sizeof(err));
+	ret = plan__evaluate(p, topo, &eb);
 	if (ret) {
-		p_err("%s", err);
+		p_errbuf(&eb);
 		goto out_free_plan;
 	}
 	print_plan(p, root);

@@ -258,12 +258,15 @@ static int check_ready(void *ctx, char *why, size_t len)
 	struct daemon *d = ctx;
 	struct enforcer_status st;
 	struct enforcer_in_force f;
-	char msg[512], own[2 * POLICY_HASH_SIZE + 1];
+	struct errbuf eb = { .note = NULL };
+	char own[2 * POLICY_HASH_SIZE + 1];
 	int err;
 
-	err = enforcer_status_brief(&st, msg, sizeof(msg));
-	if (err)
-		return format_error(err, why, len, "not ready: %s", msg);
+	err = enforcer_status_brief(&st, &eb);
+	if (err) {
+		snprintf(why, len, "not ready: %s", eb.msg);
+		return err;
+	}
 	enforcer_status__in_force(&st, &f);
 	enforcer_status__clear(&st);
 	policy_hash_hex(d->own_hash, own);
@@ -851,15 +854,15 @@ static void stop_exports(struct daemon *d)
 /* The enforcement stays pinned, or goes with --unload-on-exit; returns @err or -EIO. */
 static int leave_enforcement(const struct daemon *d, int err)
 {
-	char msg[512];
+	struct errbuf eb = { .note = NULL };
 
 	if (!d->unload_on_exit) {
 		p_info("exiting; policy %s stays in force, pinned in %s ('%s unload' removes it)",
 		       d->reloader.name, pins_dir(), bin_name);
 		return err;
 	}
-	if (enforcer_unload(msg, sizeof(msg))) {
-		p_err("--unload-on-exit: %s", msg);
+	if (enforcer_unload(&eb)) {
+		p_err("--unload-on-exit: %s", eb.msg);
 		return err ?: -EIO;
 	}
 	p_info("enforcement removed (--unload-on-exit)");

@@ -166,10 +166,10 @@ static int parse_device(struct trace_session *s, const char *arg)
 
 static int parse_ops(struct trace_session *s, const char *arg)
 {
-	char why[512];
+	struct errbuf why = { .note = NULL };
 
-	if (event_filter__parse_ops(&s->filter, arg, why, sizeof(why))) {
-		p_err("invalid --op '%s': %s; see '%s trace --help' for the names", arg, why,
+	if (event_filter__parse_ops(&s->filter, arg, &why)) {
+		p_err("invalid --op '%s': %s; see '%s trace --help' for the names", arg, why.msg,
 		      bin_name);
 		return -EINVAL;
 	}

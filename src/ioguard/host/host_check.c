@@ -470,19 +470,20 @@ static enum host_status check_btf(struct host_report *r, const struct host_facts
 static struct host_check *check_fentry(struct host_report *r, const struct host_facts *f,
 				       host_probe_fn probe)
 {
-	char err[256] = "", cfg[64];
+	struct errbuf eb = { .note = NULL };
 	struct host_check *c;
+	char cfg[64];
 	int ret;
 
 	if (!probe)
 		return add(r, "kernel", "fentry", HOST_INFO, "not probed (no BPF program was "
 			   "loaded): whether this kernel attaches fentry/fexit is unknown");
-	ret = probe(err, sizeof(err));
+	ret = probe(&eb);
 	if (!ret)
 		return add(r, "kernel", "fentry", HOST_OK, "an fentry program on "
 			   "security_file_ioctl loaded and attached");
 	c = add(r, "kernel", "fentry", HOST_FAIL, "the kernel refused an fentry program on "
-		"security_file_ioctl: %s (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=%s in %s)", err,
+		"security_file_ioctl: %s (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=%s in %s)", eb.msg,
 		config_value(f, "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS", cfg, sizeof(cfg)) ?: "?",
 		f->config_src[0] ? f->config_src : "an unreadable config");
 	if (ret == -EPERM && f->unprivileged)
@@ -519,7 +520,8 @@ static bool list_has(const char *list, const char *item)
 static struct host_check *check_bpf_lsm(struct host_report *r, const struct host_facts *f,
 					host_probe_fn probe)
 {
-	char cfg[64], lsm_default[512], param[512], err[256] = "";
+	char cfg[64], lsm_default[512], param[512];
+	struct errbuf eb = { .note = NULL };
 	const char *bpf_lsm, *base;
 	struct host_check *c;
 	int ret;
@@ -566,12 +568,12 @@ static struct host_check *check_bpf_lsm(struct host_report *r, const struct host
 	if (!probe)
 		return add(r, "kernel", "bpf_lsm", HOST_OK, "bpf is in %s (%s); not probed",
 			   LSM_LIST, f->lsm);
-	ret = probe(err, sizeof(err));
+	ret = probe(&eb);
 	if (!ret)
 		return add(r, "kernel", "bpf_lsm", HOST_OK, "bpf is in %s (%s), and a BPF LSM "
 			   "program on file_ioctl loaded and attached", LSM_LIST, f->lsm);
 	c = add(r, "kernel", "bpf_lsm", HOST_FAIL, "bpf is in %s (%s), but the kernel "
-		"refused a BPF LSM program on file_ioctl: %s", LSM_LIST, f->lsm, err);
+		"refused a BPF LSM program on file_ioctl: %s", LSM_LIST, f->lsm, eb.msg);
 	set_fix(c, "%s", ret == -EPERM && f->unprivileged ? "run ioguard doctor as root" :
 		"see the kernel log (dmesg) for the BPF LSM's refusal");
 	return c;
@@ -644,7 +646,8 @@ static struct host_check *check_kallsyms(struct host_report *r, const struct hos
  */
 static struct host_check *check_ia32(struct host_report *r, const struct host_facts *f)
 {
-	char cfg[16], param[32], err[512] = "";
+	struct errbuf eb = { .note = NULL };
+	char cfg[16], param[32];
 	const char *ia32 = config_value(f, "CONFIG_IA32_EMULATION", cfg, sizeof(cfg));
 	const char *boot = cmdline_param(f, "ia32_emulation", param, sizeof(param));
 	char path[4096];
@@ -653,10 +656,10 @@ static struct host_check *check_ia32(struct host_report *r, const struct host_fa
 
 	if (f->kallsyms_err == 0) {
 		path_of(f, path, sizeof(path), KALLSYMS);
-		ret = enforcer_check_kallsyms(path, err, sizeof(err));
+		ret = enforcer_check_kallsyms(path, &eb);
 		if (ret == -EOPNOTSUPP) {
 			c = add(r, "kernel", "ia32_emulation", HOST_FAIL, "%s (*compat_sys_ioctl "
-				"without bpf_lsm_file_ioctl_compat in %s)", err, KALLSYMS);
+				"without bpf_lsm_file_ioctl_compat in %s)", eb.msg, KALLSYMS);
 			set_fix(c, "%s", f->debian ? "upgrade to Debian 12's current kernel "
 				"(6.1.74 or later has the hook)" : "a kernel with the "
 				"file_ioctl_compat LSM hook (6.8+, 6.6.13+, 6.1.74+)");

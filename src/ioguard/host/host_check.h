@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "output/errbuf.h"
+
 /*
  * Verdicts, in rising order of gravity. FAIL means enforcement cannot run, or would
  * guard an isolation the kernel does not provide; nothing else does.
@@ -45,9 +47,9 @@ struct host_check {
 
 /*
  * A live probe: returns 0 when the kernel did it, or a negative errno with the failed
- * step and why in @err (bpf_probe.h).
+ * step and why in @eb (bpf_probe.h).
  */
-typedef int (*host_probe_fn)(char *err, size_t len);
+typedef int (*host_probe_fn)(struct errbuf *eb);
 
 /*
  * A probe of ioguard's own trace programs: 0 with *@fentry and a description, or a

@@ -362,8 +362,8 @@ static int collect_tracer(struct metrics_snapshot *s, const struct tracer *t)
 
 int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 {
+	struct errbuf why = { .note = NULL };
 	struct enforcer_status st;
-	char msg[512];
 	bool stats_on = false;
 	int err;
 
@@ -394,7 +394,7 @@ int collect_metrics(const struct collect_ctx *ctx, struct metrics_snapshot *s)
 	 * ioguard_enforcement_read_error instead of the enforcement's families, neither
 	 * "active" nor "inactive", and not a 500 that would hide the host's posture too.
 	 */
-	err = enforcer_status(&st, msg, sizeof(msg));
+	err = enforcer_status(&st, &why);
 	if (err) {
 		collect_posture(s, ctx->sysfs_root, NULL);
 		s->posture.enforcement_error = err;

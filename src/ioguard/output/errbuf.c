@@ -35,15 +35,3 @@ void errbuf_keep_notes(struct errbuf *dst, const struct errbuf *src)
 	dst->note = src ? src->note : NULL;
 	dst->note_ctx = src ? src->note_ctx : NULL;
 }
-
-int format_error(int err, char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf && len) {
-		va_start(ap, fmt);
-		vsnprintf(buf, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}

@@ -55,11 +55,4 @@ void errbuf_note(struct errbuf *eb, enum errbuf_level level, const char *fmt, ..
  */
 void errbuf_keep_notes(struct errbuf *dst, const struct errbuf *src);
 
-/*
- * format_error() - errbuf_set() for the modules that still take a bare (@buf, @len):
- * formats into @buf when it is set and returns @err.
- */
-int format_error(int err, char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 #endif /* IOGUARD_ERRBUF_H */

@@ -410,7 +410,7 @@ void event_printer__decision_json(struct event_printer *p, struct json_writer *w
 	jsonw_end_object(w);
 }
 
-int event_filter__parse_ops(struct event_filter *f, const char *list, char *err, size_t len)
+int event_filter__parse_ops(struct event_filter *f, const char *list, struct errbuf *eb)
 {
 	char *copy, *tok, *save;
 	bool decisions = false;
@@ -419,7 +419,7 @@ int event_filter__parse_ops(struct event_filter *f, const char *list, char *err,
 
 	copy = strdup(list);
 	if (!copy)
-		return -ENOMEM;
+		return errbuf_set(eb, -ENOMEM, "%s", strerror(ENOMEM));
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, EVENT_OP_DECISION)) {
 			decisions = true;
@@ -427,15 +427,13 @@ int event_filter__parse_ops(struct event_filter *f, const char *list, char *err,
 		}
 		op = abi_op_parse(tok);
 		if (op < 0) {
-			snprintf(err, len, "unknown op '%s'", tok);
-			ret = -EINVAL;
+			ret = errbuf_set(eb, -EINVAL, "unknown op '%s'", tok);
 			goto out;
 		}
 		ops |= 1U << op;
 	}
 	if (!ops && !decisions) {
-		snprintf(err, len, "no op named");
-		ret = -EINVAL;
+		ret = errbuf_set(eb, -EINVAL, "no op named");
 		goto out;
 	}
 	f->ops = ops;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "errbuf.h"
 #include "ioguard/enforce.h"
 #include "ioguard/trace.h"
 #include "json_writer.h"
@@ -69,9 +70,9 @@ struct event_filter {
 
 /*
  * event_filter__parse_ops() - "map,unmap,decision": sets @ops (and whether decisions
- * are shown). Return: 0, or -EINVAL with the unknown name in @err.
+ * are shown). Return: 0, or -EINVAL with the unknown name in @eb (-ENOMEM).
  */
-int event_filter__parse_ops(struct event_filter *f, const char *list, char *err, size_t len);
+int event_filter__parse_ops(struct event_filter *f, const char *list, struct errbuf *eb);
 /*
  * event_filter__parse_device() - accepts "dddd:bb:dd.f" or "bb:dd.f" (domain 0000), in
  * hex, and stores the canonical lowercase form. Return: 0 or -EINVAL.

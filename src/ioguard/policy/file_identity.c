@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output/errbuf.h"
 #include "file_identity.h"
 
 /* The kernel's internal dev_t (MKDEV: major << 20 | minor), as BPF reads s_dev. */
@@ -72,7 +73,7 @@ static int fdinfo_mnt_id(int fd, __u64 *mnt_id)
 }
 
 int file_identity__resolve(const char *path, const char *mountinfo, struct file_identity *id,
-			   char *err, size_t err_len)
+			   struct errbuf *eb)
 {
 	struct statx stx;
 	int fd, ret = 0;
@@ -81,15 +82,11 @@ int file_identity__resolve(const char *path, const char *mountinfo, struct file_
 		mountinfo = FILE_IDENTITY_MOUNTINFO;
 	/* O_PATH needs no permission on the file itself and pins its mount until close. */
 	fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, err_len, "cannot open it: %s", strerror(-ret));
-		return ret;
-	}
+	if (fd < 0)
+		return errbuf_set(eb, -errno, "cannot open it: %s", strerror(errno));
 	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
 		  STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx)) {
-		ret = -errno;
-		snprintf(err, err_len, "statx: %s", strerror(-ret));
+		ret = errbuf_set(eb, -errno, "statx: %s", strerror(errno));
 		goto out_close;
 	}
 	id->ino = stx.stx_ino;
@@ -99,19 +96,19 @@ int file_identity__resolve(const char *path, const char *mountinfo, struct file_
 	} else {
 		ret = fdinfo_mnt_id(fd, &id->mnt_id);
 		if (ret) {
-			snprintf(err, err_len, "no mount id from statx or /proc/self/fdinfo/%d: %s",
-				 fd, strerror(-ret));
+			errbuf_set(eb, ret, "no mount id from statx or /proc/self/fdinfo/%d: "
+				   "%s", fd, strerror(-ret));
 			goto out_close;
 		}
 	}
 	ret = mountinfo_sb_dev(mountinfo, id->mnt_id, &id->dev);
 	if (ret == -ENODEV) {
-		snprintf(err, err_len, "its mount (id %llu) is not in %s",
-			 (unsigned long long)id->mnt_id, mountinfo);
+		errbuf_set(eb, ret, "its mount (id %llu) is not in %s",
+			   (unsigned long long)id->mnt_id, mountinfo);
 	} else if (ret == -EINVAL) {
-		snprintf(err, err_len, "cannot parse %s", mountinfo);
+		errbuf_set(eb, ret, "cannot parse %s", mountinfo);
 	} else if (ret) {
-		snprintf(err, err_len, "cannot read %s: %s", mountinfo, strerror(-ret));
+		errbuf_set(eb, ret, "cannot read %s: %s", mountinfo, strerror(-ret));
 		/* -ENOENT and -ENOTDIR are kept for "no such file at @path". */
 		if (ret == -ENOENT || ret == -ENOTDIR)
 			ret = -ENODEV;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "output/errbuf.h"
+
 #define FILE_IDENTITY_MOUNTINFO "/proc/self/mountinfo"
 
 struct file_identity {
@@ -31,14 +33,15 @@ struct file_identity {
  * symlinks as execve() does. The mount is looked up in @mountinfo (NULL:
  * FILE_IDENTITY_MOUNTINFO, which must be the caller's own mount namespace) while an
  * O_PATH fd pins it, so the mount id cannot be reused in between.
- * Returns 0, or a negative errno with the cause (without @path) in @err: the errno of open() (-ENOENT
- * and -ENOTDIR only ever mean that @path names no file; -EACCES, -ELOOP, ...) or
+ * Returns 0, or a negative errno with the cause (without @path) in @eb: the errno of
+ * open() (-ENOENT and -ENOTDIR only ever mean that @path names no file; -EACCES, -ELOOP,
+ * ...) or
  * statx(), -ENODEV when the mount is not in @mountinfo (another mount namespace's
  * file) or @mountinfo does not exist, -EINVAL for a mountinfo line that cannot be
  * parsed, or the errno of reading @mountinfo.
  */
 int file_identity__resolve(const char *path, const char *mountinfo, struct file_identity *id,
-			   char *err, size_t err_len);
+			   struct errbuf *eb);
 
 /*
  * mountinfo_sb_dev() - the superblock device (kernel encoding) of mount @mnt_id in the

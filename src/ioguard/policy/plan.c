@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/errbuf.h"
 #include "plan.h"
 
 struct plan {
@@ -95,17 +96,15 @@ static int tenant_add_device(struct plan_tenant *t, const char *name)
 	return 0;
 }
 
-int plan__assign(struct plan *p, const char *spec, char *err, size_t err_len)
+int plan__assign(struct plan *p, const char *spec, struct errbuf *eb)
 {
 	const char *eq = strchr(spec, '=');
 	char *list, *tok, *save = NULL;
 	struct plan_tenant *t;
 	int ret = 0;
 
-	if (!eq || eq == spec || !eq[1]) {
-		snprintf(err, err_len, "%s: expected TENANT=BDF[,BDF...]", spec);
-		return -EINVAL;
-	}
+	if (!eq || eq == spec || !eq[1])
+		return errbuf_set(eb, -EINVAL, "%s: expected TENANT=BDF[,BDF...]", spec);
 	t = tenant_get(p, spec, eq - spec);
 	list = t ? strdup(eq + 1) : NULL;
 	if (!list)
@@ -118,8 +117,7 @@ int plan__assign(struct plan *p, const char *spec, char *err, size_t err_len)
 		goto out_nomem;
 	return 0;
 out_nomem:
-	snprintf(err, err_len, "%s: %s", spec, strerror(ENOMEM));
-	return -ENOMEM;
+	return errbuf_set(eb, -ENOMEM, "%s: %s", spec, strerror(ENOMEM));
 }
 
 /* The tenant @dev is assigned to, or NULL. */
@@ -146,23 +144,18 @@ static size_t times_assigned(const struct plan *p, const char *dev)
 }
 
 static int check_device(const struct plan *p, const struct ioasid_topology *topo,
-			const char *name, char *err, size_t err_len)
+			const char *name, struct errbuf *eb)
 {
 	const struct ioasid_device *d = ioasid_topology__find_device(topo, name);
 
-	if (!d) {
-		snprintf(err, err_len, "%s: no such device in %s", name, ioasid_topology__root(topo));
-		return -ENODEV;
-	}
-	if (!ioasid_device__group(d)) {
-		snprintf(err, err_len, "%s: the device has no IOMMU group; it cannot be assigned safely",
-			 name);
-		return -ENODEV;
-	}
-	if (times_assigned(p, name) > 1) {
-		snprintf(err, err_len, "%s is assigned more than once", name);
-		return -EINVAL;
-	}
+	if (!d)
+		return errbuf_set(eb, -ENODEV, "%s: no such device in %s", name,
+				  ioasid_topology__root(topo));
+	if (!ioasid_device__group(d))
+		return errbuf_set(eb, -ENODEV, "%s: the device has no IOMMU group; it cannot "
+				  "be assigned safely", name);
+	if (times_assigned(p, name) > 1)
+		return errbuf_set(eb, -EINVAL, "%s is assigned more than once", name);
 	return 0;
 }
 
@@ -321,33 +314,29 @@ static int decide_groups(struct plan *p, const struct ioasid_topology *topo)
 	return 0;
 }
 
-int plan__evaluate(struct plan *p, struct ioasid_topology *topo, char *err, size_t err_len)
+int plan__evaluate(struct plan *p, struct ioasid_topology *topo, struct errbuf *eb)
 {
 	size_t i, j;
 	int ret;
 
 	for (i = 0; i < p->nr_tenants; i++)
 		for (j = 0; j < p->tenants[i].nr_devices; j++) {
-			ret = check_device(p, topo, p->tenants[i].devices[j], err, err_len);
+			ret = check_device(p, topo, p->tenants[i].devices[j], eb);
 			if (ret)
 				return ret;
 		}
 	ret = rebind_to_vfio(p, topo);
-	if (ret) {
-		snprintf(err, err_len, "cannot rebind the assigned devices to vfio-pci: %s",
-			 strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret, "cannot rebind the assigned devices to vfio-pci: %s",
+				  strerror(-ret));
 	ret = ioasid_backend__open(topo, NULL, &p->be);
-	if (ret) {
-		snprintf(err, err_len, "cannot open the sim backend: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return errbuf_set(eb, ret, "cannot open the sim backend: %s", strerror(-ret));
 	for (i = 0; i < p->nr_tenants; i++)
 		simulate_tenant(p->be, &p->tenants[i]);
 	ret = decide_groups(p, topo);
 	if (ret)
-		snprintf(err, err_len, "cannot decide the groups of the plan: %s", strerror(-ret));
+		errbuf_set(eb, ret, "cannot decide the groups of the plan: %s", strerror(-ret));
 	return ret;
 }
 

@@ -6,8 +6,7 @@
  * whether the assignment is viable under the kernel and the strict rule, and what must
  * change when it is not. It prints nothing: cmd_plan.c renders the result.
  *
- * Errors are a negative errno with the cause in the caller's @err buffer of @err_len
- * bytes (truncated to fit); still to become a struct errbuf like the other library modules.
+ * Errors are a negative errno with the cause in the caller's struct errbuf.
  *
  * Ownership: the plan owns its tenants, groups and the sim backend. The topology given to
  * plan__evaluate() is the caller's; the plan rebinds drivers in it and its backend points
@@ -20,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "output/errbuf.h"
 #include "ioasid/ioasid.h"
 
 struct plan;
@@ -85,10 +85,10 @@ void plan__free(struct plan *p);
 /*
  * plan__assign() - add TENANT=BDF[,BDF...] from @spec: the devices go to TENANT, created
  * on first use (the same tenant may be given more than once). Returns 0, -EINVAL for a
- * spec without a tenant or devices ("SPEC: expected TENANT=BDF[,BDF...]" in @err), or
+ * spec without a tenant or devices ("SPEC: expected TENANT=BDF[,BDF...]" in @eb), or
  * -ENOMEM. Devices are checked against the topology by plan__evaluate().
  */
-int plan__assign(struct plan *p, const char *spec, char *err, size_t err_len);
+int plan__assign(struct plan *p, const char *spec, struct errbuf *eb);
 
 /*
  * plan__evaluate() - run the plan on @topo. Checks every assigned device first, in the
@@ -96,9 +96,9 @@ int plan__assign(struct plan *p, const char *spec, char *err, size_t err_len);
  * cannot be assigned safely), -EINVAL for one assigned twice. Then rebinds the assigned
  * devices of @topo to vfio-pci, opens the sim backend on it, binds and attaches each
  * tenant's devices and computes the verdict of every touched group. A sim failure is the
- * tenant's (@sim_err), not the call's. Returns 0 or a negative errno with @err set.
+ * tenant's (@sim_err), not the call's. Returns 0 or a negative errno with @eb set.
  */
-int plan__evaluate(struct plan *p, struct ioasid_topology *topo, char *err, size_t err_len);
+int plan__evaluate(struct plan *p, struct ioasid_topology *topo, struct errbuf *eb);
 
 size_t plan__nr_tenants(const struct plan *p);
 const struct plan_tenant *plan__tenant(const struct plan *p, size_t idx);

@@ -69,7 +69,6 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 	struct compiled_policy *cp = NULL;
 	struct errbuf why = { .note = NULL };
 	struct policy *p = NULL;
-	char err[1024] = "";
 	int ret;
 
 	*out = NULL;
@@ -94,9 +93,9 @@ static int prepare(const char *path, const struct policy_apply_opts *opts, struc
 		goto out_free;
 	}
 	set_stage(job, "probing the kernel");
-	ret = ops->probe(err, sizeof(err));
+	ret = ops->probe(&why);
 	if (ret) {
-		errbuf_set(eb, ret, "enforcement cannot work on this kernel: %s", err);
+		errbuf_set(eb, ret, "enforcement cannot work on this kernel: %s", why.msg);
 		goto out_free;
 	}
 	set_stage(job, "compiling (cgroups, executables)");
@@ -128,14 +127,15 @@ int policy_commit(const char *path, const struct policy_apply_opts *opts,
 		  const struct compiled_policy *cp, bool *swapped, struct errbuf *eb)
 {
 	const struct policy_apply_ops *ops = opts && opts->ops ? opts->ops : &policy_apply_enforcer;
-	char err[1024] = "", notes[1024] = "";
+	struct errbuf why;
 	int ret;
 
-	ret = ops->load(cp, swapped, notes, sizeof(notes), err, sizeof(err));
+	/* The enforcer's notes go straight to @eb's; its error is worded here. */
+	errbuf_keep_notes(&why, eb);
+	ret = ops->load(cp, swapped, &why);
 	if (ret)
-		return errbuf_set(eb, ret, "%s: %s; the policy in force is unchanged", path, err);
-	if (notes[0])
-		errbuf_note(eb, ERRBUF_WARN, "%s", notes);
+		return errbuf_set(eb, ret, "%s: %s; the policy in force is unchanged", path,
+				  why.msg);
 	return 0;
 }
 

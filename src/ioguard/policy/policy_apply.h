@@ -34,9 +34,8 @@
  * policy_apply_enforcer (enforcer_probe() and enforcer_load()), tests pass a fake.
  */
 struct policy_apply_ops {
-	int (*probe)(char *err, size_t len);
-	int (*load)(const struct compiled_policy *cp, bool *swapped, char *notes,
-		    size_t notes_len, char *err, size_t err_len);
+	int (*probe)(struct errbuf *eb);
+	int (*load)(const struct compiled_policy *cp, bool *swapped, struct errbuf *eb);
 };
 
 extern const struct policy_apply_ops policy_apply_enforcer;

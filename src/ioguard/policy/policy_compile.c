@@ -94,7 +94,8 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 {
 	struct ioguard_tenant *bt = &c->slot.tenants[idx];
 	struct file_identity fid;
-	char path[4096], why[512];
+	struct errbuf why = { .note = NULL };
+	char path[4096];
 	struct stat st;
 	size_t i;
 	int err = 0;
@@ -135,7 +136,7 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 		 * see file_identity.h. A missing file matches no process, as a missing cgroup
 		 * does; any other failure to resolve refuses the policy.
 		 */
-		err = file_identity__resolve(t->exes[i], NULL, &fid, why, sizeof(why));
+		err = file_identity__resolve(t->exes[i], NULL, &fid, &why);
 		if (err == -ENOENT || err == -ENOTDIR) {
 			warn(c, "executable %s of tenant %s does not exist", t->exes[i], t->name);
 			err = 0;
@@ -143,7 +144,7 @@ static int compile_tenant(struct compiled_policy *c, size_t *cap, const char *cg
 		}
 		if (err)
 			return errbuf_set(eb, err, "cannot resolve executable %s of tenant %s: %s",
-					  t->exes[i], t->name, why);
+					  t->exes[i], t->name, why.msg);
 		if (!S_ISREG(fid.mode)) {
 			warn(c, "executable %s of tenant %s is not a regular file", t->exes[i],
 			     t->name);

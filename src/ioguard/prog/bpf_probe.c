@@ -19,7 +19,7 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 }
 
 /* Loads only @prog's program of the probe object and attaches it; detaches on return. */
-static int probe_one(bool fentry, char *err, size_t len)
+static int probe_one(bool fentry, struct errbuf *eb)
 {
 	libbpf_print_fn_t old_print = libbpf_set_print(quiet);
 	struct bpf_program *keep, *drop;
@@ -29,8 +29,7 @@ static int probe_one(bool fentry, char *err, size_t len)
 
 	skel = probe_bpf__open();
 	if (!skel) {
-		ret = -errno;
-		snprintf(err, len, "open: %s", strerror(-ret));
+		ret = errbuf_set(eb, -errno, "open: %s", strerror(errno));
 		goto out_print;
 	}
 	keep = fentry ? skel->progs.probe_fentry : skel->progs.probe_lsm;
@@ -38,13 +37,12 @@ static int probe_one(bool fentry, char *err, size_t len)
 	bpf_program__set_autoload(drop, false);
 	ret = probe_bpf__load(skel);
 	if (ret) {
-		snprintf(err, len, "load: %s", strerror(-ret));
+		errbuf_set(eb, ret, "load: %s", strerror(-ret));
 		goto out_destroy;
 	}
 	link = bpf_program__attach(keep);
 	if (!link) {
-		ret = -errno;
-		snprintf(err, len, "attach: %s", strerror(-ret));
+		ret = errbuf_set(eb, -errno, "attach: %s", strerror(errno));
 		goto out_destroy;
 	}
 	bpf_link__destroy(link);
@@ -56,14 +54,14 @@ out_print:
 	return ret;
 }
 
-int bpf_probe_fentry(char *err, size_t len)
+int bpf_probe_fentry(struct errbuf *eb)
 {
-	return probe_one(true, err, len);
+	return probe_one(true, eb);
 }
 
-int bpf_probe_lsm(char *err, size_t len)
+int bpf_probe_lsm(struct errbuf *eb)
 {
-	return probe_one(false, err, len);
+	return probe_one(false, eb);
 }
 
 #define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"

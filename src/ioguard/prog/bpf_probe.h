@@ -14,15 +14,15 @@
 /*
  * bpf_probe_fentry() - load and attach an fentry program on security_file_ioctl.
  * Return: 0 when both worked, or the negative errno of the step that failed, with that
- * step and libbpf's reason in @err ("attach: Operation not supported").
+ * step and libbpf's reason in @eb ("attach: Operation not supported").
  */
-int bpf_probe_fentry(char *err, size_t len);
+int bpf_probe_fentry(struct errbuf *eb);
 
 /*
  * bpf_probe_lsm() - load and attach a BPF LSM program on file_ioctl (it allows
  * everything). Return: as bpf_probe_fentry().
  */
-int bpf_probe_lsm(char *err, size_t len);
+int bpf_probe_lsm(struct errbuf *eb);
 
 /*
  * bpf_probe_environment() - what every loader of BPF programs needs before it starts:

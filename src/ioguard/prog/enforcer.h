@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "output/errbuf.h"
 #include "ioguard/enforce.h"
 #include "compiled_policy.h"
 
@@ -19,9 +20,9 @@
 /*
  * enforcer_probe() - can enforcement work on this kernel? Checks bpffs, that the BPF
  * LSM is in the active LSM list, and that kernel addresses are readable. Returns 0 or
- * a negative errno with the reason and the fix in @err.
+ * a negative errno with the reason and the fix in @eb.
  */
-int enforcer_probe(char *err, size_t len);
+int enforcer_probe(struct errbuf *eb);
 
 struct bpf_program;
 
@@ -36,10 +37,10 @@ const char *enforcer_program_target(const struct bpf_program *prog);
  * enforcer_check_kallsyms() - the checks enforcer_load() makes on /proc/kallsyms before
  * it loads anything, run on @kallsyms (a file in kallsyms' format; unit tests feed a
  * fake kernel through it). Returns 0 when a load could go on, or a negative errno with
- * a one-line reason in @err: -EPERM when the ioctl handlers' addresses are hidden,
+ * a one-line reason in @eb: -EPERM when the ioctl handlers' addresses are hidden,
  * -EOPNOTSUPP when the kernel has compat syscalls but no file_ioctl_compat LSM hook.
  */
-int enforcer_check_kallsyms(const char *kallsyms, char *err, size_t len);
+int enforcer_check_kallsyms(const char *kallsyms, struct errbuf *eb);
 
 /*
  * enforcer_load() - make @cp the policy in force. With programs already pinned, writes
@@ -47,13 +48,13 @@ int enforcer_check_kallsyms(const char *kallsyms, char *err, size_t len);
  * otherwise loads, attaches and pins the programs with no policy active (everything
  * allowed, as before the load) and then makes @cp active. Until that last update the
  * previous state stays fully in force, whatever happens to the loader.
- * @notes receives what the loader learned about the kernel (files it cannot identify).
+ * What the loader learned on a load that succeeds (files it cannot identify, a set it
+ * replaced) goes to @eb as one ERRBUF_WARN note.
  */
-int enforcer_load(const struct compiled_policy *cp, bool *swapped, char *notes,
-		  size_t notes_len, char *err, size_t err_len);
+int enforcer_load(const struct compiled_policy *cp, bool *swapped, struct errbuf *eb);
 
 /* Removes every pin; the programs detach when nothing else holds them. */
-int enforcer_unload(char *err, size_t len);
+int enforcer_unload(struct errbuf *eb);
 
 struct enforcer_counter {
 	struct ioguard_decision_key key;
@@ -80,17 +81,17 @@ struct enforcer_status {
 /*
  * enforcer_status() - read what is pinned. Nothing pinned (no pin directory) is a
  * status, not an error. Return: 0, or a negative errno with what could not be read in
- * @err: the pin directory, or the `active` or `policies` map while pinned; a caller
+ * @eb: the pin directory, or the `active` or `policies` map while pinned; a caller
  * must then not take the enforcement for absent, nor for in force.
  */
-int enforcer_status(struct enforcer_status *st, char *err, size_t len);
+int enforcer_status(struct enforcer_status *st, struct errbuf *eb);
 
 /*
  * enforcer_status_brief() - enforcer_status() without the decision counters (up to
  * thousands of per-CPU lookups): for what needs only whether and which policy is in
  * force, such as a readiness probe every few seconds.
  */
-int enforcer_status_brief(struct enforcer_status *st, char *err, size_t len);
+int enforcer_status_brief(struct enforcer_status *st, struct errbuf *eb);
 
 /*
  * enforcer_missing_hook() - the first LSM program that every pinned enforcement attaches

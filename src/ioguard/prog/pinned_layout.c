@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "output/array_size.h"
+#include "output/errbuf.h"
 #include "pinned_layout.h"
 #include "ioguard/enforce.h"
 
@@ -32,17 +33,17 @@ static const struct known_layout *find_known(__u32 version)
 }
 
 static int refuse_newer(struct pinned_verdict *v, __u32 version, const char *where,
-			char *err, size_t len)
+			struct errbuf *eb)
 {
 	v->kind = PINNED_NEWER;
 	v->version = version;
-	snprintf(err, len, "the enforcement pinned%s is of layout %u, newer than this "
-		 "ioguard's (%u): load with that ioguard or a newer one", where, version, PINNED_LAYOUT_VERSION);
-	return -EPROTO;
+	return errbuf_set(eb, -EPROTO, "the enforcement pinned%s is of layout %u, newer than "
+			  "this ioguard's (%u): load with that ioguard or a newer one", where,
+			  version, PINNED_LAYOUT_VERSION);
 }
 
 int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdict *v,
-			 char *err, size_t len)
+			 struct errbuf *eb)
 {
 	const struct known_layout *k;
 
@@ -56,8 +57,7 @@ int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdi
 	 */
 	if (o->staging_marker) {
 		if (o->staging_version > PINNED_LAYOUT_VERSION)
-			return refuse_newer(v, o->staging_version, " (an unfinished upgrade)",
-					    err, len);
+			return refuse_newer(v, o->staging_version, " (an unfinished upgrade)", eb);
 		v->kind = PINNED_INTERRUPTED;
 		v->version = o->staging_version;
 		return 0;
@@ -66,7 +66,7 @@ int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdi
 		return 0;
 	if (o->marker) {
 		if (o->version > PINNED_LAYOUT_VERSION)
-			return refuse_newer(v, o->version, "", err, len);
+			return refuse_newer(v, o->version, "", eb);
 		if (o->version == PINNED_LAYOUT_VERSION && o->policies &&
 		    o->slot_size == sizeof(struct ioguard_policy_slot) && o->holders) {
 			v->kind = PINNED_CURRENT;
@@ -83,12 +83,11 @@ int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdi
 		}
 		v->kind = PINNED_UNKNOWN;
 		v->version = o->version;
-		snprintf(err, len, "the enforcement pinned is marked layout %u, which this "
-			 "ioguard (layout %u) does not know%s: to replace it, run 'ioguard "
-			 "unload' and load again", o->version,
-			 PINNED_LAYOUT_VERSION, o->version == PINNED_LAYOUT_VERSION ?
-			 " with these maps (policy slot or holders differ)" : "");
-		return -EPROTO;
+		return errbuf_set(eb, -EPROTO, "the enforcement pinned is marked layout %u, "
+				  "which this ioguard (layout %u) does not know%s: to replace "
+				  "it, run 'ioguard unload' and load again", o->version,
+				  PINNED_LAYOUT_VERSION, o->version == PINNED_LAYOUT_VERSION ?
+				  " with these maps (policy slot or holders differ)" : "");
 	}
 	/* No marker: version 1 if its maps are version 1's. */
 	k = find_known(1);
@@ -99,10 +98,9 @@ int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdi
 		return 0;
 	}
 	v->kind = PINNED_UNKNOWN;
-	snprintf(err, len, "the enforcement pinned has no layout marker and is not one this "
-		 "ioguard knows (policy slot of %u bytes%s, version 1 has %u and holders): to "
-		 "replace it, run 'ioguard unload' and load again",
-		 o->policies ? o->slot_size : 0, o->holders ? "" : ", no holders",
-		 k ? k->slot_size : 0);
-	return -EPROTO;
+	return errbuf_set(eb, -EPROTO, "the enforcement pinned has no layout marker and is not "
+			  "one this ioguard knows (policy slot of %u bytes%s, version 1 has %u "
+			  "and holders): to replace it, run 'ioguard unload' and load again",
+			  o->policies ? o->slot_size : 0, o->holders ? "" : ", no holders",
+			  k ? k->slot_size : 0);
 }

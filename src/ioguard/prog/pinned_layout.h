@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "output/errbuf.h"
+
 /*
  * PINNED_LAYOUT_VERSION - the layout this ioguard pins. Bump it whenever a pinned map
  * is added, removed or renamed, or a pinned map's key, value or type changes (the slot
@@ -64,10 +66,10 @@ struct pinned_verdict {
 
 /*
  * pinned_layout__judge() - decide from @o alone (no I/O, so it can be tested). Returns
- * 0, or -EPROTO for a NEWER or UNKNOWN set with the one-line reason in @err (the
+ * 0, or -EPROTO for a NEWER or UNKNOWN set with the one-line reason in @eb (the
  * caller adds that the policy in force stays); @v is filled in both cases.
  */
 int pinned_layout__judge(const struct pinned_observation *o, struct pinned_verdict *v,
-			 char *err, size_t len);
+			 struct errbuf *eb);
 
 #endif /* IOGUARD_PINNED_LAYOUT_H */
