@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "errbuf.h"
-#include "exposition.h"
+#include "buf.h"
 #include "policy.h"
 #include "policy_compile.h"
 
