@@ -48,6 +48,7 @@
 #include <bpf/libbpf.h>
 
 #include "abi_names.h"
+#include "clock.h"
 #include "collect.h"
 #include "decision_source.h"
 #include "enforcer.h"
@@ -188,14 +189,6 @@ static int64_t realtime_offset_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static int on_event(void *ctx, void *data, size_t size)

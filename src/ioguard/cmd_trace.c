@@ -12,6 +12,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "decision_source.h"
 #include "dma_fault.h"
 #include "event.h"
@@ -115,14 +116,6 @@ static void handle_decision(void *ctx, const struct ioguard_decision *d, const c
 		event_printer__decision_json(s->printer, json_wtr, d, tenant);
 	else
 		event_printer__decision_text(s->printer, stdout, d, tenant);
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static int64_t realtime_offset_ns(void)

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "enforcer.h"
 #include "errbuf.h"
 #include "policy_apply.h"
@@ -281,14 +282,6 @@ static struct policy_reload_job *job_new(const struct policy_reloader *r, bool f
 		job->opts.unless_hash = job->unless_hash;
 	}
 	return job;
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 int policy_reloader__init(struct policy_reloader *r, const char *path,
