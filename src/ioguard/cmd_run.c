@@ -54,13 +54,13 @@
 #include "enforcer.h"
 #include "dma_fault.h"
 #include "event.h"
-#include "exposition.h"
 #include "http_server.h"
 #include "ioguard.h"
 #include "metrics_service.h"
 #include "pins.h"
 #include "policy_apply.h"
 #include "policy_watch.h"
+#include "snapshot.h"
 #include "topology_watch.h"
 #include "tracer.h"
 
@@ -211,26 +211,17 @@ static void on_decision(void *ctx, const struct ioguard_decision *dec, const cha
 	event_printer__decision_json(d->printer, d->log, dec, tenant);
 }
 
-static void render_topology_changes(const struct daemon *d, struct buf *out)
-{
-	int k;
-
-	buf__puts(out, "# HELP ioguard_topology_changes_total Changes of the IOMMU topology the "
-		  "daemon saw: a device joined or left a group, or a device of a group the "
-		  "policy in force names changed driver.\n"
-		  "# TYPE ioguard_topology_changes_total counter\n");
-	for (k = 0; k < TOPOLOGY_CHANGE_KIND_COUNT; k++)
-		buf__printf(out, "ioguard_topology_changes_total{kind=\"%s\"} %llu\n",
-			    topology_change_kind__str(k), d->topology_changes[k]);
-}
-
-/* The daemon's own families, after the exposition of docs/metrics.md; under the lock. */
-static void render_daemon_families(void *ctx, struct buf *out)
+/* The daemon's own series: its reloads and the topology changes; under the lock. */
+static int add_daemon_metrics(void *ctx, struct metrics_snapshot *s)
 {
 	struct daemon *d = ctx;
+	int k, err;
 
-	policy_reloader__render(&d->reloader, out);
-	render_topology_changes(d, out);
+	err = policy_reloader__add_metrics(&d->reloader, s);
+	for (k = 0; k < TOPOLOGY_CHANGE_KIND_COUNT && !err; k++)
+		err = metrics_snapshot__add_topology_changes(s, topology_change_kind__str(k),
+							     d->topology_changes[k]);
+	return err;
 }
 
 /* The policy the reloader has in force becomes the one /readyz expects; under the lock. */
@@ -738,7 +729,7 @@ static int open_outputs(struct daemon *d)
 	struct metrics_service_opts mopts = {
 		.sz = sizeof(mopts),
 		.collect = &d->collect,
-		.render_extra = render_daemon_families,
+		.add_metrics = add_daemon_metrics,
 		.ready = check_ready,
 		.ctx = d,
 	};

@@ -589,6 +589,45 @@ static void write_invalidations(struct buf *b, const struct metrics_snapshot *s)
 	}
 }
 
+/* Series of a one-label counter family: name{label="value"} count. */
+static void write_labelled_counts(struct buf *b, const char *name, const char *label_name,
+				  const struct metrics_labelled_counts *counts)
+{
+	size_t i;
+
+	for (i = 0; i < counts->n; i++) {
+		series(b, name);
+		label(b, true, label_name, counts->v[i].label);
+		buf__append(b, "}", 1);
+		sample_u64(b, counts->v[i].count);
+	}
+}
+
+/* The families of `ioguard run` (struct metrics_daemon), only when it filled them. */
+static void write_daemon(struct buf *b, const struct metrics_daemon *d)
+{
+	if (!d->present)
+		return;
+	family(b, "ioguard_policy_reloads_total", "counter",
+	       "Policy reloads by the ioguard daemon (SIGHUP or a change of the file), by "
+	       "result: ok (the new policy is in force), error (refused; the previous policy "
+	       "stays in force) or timeout (the file was not read, checked and compiled within "
+	       "the deadline; the previous policy stays in force).");
+	write_labelled_counts(b, "ioguard_policy_reloads_total", "result", &d->reloads);
+
+	family(b, "ioguard_policy_file_refused", "gauge",
+	       "1 while the daemon's policy file is not the policy in force because its last "
+	       "reload was refused or timed out; 0 once a reload puts it in force or finds it "
+	       "back to the policy in force.");
+	buf__puts(b, "ioguard_policy_file_refused");
+	sample_u64(b, d->policy_file_refused);
+
+	family(b, "ioguard_topology_changes_total", "counter",
+	       "Changes of the IOMMU topology the daemon saw: a device joined or left a group, "
+	       "or a device of a group the policy in force names changed driver.");
+	write_labelled_counts(b, "ioguard_topology_changes_total", "kind", &d->topology_changes);
+}
+
 int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 {
 	char gtmp[GROUP_LABEL_LEN + 1];
@@ -757,5 +796,6 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 	}
 
 	exposition_render_posture(s, out);
+	write_daemon(out, &s->daemon);
 	return out->err;
 }

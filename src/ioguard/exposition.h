@@ -22,7 +22,8 @@
  *       stable series order).
  * @out: the buffer; what it held before is kept.
  *
- * Every family gets HELP and TYPE lines, even when it has no sample.
+ * Every family gets HELP and TYPE lines, even when it has no sample; the daemon's
+ * families (struct metrics_daemon) come last and only when @s->daemon.present.
  * Return: 0 or -ENOMEM (@out then holds a partial text that must not be served).
  */
 int exposition_render(const struct metrics_snapshot *s, struct buf *out);
