@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "collect.h"
 #include "http_server.h"
 #include "ioguard.h"

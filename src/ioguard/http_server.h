@@ -31,8 +31,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "buf.h"
 #include "errbuf.h"
-#include "exposition.h"
 
 #define HTTP_SERVER_DEFAULT_LISTEN "127.0.0.1:9464"
 

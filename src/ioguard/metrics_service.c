@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exposition.h"
 #include "metrics_service.h"
 #include "snapshot.h"
 #include "textfile.h"

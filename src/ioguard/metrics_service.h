@@ -17,10 +17,11 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "collect.h"
 #include "errbuf.h"
-#include "exposition.h"
 #include "http_server.h"
+#include "snapshot.h"
 
 /*
  * struct metrics_service_opts - what to collect and what to add; zero fields are defaults.

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../src/ioguard/exposition.h"
 #include "../../src/ioguard/http_server.h"
 
 /* The server's request deadline, and the time a loaded machine may add to it. */
