@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "metrics/http_server.h"
+#include "metrics/exposition.h"
 
 /* The server's request deadline, and the time a loaded machine may add to it. */
 #define REQUEST_TIMEOUT_S 2

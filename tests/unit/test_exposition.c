@@ -892,6 +892,101 @@ static void test_reset_keeps_nothing(void **state)
 	metrics_snapshot__free(empty);
 }
 
+/*
+ * The families of `ioguard run`, byte for byte: the lab scenarios, the alert rules and
+ * the dashboard read this text, so it must not drift.
+ */
+#define DAEMON_FAMILIES \
+	"# HELP ioguard_policy_reloads_total Policy reloads by the ioguard daemon (SIGHUP or " \
+	"a change of the file), by result: ok (the new policy is in force), error (refused; " \
+	"the previous policy stays in force) or timeout (the file was not read, checked and " \
+	"compiled within the deadline; the previous policy stays in force).\n" \
+	"# TYPE ioguard_policy_reloads_total counter\n" \
+	"ioguard_policy_reloads_total{result=\"ok\"} 3\n" \
+	"ioguard_policy_reloads_total{result=\"error\"} 0\n" \
+	"ioguard_policy_reloads_total{result=\"timeout\"} 18446744073709551615\n" \
+	"# HELP ioguard_policy_file_refused 1 while the daemon's policy file is not the " \
+	"policy in force because its last reload was refused or timed out; 0 once a reload " \
+	"puts it in force or finds it back to the policy in force.\n" \
+	"# TYPE ioguard_policy_file_refused gauge\n" \
+	"ioguard_policy_file_refused 1\n" \
+	"# HELP ioguard_topology_changes_total Changes of the IOMMU topology the daemon saw: " \
+	"a device joined or left a group, or a device of a group the policy in force names " \
+	"changed driver.\n" \
+	"# TYPE ioguard_topology_changes_total counter\n" \
+	"ioguard_topology_changes_total{kind=\"device_joined\"} 2\n" \
+	"ioguard_topology_changes_total{kind=\"device_left\"} 0\n" \
+	"ioguard_topology_changes_total{kind=\"driver_changed\"} 1\n"
+
+static void add_daemon_families(struct metrics_snapshot *s)
+{
+	assert_int_equal(metrics_snapshot__add_reloads(s, "ok", 3), 0);
+	assert_int_equal(metrics_snapshot__add_reloads(s, "error", 0), 0);
+	assert_int_equal(metrics_snapshot__add_reloads(s, "timeout", UINT64_MAX), 0);
+	metrics_snapshot__set_policy_file_refused(s, true);
+	assert_int_equal(metrics_snapshot__add_topology_changes(s, "device_joined", 2), 0);
+	assert_int_equal(metrics_snapshot__add_topology_changes(s, "device_left", 0), 0);
+	assert_int_equal(metrics_snapshot__add_topology_changes(s, "driver_changed", 1), 0);
+}
+
+/* They come last, in the order added (sorting leaves them), after everything else. */
+static void test_daemon_families_exact(void **state)
+{
+	struct metrics_snapshot *s = small_snapshot();
+	char *without = render(s), *with;
+
+	add_daemon_families(s);
+	metrics_snapshot__sort(s);
+	with = render(s);
+	assert_int_equal(strncmp(with, without, strlen(without)), 0);
+	assert_string_equal(with + strlen(without), DAEMON_FAMILIES);
+	metrics_snapshot__reset(s);
+	assert_false(s->daemon.present);
+	free(with);
+	with = render(s);
+	assert_null(strstr(with, "ioguard_policy_reloads_total"));
+	assert_null(strstr(with, "ioguard_policy_file_refused"));
+	assert_null(strstr(with, "ioguard_topology_changes_total"));
+	free(with);
+	free(without);
+	metrics_snapshot__free(s);
+}
+
+/* Any one of them makes all three families appear, HELP and TYPE included. */
+static void test_daemon_families_without_series(void **state)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	char *text;
+
+	assert_non_null(s);
+	metrics_snapshot__set_policy_file_refused(s, false);
+	text = render(s);
+	assert_non_null(strstr(text, "# TYPE ioguard_policy_reloads_total counter\n"
+				     "# HELP ioguard_policy_file_refused "));
+	assert_non_null(strstr(text, "\nioguard_policy_file_refused 0\n"));
+	assert_non_null(strstr(text, "# TYPE ioguard_topology_changes_total counter\n"));
+	free(text);
+	metrics_snapshot__free(s);
+}
+
+static void test_daemon_adders_refuse_bad_input(void **state)
+{
+	struct metrics_snapshot *s = metrics_snapshot__new();
+	char long_label[METRICS_DAEMON_LABEL_LEN + 1];
+
+	assert_non_null(s);
+	memset(long_label, 'k', sizeof(long_label) - 1);
+	long_label[sizeof(long_label) - 1] = '\0';
+	assert_int_equal(metrics_snapshot__add_reloads(s, NULL, 1), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_reloads(s, "", 1), -EINVAL);
+	assert_int_equal(metrics_snapshot__add_topology_changes(s, long_label, 1), -ENAMETOOLONG);
+	long_label[sizeof(long_label) - 2] = '\0';
+	assert_int_equal(metrics_snapshot__add_topology_changes(s, long_label, 1), 0);
+	assert_int_equal(s->daemon.reloads.n, 0);
+	assert_int_equal(s->daemon.topology_changes.n, 1);
+	metrics_snapshot__free(s);
+}
+
 /* ---- promtool --------------------------------------------------------------------- */
 
 static struct metrics_snapshot *big_snapshot(int groups)
@@ -976,6 +1071,18 @@ static void test_promtool_empty(void **state)
 	metrics_snapshot__free(s);
 }
 
+static void test_promtool_daemon_families(void **state)
+{
+	struct metrics_snapshot *s = small_snapshot();
+	char *text;
+
+	add_daemon_families(s);
+	text = render(s);
+	promtool_check(text);
+	free(text);
+	metrics_snapshot__free(s);
+}
+
 static void test_promtool_many_groups(void **state)
 {
 	struct metrics_snapshot *s = big_snapshot(8);
@@ -1010,8 +1117,12 @@ int main(void)
 		cmocka_unit_test(test_inval_adder_refuses_bad_input),
 		cmocka_unit_test(test_inval_without_descriptors),
 		cmocka_unit_test(test_reset_keeps_nothing),
+		cmocka_unit_test(test_daemon_families_exact),
+		cmocka_unit_test(test_daemon_families_without_series),
+		cmocka_unit_test(test_daemon_adders_refuse_bad_input),
 		cmocka_unit_test(test_promtool_empty),
 		cmocka_unit_test(test_promtool_small),
+		cmocka_unit_test(test_promtool_daemon_families),
 		cmocka_unit_test(test_promtool_many_groups),
 	};
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Tests of src/ioguard/metrics/metrics_service.c without BPF: the exposition of a fixture
- * topology with the caller's families after it, the textfile it writes (and why it
+ * topology with the caller's series added to it, the textfile it writes (and why it
  * cannot), and the server it starts: one at a time, /metrics and /readyz answered
  * with the caller's context, the lock a no-op without a server.
  */
@@ -25,22 +25,26 @@
 #include "metrics/metrics_service.h"
 
 #define FIXTURES "tests/fixtures/sysfs/"
-#define EXTRA_FAMILY "# TYPE test_extra_total counter\ntest_extra_total 7\n"
+/* What the caller adds, as the exposition prints it: the last line. */
+#define EXTRA_SERIES "ioguard_topology_changes_total{kind=\"device_joined\"} 7\n"
 
 struct fixture {
 	char dir[64];
 	struct collect_ctx collect;
 	struct metrics_service *ms;
 	unsigned int extra_calls;
+	int extra_err;		/* what add_metrics() returns */
 	unsigned int ready_calls;
 };
 
-static void render_extra(void *ctx, struct buf *out)
+static int add_metrics(void *ctx, struct metrics_snapshot *s)
 {
 	struct fixture *f = ctx;
 
 	f->extra_calls++;
-	buf__puts(out, EXTRA_FAMILY);
+	if (f->extra_err)
+		return f->extra_err;
+	return metrics_snapshot__add_topology_changes(s, "device_joined", 7);
 }
 
 static int ready(void *ctx, char *why, size_t len)
@@ -56,7 +60,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct metrics_service_opts opts = {
-		.sz = sizeof(opts), .collect = &f->collect, .render_extra = render_extra,
+		.sz = sizeof(opts), .collect = &f->collect, .add_metrics = add_metrics,
 		.ready = ready, .ctx = f,
 	};
 
@@ -105,23 +109,38 @@ static void test_new_needs_what_to_collect(void **state)
 	metrics_service__free(NULL);
 }
 
-/* The exposition, then the caller's families, at its very end. */
-static void test_render_appends_the_callers_families(void **state)
+/* The caller's series are in the exposition, whose daemon families come last. */
+static void test_render_adds_the_callers_series(void **state)
 {
 	struct fixture *f = *state;
 	struct buf out = { 0 };
-	size_t n = strlen(EXTRA_FAMILY);
+	size_t n = strlen(EXTRA_SERIES);
 
 	assert_int_equal(metrics_service__render(f->ms, &out), 0);
 	assert_int_equal(f->extra_calls, 1);
 	assert_non_null(strstr(out.data, "ioguard_build_info"));
 	assert_true(out.len > n);
-	assert_memory_equal(out.data + out.len - n, EXTRA_FAMILY, n);
+	assert_memory_equal(out.data + out.len - n, EXTRA_SERIES, n);
 	/* The snapshot is reused: a second render says the same, not twice as much. */
 	buf__reset(&out);
 	assert_int_equal(metrics_service__render(f->ms, &out), 0);
 	assert_int_equal(f->extra_calls, 2);
-	assert_null(strstr(strstr(out.data, EXTRA_FAMILY) + 1, EXTRA_FAMILY));
+	assert_null(strstr(strstr(out.data, EXTRA_SERIES) + 1, EXTRA_SERIES));
+	buf__release(&out);
+}
+
+/* A caller that cannot add its series fails the render: no exposition without them. */
+static void test_render_fails_with_the_callers_error(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = { 0 };
+
+	f->extra_err = -ENOMEM;
+	assert_int_equal(metrics_service__render(f->ms, &out), -ENOMEM);
+	assert_int_equal(out.len, 0);
+	f->extra_err = 0;
+	assert_int_equal(metrics_service__render(f->ms, &out), 0);
+	assert_non_null(strstr(out.data, EXTRA_SERIES));
 	buf__release(&out);
 }
 
@@ -189,7 +208,7 @@ static void test_serve(void **state)
 
 	get(f, "/metrics", response, sizeof(response));
 	assert_non_null(strstr(response, "200 OK"));
-	assert_non_null(strstr(response, EXTRA_FAMILY));
+	assert_non_null(strstr(response, EXTRA_SERIES));
 	get(f, "/readyz", response, sizeof(response));
 	assert_non_null(strstr(response, "ready: the test's own context"));
 	assert_int_equal(f->ready_calls, 1);
@@ -214,7 +233,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_needs_what_to_collect),
-		cmocka_unit_test_setup_teardown(test_render_appends_the_callers_families, setup,
+		cmocka_unit_test_setup_teardown(test_render_adds_the_callers_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_fails_with_the_callers_error, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_textfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve, setup, teardown),

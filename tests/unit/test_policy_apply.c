@@ -22,6 +22,8 @@
 #include <errno.h>
 
 #include "policy/policy_apply.h"
+#include "metrics/exposition.h"
+#include "metrics/snapshot.h"
 
 #define SYSFS "tests/fixtures/sysfs/q35-one-vfio"
 
@@ -251,18 +253,24 @@ static void test_reloader_missing_file(void **state)
 	policy_reloader__fini(&r);
 }
 
-static void test_reloader_render(void **state)
+/* The counters reach the snapshot in result order; the exposition prints them there. */
+static void test_reloader_add_metrics(void **state)
 {
 	struct fixture *f = *state;
+	struct metrics_snapshot *s = metrics_snapshot__new();
 	struct policy_reloader r;
 	struct buf b = { 0 };
 
+	assert_non_null(s);
 	assert_int_equal(policy_reloader__init(&r, f->path, &f->opts, NULL), 0);
 	r.reloads[POLICY_RELOAD_OK] = 3;
 	r.reloads[POLICY_RELOAD_ERROR] = 1;
 	r.reloads[POLICY_RELOAD_TIMEOUT] = 2;
-	policy_reloader__render(&r, &b);
-	assert_int_equal(b.err, 0);
+	assert_int_equal(policy_reloader__add_metrics(&r, s), 0);
+	assert_true(s->daemon.present);
+	assert_int_equal(s->daemon.reloads.n, POLICY_RELOAD_RESULT_COUNT);
+	assert_string_equal(s->daemon.reloads.v[POLICY_RELOAD_TIMEOUT].label, "timeout");
+	assert_int_equal(exposition_render(s, &b), 0);
 	assert_non_null(strstr(b.data, "# TYPE ioguard_policy_reloads_total counter\n"));
 	assert_non_null(strstr(b.data, "\nioguard_policy_reloads_total{result=\"ok\"} 3\n"
 				       "ioguard_policy_reloads_total{result=\"error\"} 1\n"
@@ -270,11 +278,15 @@ static void test_reloader_render(void **state)
 	assert_non_null(strstr(b.data, "# TYPE ioguard_policy_file_refused gauge\n"
 				       "ioguard_policy_file_refused 0\n"));
 	r.file_refused = true;
-	buf__release(&b);
-	policy_reloader__render(&r, &b);
+	metrics_snapshot__reset(s);
+	buf__reset(&b);
+	assert_int_equal(policy_reloader__add_metrics(&r, s), 0);
+	assert_int_equal(s->daemon.reloads.n, POLICY_RELOAD_RESULT_COUNT);
+	assert_int_equal(exposition_render(s, &b), 0);
 	assert_non_null(strstr(b.data, "\nioguard_policy_file_refused 1\n"));
-	assert_true(!strncmp(b.data, "# HELP ioguard_policy_reloads_total ", 36));
+	assert_non_null(strstr(b.data, "\n# HELP ioguard_policy_reloads_total Policy reloads "));
 	buf__release(&b);
+	metrics_snapshot__free(s);
 	policy_reloader__fini(&r);
 }
 
@@ -594,7 +606,7 @@ int main(void)
 		T(test_reloader_bad_file_keeps_the_old_policy),
 		T(test_reloader_unchanged_file),
 		T(test_reloader_missing_file),
-		T(test_reloader_render),
+		T(test_reloader_add_metrics),
 		T(test_reloader_apply_then_count),
 		T(test_reloader_stuck_read_misses_the_deadline),
 		T(test_reloader_async_deadline),

@@ -15,6 +15,8 @@
 #include "cli.h"
 #include "metrics/metrics_service.h"
 #include "prog/tracer.h"
+#include "output/buf.h"
+#include "cli.h"
 
 #define DEFAULT_INTERVAL_S 15
 #define MAX_INTERVAL_S (24 * 3600)

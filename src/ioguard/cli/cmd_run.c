@@ -53,7 +53,6 @@
 #include "prog/enforcer.h"
 #include "output/dma_fault.h"
 #include "output/event.h"
-#include "metrics/exposition.h"
 #include "metrics/http_server.h"
 #include "cli.h"
 #include "metrics/metrics_service.h"
@@ -62,6 +61,9 @@
 #include "policy/policy_watch.h"
 #include "host/topology_watch.h"
 #include "prog/tracer.h"
+#include "output/clock.h"
+#include "cli.h"
+#include "metrics/snapshot.h"
 
 #define TICK_MS 200
 /* A change on disk is applied once the file has been quiet this long. */
@@ -190,14 +192,6 @@ static int64_t realtime_offset_ns(void)
 	return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -218,26 +212,17 @@ static void on_decision(void *ctx, const struct ioguard_decision *dec, const cha
 	event_printer__decision_json(d->printer, d->log, dec, tenant);
 }
 
-static void render_topology_changes(const struct daemon *d, struct buf *out)
-{
-	int k;
-
-	buf__puts(out, "# HELP ioguard_topology_changes_total Changes of the IOMMU topology the "
-		  "daemon saw: a device joined or left a group, or a device of a group the "
-		  "policy in force names changed driver.\n"
-		  "# TYPE ioguard_topology_changes_total counter\n");
-	for (k = 0; k < TOPOLOGY_CHANGE_KIND_COUNT; k++)
-		buf__printf(out, "ioguard_topology_changes_total{kind=\"%s\"} %llu\n",
-			    topology_change_kind__str(k), d->topology_changes[k]);
-}
-
-/* The daemon's own families, after the exposition of docs/metrics.md; under the lock. */
-static void render_daemon_families(void *ctx, struct buf *out)
+/* The daemon's own series: its reloads and the topology changes; under the lock. */
+static int add_daemon_metrics(void *ctx, struct metrics_snapshot *s)
 {
 	struct daemon *d = ctx;
+	int k, err;
 
-	policy_reloader__render(&d->reloader, out);
-	render_topology_changes(d, out);
+	err = policy_reloader__add_metrics(&d->reloader, s);
+	for (k = 0; k < TOPOLOGY_CHANGE_KIND_COUNT && !err; k++)
+		err = metrics_snapshot__add_topology_changes(s, topology_change_kind__str(k),
+							     d->topology_changes[k]);
+	return err;
 }
 
 /* The policy the reloader has in force becomes the one /readyz expects; under the lock. */
@@ -748,7 +733,7 @@ static int open_outputs(struct daemon *d)
 	struct metrics_service_opts mopts = {
 		.sz = sizeof(mopts),
 		.collect = &d->collect,
-		.render_extra = render_daemon_families,
+		.add_metrics = add_daemon_metrics,
 		.ready = check_ready,
 		.ctx = d,
 	};

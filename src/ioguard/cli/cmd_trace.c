@@ -17,6 +17,8 @@
 #include "output/event.h"
 #include "cli.h"
 #include "prog/tracer.h"
+#include "output/clock.h"
+#include "cli.h"
 
 #define POLL_TIMEOUT_MS 100
 #define MAX_SAMPLE_EVERY 1000000
@@ -115,14 +117,6 @@ static void handle_decision(void *ctx, const struct ioguard_decision *d, const c
 		event_printer__decision_json(s->printer, json_wtr, d, tenant);
 	else
 		event_printer__decision_text(s->printer, stdout, d, tenant);
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static int64_t realtime_offset_ns(void)

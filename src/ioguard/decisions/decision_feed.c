@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "output/array_size.h"
+#include "output/clock.h"
 #include "decision_feed.h"
 #include "output/errbuf.h"
 
@@ -731,14 +732,6 @@ static int read_records(struct decision_feed_client *c, bool until_ready,
 int decision_feed_client__read(struct decision_feed_client *c, struct errbuf *eb)
 {
 	return read_records(c, false, eb);
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 int decision_feed_client__wait_ready(struct decision_feed_client *c, int timeout_ms,

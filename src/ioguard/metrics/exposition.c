@@ -10,10 +10,7 @@
  * one capacity check per histogram and hand-rolled integer formatting, not printf.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "output/abi_names.h"
@@ -22,91 +19,6 @@
 
 /* Longest decimal __u64, without NUL. */
 #define U64_DEC_LEN 20
-
-/* ---- buffer ----------------------------------------------------------------------- */
-
-void buf__reset(struct buf *b)
-{
-	b->len = 0;
-	b->err = 0;
-	if (b->data)
-		b->data[0] = '\0';
-}
-
-void buf__release(struct buf *b)
-{
-	if (!b)
-		return;
-	free(b->data);
-	b->data = NULL;
-	b->len = 0;
-	b->cap = 0;
-	b->err = 0;
-}
-
-int buf__reserve(struct buf *b, size_t extra)
-{
-	size_t need, ncap;
-	char *p;
-
-	if (b->err)
-		return b->err;
-	/* One more byte for the NUL that keeps the text a C string. */
-	if (extra > SIZE_MAX - b->len - 1) {
-		b->err = -ENOMEM;
-		return b->err;
-	}
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	ncap = b->cap ? b->cap : 4096;
-	while (ncap < need)
-		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-	p = realloc(b->data, ncap);
-	if (!p) {
-		b->err = -ENOMEM;
-		return b->err;
-	}
-	b->data = p;
-	b->cap = ncap;
-	return 0;
-}
-
-void buf__append(struct buf *b, const void *data, size_t len)
-{
-	if (buf__reserve(b, len))
-		return;
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
-
-void buf__puts(struct buf *b, const char *s)
-{
-	buf__append(b, s, strlen(s));
-}
-
-void buf__printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->err = -EINVAL;
-		return;
-	}
-	if (buf__reserve(b, n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, n + 1, fmt, ap);
-	va_end(ap);
-	b->len += n;
-}
 
 /* ---- number formatting ------------------------------------------------------------ */
 
@@ -677,57 +589,105 @@ static void write_invalidations(struct buf *b, const struct metrics_snapshot *s)
 	}
 }
 
-int exposition_render(const struct metrics_snapshot *s, struct buf *out)
+/* Series of a one-label counter family: name{label="value"} count. */
+static void write_labelled_counts(struct buf *b, const char *name, const char *label_name,
+				  const struct metrics_labelled_counts *counts)
 {
-	char gtmp[GROUP_LABEL_LEN + 1];
-	struct label_names names;
 	size_t i;
-	__u32 r;
+
+	for (i = 0; i < counts->n; i++) {
+		series(b, name);
+		label(b, true, label_name, counts->v[i].label);
+		buf__append(b, "}", 1);
+		sample_u64(b, counts->v[i].count);
+	}
+}
+
+/* The families of `ioguard run` (struct metrics_daemon), only when it filled them. */
+static void write_daemon_families(struct buf *b, const struct metrics_daemon *d)
+{
+	if (!d->present)
+		return;
+	family(b, "ioguard_policy_reloads_total", "counter",
+	       "Policy reloads by the ioguard daemon (SIGHUP or a change of the file), by "
+	       "result: ok (the new policy is in force), error (refused; the previous policy "
+	       "stays in force) or timeout (the file was not read, checked and compiled within "
+	       "the deadline; the previous policy stays in force).");
+	write_labelled_counts(b, "ioguard_policy_reloads_total", "result", &d->reloads);
+
+	family(b, "ioguard_policy_file_refused", "gauge",
+	       "1 while the daemon's policy file is not the policy in force because its last "
+	       "reload was refused or timed out; 0 once a reload puts it in force or finds it "
+	       "back to the policy in force.");
+	buf__puts(b, "ioguard_policy_file_refused");
+	sample_u64(b, d->policy_file_refused);
+
+	family(b, "ioguard_topology_changes_total", "counter",
+	       "Changes of the IOMMU topology the daemon saw: a device joined or left a group, "
+	       "or a device of a group the policy in force names changed driver.");
+	write_labelled_counts(b, "ioguard_topology_changes_total", "kind", &d->topology_changes);
+}
+
+/* ioguard_build_info: one series, always 1. */
+static void write_build_info(struct buf *b, const struct metrics_snapshot *s)
+{
+	family(b, "ioguard_build_info", "gauge",
+	       "Build of the running ioguard; mode is the attach mode of the BPF programs "
+	       "(fentry, tp_btf, or none when no program is loaded). Always 1.");
+	series(b, "ioguard_build_info");
+	label(b, true, "version", s->version[0] ? s->version : "unknown");
+	label(b, false, "mode", s->mode[0] ? s->mode : "none");
+	buf__append(b, "}", 1);
+	sample_u64(b, 1);
+}
+
+/* The histograms and counters of the traced IOMMU operations. */
+static void write_iommu_ops(struct buf *b, const struct metrics_snapshot *s)
+{
+	struct label_names names;
 
 	label_names_init(&names);
 
-	family(out, "ioguard_build_info", "gauge",
-	       "Build of the running ioguard; mode is the attach mode of the BPF programs "
-	       "(fentry, tp_btf, or none when no program is loaded). Always 1.");
-	series(out, "ioguard_build_info");
-	label(out, true, "version", s->version[0] ? s->version : "unknown");
-	label(out, false, "mode", s->mode[0] ? s->mode : "none");
-	buf__append(out, "}", 1);
-	sample_u64(out, 1);
-
-	family(out, "ioguard_iommu_op_latency_seconds", "histogram",
+	family(b, "ioguard_iommu_op_latency_seconds", "histogram",
 	       "Time spent in IOMMU attach, ownership and map operations (fentry to fexit), "
 	       "by IOMMU group and op. Bucket bounds are powers of two nanoseconds.");
-	write_hists(out, s, IOGUARD_HIST_LATENCY, "ioguard_iommu_op_latency_seconds", &names);
+	write_hists(b, s, IOGUARD_HIST_LATENCY, "ioguard_iommu_op_latency_seconds", &names);
 
-	family(out, "ioguard_iommu_op_size_bytes", "histogram",
+	family(b, "ioguard_iommu_op_size_bytes", "histogram",
 	       "Size requested by IOMMU map and unmap operations, by IOMMU group and op. "
 	       "Bucket bounds are powers of two bytes.");
-	write_hists(out, s, IOGUARD_HIST_SIZE, "ioguard_iommu_op_size_bytes", &names);
+	write_hists(b, s, IOGUARD_HIST_SIZE, "ioguard_iommu_op_size_bytes", &names);
 
-	family(out, "ioguard_iommu_calls_total", "counter",
+	family(b, "ioguard_iommu_calls_total", "counter",
 	       "IOMMU operations finished, by IOMMU group, op and result (ok or error).");
-	write_calls(out, s, false, &names);
+	write_calls(b, s, false, &names);
 
-	family(out, "ioguard_iommu_bytes_total", "counter",
+	family(b, "ioguard_iommu_bytes_total", "counter",
 	       "Bytes requested by IOMMU map and unmap operations, by IOMMU group, op and "
 	       "result.");
-	write_calls(out, s, true, &names);
+	write_calls(b, s, true, &names);
+}
 
-	family(out, "ioguard_io_page_faults_total", "counter",
+/* The faults the IOMMU reported: IO page faults and VT-d DMA-remapping faults. */
+static void write_faults(struct buf *b, const struct metrics_snapshot *s)
+{
+	char gtmp[GROUP_LABEL_LEN + 1];
+	size_t i;
+
+	family(b, "ioguard_io_page_faults_total", "counter",
 	       "IO page faults reported by the IOMMU (iommu:io_page_fault), by device and "
 	       "IOMMU group.");
 	for (i = 0; i < s->faults.n; i++) {
 		const struct metrics_fault_entry *e = &s->faults.v[i];
 
-		series(out, "ioguard_io_page_faults_total");
-		label(out, true, "device", e->device);
-		label(out, false, "group", group_label(e->group, gtmp));
-		buf__append(out, "}", 1);
-		sample_u64(out, e->faults);
+		series(b, "ioguard_io_page_faults_total");
+		label(b, true, "device", e->device);
+		label(b, false, "group", group_label(e->group, gtmp));
+		buf__append(b, "}", 1);
+		sample_u64(b, e->faults);
 	}
 
-	family(out, "ioguard_dma_faults_total", "counter",
+	family(b, "ioguard_dma_faults_total", "counter",
 	       "DMA-remapping faults the IOMMU recorded (VT-d fault records), by requesting "
 	       "device, its IOMMU group, kind (read, write or interrupt) and fault reason code.");
 	for (i = 0; i < s->dma_faults.n; i++) {
@@ -735,53 +695,64 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		char reason[DMA_FAULT_REASON_LEN];
 
 		dma_fault_reason_str(e->reason, reason);
-		series(out, "ioguard_dma_faults_total");
-		label(out, true, "device", e->device);
-		label(out, false, "group", group_label(e->group, gtmp));
-		label(out, false, "kind", abi_dma_fault_kind_name(e->kind));
-		label(out, false, "reason", reason);
-		buf__append(out, "}", 1);
-		sample_u64(out, e->faults);
+		series(b, "ioguard_dma_faults_total");
+		label(b, true, "device", e->device);
+		label(b, false, "group", group_label(e->group, gtmp));
+		label(b, false, "kind", abi_dma_fault_kind_name(e->kind));
+		label(b, false, "reason", reason);
+		buf__append(b, "}", 1);
+		sample_u64(b, e->faults);
 	}
-	write_invalidations(out, s);
+}
 
-	family(out, "ioguard_policy_decisions_total", "counter",
+static void write_decisions(struct buf *b, const struct metrics_snapshot *s)
+{
+	size_t i;
+
+	family(b, "ioguard_policy_decisions_total", "counter",
 	       "Policy decisions taken by the enforcement hooks, by hook, decision, reason and "
 	       "tenant.");
 	for (i = 0; i < s->decisions.n; i++) {
 		const struct metrics_decision_entry *e = &s->decisions.v[i];
 
-		series(out, "ioguard_policy_decisions_total");
-		label(out, true, "hook", e->hook);
-		label(out, false, "decision", e->decision);
-		label(out, false, "reason", e->reason);
-		label(out, false, "tenant", e->tenant);
-		buf__append(out, "}", 1);
-		sample_u64(out, e->count);
+		series(b, "ioguard_policy_decisions_total");
+		label(b, true, "hook", e->hook);
+		label(b, false, "decision", e->decision);
+		label(b, false, "reason", e->reason);
+		label(b, false, "tenant", e->tenant);
+		buf__append(b, "}", 1);
+		sample_u64(b, e->count);
 	}
+}
 
-	family(out, "ioguard_group_info", "gauge",
+/* The IOMMU groups of the host: info, device count, viability under both rules. */
+static void write_groups(struct buf *b, const struct metrics_snapshot *s)
+{
+	char gtmp[GROUP_LABEL_LEN + 1];
+	size_t i;
+
+	family(b, "ioguard_group_info", "gauge",
 	       "IOMMU groups of the host; type is the default domain type (DMA, DMA-FQ, "
 	       "identity, ...). Always 1.");
 	for (i = 0; i < s->groups.n; i++) {
 		const struct metrics_group_entry *e = &s->groups.v[i];
 
-		series(out, "ioguard_group_info");
-		label(out, true, "group", group_label(e->group, gtmp));
-		label(out, false, "type", e->type[0] ? e->type : "unknown");
-		buf__append(out, "}", 1);
-		sample_u64(out, 1);
+		series(b, "ioguard_group_info");
+		label(b, true, "group", group_label(e->group, gtmp));
+		label(b, false, "type", e->type[0] ? e->type : "unknown");
+		buf__append(b, "}", 1);
+		sample_u64(b, 1);
 	}
 
-	family(out, "ioguard_group_devices", "gauge", "Devices in the IOMMU group.");
+	family(b, "ioguard_group_devices", "gauge", "Devices in the IOMMU group.");
 	for (i = 0; i < s->groups.n; i++) {
-		series(out, "ioguard_group_devices");
-		label(out, true, "group", group_label(s->groups.v[i].group, gtmp));
-		buf__append(out, "}", 1);
-		sample_u64(out, s->groups.v[i].devices);
+		series(b, "ioguard_group_devices");
+		label(b, true, "group", group_label(s->groups.v[i].group, gtmp));
+		buf__append(b, "}", 1);
+		sample_u64(b, s->groups.v[i].devices);
 	}
 
-	family(out, "ioguard_group_viable", "gauge",
+	family(b, "ioguard_group_viable", "gauge",
 	       "1 when the IOMMU group is viable for user-space DMA under the rule: kernel "
 	       "(what VFIO_GROUP_FLAGS_VIABLE reports) or strict (every endpoint bound to VFIO "
 	       "and claimed by one owner).");
@@ -789,61 +760,84 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out)
 		const struct metrics_group_entry *e = &s->groups.v[i];
 		const char *g = group_label(e->group, gtmp);
 
-		series(out, "ioguard_group_viable");
-		label(out, true, "group", g);
-		label(out, false, "rule", "kernel");
-		buf__append(out, "}", 1);
-		sample_u64(out, e->viable_kernel);
-		series(out, "ioguard_group_viable");
-		label(out, true, "group", g);
-		label(out, false, "rule", "strict");
-		buf__append(out, "}", 1);
-		sample_u64(out, e->viable_strict);
+		series(b, "ioguard_group_viable");
+		label(b, true, "group", g);
+		label(b, false, "rule", "kernel");
+		buf__append(b, "}", 1);
+		sample_u64(b, e->viable_kernel);
+		series(b, "ioguard_group_viable");
+		label(b, true, "group", g);
+		label(b, false, "rule", "strict");
+		buf__append(b, "}", 1);
+		sample_u64(b, e->viable_strict);
 	}
+}
 
-	family(out, "ioguard_events_lost_total", "counter",
+static void write_events_lost(struct buf *b, const struct metrics_snapshot *s)
+{
+	__u32 r;
+
+	family(b, "ioguard_events_lost_total", "counter",
 	       "Trace events lost in the kernel, by reason: ringbuf_full (the ring buffer was "
 	       "full), call_table_full (no room to time a call) or fault_table_full (a fault "
 	       "of a new device, kind or reason found its table full and was not counted). "
 	       "The other families still count these operations; call_table_full loses only "
 	       "their latency.");
 	for (r = 0; r < IOGUARD_LOST_REASON_COUNT; r++) {
-		series(out, "ioguard_events_lost_total");
-		label(out, true, "reason", abi_lost_reason_name(r));
-		buf__append(out, "}", 1);
-		sample_u64(out, s->lost[r]);
+		series(b, "ioguard_events_lost_total");
+		label(b, true, "reason", abi_lost_reason_name(r));
+		buf__append(b, "}", 1);
+		sample_u64(b, s->lost[r]);
 	}
+}
 
-	family(out, "ioguard_bpf_stats_enabled", "gauge",
+/* kernel.bpf_stats_enabled and what the kernel counted for each program. */
+static void write_bpf_stats(struct buf *b, const struct metrics_snapshot *s)
+{
+	size_t i;
+
+	family(b, "ioguard_bpf_stats_enabled", "gauge",
 	       "1 when kernel.bpf_stats_enabled is on; while it is 0 the kernel does not count "
 	       "program runs and the ioguard_bpf_program_* counters stand still.");
-	buf__puts(out, "ioguard_bpf_stats_enabled");
-	sample_u64(out, s->bpf_stats_enabled);
+	buf__puts(b, "ioguard_bpf_stats_enabled");
+	sample_u64(b, s->bpf_stats_enabled);
 
-	family(out, "ioguard_bpf_program_runs_total", "counter",
+	family(b, "ioguard_bpf_program_runs_total", "counter",
 	       s->bpf_stats_enabled ?
 	       "Runs of each ioguard BPF program (kernel bpf_stats)." :
 	       "Runs of each ioguard BPF program (kernel bpf_stats). Not counting now: "
 	       "kernel.bpf_stats_enabled is 0.");
 	for (i = 0; i < s->progs.n; i++) {
-		series(out, "ioguard_bpf_program_runs_total");
-		label(out, true, "program", s->progs.v[i].name);
-		buf__append(out, "}", 1);
-		sample_u64(out, s->progs.v[i].run_cnt);
+		series(b, "ioguard_bpf_program_runs_total");
+		label(b, true, "program", s->progs.v[i].name);
+		buf__append(b, "}", 1);
+		sample_u64(b, s->progs.v[i].run_cnt);
 	}
 
-	family(out, "ioguard_bpf_program_run_seconds_total", "counter",
+	family(b, "ioguard_bpf_program_run_seconds_total", "counter",
 	       s->bpf_stats_enabled ?
 	       "Time spent running each ioguard BPF program (kernel bpf_stats)." :
 	       "Time spent running each ioguard BPF program (kernel bpf_stats). Not counting "
 	       "now: kernel.bpf_stats_enabled is 0.");
 	for (i = 0; i < s->progs.n; i++) {
-		series(out, "ioguard_bpf_program_run_seconds_total");
-		label(out, true, "program", s->progs.v[i].name);
-		buf__append(out, "}", 1);
-		sample_seconds(out, s->progs.v[i].run_time_ns);
+		series(b, "ioguard_bpf_program_run_seconds_total");
+		label(b, true, "program", s->progs.v[i].name);
+		buf__append(b, "}", 1);
+		sample_seconds(b, s->progs.v[i].run_time_ns);
 	}
+}
 
+int exposition_render(const struct metrics_snapshot *s, struct buf *out)
+{
+	write_build_info(out, s);
+	write_iommu_ops(out, s);
+	write_faults(out, s);
+	write_invalidations(out, s);
+	write_decisions(out, s);
+	write_groups(out, s);
+	write_events_lost(out, s);
+	write_bpf_stats(out, s);
 	exposition_render_posture(s, out);
+	write_daemon_families(out, &s->daemon);
 	return out->err;
 }

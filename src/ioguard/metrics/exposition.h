@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Prometheus text exposition (format 0.0.4) of a struct metrics_snapshot, and the
- * growable buffer it is written into. docs/metrics.md lists every family.
+ * Prometheus text exposition (format 0.0.4) of a struct metrics_snapshot, written into a
+ * struct buf (buf.h). docs/metrics.md lists every family.
  */
 #ifndef IOGUARD_EXPOSITION_H
 #define IOGUARD_EXPOSITION_H
@@ -10,33 +10,11 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "output/buf.h"
 #include "snapshot.h"
 
 /* The Content-Type of what exposition_render() writes. */
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-/*
- * struct buf - a growable byte buffer with a sticky error: after a failed allocation
- * every append is a no-op and @err holds -ENOMEM, so a writer checks once at the end.
- * Zero-initialise it (struct buf b = { 0 }); buf__release() frees the memory. The data
- * is NUL-terminated whenever @len > 0 and @err is 0.
- */
-struct buf {
-	char *data;
-	size_t len;
-	size_t cap;
-	int err;
-};
-
-/* Empties @b (and clears its error), keeping the allocation. */
-void buf__reset(struct buf *b);
-/* Frees the memory; @b is then empty and reusable. Accepts NULL. */
-void buf__release(struct buf *b);
-/* Makes room for @extra more bytes; 0 or -ENOMEM (also recorded in @b->err). */
-int buf__reserve(struct buf *b, size_t extra);
-void buf__append(struct buf *b, const void *data, size_t len);
-void buf__puts(struct buf *b, const char *s);
-void buf__printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * exposition_render() - append the exposition of @s to @out
@@ -44,7 +22,8 @@ void buf__printf(struct buf *b, const char *fmt, ...) __attribute__((format(prin
  *       stable series order).
  * @out: the buffer; what it held before is kept.
  *
- * Every family gets HELP and TYPE lines, even when it has no sample.
+ * Every family gets HELP and TYPE lines, even when it has no sample; the daemon's
+ * families (struct metrics_daemon) come last and only when @s->daemon.present.
  * Return: 0 or -ENOMEM (@out then holds a partial text that must not be served).
  */
 int exposition_render(const struct metrics_snapshot *s, struct buf *out);

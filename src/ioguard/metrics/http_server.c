@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "output/errbuf.h"
+#include "exposition.h"
 #include "http_server.h"
 
 #define DEFAULT_TIMEOUT_S 10

@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 
 #include "output/errbuf.h"
-#include "exposition.h"
+#include "output/buf.h"
 
 #define HTTP_SERVER_DEFAULT_LISTEN "127.0.0.1:9464"
 

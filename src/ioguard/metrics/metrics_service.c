@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exposition.h"
 #include "metrics_service.h"
 #include "snapshot.h"
 #include "textfile.h"
@@ -51,15 +52,12 @@ int metrics_service__render(struct metrics_service *ms, struct buf *out)
 
 	metrics_snapshot__reset(ms->snap);
 	err = collect_metrics(ms->opts.collect, ms->snap);
+	if (!err && ms->opts.add_metrics)
+		err = ms->opts.add_metrics(ms->opts.ctx, ms->snap);
 	if (err)
 		return err;
 	metrics_snapshot__sort(ms->snap);
-	err = exposition_render(ms->snap, out);
-	if (err)
-		return err;
-	if (ms->opts.render_extra)
-		ms->opts.render_extra(ms->opts.ctx, out);
-	return out->err;
+	return exposition_render(ms->snap, out);
 }
 
 int metrics_service__write_textfile(struct metrics_service *ms, const char *path,

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The metrics exposition of `ioguard metrics` and `ioguard run`, written once: a snapshot
- * reused by every scrape and textfile write, filled by collect_metrics(), sorted and
- * rendered by exposition_render(), then followed by the caller's own families (the
- * daemon's reloads and topology changes). It serves the exposition on /metrics, writes it
- * as a node_exporter textfile, or both.
+ * reused by every scrape and textfile write, filled by collect_metrics() and then by the
+ * caller (the daemon's reloads and topology changes), sorted and rendered by
+ * exposition_render(). It serves the exposition on /metrics, writes it as a
+ * node_exporter textfile, or both.
  *
  * Locking: the snapshot is rendered under the HTTP server's lock when a server runs (the
  * server takes it around a scrape, metrics_service__write_textfile() takes it itself), so
  * a textfile write never races a scrape. The caller takes the same lock with
- * metrics_service__lock() around changes of what @render_extra or @ready read. Without a
+ * metrics_service__lock() around changes of what @add_metrics or @ready read. Without a
  * server there is no other thread and the lock is nothing.
  */
 #ifndef IOGUARD_METRICS_SERVICE_H
@@ -17,25 +17,27 @@
 
 #include <stddef.h>
 
+#include "output/buf.h"
 #include "collect.h"
 #include "output/errbuf.h"
-#include "exposition.h"
 #include "http_server.h"
+#include "snapshot.h"
 
 /*
  * struct metrics_service_opts - what to collect and what to add; zero fields are defaults.
  * @sz:           sizeof(struct metrics_service_opts)
  * @collect:      what collect_metrics() reads; kept by pointer, so the caller may set
  *                its tracer once that is open, before the first render
- * @render_extra: appends the caller's families after the exposition, under the lock;
- *                NULL adds nothing
+ * @add_metrics:  adds the caller's series to the snapshot after collect_metrics(), under
+ *                the lock (metrics_snapshot__add_reloads(), ...); a negative errno fails
+ *                the render. NULL adds nothing
  * @ready:        answers /readyz (http_server_opts); NULL: ready while serving
- * @ctx:          passed to @render_extra and @ready
+ * @ctx:          passed to @add_metrics and @ready
  */
 struct metrics_service_opts {
 	size_t sz;
 	const struct collect_ctx *collect;
-	void (*render_extra)(void *ctx, struct buf *out);
+	int (*add_metrics)(void *ctx, struct metrics_snapshot *s);
 	http_ready_fn ready;
 	void *ctx;
 };

@@ -79,6 +79,8 @@ void metrics_snapshot__free(struct metrics_snapshot *s)
 	free(s->decisions.v);
 	free(s->progs.v);
 	free(s->dma_faults.v);
+	free(s->daemon.reloads.v);
+	free(s->daemon.topology_changes.v);
 	free(s);
 }
 
@@ -97,6 +99,10 @@ void metrics_snapshot__reset(struct metrics_snapshot *s)
 	s->version[0] = '\0';
 	s->mode[0] = '\0';
 	memset(&s->posture, 0, sizeof(s->posture));
+	s->daemon.present = false;
+	s->daemon.reloads.n = 0;
+	s->daemon.policy_file_refused = false;
+	s->daemon.topology_changes.n = 0;
 }
 
 int metrics_snapshot__add_hist(struct metrics_snapshot *s, __s32 group, __u32 op,
@@ -285,6 +291,42 @@ int metrics_snapshot__set_build(struct metrics_snapshot *s, const char *version,
 	memcpy(s->version, v, sizeof(v));
 	memcpy(s->mode, m, sizeof(m));
 	return 0;
+}
+
+static int add_labelled_count(struct metrics_daemon *d, struct metrics_labelled_counts *a,
+			      const char *label, __u64 count)
+{
+	struct metrics_labelled_count tmp = { .count = count };
+	struct metrics_labelled_count *e;
+	int err;
+
+	err = copy_str(tmp.label, sizeof(tmp.label), label);
+	if (err)
+		return err;
+	e = ARRAY_PUSH(*a);
+	if (!e)
+		return -ENOMEM;
+	*e = tmp;
+	d->present = true;
+	return 0;
+}
+
+int metrics_snapshot__add_reloads(struct metrics_snapshot *s, const char *result,
+				  __u64 count)
+{
+	return add_labelled_count(&s->daemon, &s->daemon.reloads, result, count);
+}
+
+void metrics_snapshot__set_policy_file_refused(struct metrics_snapshot *s, bool refused)
+{
+	s->daemon.policy_file_refused = refused;
+	s->daemon.present = true;
+}
+
+int metrics_snapshot__add_topology_changes(struct metrics_snapshot *s, const char *kind,
+					   __u64 count)
+{
+	return add_labelled_count(&s->daemon, &s->daemon.topology_changes, kind, count);
 }
 
 static int cmp_s32(__s32 a, __s32 b)

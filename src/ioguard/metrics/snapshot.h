@@ -2,9 +2,9 @@
 /*
  * struct metrics_snapshot - one consistent user-space copy of everything ioguard exports
  * as metrics: the BPF aggregates (already summed over CPUs), group facts from libioasid,
- * policy decisions, BPF program statistics and build info. The collector fills it
- * through the adders; the exposition renders it; nothing here knows about BPF maps or
- * Prometheus.
+ * policy decisions, BPF program statistics and build info, and the `ioguard run`
+ * daemon's own counters. The collector (and the daemon) fill it through the adders; the
+ * exposition renders it; nothing here knows about BPF maps or Prometheus.
  *
  * Ownership: the snapshot owns its arrays; string fields are copied in. Each array holds
  * one entry per key: the adders do not merge duplicates (the collector reads hash maps,
@@ -28,6 +28,7 @@
 #define METRICS_POLICY_STR_LEN 64	/* hook, decision, reason, tenant */
 #define METRICS_PROG_NAME_LEN 64	/* libbpf program names are C identifiers */
 #define METRICS_BUILD_STR_LEN 32	/* version, mode */
+#define METRICS_DAEMON_LABEL_LEN 32	/* "timeout", "driver_changed" */
 
 struct metrics_hist_entry {
 	__s32 group;		/* IOMMU group id or IOGUARD_GROUP_UNKNOWN */
@@ -116,6 +117,34 @@ struct metrics_posture {
 /* One growable array of one entry type. */
 #define METRICS_ARRAY(type) struct { type *v; size_t n, cap; }
 
+/* One series of a counter family with one label: its value and the count. */
+struct metrics_labelled_count {
+	char label[METRICS_DAEMON_LABEL_LEN];
+	__u64 count;
+};
+
+/* The series of one such family (a METRICS_ARRAY with a name, so one adder fills both). */
+struct metrics_labelled_counts {
+	struct metrics_labelled_count *v;
+	size_t n, cap;
+};
+
+/*
+ * struct metrics_daemon - the families only the `ioguard run` daemon exports, filled by
+ * it (metrics_service_opts.add_metrics) after every collection.
+ * @present:             the daemon filled them: they are exported, HELP and TYPE
+ *                       included; `ioguard metrics` leaves them out
+ * @reloads:             ioguard_policy_reloads_total by result, in the order added
+ * @policy_file_refused: ioguard_policy_file_refused
+ * @topology_changes:    ioguard_topology_changes_total by kind, in the order added
+ */
+struct metrics_daemon {
+	bool present;
+	struct metrics_labelled_counts reloads;
+	bool policy_file_refused;
+	struct metrics_labelled_counts topology_changes;
+};
+
 struct metrics_snapshot {
 	METRICS_ARRAY(struct metrics_hist_entry) hists;
 	METRICS_ARRAY(struct metrics_calls_entry) calls;
@@ -134,6 +163,7 @@ struct metrics_snapshot {
 	char version[METRICS_BUILD_STR_LEN];
 	char mode[METRICS_BUILD_STR_LEN];	/* "fentry" or "tp_btf"; "" when nothing is loaded */
 	struct metrics_posture posture;
+	struct metrics_daemon daemon;
 };
 
 /* An empty snapshot, or NULL with errno set. */
@@ -171,6 +201,17 @@ int metrics_snapshot__add_lost(struct metrics_snapshot *s, __u32 reason, __u64 c
 /* @mode may be NULL or "" when no program is loaded. */
 int metrics_snapshot__set_build(struct metrics_snapshot *s, const char *version,
 				const char *mode);
+
+/*
+ * The daemon's families (struct metrics_daemon); each call marks them present. @result
+ * and @kind are label values ("ok", "device_joined"): 0, -EINVAL (NULL or empty),
+ * -ENAMETOOLONG or -ENOMEM. Series are exported in the order added, never merged.
+ */
+int metrics_snapshot__add_reloads(struct metrics_snapshot *s, const char *result,
+				  __u64 count);
+void metrics_snapshot__set_policy_file_refused(struct metrics_snapshot *s, bool refused);
+int metrics_snapshot__add_topology_changes(struct metrics_snapshot *s, const char *kind,
+					   __u64 count);
 
 /* Sorts every array by its key (group then op..., strings bytewise). */
 void metrics_snapshot__sort(struct metrics_snapshot *s);

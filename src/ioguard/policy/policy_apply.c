@@ -11,8 +11,11 @@
 
 #include "prog/enforcer.h"
 #include "output/errbuf.h"
+#include "output/buf.h"
+#include "output/clock.h"
 #include "policy_apply.h"
 #include "policy_topology.h"
+#include "metrics/snapshot.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
@@ -283,14 +286,6 @@ static struct policy_reload_job *job_new(const struct policy_reloader *r, bool f
 	return job;
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
 int policy_reloader__init(struct policy_reloader *r, const char *path,
 			  const struct policy_apply_opts *opts, struct errbuf *eb)
 {
@@ -478,22 +473,12 @@ const char *policy_reload_result_name(enum policy_reload_result result)
 	}
 }
 
-void policy_reloader__render(const struct policy_reloader *r, struct buf *out)
+int policy_reloader__add_metrics(const struct policy_reloader *r, struct metrics_snapshot *s)
 {
-	int i;
+	int i, err = 0;
 
-	buf__puts(out, "# HELP ioguard_policy_reloads_total Policy reloads by the ioguard daemon "
-		  "(SIGHUP or a change of the file), by result: ok (the new policy is in force), "
-		  "error (refused; the previous policy stays in force) or timeout (the file was "
-		  "not read, checked and compiled within the deadline; the previous policy stays "
-		  "in force).\n"
-		  "# TYPE ioguard_policy_reloads_total counter\n");
-	for (i = 0; i < POLICY_RELOAD_RESULT_COUNT; i++)
-		buf__printf(out, "ioguard_policy_reloads_total{result=\"%s\"} %llu\n",
-			    policy_reload_result_name(i), r->reloads[i]);
-	buf__puts(out, "# HELP ioguard_policy_file_refused 1 while the daemon's policy file is "
-		  "not the policy in force because its last reload was refused or timed out; 0 "
-		  "once a reload puts it in force or finds it back to the policy in force.\n"
-		  "# TYPE ioguard_policy_file_refused gauge\n");
-	buf__printf(out, "ioguard_policy_file_refused %d\n", r->file_refused);
+	for (i = 0; i < POLICY_RELOAD_RESULT_COUNT && !err; i++)
+		err = metrics_snapshot__add_reloads(s, policy_reload_result_name(i), r->reloads[i]);
+	metrics_snapshot__set_policy_file_refused(s, r->file_refused);
+	return err;
 }

@@ -25,7 +25,6 @@
 #include <time.h>
 
 #include "output/errbuf.h"
-#include "metrics/exposition.h"
 #include "policy.h"
 #include "policy_compile.h"
 
@@ -209,8 +208,14 @@ int policy_reloader__reload(struct policy_reloader *r, bool force);
 /* Counts a result of __apply() or __finish() as __reload() does. */
 void policy_reloader__count(struct policy_reloader *r, int ret);
 
-/* Appends the ioguard_policy_reloads_total family (HELP, TYPE, one series per result). */
-void policy_reloader__render(const struct policy_reloader *r, struct buf *out);
+struct metrics_snapshot;
+
+/*
+ * policy_reloader__add_metrics() - add the reload counters (one series per result) and
+ * the file_refused state to @s, for the ioguard_policy_reloads_total and
+ * ioguard_policy_file_refused families. Return: 0 or -ENOMEM.
+ */
+int policy_reloader__add_metrics(const struct policy_reloader *r, struct metrics_snapshot *s);
 
 const char *policy_reload_result_name(enum policy_reload_result result);
 
