@@ -148,7 +148,7 @@ const struct ioasid_error *ioasid_ctx__last_error(const struct ioasid_ctx *ctx)
 int ioasid_ctx__account(const struct ioasid_ctx *ctx, struct ioasid_account *acct)
 {
 	struct ioasid_account a = { .sz = sizeof(a) };
-	size_t i;
+	size_t i, n;
 
 	if (!ctx || !acct || acct->sz < offsetof(struct ioasid_account, pinned_pages))
 		return ioasid_err(-EINVAL);
@@ -159,8 +159,10 @@ int ioasid_ctx__account(const struct ioasid_ctx *ctx, struct ioasid_account *acc
 		if (ctx->be->groups[i].owner == ctx)
 			a.nr_groups++;
 	a.pinned_pages = ctx->pinned_pages;
-	memcpy(acct, &a, acct->sz < sizeof(a) ? acct->sz : sizeof(a));
-	acct->sz = acct->sz < sizeof(a) ? acct->sz : sizeof(a);
+	/* What both this library and the caller know; the copy overwrites acct->sz. */
+	n = acct->sz < sizeof(a) ? acct->sz : sizeof(a);
+	a.sz = n;
+	memcpy(acct, &a, n);
 	return 0;
 }
 

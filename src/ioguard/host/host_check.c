@@ -964,8 +964,8 @@ static void check_trace(struct host_report *r, const struct verdicts *v,
 	}
 }
 
-static void check_features(struct host_report *r, const struct host_facts *f,
-			   const struct verdicts *v, host_trace_probe_fn probe_trace)
+/* Whether enforcement can run here, from the verdicts of the checks it needs. */
+static void check_enforce(struct host_report *r, const struct verdicts *v)
 {
 	const enum host_status needs[] = {
 		v->btf, v->fentry, v->lsm, v->bpffs, v->kallsyms, v->ia32,
@@ -974,15 +974,7 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 		"kernel_btf", "fentry", "bpf_lsm", "bpffs", "kallsyms", "ia32_emulation",
 	};
 	char missing[256] = "";
-	bool iommufd = exists(f, "/dev/iommu"), container = exists(f, "/dev/vfio/vfio");
-	bool compat_config = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
-	/* Only iommufd serves a /dev/vfio/vfio whose VFIO container code is absent. */
-	bool compat_seen = container && !f->kallsyms_err && !f->legacy_container;
-	bool compat_container = compat_config || compat_seen;
-	struct host_check *c;
 	size_t i, used;
-
-	check_trace(r, v, probe_trace);
 
 	for (i = 0; i < ARRAY_SIZE(needs); i++) {
 		if (needs[i] != HOST_FAIL)
@@ -1006,7 +998,17 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 		add(r, "feature", "feature.enforce", HOST_OK, "the kernel has what enforcement "
 		    "needs: BPF LSM active, fentry attaches, bpffs mounted, kallsyms readable "
 		    "('ioguard load' verifies the programs themselves)");
-	check_exe_sha256(r, f);
+}
+
+/* Which ways this host hands devices to user space: iommufd, VFIO's container, both. */
+static void check_backends(struct host_report *r, const struct host_facts *f)
+{
+	bool iommufd = exists(f, "/dev/iommu"), container = exists(f, "/dev/vfio/vfio");
+	bool compat_config = config_is(f, "CONFIG_IOMMUFD_VFIO_CONTAINER", "y");
+	/* Only iommufd serves a /dev/vfio/vfio whose VFIO container code is absent. */
+	bool compat_seen = container && !f->kallsyms_err && !f->legacy_container;
+	bool compat_container = compat_config || compat_seen;
+	struct host_check *c;
 
 	if (iommufd)
 		add(r, "feature", "feature.iommufd", HOST_OK, "/dev/iommu exists");
@@ -1047,6 +1049,15 @@ static void check_features(struct host_report *r, const struct host_facts *f,
 		if (!config_is(f, "CONFIG_VFIO", "n"))
 			set_fix(c, "modprobe vfio-pci (and iommufd), if this host assigns devices");
 	}
+}
+
+static void check_features(struct host_report *r, const struct host_facts *f,
+			   const struct verdicts *v, host_trace_probe_fn probe_trace)
+{
+	check_trace(r, v, probe_trace);
+	check_enforce(r, v);
+	check_exe_sha256(r, f);
+	check_backends(r, f);
 }
 
 static void read_facts(struct host_facts *f, struct host_report *r)

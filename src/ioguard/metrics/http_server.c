@@ -465,6 +465,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return metrics ? respond_metrics(srv, conn) : respond_ready(srv, conn);
 }
 
+/* @srv with its locks and options set, before it has a socket. */
+static struct http_server *server_new(const struct http_server_opts *o, http_render_fn render,
+				      void *ctx)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	pthread_condattr_t cattr;
+
+	if (!srv)
+		return NULL;
+	srv->render = render;
+	srv->ready = o->ready;
+	srv->ctx = ctx;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->conns_lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->stop_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
+	srv->conns.next = srv->conns.prev = &srv->conns;
+	srv->request_timeout_s = o->request_timeout_s ?: DEFAULT_REQUEST_TIMEOUT_S;
+	return srv;
+}
+
+/*
+ * libmicrohttpd on @srv's listening socket, with its own polling thread, epoll or poll
+ * (no select: no FD_SETSIZE limit); no error log: a garbage request is the client's
+ * problem, answered with 4xx, and must not spam the daemon's stderr.
+ */
+static struct MHD_Daemon *start_mhd(struct http_server *srv, const struct http_server_opts *o,
+				    sa_family_t family)
+{
+	unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
+
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(o->timeout_s ?: DEFAULT_TIMEOUT_S),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o->max_conns ?: DEFAULT_MAX_CONNS),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)(o->max_conns_per_ip ?: DEFAULT_MAX_CONNS_PER_IP),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o->conn_memory ?: DEFAULT_CONN_MEMORY),
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_END);
+}
+
 struct http_server *http_server__start(const struct http_server_opts *opts,
 				       http_render_fn render, void *ctx,
 				       struct errbuf *eb)
@@ -472,8 +519,6 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 	struct http_server_opts o = { .sz = sizeof(o) };
 	struct sockaddr_storage ss;
 	struct http_server *srv;
-	pthread_condattr_t cattr;
-	unsigned int flags;
 	int err;
 
 	if (opts) {
@@ -489,49 +534,19 @@ struct http_server *http_server__start(const struct http_server_opts *opts,
 		errbuf_set(eb, -EINVAL, "http_server__start: no render callback");
 		return NULL;
 	}
-	srv = calloc(1, sizeof(*srv));
+	srv = server_new(&o, render, ctx);
 	if (!srv) {
 		errno = ENOMEM;
 		errbuf_set(eb, -ENOMEM, "cannot start the metrics server: %s", strerror(ENOMEM));
 		return NULL;
 	}
-	srv->render = render;
-	srv->ready = o.ready;
-	srv->ctx = ctx;
-	pthread_mutex_init(&srv->lock, NULL);
-	pthread_mutex_init(&srv->conns_lock, NULL);
-	pthread_condattr_init(&cattr);
-	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&srv->stop_cond, &cattr);
-	pthread_condattr_destroy(&cattr);
-	srv->conns.next = srv->conns.prev = &srv->conns;
-	srv->request_timeout_s = o.request_timeout_s ?: DEFAULT_REQUEST_TIMEOUT_S;
-
 	srv->fd = open_listener(o.listen ?: HTTP_SERVER_DEFAULT_LISTEN, &ss, eb);
 	if (srv->fd < 0) {
 		err = srv->fd;
 		goto err_free;
 	}
 	format_address(&ss, srv->address, sizeof(srv->address), &srv->port);
-
-	/*
-	 * Polling thread inside libmicrohttpd, epoll or poll (no select: no FD_SETSIZE
-	 * limit); no error log: a garbage request is the client's problem, answered with
-	 * 4xx, and must not spam the daemon's stderr.
-	 */
-	flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->fd,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(o.timeout_s ?: DEFAULT_TIMEOUT_S),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o.max_conns ?: DEFAULT_MAX_CONNS),
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned int)(o.max_conns_per_ip ?: DEFAULT_MAX_CONNS_PER_IP),
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o.conn_memory ?: DEFAULT_CONN_MEMORY),
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_END);
+	srv->daemon = start_mhd(srv, &o, ss.ss_family);
 	if (!srv->daemon) {
 		err = -EIO;
 		errbuf_set(eb, err, "cannot start the metrics server on %s: "
