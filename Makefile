@@ -302,12 +302,36 @@ $(OUTPUT)/san/%.o: src/%.c $(SKELS) | $(UAPI_STAMP)
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIBIOGUARD) $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(TEST_OBJS) $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
 
 $(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS) | $(UAPI_STAMP)
 	$(call msg,TEST-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(TEST_OBJS) $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
+
+# Objects a test or lab program links besides the libraries, listed as its prerequisites:
+# the conformance scenarios (test_sim and lab/conformance run them) and iova_tree.c built
+# with tiny nodes (test_iova_tree runs on both builds; tests/unit/iova_tree_small.h).
+TEST_OBJS = $(filter $(OUTPUT)/test-obj/% $(OUTPUT)/test-obj-san/%,$^)
+IOVA_SMALL_CFLAGS := -DIOVA_TREE_SMALL_NODES -include tests/unit/iova_tree_small.h
+$(OUTPUT)/test-obj/%.o: tests/conformance/%.c | $(UAPI_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(OUTPUT)/test-obj-san/%.o: tests/conformance/%.c | $(UAPI_STAMP)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+$(OUTPUT)/test-obj/iova_tree_small.o: src/ioasid/iova_tree.c tests/unit/iova_tree_small.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(IOVA_SMALL_CFLAGS) -c $< -o $@
+$(OUTPUT)/test-obj-san/iova_tree_small.o: src/ioasid/iova_tree.c tests/unit/iova_tree_small.h
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(IOVA_SMALL_CFLAGS) -c $< -o $@
+$(OUTPUT)/tests/test_iova_tree: $(OUTPUT)/test-obj/iova_tree_small.o
+$(OUTPUT)/tests-san/test_iova_tree: $(OUTPUT)/test-obj-san/iova_tree_small.o
 
 # The BPF programs relocated offline against other kernels' BTF (test_bpf_compat): the
 # kernels are listed in KERNEL_BTF_LIST, by `kernel-btf` (the lab kernels of $(KERNEL) and
@@ -335,7 +359,7 @@ kernel-btf kernel-btf-cached:
 $(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,LAB,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBIOASID) -lbsd $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_OBJS) $(LIBIOASID) -lbsd $(PKG_LIBS)
 
 # IA-32 programs reach the kernel's compat ioctl path (lsm file_ioctl_compat). Static, so
 # the guest needs no 32-bit libc; libioasid and the libraries are 64-bit only and are not
@@ -502,4 +526,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/bench-peer/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/test-obj/*.d $(OUTPUT)/test-obj-san/*.d $(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/bench-peer/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/bin/*.d)
