@@ -330,6 +330,8 @@ $(OUTPUT)/test-obj-san/iova_tree_small.o: src/ioasid/iova_tree.c tests/unit/iova
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(IOVA_SMALL_CFLAGS) -c $< -o $@
+$(OUTPUT)/tests/test_sim $(OUTPUT)/lab/conformance: $(OUTPUT)/test-obj/scenarios.o
+$(OUTPUT)/tests-san/test_sim: $(OUTPUT)/test-obj-san/scenarios.o
 $(OUTPUT)/tests/test_iova_tree: $(OUTPUT)/test-obj/iova_tree_small.o
 $(OUTPUT)/tests-san/test_iova_tree: $(OUTPUT)/test-obj-san/iova_tree_small.o
 
