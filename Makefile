@@ -100,7 +100,7 @@ LIBIOGUARD := $(OUTPUT)/libioguard.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 LAB_SRCS := $(wildcard tests/vm/tools/*.c)
-LAB_BINS := $(patsubst tests/vm/tools/%.c,$(OUTPUT)/lab/%,$(LAB_SRCS))
+LAB_BINS := $(patsubst tests/vm/tools/%.c,$(OUTPUT)/lab/%,$(LAB_SRCS)) $(OUTPUT)/lab/int80_attack
 LAB32_SRCS := $(wildcard tests/vm/tools32/*.c)
 LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
@@ -371,6 +371,14 @@ $(OUTPUT)/lab32/%: tests/vm/tools32/%.c | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -m32 -static -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
 		-I$(UAPI)/include -o $@ $<
+
+# int80_attack, compat_attack's 64-bit twin: the same source built for x86-64, where it
+# issues its ioctls through `int $0x80`. One source on purpose: both issue byte-identical
+# ioctls, so a difference in how they are judged can only come from the way in.
+$(OUTPUT)/lab/int80_attack: tests/vm/tools32/compat_attack.c | $(UAPI_STAMP)
+	$(call msg,LAB,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 # Benches may load a skeleton and link ioguard's own code, so they wait for both. A bench's
 # peers (implementations it is compared with, tests/bench/peer/) are objects listed as its
