@@ -291,31 +291,31 @@ static void test_scalar_types(void **state)
 	refused("name: a\ngid: 99999999999999999999\n", -EINVAL,
 		"t.yaml:2:6: error: gid '99999999999999999999' is out of range (0 to 65535)");
 	refused("name: a\ngid: -1\n", -EINVAL,
-		"t.yaml:2:6: error: bad gid '-1' (expected an integer from 0 to 65535, decimal or "
-		"0x hex)");
+		"t.yaml:2:6: error: bad gid '-1' (expected an integer from 0 to 65535, decimal "
+		"or 0x hex)");
 	refused("name: a\ngid: 1KiB\n", -EINVAL,
-		"t.yaml:2:6: error: bad gid '1KiB' (expected an integer from 0 to 65535, decimal or "
-		"0x hex)");
+		"t.yaml:2:6: error: bad gid '1KiB' (expected an integer from 0 to 65535, decimal "
+		"or 0x hex)");
 }
 
 static void test_sizes(void **state)
 {
 	refused("name: a\nsize: 012\n", -EINVAL,
-		"t.yaml:2:7: error: bad number '012' for 'size' (expected an integer, decimal or 0x "
-		"hex, with an optional unit like 64MiB)");
+		"t.yaml:2:7: error: bad number '012' for 'size' (expected an integer, decimal or "
+		"0x hex, with an optional unit like 64MiB)");
 	refused("name: a\nsize: 0x\n", -EINVAL,
 		"t.yaml:2:7: error: bad number '0x' for 'size' (expected an integer, decimal or 0x "
 		"hex, with an optional unit like 64MiB)");
 	refused("name: a\nsize: 64MB\n", -EINVAL,
-		"t.yaml:2:7: error: unknown unit 'MB' in '64MB' for 'size' (expected KiB, MiB, GiB, "
-		"TiB, PiB or EiB; units are binary)");
+		"t.yaml:2:7: error: unknown unit 'MB' in '64MB' for 'size' (expected KiB, MiB, "
+		"GiB, TiB, PiB or EiB; units are binary)");
 	refused("name: a\nsize: 18446744073709551616\n", -EINVAL,
 		"t.yaml:2:7: error: '18446744073709551616' for 'size' does not fit in 64 bits");
 	refused("name: a\nsize: 16EiB\n", -EINVAL,
 		"t.yaml:2:7: error: '16EiB' for 'size' does not fit in 64 bits");
 	refused("name: a\nsize: 1  KiB\n", -EINVAL,
-		"t.yaml:2:7: error: bad number '1  KiB' for 'size' (expected an integer, decimal or "
-		"0x hex, with an optional unit like 64MiB)");
+		"t.yaml:2:7: error: bad number '1  KiB' for 'size' (expected an integer, decimal "
+		"or 0x hex, with an optional unit like 64MiB)");
 }
 
 static void test_paths(void **state)

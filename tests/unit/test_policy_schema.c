@@ -130,8 +130,8 @@ static const struct schema_case cases[] = {
 	{ "exe", TENANT("{exe: [/usr/bin/qemu, /usr/libexec/qemu-kvm]}", "[{group: 1}]", ""),
 	  NULL },
 	{ "exe", TENANT("{exe: /usr/bin/}", "[{group: 1}]", ""),
-	  "s.yaml:6:18: error: executable path '/usr/bin/' is not normalised (no '.', '..' or empty "
-	  "components, no trailing '/')" },
+	  "s.yaml:6:18: error: executable path '/usr/bin/' is not normalised (no '.', '..' or "
+	  "empty components, no trailing '/')" },
 	{ "exe_sha256", TENANT("{exe_sha256: "
 			       "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855}",
 			       "[{group: 1}]", ""), NULL },
@@ -199,7 +199,8 @@ static const struct schema_case cases[] = {
 	  "s.yaml:8:42: error: IOVA window mixes 'size' with 'start' (use start and end, or base "
 	  "and size)" },
 	{ "(overlap)", TENANT("{uid: 1}", "[{group: 1}]",
-			      "    iova_windows: [{start: 0, end: 0x1fff}, {base: 0x1000, size: 1}]\n"),
+			      "    iova_windows: [{start: 0, end: 0x1fff}, "
+			      "{base: 0x1000, size: 1}]\n"),
 	  "s.yaml:8:45: error: IOVA window 0x1000-0x1000 overlaps window 0x0-0x1fff (line 8, "
 	  "column 20)" },
 	{ "(other)", WINDOW("start: 0, last: 1"),
@@ -297,7 +298,8 @@ static void test_windows_sorted_inclusive(void **state)
 {
 	struct policy *p = parse_policy_text(TENANT("{uid: 1}", "[{group: 1}]",
 		"    max_dma_bytes: 32GiB\n"
-		"    iova_windows: [{base: 0x100000000, size: 64GiB}, {start: 0, end: 0xfedfffff}]\n"));
+		"    iova_windows: [{base: 0x100000000, size: 64GiB}, "
+		"{start: 0, end: 0xfedfffff}]\n"));
 	const struct policy_tenant *t = &p->tenants[0];
 
 	assert_int_equal(t->max_dma_bytes, 32ULL << 30);
