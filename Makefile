@@ -107,7 +107,7 @@ LIBIOGUARD := $(OUTPUT)/libioguard.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 LAB_SRCS := $(wildcard tests/vm/tools/*.c)
-LAB_BINS := $(patsubst tests/vm/tools/%.c,$(OUTPUT)/lab/%,$(LAB_SRCS))
+LAB_BINS := $(patsubst tests/vm/tools/%.c,$(OUTPUT)/lab/%,$(LAB_SRCS)) $(OUTPUT)/lab/int80_attack
 LAB32_SRCS := $(wildcard tests/vm/tools32/*.c)
 LAB32_BINS := $(patsubst tests/vm/tools32/%.c,$(OUTPUT)/lab32/%,$(LAB32_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
@@ -320,16 +320,42 @@ $(OUTPUT)/san/%.o: src/%.c
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIBIOGUARD) $(LIBIOASID)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBIOGUARD) $(LIBIOASID) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
 
 $(OUTPUT)/tests-san/%: tests/unit/%.c $(SAN_OBJS)
 	$(call msg,TEST-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(SAN_OBJS) -lcmocka $(PKG_LIBS) -lbsd $(TEST_LIBS)
 
 # The tests that read the programs themselves include their skeletons.
 $(foreach t,tests tests-san,$(OUTPUT)/$(t)/test_bpf_compat): $(OUTPUT)/trace.skel.h $(OUTPUT)/enforce.skel.h
 $(foreach t,tests tests-san,$(OUTPUT)/$(t)/test_policy_compile): $(OUTPUT)/enforce.skel.h
+
+# Objects a test or lab program links besides the libraries, listed as its prerequisites:
+# the conformance scenarios (test_sim and lab/conformance run them) and iova_tree.c built
+# with tiny nodes (test_iova_tree runs on both builds; tests/unit/iova_tree_small.h).
+TEST_OBJS = $(filter $(OUTPUT)/test-obj/% $(OUTPUT)/test-obj-san/%,$^)
+IOVA_SMALL_CFLAGS := -DIOVA_TREE_SMALL_NODES -include tests/unit/iova_tree_small.h
+$(OUTPUT)/test-obj/%.o: tests/conformance/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
+$(OUTPUT)/test-obj-san/%.o: tests/conformance/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(TEST_CFLAGS) -c $< -o $@
+$(OUTPUT)/test-obj/iova_tree_small.o: src/ioasid/iova_tree.c tests/unit/iova_tree_small.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(IOVA_SMALL_CFLAGS) -c $< -o $@
+$(OUTPUT)/test-obj-san/iova_tree_small.o: src/ioasid/iova_tree.c tests/unit/iova_tree_small.h
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(IOVA_SMALL_CFLAGS) -c $< -o $@
+$(OUTPUT)/tests/test_sim $(OUTPUT)/lab/conformance: $(OUTPUT)/test-obj/scenarios.o
+$(OUTPUT)/tests-san/test_sim: $(OUTPUT)/test-obj-san/scenarios.o
+$(OUTPUT)/tests/test_iova_tree: $(OUTPUT)/test-obj/iova_tree_small.o
+$(OUTPUT)/tests-san/test_iova_tree: $(OUTPUT)/test-obj-san/iova_tree_small.o
 
 # The BPF programs relocated offline against other kernels' BTF (test_bpf_compat): the
 # kernels are listed in KERNEL_BTF_LIST, by `kernel-btf` (the lab kernels of $(KERNEL) and
@@ -357,7 +383,7 @@ kernel-btf kernel-btf-cached:
 $(OUTPUT)/lab/%: tests/vm/tools/%.c $(LIBIOASID) | $(UAPI_STAMP)
 	$(call msg,LAB,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(UAPI_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBIOASID) -lbsd $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(UAPI_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBIOASID) -lbsd $(PKG_LIBS)
 
 # IA-32 programs reach the kernel's compat ioctl path (lsm file_ioctl_compat). Static, so
 # the guest needs no 32-bit libc; libioasid and the libraries are 64-bit only and are not
@@ -367,6 +393,14 @@ $(OUTPUT)/lab32/%: tests/vm/tools32/%.c | $(UAPI_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -m32 -static -std=gnu11 $(WARNINGS) $(CFLAGS) -MMD -MP -D_GNU_SOURCE \
 		$(UAPI_CFLAGS) $(LDFLAGS) -o $@ $<
+
+# int80_attack, compat_attack's 64-bit twin: the same source built for x86-64, where it
+# issues its ioctls through `int $0x80`. One source on purpose: both issue byte-identical
+# ioctls, so a difference in how they are judged can only come from the way in.
+$(OUTPUT)/lab/int80_attack: tests/vm/tools32/compat_attack.c | $(UAPI_STAMP)
+	$(call msg,LAB,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(UAPI_CFLAGS) $(LDFLAGS) -o $@ $<
 
 # Benches may load a skeleton and link ioguard's own code, so they wait for both. A bench's
 # peers (implementations it is compared with, tests/bench/peer/) are objects listed as its
@@ -538,6 +572,7 @@ clean:
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/obj/*/*/*.d $(OUTPUT)/san/*/*.d \
 	$(OUTPUT)/san/*/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests-san/*.d \
+	$(OUTPUT)/test-obj/*.d $(OUTPUT)/test-obj-san/*.d \
 	$(OUTPUT)/lab/*.d $(OUTPUT)/lab32/*.d $(OUTPUT)/bench/*.d $(OUTPUT)/bench-peer/*.d \
 	$(OUTPUT)/bench-bpf/*.d $(OUTPUT)/lab-bpf/*.d $(OUTPUT)/fuzz/obj/*/*.d \
 	$(OUTPUT)/fuzz/obj/*/*/*.d $(OUTPUT)/fuzz/bin/*.d)

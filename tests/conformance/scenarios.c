@@ -13,6 +13,31 @@
 
 #include "scenarios.h"
 
+void (*sc_on_call)(int ret);
+
+static int sc_rec(int ret)
+{
+	if (sc_on_call)
+		sc_on_call(ret);
+	return ret;
+}
+
+/* Function-like macros do not expand recursively: the inner name is the real call. */
+#define ioasid_ctx__new(...)		sc_rec(ioasid_ctx__new(__VA_ARGS__))
+#define ioasid_ctx__account(...)	sc_rec(ioasid_ctx__account(__VA_ARGS__))
+#define ioasid_device__bind(...)	sc_rec(ioasid_device__bind(__VA_ARGS__))
+#define ioasid_device__unbind(...)	sc_rec(ioasid_device__unbind(__VA_ARGS__))
+#define ioasid_device__attach(...)	sc_rec(ioasid_device__attach(__VA_ARGS__))
+#define ioasid_device__detach(...)	sc_rec(ioasid_device__detach(__VA_ARGS__))
+#define ioasid_ioas__alloc(...)		sc_rec(ioasid_ioas__alloc(__VA_ARGS__))
+#define ioasid_ioas__destroy(...)	sc_rec(ioasid_ioas__destroy(__VA_ARGS__))
+#define ioasid_ioas__map(...)		sc_rec(ioasid_ioas__map(__VA_ARGS__))
+#define ioasid_ioas__unmap(...)		sc_rec(ioasid_ioas__unmap(__VA_ARGS__))
+#define ioasid_ioas__unmap_all(...)	sc_rec(ioasid_ioas__unmap_all(__VA_ARGS__))
+#define ioasid_ioas__copy(...)		sc_rec(ioasid_ioas__copy(__VA_ARGS__))
+#define ioasid_ioas__iova_ranges(...)	sc_rec(ioasid_ioas__iova_ranges(__VA_ARGS__))
+#define ioasid_ioas__allow_iovas(...)	sc_rec(ioasid_ioas__allow_iovas(__VA_ARGS__))
+
 struct sc {
 	struct sc_env *env;
 	struct ioasid_ctx *ctx;

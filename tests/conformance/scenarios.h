@@ -50,4 +50,12 @@ struct sc_case {
 extern const struct sc_case sc_cases[];
 extern const unsigned int sc_nr_cases;
 
+/*
+ * When set, receives the result of every int-returning libioasid call the scenarios make,
+ * in order (ioasid_ctx__new, ioasid_device__*, ioasid_ioas__* and ioasid_ctx__account):
+ * tests/vm/tools/conformance prints them so that runs on two backends compare call by
+ * call. NULL (nothing recorded) unless a runner sets it; scenarios run one at a time.
+ */
+extern void (*sc_on_call)(int ret);
+
 #endif /* IOGUARD_CONFORMANCE_SCENARIOS_H */

@@ -5,9 +5,10 @@
  * iova_tree__validate() after every step.
  *
  * Every test runs twice (fixture variants): on the library as built, 31 intervals a
- * leaf and 31 children an inner node, and on the same source built here with tiny nodes
- * (IOVA_TREE_SMALL_NODES: 3 and 3), where every few operations split, borrow or merge
- * and a few hundred intervals make a tree ten levels tall.
+ * leaf and 31 children an inner node, and on the same source built with tiny nodes
+ * (IOVA_TREE_SMALL_NODES: 3 and 3; tests/unit/iova_tree_small.h), where every few
+ * operations split, borrow or merge and a few hundred intervals make a tree ten levels
+ * tall.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,30 +22,7 @@
 #include <cmocka.h>
 
 #include "ioasid/iova_tree.h"
-
-/* The tiny-node build, its public functions renamed so that both link into one binary. */
-#define IOVA_TREE_SMALL_NODES
-#define iova_tree_new small_tree_new
-#define iova_tree_free small_tree_free
-#define iova_tree_insert small_tree_insert
-#define iova_tree_remove small_tree_remove
-#define iova_tree_find small_tree_find
-#define iova_tree_first_overlap small_tree_first_overlap
-#define iova_tree_next small_tree_next
-#define iova_tree_alloc small_tree_alloc
-#define iova_tree_count small_tree_count
-#define iova_tree__validate small_tree__validate
-#include "../../src/ioasid/iova_tree.c"
-#undef iova_tree_new
-#undef iova_tree_free
-#undef iova_tree_insert
-#undef iova_tree_remove
-#undef iova_tree_find
-#undef iova_tree_first_overlap
-#undef iova_tree_next
-#undef iova_tree_alloc
-#undef iova_tree_count
-#undef iova_tree__validate
+#include "iova_tree_small.h"
 
 struct tree_impl {
 	const char *name;
@@ -73,7 +51,7 @@ static const struct tree_impl impl_lib = {
 };
 
 static const struct tree_impl impl_small = {
-	.name = "3 a node", .leaf_max = LEAF_MAX,
+	.name = "3 a node", .leaf_max = SMALL_TREE_LEAF_MAX,
 	.tree_new = small_tree_new, .tree_free = small_tree_free, .insert = small_tree_insert,
 	.remove = small_tree_remove, .find = small_tree_find,
 	.first_overlap = small_tree_first_overlap, .next = small_tree_next,

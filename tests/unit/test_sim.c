@@ -20,7 +20,7 @@
 #include "fixture_helpers.h"
 
 #include "ioasid/ioasid.h"
-#include "../conformance/scenarios.c"
+#include "../conformance/scenarios.h"
 
 /* Fixture: a topology and a sim backend on it. */
 struct fix {

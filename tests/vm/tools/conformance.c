@@ -46,6 +46,7 @@
 #include <linux/vfio.h>
 
 #include "ioasid/ioasid.h"
+#include "../../conformance/scenarios.h"
 
 /* ---- every call of the scenarios is recorded ------------------------------------- */
 
@@ -55,47 +56,14 @@ static int calls[MAX_CALLS];
 static unsigned int nr_calls;
 static bool calls_overflow;
 
-static int rec(int ret)
+/* sc_on_call of the scenarios. */
+static void rec(int ret)
 {
 	if (nr_calls < MAX_CALLS)
 		calls[nr_calls++] = ret;
 	else
 		calls_overflow = true;
-	return ret;
 }
-
-/* Function-like macros do not expand recursively: the inner name is the real call. */
-#define ioasid_ctx__new(...)		rec(ioasid_ctx__new(__VA_ARGS__))
-#define ioasid_ctx__account(...)	rec(ioasid_ctx__account(__VA_ARGS__))
-#define ioasid_device__bind(...)	rec(ioasid_device__bind(__VA_ARGS__))
-#define ioasid_device__unbind(...)	rec(ioasid_device__unbind(__VA_ARGS__))
-#define ioasid_device__attach(...)	rec(ioasid_device__attach(__VA_ARGS__))
-#define ioasid_device__detach(...)	rec(ioasid_device__detach(__VA_ARGS__))
-#define ioasid_ioas__alloc(...)		rec(ioasid_ioas__alloc(__VA_ARGS__))
-#define ioasid_ioas__destroy(...)	rec(ioasid_ioas__destroy(__VA_ARGS__))
-#define ioasid_ioas__map(...)		rec(ioasid_ioas__map(__VA_ARGS__))
-#define ioasid_ioas__unmap(...)		rec(ioasid_ioas__unmap(__VA_ARGS__))
-#define ioasid_ioas__unmap_all(...)	rec(ioasid_ioas__unmap_all(__VA_ARGS__))
-#define ioasid_ioas__copy(...)		rec(ioasid_ioas__copy(__VA_ARGS__))
-#define ioasid_ioas__iova_ranges(...)	rec(ioasid_ioas__iova_ranges(__VA_ARGS__))
-#define ioasid_ioas__allow_iovas(...)	rec(ioasid_ioas__allow_iovas(__VA_ARGS__))
-
-#include "../../conformance/scenarios.c"
-
-#undef ioasid_ctx__new
-#undef ioasid_ctx__account
-#undef ioasid_device__bind
-#undef ioasid_device__unbind
-#undef ioasid_device__attach
-#undef ioasid_device__detach
-#undef ioasid_ioas__alloc
-#undef ioasid_ioas__destroy
-#undef ioasid_ioas__map
-#undef ioasid_ioas__unmap
-#undef ioasid_ioas__unmap_all
-#undef ioasid_ioas__copy
-#undef ioasid_ioas__iova_ranges
-#undef ioasid_ioas__allow_iovas
 
 /* Scenarios that use env->pair. */
 static const char *const pair_cases[] = { "attach_before_viable", "second_owner" };
@@ -478,6 +446,7 @@ int main(int argc, char **argv)
 	if (!opts.max_alignment && strcmp(opts.name, "sim"))
 		opts.max_alignment = running_kernel_max_alignment();
 
+	sc_on_call = rec;
 	for (i = 0; i < sc_nr_cases; i++) {
 		const struct sc_case *c = &sc_cases[i];
 		struct sc_env env = {

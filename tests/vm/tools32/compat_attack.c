@@ -6,7 +6,7 @@
  * Built twice from this one source so both ways in issue the very same ioctls:
  *   - as a static 32-bit program (tests/vm/tools32 -> lab32/compat_attack): a real
  *     IA-32 process, every syscall is compat;
- *   - included by tests/vm/tools/int80_attack.c as a 64-bit program that issues only its
+ *   - for x86-64 (the Makefile's lab/int80_attack) as a program that issues only its
  *     ioctls with `int $0x80`, the way any 64-bit process can reach compat_sys_ioctl on a
  *     kernel with IA32 emulation. Compat pointers are 32 bits wide, so every argument the
  *     kernel dereferences lives in a MAP_32BIT arena.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests of src/ioguard/decisions/decision_reader.c: the decision reader and the tenant names of its
+ * Tests of the decision reader (src/ioguard/decisions/decision_reader.c) and the tenant names of its
  * records. Without BPF, a plain temporary directory stands for the pin directory: what
  * the reader says when nothing is pinned, when another process holds the records, and
  * when the maps are missing. With root, the test mounts its own bpffs, pins a
