@@ -484,6 +484,65 @@ static uint64_t piece_uva(const struct piece *p)
 }
 
 /*
+ * iopt_alloc_area_pages()'s checks: the length, the IOVA (@iova when fixed, else one
+ * allocated into @iova), and each piece's write permission and alignment.
+ */
+static int place_pieces(struct ioasid_ioas_obj *ioas, const struct piece *pieces, size_t n,
+			uint64_t length, uint64_t *iova, uint32_t flags)
+{
+	struct ioasid_ctx *ctx = ioas->ctx;
+	uint64_t dst;
+	size_t i;
+	int err;
+
+	if ((length & (ioas->iova_alignment - 1)) || !length)
+		return -EINVAL;
+	if (flags & IOASID_MAP_FIXED_IOVA)
+		err = check_iova(ioas, *iova, length);
+	else
+		err = alloc_iova(ioas, piece_uva(&pieces[0]), length, ctx->be->opts.max_alignment,
+				 &dst);
+	if (err)
+		return err;
+	if (!(flags & IOASID_MAP_FIXED_IOVA))
+		*iova = dst;
+	for (i = 0; i < n; i++) {
+		if ((flags & IOASID_MAP_WRITE) && !pieces[i].pages->writable)
+			return -EPERM;
+		if ((pieces[i].start_byte % IOASID_PAGE_SIZE) & (ioas->iova_alignment - 1))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The backend's own operation on the placed pieces: one copy from @copy_src where the
+ * backend has it, else a map per piece, the ones done unmapped again when one fails.
+ */
+static int map_raw(struct ioasid_ioas_obj *ioas, const struct piece *pieces, size_t n,
+		   uint64_t dst, uint64_t length, uint32_t prot,
+		   struct ioasid_ioas_obj *copy_src, uint64_t copy_src_iova)
+{
+	struct ioasid_ctx *ctx = ioas->ctx;
+	size_t i;
+	int err;
+
+	if (copy_src && ctx->be->ops->copy)
+		return ctx->be->ops->copy(ctx, ioas, dst, copy_src, copy_src_iova, length, prot);
+	for (i = 0; i < n; i++) {
+		err = ctx->be->ops->map(ctx, ioas, pieces[i].area->iova, piece_uva(&pieces[i]),
+					pieces[i].length, prot);
+		if (err) {
+			while (i--)
+				ctx->be->ops->unmap(ctx, ioas, pieces[i].area->iova,
+						    pieces[i].length);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
  * iopt_map_pages(): iopt_alloc_area_pages() (checks, IOVA), iopt_insert_area() per piece,
  * then pins when a domain exists (iopt_fill_domains_pages()), then the raw operation.
  * On failure nothing is left behind. Takes a reference on each piece's pages.
@@ -498,25 +557,10 @@ static int map_pieces(struct ioasid_ioas_obj *ioas, struct piece *pieces, size_t
 	size_t i, pinned = 0, inserted = 0;
 	int err;
 
-	if ((length & (ioas->iova_alignment - 1)) || !length)
-		return -EINVAL;
-	if (flags & IOASID_MAP_FIXED_IOVA)
-		err = check_iova(ioas, *iova, length);
-	else
-		err = alloc_iova(ioas, piece_uva(&pieces[0]), length, ctx->be->opts.max_alignment,
-				 &dst);
+	err = place_pieces(ioas, pieces, n, length, iova, flags);
 	if (err)
 		return err;
-	if (!(flags & IOASID_MAP_FIXED_IOVA))
-		*iova = dst;
 	dst = *iova;
-
-	for (i = 0; i < n; i++) {
-		if ((prot & IOASID_MAP_WRITE) && !pieces[i].pages->writable)
-			return -EPERM;
-		if ((pieces[i].start_byte % IOASID_PAGE_SIZE) & (ioas->iova_alignment - 1))
-			return -EINVAL;
-	}
 	for (i = 0; i < n; i++) {
 		pieces[i].area = calloc(1, sizeof(*pieces[i].area));
 		if (!pieces[i].area) {
@@ -545,20 +589,7 @@ static int map_pieces(struct ioasid_ioas_obj *ioas, struct piece *pieces, size_t
 				goto err_remove;
 		}
 	}
-	if (copy_src && ctx->be->ops->copy) {
-		err = ctx->be->ops->copy(ctx, ioas, dst, copy_src, copy_src_iova, length, prot);
-	} else {
-		for (i = 0; i < n; i++) {
-			err = ctx->be->ops->map(ctx, ioas, pieces[i].area->iova, piece_uva(&pieces[i]),
-						pieces[i].length, prot);
-			if (err) {
-				while (i--)
-					ctx->be->ops->unmap(ctx, ioas, pieces[i].area->iova,
-							    pieces[i].length);
-				break;
-			}
-		}
-	}
+	err = map_raw(ioas, pieces, n, dst, length, prot, copy_src, copy_src_iova);
 	if (err)
 		goto err_remove;
 	ioas->nr_areas += n;

@@ -452,37 +452,16 @@ void iova_tree_free(struct iova_tree *t)
 	free(t);
 }
 
-int iova_tree_insert(struct iova_tree *t, uint64_t start, uint64_t last, void *data)
+/*
+ * Every node the splits of an insert into @leaf need, allocated before anything changes:
+ * one per full node from the leaf up, and a new root if they reach it. spare[k] serves
+ * level k. Returns how many (0 when @leaf has room), or -ENOMEM with none kept.
+ */
+static int alloc_split_nodes(const struct iova_tree *t, const struct iova_leaf *leaf,
+			     const struct iova_path *path, void **spare)
 {
-	struct iova_path path[MAX_HEIGHT + 1];
-	void *spare[MAX_HEIGHT + 1];
-	unsigned int nspare = 0, need, h;
-	struct iova_ent e = { .a = start, .b = last, .p = data };
-	struct iova_leaf *leaf;
-	void *node, *split = NULL;
-	uint64_t succ = 0;
-	bool has_succ;
-	int i, err;
+	unsigned int need = 0, h, n;
 
-	if (last < start)
-		return -EINVAL;
-	leaf = iova_descend(t, start, path, &succ, &has_succ);
-	/* i: the interval with the largest start <= start; -1 only in the lowest leaf. */
-	i = iova_search(leaf->start, LEAF_SLOTS, leaf->n, start);
-	if (i >= 0 && leaf->last[i] >= start)
-		return -EEXIST;
-	if ((uint32_t)(i + 1) < leaf->n) {
-		succ = leaf->start[i + 1];
-		has_succ = true;
-	}
-	if (has_succ && succ <= last)
-		return -EEXIST;
-
-	/*
-	 * Allocate every node the splits need before changing anything: one per full node
-	 * from the leaf up, and a new root if they reach it. spare[k] serves level k.
-	 */
-	need = 0;
 	if (leaf->n == LEAF_MAX) {
 		need = 1;
 		for (h = 1; h <= t->height && path[h].node->n == INNER_MAX; h++)
@@ -490,25 +469,30 @@ int iova_tree_insert(struct iova_tree *t, uint64_t start, uint64_t last, void *d
 		if (h > t->height)
 			need++;
 	}
-	if (need > MAX_HEIGHT) {
-		err = -ENOMEM;	/* unreachable with real memory, see MAX_HEIGHT */
-		goto err_free_spare;
-	}
-	for (; nspare < need; nspare++) {
-		spare[nspare] = node_new(nspare);
-		if (!spare[nspare]) {
-			err = -ENOMEM;
-			goto err_free_spare;
+	if (need > MAX_HEIGHT)
+		return -ENOMEM;	/* unreachable with real memory, see MAX_HEIGHT */
+	for (n = 0; n < need; n++) {
+		spare[n] = node_new(n);
+		if (!spare[n]) {
+			while (n--)
+				free(spare[n]);
+			return -ENOMEM;
 		}
 	}
+	return need;
+}
 
-	node = leaf;
-	if (leaf->n < LEAF_MAX) {
-		node_insert(0, leaf, i + 1, &e);
-	} else {
-		split = spare[0];
-		node_split_insert(0, leaf, split, i + 1, &e);
-	}
+/*
+ * After an insert into the leaf @node (split into @split, spare[0], when it was full):
+ * the path's sums brought up to date, each split entered into its parent (splitting a
+ * full parent into the next spare), and a new root when the old one split. Stops where
+ * a sum did not change and nothing split.
+ */
+static void insert_fix_path(struct iova_tree *t, const struct iova_path *path, void *node,
+			    void *split, void **spare)
+{
+	unsigned int h;
+
 	for (h = 1; h <= t->height; h++) {
 		struct iova_inner *p = path[h].node;
 		unsigned int ci = path[h].idx;
@@ -539,13 +523,45 @@ int iova_tree_insert(struct iova_tree *t, uint64_t start, uint64_t last, void *d
 		t->root = root;
 		t->height++;
 	}
+}
+
+int iova_tree_insert(struct iova_tree *t, uint64_t start, uint64_t last, void *data)
+{
+	struct iova_path path[MAX_HEIGHT + 1];
+	void *spare[MAX_HEIGHT + 1];
+	struct iova_ent e = { .a = start, .b = last, .p = data };
+	struct iova_leaf *leaf;
+	void *split = NULL;
+	uint64_t succ = 0;
+	bool has_succ;
+	int i, nspare;
+
+	if (last < start)
+		return -EINVAL;
+	leaf = iova_descend(t, start, path, &succ, &has_succ);
+	/* i: the interval with the largest start <= start; -1 only in the lowest leaf. */
+	i = iova_search(leaf->start, LEAF_SLOTS, leaf->n, start);
+	if (i >= 0 && leaf->last[i] >= start)
+		return -EEXIST;
+	if ((uint32_t)(i + 1) < leaf->n) {
+		succ = leaf->start[i + 1];
+		has_succ = true;
+	}
+	if (has_succ && succ <= last)
+		return -EEXIST;
+
+	nspare = alloc_split_nodes(t, leaf, path, spare);
+	if (nspare < 0)
+		return nspare;
+	if (leaf->n < LEAF_MAX) {
+		node_insert(0, leaf, i + 1, &e);
+	} else {
+		split = spare[0];
+		node_split_insert(0, leaf, split, i + 1, &e);
+	}
+	insert_fix_path(t, path, leaf, split, spare);
 	t->count++;
 	return 0;
-
-err_free_spare:
-	while (nspare--)
-		free(spare[nspare]);
-	return err;
 }
 
 /*

@@ -36,36 +36,36 @@ struct doc {
 
 static int key_name(struct parser *ps, void *obj, const struct key *k)
 {
-	return scalar_name(ps, k->name, &((struct doc *)obj)->name);
+	return parse_scalar_name(ps, k->name, &((struct doc *)obj)->name);
 }
 
 static int key_size(struct parser *ps, void *obj, const struct key *k)
 {
-	return scalar_size(ps, k->name, &((struct doc *)obj)->size);
+	return parse_scalar_size(ps, k->name, &((struct doc *)obj)->size);
 }
 
 static int key_gid(struct parser *ps, void *obj, const struct key *k)
 {
-	return scalar_uint(ps, k->name, "gid", 65535, &((struct doc *)obj)->gid);
+	return parse_scalar_uint(ps, k->name, "gid", 65535, &((struct doc *)obj)->gid);
 }
 
 static int key_mode(struct parser *ps, void *obj, const struct key *k)
 {
-	return scalar_enum(ps, k->name, "allow", "deny", &((struct doc *)obj)->deny);
+	return parse_scalar_enum(ps, k->name, "allow", "deny", &((struct doc *)obj)->deny);
 }
 
 static int key_path(struct parser *ps, void *obj, const struct key *k)
 {
-	int err = want_scalar(ps, k->name, "a path");
+	int err = parse_want_scalar(ps, k->name, "a path");
 
-	return err ? err : scalar_path(ps, "path", &((struct doc *)obj)->path);
+	return err ? err : parse_scalar_path(ps, "path", &((struct doc *)obj)->path);
 }
 
 static int item_key_name(struct parser *ps, void *obj, const struct key *k)
 {
 	struct doc *d = obj;
 
-	return scalar_name(ps, k->name, &d->items[d->n_items - 1]);
+	return parse_scalar_name(ps, k->name, &d->items[d->n_items - 1]);
 }
 
 static int parse_item(struct parser *ps, void *obj)
@@ -74,7 +74,7 @@ static int parse_item(struct parser *ps, void *obj)
 	struct doc *d = obj;
 
 	if (PUSH(d->items, d->n_items))
-		return oom(ps);
+		return parse_oom(ps);
 	return parse_mapping(ps, "an item", item_keys, 1, obj);
 }
 
@@ -114,18 +114,18 @@ static int parse_doc(const char *text, size_t len, struct doc *d, struct policy_
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	ret = scan_text(&ps);
+	ret = parse_scan_text(&ps);
 	if (ret)
 		return ret;
 	assert_true(yaml_parser_initialize(&ps.yaml));
 	yaml_parser_set_input_string(&ps.yaml, ps.buf, ps.len);
-	ret = next_event(&ps);				/* STREAM_START */
+	ret = parse_next_event(&ps);				/* STREAM_START */
 	if (!ret)
-		ret = next_event(&ps);			/* DOCUMENT_START */
+		ret = parse_next_event(&ps);			/* DOCUMENT_START */
 	if (!ret)
-		ret = next_event(&ps);
+		ret = parse_next_event(&ps);
 	if (!ret)
-		ret = want_start(&ps, YAML_MAPPING_START_EVENT, "document", "a mapping");
+		ret = parse_want_start(&ps, YAML_MAPPING_START_EVENT, "document", "a mapping");
 	if (!ret)
 		ret = parse_mapping(&ps, "the test document", doc_keys, 6, d);
 	if (ps.have_ev)
@@ -340,16 +340,16 @@ static void test_quote(void **state)
 	char s[80];
 	struct qbuf q;
 
-	assert_string_equal(quote(&q, "a\tb\x7f"), "a?b?");
+	assert_string_equal(parse_quote(&q, "a\tb\x7f"), "a?b?");
 	memset(s, 'x', 60);
 	s[60] = '\0';
-	assert_int_equal(strlen(quote(&q, s)), 48 + 3);
+	assert_int_equal(strlen(parse_quote(&q, s)), 48 + 3);
 	assert_string_equal(q.s + 48, "...");
 	/* A cut never splits a character: "é" straddling byte 48 is kept whole. */
 	memset(s, 'x', 47);
 	strcpy(s + 47, "\xc3\xa9yz");
-	assert_string_equal(quote(&q, s) + 47, "\xc3\xa9...");
-	assert_string_equal(quote_found(&q, "v"), "'v'");
+	assert_string_equal(parse_quote(&q, s) + 47, "\xc3\xa9...");
+	assert_string_equal(parse_quote_found(&q, "v"), "'v'");
 }
 
 static void test_fail_at(void **state)
@@ -357,20 +357,20 @@ static void test_fail_at(void **state)
 	struct policy_error err = POLICY_ERROR_INIT;
 	struct policy_error small = { .sz = sizeof(small) - 1 };
 
-	assert_int_equal(fail_at(&err, "p.yaml", -ENOENT, 0, 9, "cannot open: %s", "gone"),
+	assert_int_equal(parse_fail_at(&err, "p.yaml", -ENOENT, 0, 9, "cannot open: %s", "gone"),
 			 -ENOENT);
 	assert_string_equal(err.msg, "p.yaml: error: cannot open: gone");
 	assert_string_equal(err.cause, "cannot open: gone");
 	assert_int_equal(err.line, 0);
 	assert_int_equal(err.column, 0);
-	assert_int_equal(fail_at(&err, "p.yaml", -EINVAL, 3, 5, "%s", "bad"), -EINVAL);
+	assert_int_equal(parse_fail_at(&err, "p.yaml", -EINVAL, 3, 5, "%s", "bad"), -EINVAL);
 	assert_string_equal(err.msg, "p.yaml:3:5: error: bad");
 	assert_int_equal(err.err, -EINVAL);
 	/* A caller's struct from an older, smaller layout is never written. */
-	assert_int_equal(fail_at(&small, "p.yaml", -EINVAL, 1, 1, "x"), -EINVAL);
+	assert_int_equal(parse_fail_at(&small, "p.yaml", -EINVAL, 1, 1, "x"), -EINVAL);
 	assert_int_equal(small.err, 0);
 	assert_string_equal(small.msg, "");
-	assert_int_equal(fail_at(NULL, "p.yaml", -EIO, 1, 1, "x"), -EIO);
+	assert_int_equal(parse_fail_at(NULL, "p.yaml", -EIO, 1, 1, "x"), -EIO);
 }
 
 static void test_push_grows_by_powers_of_two(void **state)
@@ -386,8 +386,8 @@ static void test_push_grows_by_powers_of_two(void **state)
 	assert_int_equal(n, 100);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(arr[i], i + 1);
-	/* Below a power of two, grow() hands the array back as it is: room is left. */
-	assert_ptr_equal(grow(arr, 100, sizeof(*arr)), arr);
+	/* Below a power of two, parse_grow() hands the array back as it is: room is left. */
+	assert_ptr_equal(parse_grow(arr, 100, sizeof(*arr)), arr);
 	free(arr);
 }
 

@@ -52,19 +52,19 @@ static int open_checked(const char *path, bool check_owner, struct stat *st,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		err = -errno;
-		return fail_at(e, path, err, 0, 0, "cannot open: %s", strerror(-err));
+		return parse_fail_at(e, path, err, 0, 0, "cannot open: %s", strerror(-err));
 	}
 	if (fstat(fd, st)) {
 		err = -errno;
-		fail_at(e, path, err, 0, 0, "cannot stat: %s", strerror(-err));
+		parse_fail_at(e, path, err, 0, 0, "cannot stat: %s", strerror(-err));
 		goto out_close;
 	}
 	if (S_ISDIR(st->st_mode)) {
-		err = fail_at(e, path, -EISDIR, 0, 0, "is a directory, not a policy file");
+		err = parse_fail_at(e, path, -EISDIR, 0, 0, "is a directory, not a policy file");
 		goto out_close;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		err = fail_at(e, path, -EINVAL, 0, 0,
+		err = parse_fail_at(e, path, -EINVAL, 0, 0,
 			      "is a %s, not a regular file: policy files must be regular files",
 			      S_ISFIFO(st->st_mode) ? "FIFO" : S_ISSOCK(st->st_mode) ? "socket" :
 			      S_ISCHR(st->st_mode) ? "character device" :
@@ -72,13 +72,13 @@ static int open_checked(const char *path, bool check_owner, struct stat *st,
 		goto out_close;
 	}
 	if (check_owner && st->st_uid != 0) {
-		err = fail_at(e, path, -EPERM, 0, 0,
+		err = parse_fail_at(e, path, -EPERM, 0, 0,
 			      "owned by uid %u, not by root: policy files must be owned by root, "
 			      "like sudoers", (unsigned int)st->st_uid);
 		goto out_close;
 	}
 	if (check_owner && (st->st_mode & (S_IWGRP | S_IWOTH))) {
-		err = fail_at(e, path, -EPERM, 0, 0,
+		err = parse_fail_at(e, path, -EPERM, 0, 0,
 			      "writable by %s (mode %04o): policy files must be writable by "
 			      "root only (chmod go-w)",
 			      (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others" :
@@ -87,7 +87,7 @@ static int open_checked(const char *path, bool check_owner, struct stat *st,
 		goto out_close;
 	}
 	if (st->st_size > POLICY_MAX_FILE_SIZE) {
-		err = fail_at(e, path, -EFBIG, 1, 1,
+		err = parse_fail_at(e, path, -EFBIG, 1, 1,
 			      "file is %lld bytes, above the %d-byte (1 MiB) limit for policy "
 			      "files", (long long)st->st_size, POLICY_MAX_FILE_SIZE);
 		goto out_close;
@@ -117,7 +117,7 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 	cap = (size_t)st.st_size + 1;
 	buf = malloc(cap);
 	if (!buf) {
-		err = fail_at(e, path, -ENOMEM, 0, 0, "out of memory");
+		err = parse_fail_at(e, path, -ENOMEM, 0, 0, "out of memory");
 		goto out_close;
 	}
 	for (;;) {
@@ -127,7 +127,7 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 			cap = cap * 2 > POLICY_MAX_FILE_SIZE + 1 ? POLICY_MAX_FILE_SIZE + 1 : cap * 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
-				err = fail_at(e, path, -ENOMEM, 0, 0, "out of memory");
+				err = parse_fail_at(e, path, -ENOMEM, 0, 0, "out of memory");
 				goto out_free;
 			}
 			buf = nbuf;
@@ -137,7 +137,7 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 			continue;
 		if (n < 0) {
 			err = -errno;
-			fail_at(e, path, err, 0, 0, "cannot read: %s", strerror(-err));
+			parse_fail_at(e, path, err, 0, 0, "cannot read: %s", strerror(-err));
 			goto out_free;
 		}
 		if (n == 0)
@@ -145,7 +145,7 @@ static int read_file(const char *path, const struct policy_load_opts *opts,
 		len += n;
 	}
 	if (len > POLICY_MAX_FILE_SIZE) {
-		err = fail_at(e, path, -EFBIG, 1, 1,
+		err = parse_fail_at(e, path, -EFBIG, 1, 1,
 			      "file is larger than the %d-byte (1 MiB) limit for policy files",
 			      POLICY_MAX_FILE_SIZE);
 		goto out_free;
@@ -171,15 +171,15 @@ static int load_buffer(const char *path, const unsigned char *buf, size_t len,
 
 	ps.p = calloc(1, sizeof(*ps.p));
 	if (!ps.p)
-		return oom(&ps);
+		return parse_oom(&ps);
 	SHA256Init(&sha);
 	SHA256Update(&sha, buf, len);
 	SHA256Final(ps.p->hash, &sha);
-	ret = scan_text(&ps);
+	ret = parse_scan_text(&ps);
 	if (ret)
 		goto out_free_policy;
 	if (!yaml_parser_initialize(&ps.yaml)) {
-		ret = oom(&ps);
+		ret = parse_oom(&ps);
 		goto out_free_policy;
 	}
 	yaml_parser_set_input_string(&ps.yaml, buf, len);
@@ -198,7 +198,7 @@ out_free_policy:
 
 static void clear_error(struct policy_error *err)
 {
-	if (err_usable(err))
+	if (parse_err_usable(err))
 		memset((char *)err + sizeof(err->sz), 0, sizeof(*err) - sizeof(err->sz));
 }
 
@@ -229,7 +229,7 @@ int policy__load_buffer(const char *name, const void *buf, size_t len,
 		return -EINVAL;
 	*out = NULL;
 	if (len > POLICY_MAX_FILE_SIZE)
-		return fail_at(err, name, -EFBIG, 1, 1,
+		return parse_fail_at(err, name, -EFBIG, 1, 1,
 			       "%zu bytes, above the %d-byte (1 MiB) limit for policy files",
 			       len, POLICY_MAX_FILE_SIZE);
 	return load_buffer(name, buf ? buf : "", len, out, err);

@@ -27,19 +27,19 @@
 /* ------------------------------------------------------------------------------------ */
 /* Errors                                                                                */
 
-bool err_usable(const struct policy_error *e)
+bool parse_err_usable(const struct policy_error *e)
 {
 	return e && e->sz >= sizeof(*e);
 }
 
 /* Records an error; line 0 means "no position". Returns @code, for `return fail(...)`. */
 int __attribute__((format(printf, 6, 7)))
-fail_at(struct policy_error *e, const char *path, int code, unsigned int line,
+parse_fail_at(struct policy_error *e, const char *path, int code, unsigned int line,
 	unsigned int column, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err_usable(e))
+	if (!parse_err_usable(e))
 		return code;
 	va_start(ap, fmt);
 	vsnprintf(e->cause, sizeof(e->cause), fmt, ap);
@@ -55,7 +55,7 @@ fail_at(struct policy_error *e, const char *path, int code, unsigned int line,
 	return code;
 }
 
-const char *quote(struct qbuf *q, const char *s)
+const char *parse_quote(struct qbuf *q, const char *s)
 {
 	size_t i;
 
@@ -68,12 +68,12 @@ const char *quote(struct qbuf *q, const char *s)
 	return q->s;
 }
 
-/* quote() between single quotes, for "found 'x'". */
-const char *quote_found(struct qbuf *q, const char *s)
+/* parse_quote() between single quotes, for "found 'x'". */
+const char *parse_quote_found(struct qbuf *q, const char *s)
 {
 	struct qbuf in;
 
-	snprintf(q->s, sizeof(q->s), "'%s'", quote(&in, s));
+	snprintf(q->s, sizeof(q->s), "'%s'", parse_quote(&in, s));
 	return q->s;
 }
 
@@ -82,7 +82,7 @@ const char *quote_found(struct qbuf *q, const char *s)
  * with a byte offset only, and binary junk deserves a plain word. Lines and columns count
  * characters, as libyaml's marks do.
  */
-int scan_text(struct parser *ps)
+int parse_scan_text(struct parser *ps)
 {
 	const unsigned char *b = ps->buf;
 	yaml_mark_t m = { 0 };
@@ -94,7 +94,8 @@ int scan_text(struct parser *ps)
 	while (i < ps->len) {
 		c = b[i];
 		if (c == 0)
-			return fail(ps, &m, "binary data (NUL byte); policy files must be UTF-8 text");
+			return fail(ps, &m,
+				    "binary data (NUL byte); policy files must be UTF-8 text");
 		if (c < 0x80) {
 			n = 1;
 		} else if ((c & 0xe0) == 0xc0 && c >= 0xc2) {
@@ -145,7 +146,7 @@ static int syntax_error(struct parser *ps)
 	const char *problem = y->problem ? y->problem : "unknown problem";
 
 	if (y->error == YAML_MEMORY_ERROR)
-		return fail_at(ps->err, ps->path, -ENOMEM, 0, 0, "out of memory");
+		return parse_fail_at(ps->err, ps->path, -ENOMEM, 0, 0, "out of memory");
 	if (y->context)
 		return fail(ps, &y->problem_mark,
 			    "YAML syntax error: %s (%s that starts at line %zu, column %zu)",
@@ -155,7 +156,7 @@ static int syntax_error(struct parser *ps)
 }
 
 /* Replaces the current event with the next one; refuses aliases, anchors and tags. */
-int next_event(struct parser *ps)
+int parse_next_event(struct parser *ps)
 {
 	const yaml_event_t *ev = &ps->ev;
 	yaml_char_t *anchor = NULL, *tag = NULL;
@@ -172,7 +173,7 @@ int next_event(struct parser *ps)
 	case YAML_ALIAS_EVENT:
 		return fail(ps, &ev->start_mark,
 			    "YAML alias '*%s': aliases and anchors are not allowed in policy files",
-			    quote(&q, (char *)ev->data.alias.anchor));
+			    parse_quote(&q, (char *)ev->data.alias.anchor));
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
 		tag = ev->data.scalar.tag;
@@ -191,28 +192,29 @@ int next_event(struct parser *ps)
 	if (anchor)
 		return fail(ps, &ev->start_mark,
 			    "YAML anchor '&%s': aliases and anchors are not allowed in policy files",
-			    quote(&q, (char *)anchor));
+			    parse_quote(&q, (char *)anchor));
 	if (tag)
-		return fail(ps, &ev->start_mark, "YAML tag '%s': tags are not allowed in policy files",
-			    quote(&q, (char *)tag));
+		return fail(ps, &ev->start_mark,
+			    "YAML tag '%s': tags are not allowed in policy files",
+			    parse_quote(&q, (char *)tag));
 	if (ev->type == YAML_SCALAR_EVENT && strlen((char *)ev->data.scalar.value) !=
 					     ev->data.scalar.length)
 		return fail(ps, &ev->start_mark, "string contains a NUL character");
 	return 0;
 }
 
-const yaml_mark_t *cur_mark(const struct parser *ps)
+const yaml_mark_t *parse_cur_mark(const struct parser *ps)
 {
 	return &ps->ev.start_mark;
 }
 
-const char *cur_scalar(const struct parser *ps)
+const char *parse_cur_scalar(const struct parser *ps)
 {
 	return (const char *)ps->ev.data.scalar.value;
 }
 
 /* "a mapping", "a list" or the quoted scalar, for "found ..." in messages. */
-const char *found(const struct parser *ps, struct qbuf *q)
+const char *parse_found(const struct parser *ps, struct qbuf *q)
 {
 	switch (ps->ev.type) {
 	case YAML_MAPPING_START_EVENT:
@@ -220,15 +222,15 @@ const char *found(const struct parser *ps, struct qbuf *q)
 	case YAML_SEQUENCE_START_EVENT:
 		return "a list";
 	case YAML_SCALAR_EVENT:
-		return quote_found(q, cur_scalar(ps));
+		return parse_quote_found(q, parse_cur_scalar(ps));
 	default:
 		return "nothing";
 	}
 }
 
-bool cur_is_null(const struct parser *ps)
+bool parse_cur_is_null(const struct parser *ps)
 {
-	const char *v = cur_scalar(ps);
+	const char *v = parse_cur_scalar(ps);
 
 	return ps->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
@@ -236,40 +238,42 @@ bool cur_is_null(const struct parser *ps)
 }
 
 /* The current event must be a non-null scalar: the value of @key, described by @what. */
-int want_scalar(struct parser *ps, const char *key, const char *what)
+int parse_want_scalar(struct parser *ps, const char *key, const char *what)
 {
 	struct qbuf q;
 
 	if (ps->ev.type != YAML_SCALAR_EVENT)
-		return fail(ps, cur_mark(ps), "'%s' must be %s, found %s", key, what, found(ps, &q));
-	if (cur_is_null(ps))
-		return fail(ps, cur_mark(ps), "'%s' has no value (expected %s)", key, what);
+		return fail(ps, parse_cur_mark(ps), "'%s' must be %s, found %s", key, what,
+			    parse_found(ps, &q));
+	if (parse_cur_is_null(ps))
+		return fail(ps, parse_cur_mark(ps), "'%s' has no value (expected %s)", key, what);
 	return 0;
 }
 
-int want_start(struct parser *ps, yaml_event_type_t type, const char *key,
+int parse_want_start(struct parser *ps, yaml_event_type_t type, const char *key,
 		      const char *what)
 {
 	struct qbuf q;
 
-	if (ps->ev.type == YAML_SCALAR_EVENT && cur_is_null(ps))
-		return fail(ps, cur_mark(ps), "'%s' has no value (expected %s)", key, what);
+	if (ps->ev.type == YAML_SCALAR_EVENT && parse_cur_is_null(ps))
+		return fail(ps, parse_cur_mark(ps), "'%s' has no value (expected %s)", key, what);
 	if (ps->ev.type != type)
-		return fail(ps, cur_mark(ps), "'%s' must be %s, found %s", key, what, found(ps, &q));
+		return fail(ps, parse_cur_mark(ps), "'%s' must be %s, found %s", key, what,
+			    parse_found(ps, &q));
 	return 0;
 }
 
 /* @arr with room for element @n: the capacity is implicitly the next power of two of n. */
-void *grow(void *arr, size_t n, size_t elem)
+void *parse_grow(void *arr, size_t n, size_t elem)
 {
 	if (n & (n - 1))
 		return arr;
 	return reallocarray(arr, n ? n * 2 : 1, elem);
 }
 
-int oom(struct parser *ps)
+int parse_oom(struct parser *ps)
 {
-	return fail_at(ps->err, ps->path, -ENOMEM, 0, 0, "out of memory");
+	return parse_fail_at(ps->err, ps->path, -ENOMEM, 0, 0, "out of memory");
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -283,7 +287,7 @@ int oom(struct parser *ps)
 int parse_mapping(struct parser *ps, const char *what, const struct key *keys,
 			 size_t n_keys, void *obj)
 {
-	yaml_mark_t seen_at[MAX_KEYS], map_mark = *cur_mark(ps);
+	yaml_mark_t seen_at[MAX_KEYS], map_mark = *parse_cur_mark(ps);
 	bool seen[MAX_KEYS] = { 0 };
 	char expected[128] = "";
 	const struct key *k;
@@ -292,31 +296,33 @@ int parse_mapping(struct parser *ps, const char *what, const struct key *keys,
 	int err;
 
 	for (;;) {
-		err = next_event(ps);
+		err = parse_next_event(ps);
 		if (err)
 			return err;
 		if (ps->ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if (ps->ev.type != YAML_SCALAR_EVENT)
-			return fail(ps, cur_mark(ps), "key in %s must be a name, found %s",
-				    what, found(ps, &q));
+			return fail(ps, parse_cur_mark(ps), "key in %s must be a name, found %s",
+				    what, parse_found(ps, &q));
 		for (i = 0; i < n_keys; i++)
-			if (!strcmp(cur_scalar(ps), keys[i].name))
+			if (!strcmp(parse_cur_scalar(ps), keys[i].name))
 				break;
 		if (i == n_keys) {
 			for (k = keys; k < keys + n_keys; k++)
-				snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
+				snprintf(expected + strlen(expected),
+					 sizeof(expected) - strlen(expected),
 					 "%s%s", k == keys ? "" : ", ", k->name);
-			return fail(ps, cur_mark(ps), "unknown key '%s' in %s (expected one of: %s)",
-				    quote(&q, cur_scalar(ps)), what, expected);
+			return fail(ps, parse_cur_mark(ps),
+				    "unknown key '%s' in %s (expected one of: %s)",
+				    parse_quote(&q, parse_cur_scalar(ps)), what, expected);
 		}
 		if (seen[i])
-			return fail(ps, cur_mark(ps),
+			return fail(ps, parse_cur_mark(ps),
 				    "duplicate key '%s' in %s (first at line %zu, column %zu)",
 				    keys[i].name, what, seen_at[i].line + 1, seen_at[i].column + 1);
 		seen[i] = true;
-		seen_at[i] = *cur_mark(ps);
-		err = next_event(ps);
+		seen_at[i] = *parse_cur_mark(ps);
+		err = parse_next_event(ps);
 		if (err)
 			return err;
 		err = keys[i].parse(ps, obj, &keys[i]);
@@ -344,18 +350,19 @@ int parse_seq_of_mappings(struct parser *ps, const char *key, const char *what,
 	size_t n = 0;
 	int err;
 
-	err = want_start(ps, YAML_SEQUENCE_START_EVENT, key, what);
+	err = parse_want_start(ps, YAML_SEQUENCE_START_EVENT, key, what);
 	if (err)
 		return err;
-	list_mark = *cur_mark(ps);
+	list_mark = *parse_cur_mark(ps);
 	for (;;) {
-		err = next_event(ps);
+		err = parse_next_event(ps);
 		if (err)
 			return err;
 		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
 			break;
 		if (ps->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(ps, cur_mark(ps), "%sfound %s", not_mapping, found(ps, &q));
+			return fail(ps, parse_cur_mark(ps), "%sfound %s", not_mapping,
+				    parse_found(ps, &q));
 		err = item(ps, obj);
 		if (err)
 			return err;
@@ -420,60 +427,62 @@ static enum num_status parse_u64(const char *s, bool units, uint64_t *out, const
 }
 
 /* An integer from 0 to @max, without units; @what is "uid", "gid", "IOMMU group". */
-int scalar_uint(struct parser *ps, const char *key, const char *what, uint64_t max,
+int parse_scalar_uint(struct parser *ps, const char *key, const char *what, uint64_t max,
 		       uint64_t *out)
 {
 	const char *unit;
 	struct qbuf q;
 	int err;
 
-	err = want_scalar(ps, key, "an integer");
+	err = parse_want_scalar(ps, key, "an integer");
 	if (err)
 		return err;
-	switch (parse_u64(cur_scalar(ps), false, out, &unit)) {
+	switch (parse_u64(parse_cur_scalar(ps), false, out, &unit)) {
 	case NUM_OK:
 		if (*out <= max)
 			return 0;
 		/* fall through */
 	case NUM_RANGE:
-		return fail(ps, cur_mark(ps), "%s '%s' is out of range (0 to %llu)", what,
-			    quote(&q, cur_scalar(ps)), (unsigned long long)max);
+		return fail(ps, parse_cur_mark(ps), "%s '%s' is out of range (0 to %llu)", what,
+			    parse_quote(&q, parse_cur_scalar(ps)), (unsigned long long)max);
 	default:
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "bad %s '%s' (expected an integer from 0 to %llu, decimal or 0x hex)",
-			    what, quote(&q, cur_scalar(ps)), (unsigned long long)max);
+			    what, parse_quote(&q, parse_cur_scalar(ps)), (unsigned long long)max);
 	}
 }
 
 /* A byte count or address, with optional binary units. */
-int scalar_size(struct parser *ps, const char *key, uint64_t *out)
+int parse_scalar_size(struct parser *ps, const char *key, uint64_t *out)
 {
 	const char *unit = NULL;
 	struct qbuf q, qu;
 	int err;
 
-	err = want_scalar(ps, key, "a number of bytes");
+	err = parse_want_scalar(ps, key, "a number of bytes");
 	if (err)
 		return err;
-	switch (parse_u64(cur_scalar(ps), true, out, &unit)) {
+	switch (parse_u64(parse_cur_scalar(ps), true, out, &unit)) {
 	case NUM_OK:
 		return 0;
 	case NUM_RANGE:
-		return fail(ps, cur_mark(ps), "'%s' for '%s' does not fit in 64 bits",
-			    quote(&q, cur_scalar(ps)), key);
+		return fail(ps, parse_cur_mark(ps), "'%s' for '%s' does not fit in 64 bits",
+			    parse_quote(&q, parse_cur_scalar(ps)), key);
 	case NUM_UNIT:
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "unknown unit '%s' in '%s' for '%s' (expected KiB, MiB, GiB, TiB, PiB "
-			    "or EiB; units are binary)", quote(&qu, unit), quote(&q, cur_scalar(ps)),
+			    "or EiB; units are binary)", parse_quote(&qu, unit), parse_quote(&q,
+											     parse_cur_scalar(ps)),
 			    key);
 	default:
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "bad number '%s' for '%s' (expected an integer, decimal or 0x hex, "
-			    "with an optional unit like 64MiB)", quote(&q, cur_scalar(ps)), key);
+			    "with an optional unit like 64MiB)", parse_quote(&q,
+									     parse_cur_scalar(ps)), key);
 	}
 }
 
-int scalar_enum(struct parser *ps, const char *key, const char *a, const char *b,
+int parse_scalar_enum(struct parser *ps, const char *key, const char *a, const char *b,
 		       int *out)
 {
 	char what[64];
@@ -481,66 +490,66 @@ int scalar_enum(struct parser *ps, const char *key, const char *a, const char *b
 	int err;
 
 	snprintf(what, sizeof(what), "%s or %s", a, b);
-	err = want_scalar(ps, key, what);
+	err = parse_want_scalar(ps, key, what);
 	if (err)
 		return err;
-	if (!strcmp(cur_scalar(ps), a))
+	if (!strcmp(parse_cur_scalar(ps), a))
 		*out = 0;
-	else if (!strcmp(cur_scalar(ps), b))
+	else if (!strcmp(parse_cur_scalar(ps), b))
 		*out = 1;
 	else
-		return fail(ps, cur_mark(ps), "bad value '%s' for '%s' (expected %s)",
-			    quote(&q, cur_scalar(ps)), key, what);
+		return fail(ps, parse_cur_mark(ps), "bad value '%s' for '%s' (expected %s)",
+			    parse_quote(&q, parse_cur_scalar(ps)), key, what);
 	return 0;
 }
 
-int scalar_name(struct parser *ps, const char *key, char **out)
+int parse_scalar_name(struct parser *ps, const char *key, char **out)
 {
 	const char *v;
 	struct qbuf q;
 	size_t i;
 	int err;
 
-	err = want_scalar(ps, key, "a name");
+	err = parse_want_scalar(ps, key, "a name");
 	if (err)
 		return err;
-	v = cur_scalar(ps);
+	v = parse_cur_scalar(ps);
 	for (i = 0; v[i]; i++)
 		if (!isalnum((unsigned char)v[i]) &&
 		    (!i || (v[i] != '.' && v[i] != '_' && v[i] != '-')))
-			return fail(ps, cur_mark(ps),
+			return fail(ps, parse_cur_mark(ps),
 				    "bad name '%s' (expected letters, digits, '.', '_' and '-', "
-				    "starting with a letter or digit)", quote(&q, v));
+				    "starting with a letter or digit)", parse_quote(&q, v));
 	if (!i)
-		return fail(ps, cur_mark(ps), "'%s' is empty", key);
+		return fail(ps, parse_cur_mark(ps), "'%s' is empty", key);
 	if (i > POLICY_NAME_MAX)
-		return fail(ps, cur_mark(ps), "name '%s' is longer than %d characters",
-			    quote(&q, v), POLICY_NAME_MAX);
+		return fail(ps, parse_cur_mark(ps), "name '%s' is longer than %d characters",
+			    parse_quote(&q, v), POLICY_NAME_MAX);
 	*out = strdup(v);
-	return *out ? 0 : oom(ps);
+	return *out ? 0 : parse_oom(ps);
 }
 
 /* An absolute, normalised path: no empty, '.' or '..' components, no trailing '/'. */
-int scalar_path(struct parser *ps, const char *what, char **out)
+int parse_scalar_path(struct parser *ps, const char *what, char **out)
 {
-	const char *v = cur_scalar(ps), *c;
+	const char *v = parse_cur_scalar(ps), *c;
 	struct qbuf q;
 	size_t n;
 
 	if (v[0] != '/')
-		return fail(ps, cur_mark(ps), "bad %s '%s' (expected an absolute path)", what,
-			    quote(&q, v));
+		return fail(ps, parse_cur_mark(ps), "bad %s '%s' (expected an absolute path)", what,
+			    parse_quote(&q, v));
 	if (strlen(v) >= 4096)
-		return fail(ps, cur_mark(ps), "%s is longer than 4095 bytes", what);
+		return fail(ps, parse_cur_mark(ps), "%s is longer than 4095 bytes", what);
 	for (c = v + 1; strcmp(v, "/"); c += n + 1) {
 		n = strcspn(c, "/");
 		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return fail(ps, cur_mark(ps),
+			return fail(ps, parse_cur_mark(ps),
 				    "%s '%s' is not normalised (no '.', '..' or empty components, "
-				    "no trailing '/')", what, quote(&q, v));
+				    "no trailing '/')", what, parse_quote(&q, v));
 		if (!c[n])
 			break;
 	}
 	*out = strdup(v);
-	return *out ? 0 : oom(ps);
+	return *out ? 0 : parse_oom(ps);
 }

@@ -17,11 +17,11 @@
  *
  * Invariants:
  *  - Parsing stops at the first error: each function returns 0 or the negative errno
- *    that fail()/fail_at() recorded in @err, and no caller records a second one.
+ *    that fail()/parse_fail_at() recorded in @err, and no caller records a second one.
  *  - The event cursor: on entry to a value's parser the current event is the node's
  *    first event (a scalar or a *_START); on success it is the node's last (the same
  *    scalar or the matching *_END).
- *  - next_event() refuses aliases, anchors and tags, so no alias is ever expanded and
+ *  - parse_next_event() refuses aliases, anchors and tags, so no alias is ever expanded and
  *    nesting is only as deep as the schema's tables.
  *  - Arrays grown with PUSH() have a capacity of the next power of two of their count.
  */
@@ -50,12 +50,13 @@ struct parser {
 
 /* A content error at @mark (a libyaml mark: 0-based); returns -EINVAL. */
 #define fail(ps, mark, ...) \
-	fail_at((ps)->err, (ps)->path, -EINVAL, (mark)->line + 1, (mark)->column + 1, __VA_ARGS__)
+	parse_fail_at((ps)->err, (ps)->path, -EINVAL, (mark)->line + 1, (mark)->column + 1, \
+		      __VA_ARGS__)
 
 /*
  * A user value made fit for a one-line message: at most 48 bytes, cut at a character
  * boundary, with "..." when cut; control characters shown as '?'. The text is UTF-8
- * (scan_text() made sure), so other bytes pass through.
+ * (parse_scan_text() made sure), so other bytes pass through.
  */
 struct qbuf {
 	char s[60];
@@ -63,7 +64,7 @@ struct qbuf {
 
 /* Appends a zeroed element to @arr of @n elements; 0 or -ENOMEM (@arr unchanged). */
 #define PUSH(arr, n) ({							\
-	void *_a = grow((arr), (n), sizeof(*(arr)));			\
+	void *_a = parse_grow((arr), (n), sizeof(*(arr)));			\
 	if (_a) {							\
 		(arr) = _a;						\
 		memset(&(arr)[(n)], 0, sizeof(*(arr)));			\
@@ -89,35 +90,35 @@ typedef int (*item_fn)(struct parser *ps, void *obj);
 #define MAX_KEYS 8
 
 /* policy_parse.c: errors */
-bool err_usable(const struct policy_error *e);
-int fail_at(struct policy_error *e, const char *path, int code, unsigned int line,
+bool parse_err_usable(const struct policy_error *e);
+int parse_fail_at(struct policy_error *e, const char *path, int code, unsigned int line,
 	    unsigned int column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-int oom(struct parser *ps);
-const char *quote(struct qbuf *q, const char *s);
-const char *quote_found(struct qbuf *q, const char *s);
+int parse_oom(struct parser *ps);
+const char *parse_quote(struct qbuf *q, const char *s);
+const char *parse_quote_found(struct qbuf *q, const char *s);
 
 /* policy_parse.c: the text and the event cursor */
-int scan_text(struct parser *ps);
-int next_event(struct parser *ps);
-const yaml_mark_t *cur_mark(const struct parser *ps);
-const char *cur_scalar(const struct parser *ps);
-const char *found(const struct parser *ps, struct qbuf *q);
-bool cur_is_null(const struct parser *ps);
-int want_scalar(struct parser *ps, const char *key, const char *what);
-int want_start(struct parser *ps, yaml_event_type_t type, const char *key, const char *what);
-void *grow(void *arr, size_t n, size_t elem);
+int parse_scan_text(struct parser *ps);
+int parse_next_event(struct parser *ps);
+const yaml_mark_t *parse_cur_mark(const struct parser *ps);
+const char *parse_cur_scalar(const struct parser *ps);
+const char *parse_found(const struct parser *ps, struct qbuf *q);
+bool parse_cur_is_null(const struct parser *ps);
+int parse_want_scalar(struct parser *ps, const char *key, const char *what);
+int parse_want_start(struct parser *ps, yaml_event_type_t type, const char *key, const char *what);
+void *parse_grow(void *arr, size_t n, size_t elem);
 
 /* policy_parse.c: mappings and scalars */
 int parse_mapping(struct parser *ps, const char *what, const struct key *keys, size_t n_keys,
 		  void *obj);
 int parse_seq_of_mappings(struct parser *ps, const char *key, const char *what,
 			  const char *not_mapping, const char *if_empty, item_fn item, void *obj);
-int scalar_uint(struct parser *ps, const char *key, const char *what, uint64_t max,
+int parse_scalar_uint(struct parser *ps, const char *key, const char *what, uint64_t max,
 		uint64_t *out);
-int scalar_size(struct parser *ps, const char *key, uint64_t *out);
-int scalar_enum(struct parser *ps, const char *key, const char *a, const char *b, int *out);
-int scalar_name(struct parser *ps, const char *key, char **out);
-int scalar_path(struct parser *ps, const char *what, char **out);
+int parse_scalar_size(struct parser *ps, const char *key, uint64_t *out);
+int parse_scalar_enum(struct parser *ps, const char *key, const char *a, const char *b, int *out);
+int parse_scalar_name(struct parser *ps, const char *key, char **out);
+int parse_scalar_path(struct parser *ps, const char *what, char **out);
 
 /* policy_schema.c */
 int parse_stream(struct parser *ps);

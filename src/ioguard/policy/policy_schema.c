@@ -32,23 +32,23 @@ static int scalar_or_list(struct parser *ps, const struct key *k, const char *wh
 	int err;
 
 	if (ps->ev.type == YAML_SCALAR_EVENT) {
-		err = want_scalar(ps, k->name, what);
+		err = parse_want_scalar(ps, k->name, what);
 		return err ? err : one(ps, k->name, t);
 	}
-	err = want_start(ps, YAML_SEQUENCE_START_EVENT, k->name, what);
+	err = parse_want_start(ps, YAML_SEQUENCE_START_EVENT, k->name, what);
 	if (err)
 		return err;
-	list_mark = *cur_mark(ps);
+	list_mark = *parse_cur_mark(ps);
 	for (;;) {
-		err = next_event(ps);
+		err = parse_next_event(ps);
 		if (err)
 			return err;
 		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
 			break;
 		if (ps->ev.type != YAML_SCALAR_EVENT)
-			return fail(ps, cur_mark(ps), "items of '%s' must be scalars, found %s",
-				    k->name, found(ps, &q));
-		err = want_scalar(ps, k->name, what);
+			return fail(ps, parse_cur_mark(ps), "items of '%s' must be scalars, found %s",
+				    k->name, parse_found(ps, &q));
+		err = parse_want_scalar(ps, k->name, what);
 		if (err)
 			return err;
 		err = one(ps, k->name, t);
@@ -57,7 +57,8 @@ static int scalar_or_list(struct parser *ps, const struct key *k, const char *wh
 		empty = false;
 	}
 	if (empty)
-		return fail(ps, &list_mark, "'%s' is an empty list (leave the key out to match any)",
+		return fail(ps, &list_mark,
+			    "'%s' is an empty list (leave the key out to match any)",
 			    k->name);
 	return 0;
 }
@@ -67,11 +68,11 @@ static int one_id(struct parser *ps, const char *key, uint32_t **arr, size_t *n)
 	uint64_t v;
 	int err;
 
-	err = scalar_uint(ps, key, key, UINT32_MAX - 1, &v);
+	err = parse_scalar_uint(ps, key, key, UINT32_MAX - 1, &v);
 	if (err)
 		return err;
 	if (PUSH(*arr, *n))
-		return oom(ps);
+		return parse_oom(ps);
 	(*arr)[*n - 1] = v;
 	return 0;
 }
@@ -89,8 +90,8 @@ static int one_gid(struct parser *ps, const char *key, struct policy_tenant *t)
 static int one_path(struct parser *ps, const char *what, char ***arr, size_t *n)
 {
 	if (PUSH(*arr, *n))
-		return oom(ps);
-	return scalar_path(ps, what, &(*arr)[*n - 1]);
+		return parse_oom(ps);
+	return parse_scalar_path(ps, what, &(*arr)[*n - 1]);
 }
 
 static int one_cgroup(struct parser *ps, const char *key, struct policy_tenant *t)
@@ -108,16 +109,16 @@ static bool hexn(const char *s, size_t n, uint32_t *out);
 /* 64 hexadecimal digits, as sha256sum prints them; either case. */
 static int one_exe_sha256(struct parser *ps, const char *key, struct policy_tenant *t)
 {
-	const char *v = cur_scalar(ps);
+	const char *v = parse_cur_scalar(ps);
 	uint32_t byte = 0;
 	struct qbuf q;
 	size_t i;
 
 	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
-		return fail(ps, cur_mark(ps), "bad %s '%s' (expected a SHA-256 digest: 64 "
-			    "hexadecimal digits, as sha256sum prints it)", key, quote(&q, v));
+		return fail(ps, parse_cur_mark(ps), "bad %s '%s' (expected a SHA-256 digest: 64 "
+			    "hexadecimal digits, as sha256sum prints it)", key, parse_quote(&q, v));
 	if (PUSH(t->exe_sha256, t->n_exe_sha256))
-		return oom(ps);
+		return parse_oom(ps);
 	for (i = 0; i < 32; i++) {
 		hexn(v + 2 * i, 2, &byte);
 		t->exe_sha256[t->n_exe_sha256 - 1][i] = byte;
@@ -164,11 +165,11 @@ static int v_match(struct parser *ps, void *obj, const struct key *k)
 	yaml_mark_t mark;
 	int err;
 
-	err = want_start(ps, YAML_MAPPING_START_EVENT, k->name,
+	err = parse_want_start(ps, YAML_MAPPING_START_EVENT, k->name,
 			 "a mapping with uid, gid, cgroup, exe or exe_sha256");
 	if (err)
 		return err;
-	mark = *cur_mark(ps);
+	mark = *parse_cur_mark(ps);
 	err = parse_mapping(ps, "match", match_keys, ARRAY_SIZE(match_keys), t);
 	if (err)
 		return err;
@@ -199,7 +200,7 @@ static bool hexn(const char *s, size_t n, uint32_t *out)
 /* [DOMAIN:]BUS:DEVICE.FUNCTION; DOMAIN is 4 to 8 hex digits (VMD domains have 5). */
 static int dev_bdf(struct parser *ps, struct policy_device *d)
 {
-	const char *v = cur_scalar(ps), *bus = v, *colon;
+	const char *v = parse_cur_scalar(ps), *bus = v, *colon;
 	uint32_t dom = 0, b, dv, fn;
 	struct qbuf q;
 	size_t dl;
@@ -215,23 +216,23 @@ static int dev_bdf(struct parser *ps, struct policy_device *d)
 	    !hexn(bus + 3, 2, &dv) || !hexn(bus + 6, 1, &fn))
 		goto bad;
 	if (dv > 0x1f)
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "bad PCI address '%s': device 0x%02x is out of range (0x00 to 0x1f)",
-			    quote(&q, v), dv);
+			    parse_quote(&q, v), dv);
 	if (fn > 7)
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "bad PCI address '%s': function %x is out of range (0 to 7)",
-			    quote(&q, v), fn);
+			    parse_quote(&q, v), fn);
 	/*
 	 * The programs compare the kernel's device name in IOGUARD_BDF_LEN (16) bytes, NUL
 	 * included: an 8-digit domain's name loses its function there, so two functions
 	 * would share one selector.
 	 */
 	if (dom > 0x0fffffff)
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "PCI address '%s' is not supported: the enforcement programs compare "
 			    "device names in 15 characters, which cut the function off a domain of "
-			    "8 digits (select the device by group or id)", quote(&q, v));
+			    "8 digits (select the device by group or id)", parse_quote(&q, v));
 	d->kind = POLICY_DEV_BDF;
 	d->bdf.domain = dom;
 	d->bdf.bus = b;
@@ -239,15 +240,15 @@ static int dev_bdf(struct parser *ps, struct policy_device *d)
 	d->bdf.fn = fn;
 	return 0;
 bad:
-	return fail(ps, cur_mark(ps),
+	return fail(ps, parse_cur_mark(ps),
 		    "bad PCI address '%s' (expected [DOMAIN:]BUS:DEVICE.FUNCTION in hex, like "
-		    "0000:01:00.0)", quote(&q, v));
+		    "0000:01:00.0)", parse_quote(&q, v));
 }
 
 /* VVVV:DDDD, each 4 hex digits or '*'. */
 static int dev_id(struct parser *ps, struct policy_device *d)
 {
-	const char *v = cur_scalar(ps);
+	const char *v = parse_cur_scalar(ps);
 	uint32_t ven = POLICY_PCI_ID_ANY, dev = POLICY_PCI_ID_ANY;
 	const char *colon = strchr(v, ':');
 	struct qbuf q;
@@ -255,9 +256,9 @@ static int dev_id(struct parser *ps, struct policy_device *d)
 	if (!colon ||
 	    !(colon - v == 1 ? v[0] == '*' : colon - v == 4 && hexn(v, 4, &ven)) ||
 	    !(!strcmp(colon + 1, "*") || (strlen(colon + 1) == 4 && hexn(colon + 1, 4, &dev))))
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "bad vendor:device ID '%s' (expected VVVV:DDDD, 4 hex digits or * each, "
-			    "like 8086:10d3 or 8086:*)", quote(&q, v));
+			    "like 8086:10d3 or 8086:*)", parse_quote(&q, v));
 	d->kind = POLICY_DEV_ID;
 	d->id.vendor = ven;
 	d->id.device = dev;
@@ -267,7 +268,7 @@ static int dev_id(struct parser *ps, struct policy_device *d)
 /* 0xCCSSPP or 0xCCSSPP/0xMMMMMM. */
 static int dev_class(struct parser *ps, struct policy_device *d)
 {
-	const char *v = cur_scalar(ps);
+	const char *v = parse_cur_scalar(ps);
 	uint32_t val, mask = 0xffffff;
 	size_t n = strlen(v);
 	struct qbuf q;
@@ -276,12 +277,13 @@ static int dev_class(struct parser *ps, struct policy_device *d)
 	    !hexn(v + 2, 6, &val) ||
 	    (n == 17 && (v[8] != '/' || v[9] != '0' || tolower((unsigned char)v[10]) != 'x' ||
 			 !hexn(v + 11, 6, &mask))))
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "bad PCI class '%s' (expected 0xCCSSPP with 6 hex digits, optionally "
-			    "/0xMMMMMM as a mask, like 0x020000 or 0x020000/0xff0000)", quote(&q, v));
+			    "/0xMMMMMM as a mask, like 0x020000 or 0x020000/0xff0000)", parse_quote(&q, v));
 	if (val & ~mask)
-		return fail(ps, cur_mark(ps),
-			    "PCI class '%s' sets bits outside its mask (0x%06x)", quote(&q, v),
+		return fail(ps, parse_cur_mark(ps),
+			    "PCI class '%s' sets bits outside its mask (0x%06x)", parse_quote(&q,
+											      v),
 			    val & ~mask);
 	d->kind = POLICY_DEV_CLASS;
 	d->class.value = val;
@@ -294,7 +296,7 @@ static int dev_group(struct parser *ps, struct policy_device *d)
 	uint64_t v;
 	int err;
 
-	err = scalar_uint(ps, "group", "IOMMU group", INT32_MAX, &v);
+	err = parse_scalar_uint(ps, "group", "IOMMU group", INT32_MAX, &v);
 	if (err)
 		return err;
 	d->kind = POLICY_DEV_GROUP;
@@ -325,15 +327,15 @@ static int v_selector(struct parser *ps, void *obj, const struct key *k)
 	kind = !strcmp(k->name, "bdf") ? POLICY_DEV_BDF : !strcmp(k->name, "id") ? POLICY_DEV_ID :
 	       !strcmp(k->name, "class") ? POLICY_DEV_CLASS : POLICY_DEV_GROUP;
 	if (s->first)
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "device selector has both '%s' and '%s' (write one selector per list "
 			    "item)", s->first, k->name);
 	s->first = k->name;
-	err = want_scalar(ps, k->name, what[kind]);
+	err = parse_want_scalar(ps, k->name, what[kind]);
 	if (err)
 		return err;
-	s->d->pos.line = cur_mark(ps)->line + 1;
-	s->d->pos.column = cur_mark(ps)->column + 1;
+	s->d->pos.line = parse_cur_mark(ps)->line + 1;
+	s->d->pos.column = parse_cur_mark(ps)->column + 1;
 	return parse[kind](ps, s->d);
 }
 
@@ -348,12 +350,12 @@ static const struct key selector_keys[] = {
 static int device_selector(struct parser *ps, void *obj)
 {
 	struct policy_tenant *t = obj;
-	yaml_mark_t sel_mark = *cur_mark(ps);
+	yaml_mark_t sel_mark = *parse_cur_mark(ps);
 	struct selector s;
 	int err;
 
 	if (PUSH(t->devices, t->n_devices))
-		return oom(ps);
+		return parse_oom(ps);
 	s.d = &t->devices[t->n_devices - 1];
 	s.first = NULL;
 	s.d->pos.line = sel_mark.line + 1;
@@ -383,7 +385,7 @@ static int v_max_dma(struct parser *ps, void *obj, const struct key *k)
 {
 	struct policy_tenant *t = obj;
 
-	return scalar_size(ps, k->name, &t->max_dma_bytes);
+	return parse_scalar_size(ps, k->name, &t->max_dma_bytes);
 }
 
 enum { W_START, W_END, W_BASE, W_SIZE };
@@ -408,8 +410,8 @@ static int v_window_field(struct parser *ps, void *obj, const struct key *k)
 			    "IOVA window mixes '%s' with '%s' (use start and end, or base and size)",
 			    k->name, names[w->seen[other] ? other : other + 1]);
 	w->seen[i] = true;
-	w->mark[i] = *cur_mark(ps);
-	return scalar_size(ps, k->name, &w->v[i]);
+	w->mark[i] = *parse_cur_mark(ps);
+	return parse_scalar_size(ps, k->name, &w->v[i]);
 }
 
 static const struct key window_keys[] = {
@@ -472,7 +474,7 @@ static int windows_check(struct parser *ps, struct policy_tenant *t)
 static int iova_window(struct parser *ps, void *obj)
 {
 	struct policy_tenant *t = obj;
-	yaml_mark_t wmark = *cur_mark(ps);
+	yaml_mark_t wmark = *parse_cur_mark(ps);
 	struct policy_window *pw;
 	struct window w = { 0 };
 	int err;
@@ -481,7 +483,7 @@ static int iova_window(struct parser *ps, void *obj)
 	if (err)
 		return err;
 	if (PUSH(t->windows, t->n_windows))
-		return oom(ps);
+		return parse_oom(ps);
 	pw = &t->windows[t->n_windows - 1];
 	pw->pos.line = wmark.line + 1;
 	pw->pos.column = wmark.column + 1;
@@ -529,12 +531,12 @@ static int v_tenant_name(struct parser *ps, void *obj, const struct key *k)
 	struct policy_tenant *t = obj, *o;
 	int err;
 
-	err = scalar_name(ps, k->name, &t->name);
+	err = parse_scalar_name(ps, k->name, &t->name);
 	if (err)
 		return err;
 	for (o = ps->p->tenants; o < t; o++)
 		if (!strcmp(o->name, t->name))
-			return fail(ps, cur_mark(ps),
+			return fail(ps, parse_cur_mark(ps),
 				    "duplicate tenant name '%s' (first at line %u, column %u)",
 				    t->name, o->pos.line, o->pos.column);
 	return 0;
@@ -555,11 +557,11 @@ static int tenant(struct parser *ps, void *obj)
 	struct policy_tenant *t;
 
 	if (PUSH(p->tenants, p->n_tenants))
-		return oom(ps);
+		return parse_oom(ps);
 	t = &p->tenants[p->n_tenants - 1];
 	t->max_dma_bytes = POLICY_DMA_UNLIMITED;
-	t->pos.line = cur_mark(ps)->line + 1;
-	t->pos.column = cur_mark(ps)->column + 1;
+	t->pos.line = parse_cur_mark(ps)->line + 1;
+	t->pos.column = parse_cur_mark(ps)->column + 1;
 	return parse_mapping(ps, "tenant", tenant_keys, ARRAY_SIZE(tenant_keys), t);
 }
 
@@ -574,14 +576,14 @@ static int v_tenants(struct parser *ps, void *obj, const struct key *k)
 
 static int v_name(struct parser *ps, void *obj, const struct key *k)
 {
-	return scalar_name(ps, k->name, &((struct policy *)obj)->name);
+	return parse_scalar_name(ps, k->name, &((struct policy *)obj)->name);
 }
 
 static int v_mode(struct parser *ps, void *obj, const struct key *k)
 {
 	int v = 0, err;
 
-	err = scalar_enum(ps, k->name, "enforce", "audit", &v);
+	err = parse_scalar_enum(ps, k->name, "enforce", "audit", &v);
 	if (!err)
 		((struct policy *)obj)->mode = v ? POLICY_MODE_AUDIT : POLICY_MODE_ENFORCE;
 	return err;
@@ -591,7 +593,7 @@ static int v_default(struct parser *ps, void *obj, const struct key *k)
 {
 	int v = 0, err;
 
-	err = scalar_enum(ps, k->name, "deny", "allow", &v);
+	err = parse_scalar_enum(ps, k->name, "deny", "allow", &v);
 	if (!err)
 		((struct policy *)obj)->dflt = v ? POLICY_DEFAULT_ALLOW : POLICY_DEFAULT_DENY;
 	return err;
@@ -601,7 +603,7 @@ static int v_viability(struct parser *ps, void *obj, const struct key *k)
 {
 	int v = 0, err;
 
-	err = scalar_enum(ps, k->name, "kernel", "strict", &v);
+	err = parse_scalar_enum(ps, k->name, "kernel", "strict", &v);
 	if (!err)
 		((struct policy *)obj)->viability = v ? POLICY_VIABILITY_STRICT : POLICY_VIABILITY_KERNEL;
 	return err;
@@ -653,7 +655,7 @@ static int ownership_check(struct parser *ps)
 			if (d->kind != POLICY_DEV_BDF && d->kind != POLICY_DEV_GROUP)
 				continue;
 			if (PUSH(o, n)) {
-				err = oom(ps);
+				err = parse_oom(ps);
 				goto out_free;
 			}
 			o[n - 1].t = t;
@@ -705,35 +707,35 @@ int parse_stream(struct parser *ps)
 	struct qbuf q;
 	int err;
 
-	err = next_event(ps);	/* STREAM_START */
+	err = parse_next_event(ps);	/* STREAM_START */
 	if (err)
 		return err;
-	err = next_event(ps);
+	err = parse_next_event(ps);
 	if (err)
 		return err;
 	if (ps->ev.type == YAML_STREAM_END_EVENT)
 		return fail(ps, &start, ps->len ? "policy file has no YAML document (only comments "
 				      "or blank lines)" : "policy file is empty");
-	err = next_event(ps);	/* the document's root node */
+	err = parse_next_event(ps);	/* the document's root node */
 	if (err)
 		return err;
-	if (ps->ev.type == YAML_SCALAR_EVENT && cur_is_null(ps))
-		return fail(ps, cur_mark(ps), "policy document is empty");
+	if (ps->ev.type == YAML_SCALAR_EVENT && parse_cur_is_null(ps))
+		return fail(ps, parse_cur_mark(ps), "policy document is empty");
 	if (ps->ev.type != YAML_MAPPING_START_EVENT)
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "policy must be a mapping with keys name, mode, default, viability, "
-			    "tenants; found %s", found(ps, &q));
+			    "tenants; found %s", parse_found(ps, &q));
 	err = parse_mapping(ps, "policy", policy_keys, ARRAY_SIZE(policy_keys), ps->p);
 	if (err)
 		return err;
-	err = next_event(ps);	/* DOCUMENT_END */
+	err = parse_next_event(ps);	/* DOCUMENT_END */
 	if (err)
 		return err;
-	err = next_event(ps);
+	err = parse_next_event(ps);
 	if (err)
 		return err;
 	if (ps->ev.type == YAML_DOCUMENT_START_EVENT)
-		return fail(ps, cur_mark(ps),
+		return fail(ps, parse_cur_mark(ps),
 			    "a second YAML document: a policy file holds exactly one");
 	return ownership_check(ps);
 }
