@@ -10,6 +10,7 @@
 #include "abi_names.h"
 #include "dma_fault.h"
 #include "event.h"
+#include "pci_address.h"
 
 struct domain_id {
 	RB_ENTRY(domain_id) node;
@@ -446,18 +447,10 @@ out:
 
 int event_filter__parse_device(struct event_filter *f, const char *bdf)
 {
-	unsigned int domain = 0, bus, dev, fn;
-	char tail;
+	struct pci_address a;
 
-	if (sscanf(bdf, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn, &tail) != 4) {
-		domain = 0;
-		if (sscanf(bdf, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
-			return -EINVAL;
-	}
-	if (strspn(bdf, "0123456789abcdefABCDEF:.") != strlen(bdf) || domain > 0xffff ||
-	    bus > 0xff || dev > 0x1f || fn > 7)
+	if (pci_address_parse(bdf, &a) || pci_address_name(&a, f->device, sizeof(f->device)))
 		return -EINVAL;
-	snprintf(f->device, sizeof(f->device), "%04x:%02x:%02x.%x", domain, bus, dev, fn);
 	return 0;
 }
 

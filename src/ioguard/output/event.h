@@ -74,8 +74,10 @@ struct event_filter {
  */
 int event_filter__parse_ops(struct event_filter *f, const char *list, struct errbuf *eb);
 /*
- * event_filter__parse_device() - accepts "dddd:bb:dd.f" or "bb:dd.f" (domain 0000), in
- * hex, and stores the canonical lowercase form. Return: 0 or -EINVAL.
+ * event_filter__parse_device() - accepts a PCI address as a policy's `bdf` does
+ * (pci_address_parse(): "0000:00:03.0", or "00:03.0" for domain 0000) and stores the
+ * kernel's name of it. Return: 0 or -EINVAL (any other text, a device or function out
+ * of range, or a name longer than records hold).
  */
 int event_filter__parse_device(struct event_filter *f, const char *bdf);
 bool event_filter__event(const struct event_filter *f, const struct ioguard_event *e);

@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "output/array_size.h"
+#include "output/pci_address.h"
 #include "policy_parse.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -197,52 +198,43 @@ static bool hexn(const char *s, size_t n, uint32_t *out)
 	return true;
 }
 
-/* [DOMAIN:]BUS:DEVICE.FUNCTION; DOMAIN is 4 to 8 hex digits (VMD domains have 5). */
+/* A PCI address (pci_address.h's grammar), its device and function in range. */
 static int dev_bdf(struct parser *ps, struct policy_device *d)
 {
-	const char *v = parse_cur_scalar(ps), *bus = v, *colon;
-	uint32_t dom = 0, b, dv, fn;
+	const char *v = parse_cur_scalar(ps);
+	struct pci_address a;
 	struct qbuf q;
-	size_t dl;
+	int err;
 
-	colon = strchr(v, ':');
-	if (colon && strchr(colon + 1, ':')) {
-		dl = colon - v;
-		if (dl < 4 || dl > 8 || !hexn(v, dl, &dom))
-			goto bad;
-		bus = colon + 1;
-	}
-	if (strlen(bus) != 7 || bus[2] != ':' || bus[5] != '.' || !hexn(bus, 2, &b) ||
-	    !hexn(bus + 3, 2, &dv) || !hexn(bus + 6, 1, &fn))
-		goto bad;
-	if (dv > 0x1f)
+	err = pci_address_parse(v, &a);
+	if (err == -ERANGE && a.dev > 0x1f)
 		return fail(ps, parse_cur_mark(ps),
 			    "bad PCI address '%s': device 0x%02x is out of range (0x00 to 0x1f)",
-			    parse_quote(&q, v), dv);
-	if (fn > 7)
+			    parse_quote(&q, v), a.dev);
+	if (err == -ERANGE)
 		return fail(ps, parse_cur_mark(ps),
 			    "bad PCI address '%s': function %x is out of range (0 to 7)",
-			    parse_quote(&q, v), fn);
+			    parse_quote(&q, v), a.fn);
+	if (err)
+		return fail(ps, parse_cur_mark(ps),
+			    "bad PCI address '%s' (expected [DOMAIN:]BUS:DEVICE.FUNCTION in hex, "
+			    "like 0000:01:00.0)", parse_quote(&q, v));
 	/*
 	 * The programs compare the kernel's device name in IOGUARD_BDF_LEN (16) bytes, NUL
 	 * included: an 8-digit domain's name loses its function there, so two functions
 	 * would share one selector.
 	 */
-	if (dom > 0x0fffffff)
+	if (a.domain > 0x0fffffff)
 		return fail(ps, parse_cur_mark(ps),
 			    "PCI address '%s' is not supported: the enforcement programs compare "
 			    "device names in 15 characters, which cut the function off a domain of "
 			    "8 digits (select the device by group or id)", parse_quote(&q, v));
 	d->kind = POLICY_DEV_BDF;
-	d->bdf.domain = dom;
-	d->bdf.bus = b;
-	d->bdf.dev = dv;
-	d->bdf.fn = fn;
+	d->bdf.domain = a.domain;
+	d->bdf.bus = a.bus;
+	d->bdf.dev = a.dev;
+	d->bdf.fn = a.fn;
 	return 0;
-bad:
-	return fail(ps, parse_cur_mark(ps),
-		    "bad PCI address '%s' (expected [DOMAIN:]BUS:DEVICE.FUNCTION in hex, like "
-		    "0000:01:00.0)", parse_quote(&q, v));
 }
 
 /* VVVV:DDDD, each 4 hex digits or '*'. */
