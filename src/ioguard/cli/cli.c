@@ -7,6 +7,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "output/array_size.h"
 #include "prog/bpf_probe.h"
 #include "cli.h"
@@ -30,6 +32,21 @@ void p_print(enum errbuf_level level, const char *msg)
 	} else {
 		fprintf(stderr, "%s: %s%s\n", bin_name, prefix[level], msg);
 	}
+}
+
+static bool libbpf_debug;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_debug)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void cli_libbpf_messages(bool debug)
+{
+	libbpf_debug = debug;
+	libbpf_set_print(print_libbpf);
 }
 
 int cli_json_enable(void)

@@ -58,6 +58,11 @@ void p_errbuf(const struct errbuf *eb);
 int p_bad_option(int opt, char **argv);
 /* --json: the writer on stdout, made once; -ENOMEM, said, if it cannot be made. */
 int cli_json_enable(void);
+/*
+ * cli_libbpf_messages() - libbpf's messages go to stderr as they are, its debug messages
+ * only when @debug (a command's --verbose). main() calls it once before any command.
+ */
+void cli_libbpf_messages(bool debug);
 
 /*
  * parse_uint_arg() - @arg as a decimal whole number in [@min, @max] into *@out; on

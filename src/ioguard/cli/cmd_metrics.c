@@ -219,6 +219,7 @@ static int open_tracer(struct metrics_cmd *m)
 	err = bpf_environment_check();
 	if (err)
 		return err;
+	cli_libbpf_messages(m->topts.verbose);
 	err = tracer__open(&m->topts, &m->tracer, &eb);
 	if (err) {
 		p_errbuf(&eb);

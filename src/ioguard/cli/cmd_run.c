@@ -764,6 +764,7 @@ static int open_sources(struct daemon *d)
 	char description[1024];
 	int err;
 
+	cli_libbpf_messages(d->topts.verbose);
 	err = tracer__open(&d->topts, &d->tracer, &eb);
 	if (err) {
 		p_errbuf(&eb);

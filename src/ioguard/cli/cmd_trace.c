@@ -270,6 +270,7 @@ static int open_sources(struct trace_session *s)
 	struct errbuf eb = CLI_ERRBUF;
 	int err;
 
+	cli_libbpf_messages(s->topts.verbose);
 	err = tracer__open(&s->topts, &s->tracer, &eb);
 	if (err) {
 		p_errbuf(&eb);

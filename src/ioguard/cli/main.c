@@ -48,6 +48,7 @@ int main(int argc, char **argv)
 	};
 	int opt, err;
 
+	cli_libbpf_messages(false);
 	/* Global options stop at the command name; the command parses the rest. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:jhV", options, NULL)) != -1) {

@@ -44,17 +44,26 @@ enum invalidation_drop {
  */
 #define DMA_FAULT_HOOK "dmar_fault"
 
-static bool libbpf_verbose;
-static bool libbpf_probing;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/*
+ * libbpf's print function while the tracer probes: a refused program is expected there,
+ * and the tracer reports its outcome. Otherwise libbpf prints through what the process
+ * installed (the CLI's, which shows debug messages with --verbose).
+ */
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* A refused probe is expected; only its outcome is reported. */
-	if (libbpf_probing && !libbpf_verbose)
-		return 0;
-	if (level == LIBBPF_DEBUG && !libbpf_verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* Silences libbpf for a probe unless @opts asks for its messages; returns what to restore. */
+static libbpf_print_fn_t probe_begin(const struct tracer_opts *opts)
+{
+	return opts->verbose ? NULL : libbpf_set_print(quiet_print);
+}
+
+static void probe_end(const struct tracer_opts *opts, libbpf_print_fn_t saved)
+{
+	if (!opts->verbose)
+		libbpf_set_print(saved);
 }
 
 const char *tracer__mode_name(enum tracer_mode mode)
@@ -306,7 +315,7 @@ static int load_mode_optional_invalidations(struct tracer *t, const struct trace
 					    enum tracer_mode mode, struct kernel_btf *kbtf)
 {
 	enum invalidation_drop drop = INVALIDATION_KEEP;
-	bool probing = libbpf_probing;
+	libbpf_print_fn_t saved;
 	int err;
 
 	err = load_mode(t, opts, mode, drop, kbtf);
@@ -318,9 +327,9 @@ static int load_mode_optional_invalidations(struct tracer *t, const struct trace
 			 strerror(-err), drop == INVALIDATION_DROP_ALL ?
 			 "invalidations not counted" :
 			 "invalidations counted without latency or group");
-		libbpf_probing = true;
+		saved = probe_begin(opts);
 		err = load_mode(t, opts, mode, drop, kbtf);
-		libbpf_probing = probing;
+		probe_end(opts, saved);
 	}
 	if (err)
 		t->invalidation_note[0] = '\0';
@@ -333,9 +342,6 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out, struct err
 	struct tracer *t;
 	int err;
 
-	libbpf_verbose = opts->verbose;
-	libbpf_set_print(libbpf_print);
-
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -347,7 +353,10 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out, struct err
 	}
 
 	if (opts->mode != TRACER_MODE_TP_BTF) {
-		libbpf_probing = opts->mode == TRACER_MODE_AUTO;
+		/* In auto mode fentry is itself a probe: tp_btf follows a refusal. */
+		bool probing = opts->mode == TRACER_MODE_AUTO;
+		libbpf_print_fn_t saved = probing ? probe_begin(opts) : NULL;
+
 		err = load_mode_optional_invalidations(t, opts, TRACER_MODE_FENTRY, &kbtf);
 		if (err && strstr(t->refused, "/" DMA_FAULT_HOOK)) {
 			snprintf(t->dma_fault_note, sizeof(t->dma_fault_note),
@@ -357,7 +366,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out, struct err
 			err = load_mode_optional_invalidations(t, opts, TRACER_MODE_FENTRY,
 							       &kbtf);
 		}
-		libbpf_probing = false;
+		if (probing)
+			probe_end(opts, saved);
 		if (!err)
 			goto out_btf;
 		if (opts->mode == TRACER_MODE_FENTRY) {
