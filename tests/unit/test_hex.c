@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Tests of src/ioguard/output/hex.c: lowercase, two digits a byte, always NUL-ended. */
+/*
+ * Tests of src/ioguard/output/hex.c: encoding is lowercase, two digits a byte, always
+ * NUL-ended; parsing takes exactly the digits asked for, in either case.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,12 +53,41 @@ static void test_no_bytes_is_the_empty_string(void **state)
 	assert_string_equal(hex, "");
 }
 
+static void test_parse_exact_digits(void **state)
+{
+	uint32_t v = 0;
+
+	assert_true(hex_parse("1f", 2, &v));
+	assert_int_equal(v, 0x1f);
+	assert_true(hex_parse("aBcD", 4, &v));
+	assert_int_equal(v, 0xabcd);
+	/* Only the first @n characters are read: the caller checks what follows. */
+	assert_true(hex_parse("12:", 2, &v));
+	assert_int_equal(v, 0x12);
+	assert_true(hex_parse("ffffffff", 8, &v));
+	assert_int_equal(v, 0xffffffff);
+}
+
+static void test_parse_refuses_a_non_digit(void **state)
+{
+	uint32_t v = 7;
+
+	assert_false(hex_parse("1g", 2, &v));
+	assert_false(hex_parse("x1", 2, &v));
+	assert_false(hex_parse("1", 2, &v));	/* the NUL is not a digit */
+	assert_false(hex_parse("-1", 2, &v));
+	assert_false(hex_parse(" 1", 2, &v));
+	assert_int_equal(v, 7);			/* untouched on refusal */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_byte_value),
 		cmocka_unit_test(test_sha256_as_sha256sum_prints_it),
 		cmocka_unit_test(test_no_bytes_is_the_empty_string),
+		cmocka_unit_test(test_parse_exact_digits),
+		cmocka_unit_test(test_parse_refuses_a_non_digit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

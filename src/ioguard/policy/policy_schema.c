@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "output/array_size.h"
+#include "output/hex.h"
 #include "output/pci_address.h"
 #include "policy_parse.h"
 
@@ -105,7 +106,6 @@ static int one_exe(struct parser *ps, const char *key, struct policy_tenant *t)
 	return one_path(ps, "executable path", &t->exes, &t->n_exes);
 }
 
-static bool hexn(const char *s, size_t n, uint32_t *out);
 
 /* 64 hexadecimal digits, as sha256sum prints them; either case. */
 static int one_exe_sha256(struct parser *ps, const char *key, struct policy_tenant *t)
@@ -121,7 +121,7 @@ static int one_exe_sha256(struct parser *ps, const char *key, struct policy_tena
 	if (PUSH(t->exe_sha256, t->n_exe_sha256))
 		return parse_oom(ps);
 	for (i = 0; i < 32; i++) {
-		hexn(v + 2 * i, 2, &byte);
+		hex_parse(v + 2 * i, 2, &byte);
 		t->exe_sha256[t->n_exe_sha256 - 1][i] = byte;
 	}
 	return 0;
@@ -183,21 +183,6 @@ static int v_match(struct parser *ps, void *obj, const struct key *k)
 /* ------------------------------------------------------------------------------------ */
 /* Tenants: devices                                                                      */
 
-static bool hexn(const char *s, size_t n, uint32_t *out)
-{
-	uint32_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-		v = v << 4 | (isdigit((unsigned char)s[i]) ? s[i] - '0' :
-			      tolower((unsigned char)s[i]) - 'a' + 10);
-	}
-	*out = v;
-	return true;
-}
-
 /* A PCI address (pci_address.h's grammar), its device and function in range. */
 static int dev_bdf(struct parser *ps, struct policy_device *d)
 {
@@ -246,8 +231,8 @@ static int dev_id(struct parser *ps, struct policy_device *d)
 	struct qbuf q;
 
 	if (!colon ||
-	    !(colon - v == 1 ? v[0] == '*' : colon - v == 4 && hexn(v, 4, &ven)) ||
-	    !(!strcmp(colon + 1, "*") || (strlen(colon + 1) == 4 && hexn(colon + 1, 4, &dev))))
+	    !(colon - v == 1 ? v[0] == '*' : colon - v == 4 && hex_parse(v, 4, &ven)) ||
+	    !(!strcmp(colon + 1, "*") || (strlen(colon + 1) == 4 && hex_parse(colon + 1, 4, &dev))))
 		return fail(ps, parse_cur_mark(ps),
 			    "bad vendor:device ID '%s' (expected VVVV:DDDD, 4 hex digits or * each, "
 			    "like 8086:10d3 or 8086:*)", parse_quote(&q, v));
@@ -266,9 +251,9 @@ static int dev_class(struct parser *ps, struct policy_device *d)
 	struct qbuf q;
 
 	if ((n != 8 && n != 17) || v[0] != '0' || tolower((unsigned char)v[1]) != 'x' ||
-	    !hexn(v + 2, 6, &val) ||
+	    !hex_parse(v + 2, 6, &val) ||
 	    (n == 17 && (v[8] != '/' || v[9] != '0' || tolower((unsigned char)v[10]) != 'x' ||
-			 !hexn(v + 11, 6, &mask))))
+			 !hex_parse(v + 11, 6, &mask))))
 		return fail(ps, parse_cur_mark(ps),
 			    "bad PCI class '%s' (expected 0xCCSSPP with 6 hex digits, optionally "
 			    "/0xMMMMMM as a mask, like 0x020000 or 0x020000/0xff0000)", parse_quote(&q, v));
