@@ -61,9 +61,12 @@ SHELL := /bin/bash
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
-# The kernel's name for the host's architecture, as bpf_tracing.h's __TARGET_ARCH_* wants it.
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64/arm64/' \
-	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
+# The kernel's name for the architecture, as bpf_tracing.h's __TARGET_ARCH_* wants it: the
+# host's, or ARCH in either spelling (an ARCH=x86_64 exported for kernel builds is x86).
+ARCH ?= $(shell uname -m)
+override ARCH := $(shell echo '$(ARCH)' | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' \
+	-e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' \
+	-e 's/loongarch64/loongarch/')
 UAPI := $(OUTPUT)/uapi
 # The system's uAPI headers are 6.1 and lack linux/iommufd.h and the VFIO cdev ioctls;
 # the 6.12 headers come from linux-source-6.12 via the kernel cache. Only what includes

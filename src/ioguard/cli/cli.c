@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -34,18 +35,28 @@ void p_print(enum errbuf_level level, const char *msg)
 	}
 }
 
-static bool libbpf_debug;
+/* The most detailed level of libbpf's messages that is printed. */
+static enum libbpf_print_level libbpf_shown = LIBBPF_INFO;
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !libbpf_debug)
+	if (level > libbpf_shown)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
 void cli_libbpf_messages(bool debug)
 {
-	libbpf_debug = debug;
+	/* As libbpf's own printer: LIBBPF_LOG_LEVEL=warn|info|debug, info by default. */
+	const char *env = getenv("LIBBPF_LOG_LEVEL");
+
+	libbpf_shown = LIBBPF_INFO;
+	if (env && !strcasecmp(env, "warn"))
+		libbpf_shown = LIBBPF_WARN;
+	else if (env && !strcasecmp(env, "debug"))
+		libbpf_shown = LIBBPF_DEBUG;
+	if (debug)
+		libbpf_shown = LIBBPF_DEBUG;
 	libbpf_set_print(print_libbpf);
 }
 

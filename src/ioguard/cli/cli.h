@@ -59,8 +59,9 @@ int p_bad_option(int opt, char **argv);
 /* --json: the writer on stdout, made once; -ENOMEM, said, if it cannot be made. */
 int cli_json_enable(void);
 /*
- * cli_libbpf_messages() - libbpf's messages go to stderr as they are, its debug messages
- * only when @debug (a command's --verbose). main() calls it once before any command.
+ * cli_libbpf_messages() - libbpf's messages go to stderr as they are: warnings and
+ * information, or what LIBBPF_LOG_LEVEL (warn, info, debug) says, and debug messages too
+ * when @debug (a command's --verbose). main() calls it once before any command.
  */
 void cli_libbpf_messages(bool debug);
 

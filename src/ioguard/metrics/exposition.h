@@ -30,7 +30,8 @@ int exposition_render(const struct metrics_snapshot *s, struct buf *out);
 
 /*
  * exposition_render_posture() - append the ioguard_host_* and ioguard_enforcement_*
- * families of @s->posture (exposition_posture.c); exposition_render() calls it last.
+ * families of @s->posture (exposition_posture.c); exposition_render() calls it after
+ * the IOMMU's families, before the daemon's own.
  * Return: 0 or -ENOMEM.
  */
 int exposition_render_posture(const struct metrics_snapshot *s, struct buf *out);
