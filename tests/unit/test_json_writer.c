@@ -138,6 +138,56 @@ static void test_long_values_are_written_whole(void **state)
 	free(s);
 }
 
+/* Every digit count, as printf's %llu and %lld write them. */
+static void test_numbers_match_printf(void **state)
+{
+	struct capture *c = *state;
+	char want[64 * 48], *p = want;
+	uint64_t v = 1;
+	int i;
+
+	jsonw_start_array(c->w);
+	p += sprintf(p, "[");
+	for (i = 0; i < 20; i++, v *= 10) {
+		jsonw_uint(c->w, v - 1);
+		jsonw_uint(c->w, v);
+		jsonw_int(c->w, -(int64_t)(v / 3));
+		p += sprintf(p, "%s%llu,%llu,%lld", i ? "," : "", (unsigned long long)(v - 1),
+			     (unsigned long long)v, -(long long)(v / 3));
+	}
+	jsonw_uint(c->w, UINT64_MAX);
+	jsonw_end_array(c->w);
+	sprintf(p, ",18446744073709551615]\n");
+	assert_string_equal(captured(c), want);
+}
+
+/*
+ * Plain strings and literal names are written straight into the staging buffer, and the
+ * escaping path takes over where they would not fit: the output is the same wherever in
+ * the buffer a value lands.
+ */
+static void test_values_across_the_buffer_end(void **state)
+{
+	struct capture *c = *state;
+	char want[64000], *p = want;
+	int i;
+
+	jsonw_start_array(c->w);
+	p += sprintf(p, "[");
+	for (i = 0; i < 1000; i++) {
+		jsonw_start_object(c->w);
+		jsonw_name_lit(c->w, "plain_name");
+		jsonw_string(c->w, i % 7 ? "value" : "va\"lue");
+		jsonw_uint_field_lit(c->w, "n", 123456789012ULL + i);
+		jsonw_end_object(c->w);
+		p += sprintf(p, "%s{\"plain_name\":\"%s\",\"n\":%llu}", i ? "," : "",
+			     i % 7 ? "value" : "va\\\"lue", 123456789012ULL + i);
+	}
+	jsonw_end_array(c->w);
+	sprintf(p, "]\n");
+	assert_string_equal(captured(c), want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +202,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_direct_writes_between_values_keep_their_place,
 						capture_setup, capture_teardown),
 		cmocka_unit_test_setup_teardown(test_long_values_are_written_whole, capture_setup,
+						capture_teardown),
+		cmocka_unit_test_setup_teardown(test_numbers_match_printf, capture_setup,
+						capture_teardown),
+		cmocka_unit_test_setup_teardown(test_values_across_the_buffer_end, capture_setup,
 						capture_teardown),
 	};
 

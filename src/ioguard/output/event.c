@@ -197,10 +197,13 @@ static void escape_field(char *dst, const char *src, size_t max)
 	char *d = dst;
 
 	while (i < n) {
-		len = utf8_seq_len(s + i, n - i);
-		if (len == 1 && s[i] >= 0x20 && s[i] != 0x7f && s[i] != '\\') {
+		/* Printable ASCII, nearly every byte, is copied before any UTF-8 decoding. */
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
 			*d++ = s[i++];
-		} else if (len == 1 && s[i] == '\\') {
+			continue;
+		}
+		len = utf8_seq_len(s + i, n - i);
+		if (len == 1 && s[i] == '\\') {
 			*d++ = '\\';
 			*d++ = '\\';
 			i++;
@@ -286,52 +289,52 @@ void event_printer__json(struct event_printer *p, struct json_writer *w,
 	json_time(p, e->ts_ns, time);
 
 	jsonw_start_object(w);
-	jsonw_string_field(w, "time", time);
-	jsonw_uint_field(w, "ts_ns", e->ts_ns);
-	jsonw_uint_field(w, "cpu", e->cpu);
-	jsonw_uint_field(w, "pid", e->pid);
-	jsonw_uint_field(w, "tid", e->tid);
-	jsonw_string_field(w, "comm", comm);
-	jsonw_string_field(w, "op", abi_op_name(e->op));
+	jsonw_string_field_lit(w, "time", time);
+	jsonw_uint_field_lit(w, "ts_ns", e->ts_ns);
+	jsonw_uint_field_lit(w, "cpu", e->cpu);
+	jsonw_uint_field_lit(w, "pid", e->pid);
+	jsonw_uint_field_lit(w, "tid", e->tid);
+	jsonw_string_field_lit(w, "comm", comm);
+	jsonw_string_field_lit(w, "op", abi_op_name(e->op));
 	if (e->flags & IOGUARD_EV_HAS_DEVICE) {
 		escape_field(device, e->device, IOGUARD_DEV_NAME_LEN);
-		jsonw_string_field(w, "device", device);
+		jsonw_string_field_lit(w, "device", device);
 	} else {
-		jsonw_null_field(w, "device");
+		jsonw_null_field_lit(w, "device");
 	}
 	if (e->flags & IOGUARD_EV_HAS_GROUP)
-		jsonw_int_field(w, "group", e->group);
+		jsonw_int_field_lit(w, "group", e->group);
 	else
-		jsonw_null_field(w, "group");
+		jsonw_null_field_lit(w, "group");
 	if (e->flags & IOGUARD_EV_HAS_DOMAIN)
-		jsonw_uint_field(w, "domain", domain_id(p, e->domain));
+		jsonw_uint_field_lit(w, "domain", domain_id(p, e->domain));
 	else
-		jsonw_null_field(w, "domain");
+		jsonw_null_field_lit(w, "domain");
 	if (e->flags & IOGUARD_EV_HAS_IOVA)
-		jsonw_uint_field(w, "iova", e->iova);
+		jsonw_uint_field_lit(w, "iova", e->iova);
 	else
-		jsonw_null_field(w, "iova");
+		jsonw_null_field_lit(w, "iova");
 	if (e->flags & IOGUARD_EV_HAS_SIZE)
-		jsonw_uint_field(w, "size", e->size);
+		jsonw_uint_field_lit(w, "size", e->size);
 	else
-		jsonw_null_field(w, "size");
+		jsonw_null_field_lit(w, "size");
 	if (e->flags & IOGUARD_EV_HAS_LATENCY)
-		jsonw_uint_field(w, "latency_ns", e->latency_ns);
+		jsonw_uint_field_lit(w, "latency_ns", e->latency_ns);
 	else
-		jsonw_null_field(w, "latency_ns");
+		jsonw_null_field_lit(w, "latency_ns");
 	if (e->flags & IOGUARD_EV_HAS_RET)
-		jsonw_int_field(w, "ret", e->ret);
+		jsonw_int_field_lit(w, "ret", e->ret);
 	else
-		jsonw_null_field(w, "ret");
+		jsonw_null_field_lit(w, "ret");
 	/* Only PASID ops carry one; other records keep their established keys. */
 	if (e->flags & IOGUARD_EV_HAS_PASID)
-		jsonw_uint_field(w, "pasid", e->pasid);
+		jsonw_uint_field_lit(w, "pasid", e->pasid);
 	if (e->op == IOGUARD_OP_DMA_FAULT) {
 		char reason[DMA_FAULT_REASON_LEN];
 
 		dma_fault_reason_str((__u8)e->ret, reason);
-		jsonw_string_field(w, "kind", abi_dma_fault_kind_name(dma_fault_event_kind(e)));
-		jsonw_string_field(w, "reason", reason);
+		jsonw_string_field_lit(w, "kind", abi_dma_fault_kind_name(dma_fault_event_kind(e)));
+		jsonw_string_field_lit(w, "reason", reason);
 	}
 	jsonw_end_object(w);
 }

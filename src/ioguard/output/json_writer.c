@@ -53,7 +53,7 @@ void jsonw_destroy(struct json_writer *w)
 	free(w);
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+static inline void put(struct json_writer *w, const char *s, size_t n)
 {
 	if (n > sizeof(w->buf) - w->len) {
 		hand_over(w);
@@ -66,23 +66,42 @@ static void put(struct json_writer *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void put_char(struct json_writer *w, char c)
+static inline void put_char(struct json_writer *w, char c)
 {
 	if (w->len == sizeof(w->buf))
 		hand_over(w);
 	w->buf[w->len++] = c;
 }
 
-/* Decimal digits, as printf's %llu writes them. */
+/*
+ * Decimal digits, as printf's %llu writes them: two per division, written from the end
+ * of a scratch buffer that a fixed-size copy moves out (a u64 has at most 20 digits).
+ */
 static void put_u64(struct json_writer *w, uint64_t v)
 {
-	char digits[20], *p = digits + sizeof(digits);
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char scratch[40], *end = scratch + 20, *p = end;
 
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	put(w, p, digits + sizeof(digits) - p);
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
+	} else {
+		*--p = '0' + v;
+	}
+	if (sizeof(w->buf) - w->len < 20) {
+		put(w, p, end - p);
+		return;
+	}
+	memcpy(w->buf + w->len, p, 20);
+	w->len += end - p;
 }
 
 static void value_prefix(struct json_writer *w)
@@ -105,11 +124,42 @@ static void value_suffix(struct json_writer *w)
 	}
 }
 
+/* The bytes a JSON string cannot hold as they are, and NUL, which ends a C string. */
+static const bool json_special[256] = {
+	[0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+};
+
+/*
+ * @s quoted straight into buf when it fits and has no byte to escape, which is nearly
+ * every name and value; false, with nothing written, otherwise.
+ */
+static bool write_plain(struct json_writer *w, const char *s)
+{
+	size_t room = sizeof(w->buf) - w->len, i;
+	char *d = w->buf + w->len;
+
+	if (room < 2)
+		return false;
+	for (i = 0; !json_special[(unsigned char)s[i]]; i++) {
+		if (i + 2 >= room)
+			return false;
+		d[i + 1] = s[i];
+	}
+	if (s[i])
+		return false;
+	d[0] = '"';
+	d[i + 1] = '"';
+	w->len += i + 2;
+	return true;
+}
+
 static void write_escaped(struct json_writer *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 
+	if (write_plain(w, s))
+		return;
 	put_char(w, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -162,6 +212,13 @@ void jsonw_name(struct json_writer *w, const char *name)
 	value_prefix(w);
 	write_escaped(w, name);
 	put_char(w, ':');
+	w->after_name = true;
+}
+
+void jsonw_name_quoted(struct json_writer *w, const char *quoted, size_t len)
+{
+	value_prefix(w);
+	put(w, quoted, len);
 	w->after_name = true;
 }
 
