@@ -1211,24 +1211,32 @@ int BPF_PROG(dmar_fault_enter, int irq, void *dev_id)
 /* --- IOTLB and device-TLB invalidations (Intel VT-d queued invalidation) ----------------- */
 
 /*
- * The driver flushes that name a domain, nested as the task runs them: a flush can be
+ * The driver flushes that name a domain, on this CPU, innermost last: a flush can be
  * interrupted by another (the deferred-flush timer runs in softirq on whatever task was
- * running), and interrupts nest last in, first out, so a stack per task gives every
- * descriptor the flush that submitted it. Deeper nesting than this is counted as no
- * flush (group unknown).
+ * running), and interrupts nest last in, first out, so the top of the stack is the flush
+ * that submitted a descriptor. A flush spins on the queue and never sleeps, but on a
+ * preemptible kernel its task can be switched out before it takes the queue's lock, and
+ * move: so a scope is taken only by its own task, and only if that task was not switched
+ * out since the scope was pushed (its context-switch count is the same), as the starts
+ * of qi_submit_sync() are (inval_start). A scope left behind by a task that moved is
+ * never taken; a push that finds the stack full empties it first. Per CPU rather than per
+ * task: it costs an array slot instead of a task-storage get at each of the flush's
+ * fentry, fexit and descriptors. Descriptors outside any scope have no group.
  */
 #define FLUSH_SCOPE_DEPTH 4
 
 struct flush_scopes {
 	__u64 domain[FLUSH_SCOPE_DEPTH];
+	__u64 task[FLUSH_SCOPE_DEPTH];
+	__u64 switches[FLUSH_SCOPE_DEPTH];
 	__u32 cause[FLUSH_SCOPE_DEPTH];
 	__u32 depth;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct flush_scopes);
 } flush_scope SEC(".maps");
 
@@ -1236,6 +1244,20 @@ struct {
 static __always_inline __u64 task_switches(struct task_struct *task)
 {
 	return task->nvcsw + task->nivcsw;
+}
+
+/* The scope at the top of this CPU's stack, if the current task may take it. */
+static __always_inline __s32 flush_scope_top(const struct flush_scopes *s,
+					     struct task_struct *task)
+{
+	__u32 d;
+
+	if (!s->depth || s->depth > FLUSH_SCOPE_DEPTH)
+		return -1;
+	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
+	if (s->task[d] != (__u64)task || s->switches[d] != task_switches(task))
+		return -1;
+	return d;
 }
 
 /*
@@ -1296,51 +1318,58 @@ static const struct ioguard_inval zero_inval;
 
 static __always_inline int flush_enter(struct iommu_domain *domain, __u32 cause)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct flush_scopes *s;
-	__u32 d;
+	__u32 zero = 0, d;
 
-	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = bpf_map_lookup_elem(&flush_scope, &zero);
 	if (!s)
 		return 0;
 	d = s->depth;
-	if (d < FLUSH_SCOPE_DEPTH) {
-		s->domain[d] = (__u64)domain;
-		s->cause[d] = cause;
-	}
+	if (d >= FLUSH_SCOPE_DEPTH)
+		d = 0;
+	d &= FLUSH_SCOPE_DEPTH - 1;
+	s->domain[d] = (__u64)domain;
+	s->cause[d] = cause;
+	s->task[d] = (__u64)task;
+	s->switches[d] = task_switches(task);
 	s->depth = d + 1;
 	return 0;
 }
 
 /*
- * Pops the scope of @domain. A flush whose fentry program did not run (the trampoline
- * skips a program that is already running on this CPU) pushed nothing: only a top that
- * names @domain is popped, so the stack never loses its bottom to a missed push.
+ * Pops the scope of @domain, if it is this task's and at the top. A flush whose fentry
+ * program did not run (the trampoline skips a program that is already running on this
+ * CPU) pushed nothing, and a task that moved pops on another CPU: only a top that names
+ * @domain and this task is popped, so the stack never loses another flush's scope.
  */
 static __always_inline int flush_exit(struct iommu_domain *domain)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct flush_scopes *s;
-	__u32 d;
+	__u32 zero = 0, d;
 
-	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL, 0);
-	if (!s || !s->depth)
+	s = bpf_map_lookup_elem(&flush_scope, &zero);
+	if (!s || !s->depth || s->depth > FLUSH_SCOPE_DEPTH)
 		return 0;
-	d = s->depth - 1;
-	if (d >= FLUSH_SCOPE_DEPTH || s->domain[d & (FLUSH_SCOPE_DEPTH - 1)] == (__u64)domain)
+	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
+	if (s->domain[d] == (__u64)domain && s->task[d] == (__u64)task)
 		s->depth = d;
 	return 0;
 }
 
 /*
  * The key of a descriptor of VT-d type @type: its group (through domain_group slot
- * @which) and cause from the innermost flush of this task. Only address-translation kinds come from those flushes; any other
- * kind seen inside one was submitted by an interrupt and has no group.
+ * @which) and cause from the innermost flush on this CPU, if this task may take it
+ * (flush_scope_top()). Only address-translation kinds come from those flushes; any
+ * other kind seen inside one was submitted by an interrupt and has no group.
  */
 static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type, __u32 which)
 {
 	struct flush_scopes *s;
+	__u32 zero = 0;
 	__u64 domain;
-	__u32 d;
+	__s32 d;
 
 	key->group = IOGUARD_GROUP_UNKNOWN;
 	key->cause = IOGUARD_INVAL_CAUSE_NONE;
@@ -1348,10 +1377,13 @@ static __always_inline void inval_key(struct ioguard_inval_key *key, __u64 type,
 	if (key->kind != IOGUARD_INVAL_IOTLB && key->kind != IOGUARD_INVAL_DEV_TLB &&
 	    key->kind != IOGUARD_INVAL_PASID_IOTLB && key->kind != IOGUARD_INVAL_PASID_DEV_TLB)
 		return;
-	s = bpf_task_storage_get(&flush_scope, bpf_get_current_task_btf(), NULL, 0);
-	if (!s || !s->depth || s->depth > FLUSH_SCOPE_DEPTH)
+	s = bpf_map_lookup_elem(&flush_scope, &zero);
+	if (!s)
 		return;
-	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
+	d = flush_scope_top(s, bpf_get_current_task_btf());
+	if (d < 0)
+		return;
+	d &= FLUSH_SCOPE_DEPTH - 1;
 	key->cause = s->cause[d];
 	domain = s->domain[d];
 	domain_group_of(domain, which, &key->group);
