@@ -1052,20 +1052,27 @@ static __always_inline __s32 map_owner(struct decision *d, const struct map_requ
 	return d->tenant;
 }
 
-__noinline int decide_map(const struct map_request *r)
+/*
+ * judge_map()'s answer for an allowed map whose pending record it wrote (decided and
+ * counted): every other answer leaves no record of this ioctl, and decide_map() clears
+ * what an earlier one left, so that no later return or kernel copy can take it for this
+ * map's.
+ */
+#define MAP_PENDING 1
+
+/* The decision of decide_map(): 0, -EPERM, or MAP_PENDING. */
+static __always_inline int judge_map(const struct map_request *r)
 {
 	const struct ioguard_tenant *t;
 	struct ioguard_holder *h = NULL;
 	__u64 len, holder;
 	struct decision d;
+	__u32 over_limit = 0;
 	bool limited;
 	__s32 owner;
 
-	if (!r)
-		return -EPERM;	/* a global function's pointer may be NULL to the verifier */
 	len = r->len;
 	holder = r->holder;
-	pending_clear();
 	if (!decision_begin(&d, r->hook))
 		return 0;
 	d.value = r->iova;
@@ -1122,10 +1129,14 @@ __noinline int decide_map(const struct map_request *r)
 		if (holder)
 			d.reason = holder_bind(holder, t->account_id);
 		/* Still compared with the kernel's copy: a renewal may be rewritten to a map. */
-		if (!d.reason && (t->n_windows || limited) &&
-		    !pending_map(r, limited ? t->account_id : 0, 0))
+		if (d.reason || (!t->n_windows && !limited))
+			return finish(&d);
+		if (!pending_map(r, limited ? t->account_id : 0, 0)) {
 			d.reason = IOGUARD_REASON_ACCOUNT_FULL;
-		return finish(&d);
+			return finish(&d);
+		}
+		finish(&d);
+		return MAP_PENDING;
 	}
 	if (!holder) {
 		/* No IOMMU behind the container yet: nothing to charge, so nothing may map. */
@@ -1137,8 +1148,12 @@ __noinline int decide_map(const struct map_request *r)
 		d.value = len;
 		if (d.policy->mode != IOGUARD_MODE_AUDIT)
 			return finish(&d);
-		/* Audit lets the map through: charge it, so later maps are judged truly. */
+		/*
+		 * Audit lets the map through: charge it, so later maps are judged truly, and
+		 * report it as over the limit once it is charged.
+		 */
 		account_reserve(t->account_id, len, 0, true);
+		over_limit = IOGUARD_REASON_DMA_LIMIT;
 	} else if (d.reason) {
 		return finish(&d);
 	}
@@ -1153,8 +1168,30 @@ __noinline int decide_map(const struct map_request *r)
 	if (!pending_map(r, t->account_id, len)) {
 		holder_refund(holder, len);
 		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
+		return finish(&d);
 	}
-	return finish(&d);
+	d.reason = over_limit;
+	finish(&d);
+	return MAP_PENDING;
+}
+
+/*
+ * A map of @r's, judged. Only an allowed map leaves a pending record (written by
+ * judge_map() with the task-storage get it needs anyway); any other answer clears one
+ * that an earlier ioctl may have left, after the decision rather than before it, which
+ * saves a second get on the maps that write one: nothing in judge_map() reads it.
+ */
+__noinline int decide_map(const struct map_request *r)
+{
+	int ret;
+
+	if (!r)
+		return -EPERM;	/* a global function's pointer may be NULL to the verifier */
+	ret = judge_map(r);
+	if (ret == MAP_PENDING)
+		return 0;
+	pending_clear();
+	return ret;
 }
 
 /* A decision whose reason is known before any rule: an unreadable argument, an unknown ioctl. */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # DMA limits: a tenant may have 64 KiB mapped at once, inside [1 MiB, 2 MiB). Mapping
 # beyond the budget is denied, below it allowed; unmapping gives the budget back (three
-# rounds of 16 pages in one process); a map outside the window is denied.
+# rounds of 16 pages in one process); a map outside the window is denied. The same policy
+# in audit mode lets the map over the limit through and reports it as over the limit.
 . "$REPO/tests/vm/lib.sh"
 trap 'cleanup_trace; policy_unload' EXIT
 
@@ -45,4 +46,16 @@ for reason in dma_limit iova_window; do
 	[ "$n" -ge ${#backends[@]} ] || fail "expected $reason denials for each backend, counted $n"
 	note "$reason denials counted: $n"
 done
+
+sed 's/^mode: enforce$/mode: audit/; s/^name: lab-dma-limit$/name: lab-dma-limit-audit/' \
+	"$policy" > "$work/audit.yaml"
+policy_load "$work/audit.yaml"
+for b in "${backends[@]}"; do
+	"$LAB_TOOLS/vfio_workload" $b "$bdf" --pages 17 > "$work/$b-audit.json"
+	workload_expect "$b: audit lets the 17th page through" "$work/$b-audit.json" \
+		failed_step=null maps=17
+done
+n=$(( $(decision_count map_dma audit dma_limit) + $(decision_count ioas_map audit dma_limit) ))
+[ "$n" -ge ${#backends[@]} ] || fail "expected an audited dma_limit per backend, counted $n"
+note "audited dma_limit decisions: $n"
 restore_driver "$bdf"
