@@ -1056,7 +1056,8 @@ static __always_inline __s32 map_owner(struct decision *d, const struct map_requ
  * judge_map()'s answer for an allowed map whose pending record it wrote (decided and
  * counted): every other answer leaves no record of this ioctl, and decide_map() clears
  * what an earlier one left, so that no later return or kernel copy can take it for this
- * map's.
+ * map's. A denial after the record was written cannot happen; were it to, the record is
+ * cleared and the charge stays (fail closed).
  */
 #define MAP_PENDING 1
 
@@ -1135,8 +1136,7 @@ static __always_inline int judge_map(const struct map_request *r)
 			d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 			return finish(&d);
 		}
-		finish(&d);
-		return MAP_PENDING;
+		return finish(&d) ? -EPERM : MAP_PENDING;
 	}
 	if (!holder) {
 		/* No IOMMU behind the container yet: nothing to charge, so nothing may map. */
@@ -1170,9 +1170,9 @@ static __always_inline int judge_map(const struct map_request *r)
 		d.reason = IOGUARD_REASON_ACCOUNT_FULL;
 		return finish(&d);
 	}
+	/* Only audit sets over_limit, and finish() allows what audit reports. */
 	d.reason = over_limit;
-	finish(&d);
-	return MAP_PENDING;
+	return finish(&d) ? -EPERM : MAP_PENDING;
 }
 
 /*

@@ -55,7 +55,17 @@ for b in "${backends[@]}"; do
 	workload_expect "$b: audit lets the 17th page through" "$work/$b-audit.json" \
 		failed_step=null maps=17
 done
-n=$(( $(decision_count map_dma audit dma_limit) + $(decision_count ioas_map audit dma_limit) ))
+audited() {
+	echo $(( $(decision_count map_dma audit dma_limit) + $(decision_count ioas_map audit dma_limit) ))
+}
+n=$(audited)
 [ "$n" -ge ${#backends[@]} ] || fail "expected an audited dma_limit per backend, counted $n"
 note "audited dma_limit decisions: $n"
+# The audited map was charged and its unmap gave it back: the budget is whole again.
+for b in "${backends[@]}"; do
+	"$LAB_TOOLS/vfio_workload" $b "$bdf" --pages 16 > "$work/$b-audit-again.json"
+	workload_expect "$b: audit, 16 pages after the overrun" "$work/$b-audit-again.json" \
+		failed_step=null maps=16
+done
+[ "$(audited)" -eq "$n" ] || fail "16 pages after the audited overrun were over the limit: $(audited) audited, $n before"
 restore_driver "$bdf"
