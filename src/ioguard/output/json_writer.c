@@ -73,17 +73,14 @@ static inline void put_char(struct json_writer *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/*
- * Decimal digits, as printf's %llu writes them: two per division, written from the end
- * of a scratch buffer that a fixed-size copy moves out (a u64 has at most 20 digits).
- */
-static void put_u64(struct json_writer *w, uint64_t v)
+size_t json_u64(char *dst, uint64_t v)
 {
 	static const char pairs[] =
 		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
-	char scratch[40], *end = scratch + 20, *p = end;
+	/* Digits end at the middle: one copy of fixed size moves them, with bytes to spare. */
+	char scratch[2 * JSON_U64_MAX], *end = scratch + JSON_U64_MAX, *p = end;
 
 	while (v >= 100) {
 		p -= 2;
@@ -96,12 +93,18 @@ static void put_u64(struct json_writer *w, uint64_t v)
 	} else {
 		*--p = '0' + v;
 	}
-	if (sizeof(w->buf) - w->len < 20) {
-		put(w, p, end - p);
-		return;
-	}
-	memcpy(w->buf + w->len, p, 20);
-	w->len += end - p;
+	memcpy(dst, p, JSON_U64_MAX);
+	return end - p;
+}
+
+static void put_u64(struct json_writer *w, uint64_t v)
+{
+	char digits[JSON_U64_MAX];
+
+	if (sizeof(w->buf) - w->len >= JSON_U64_MAX)
+		w->len += json_u64(w->buf + w->len, v);
+	else
+		put(w, digits, json_u64(digits, v));
 }
 
 static void value_prefix(struct json_writer *w)
@@ -129,60 +132,74 @@ static const bool json_special[256] = {
 	[0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
 };
 
-/*
- * @s quoted straight into buf when it fits and has no byte to escape, which is nearly
- * every name and value; false, with nothing written, otherwise.
- */
-static bool write_plain(struct json_writer *w, const char *s)
+/* The escape of a byte json_special[] names (but NUL) at @out; returns its length. */
+static size_t escape_byte(char out[6], unsigned char c)
 {
-	size_t room = sizeof(w->buf) - w->len, i;
-	char *d = w->buf + w->len;
+	static const char hex[] = "0123456789abcdef";
 
-	if (room < 2)
-		return false;
-	for (i = 0; !json_special[(unsigned char)s[i]]; i++) {
-		if (i + 2 >= room)
-			return false;
-		d[i + 1] = s[i];
+	out[0] = '\\';
+	switch (c) {
+	case '"': out[1] = '"'; return 2;
+	case '\\': out[1] = '\\'; return 2;
+	case '\n': out[1] = 'n'; return 2;
+	case '\r': out[1] = 'r'; return 2;
+	case '\t': out[1] = 't'; return 2;
 	}
-	if (s[i])
-		return false;
-	d[0] = '"';
-	d[i + 1] = '"';
-	w->len += i + 2;
-	return true;
+	memcpy(out + 1, "u00", 3);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 0xf];
+	return 6;
+}
+
+size_t json_quote(char *dst, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *d = dst;
+
+	*d++ = '"';
+	for (;; p++) {
+		if (!json_special[*p]) {
+			*d++ = *p;
+			continue;
+		}
+		if (!*p)
+			break;
+		d += escape_byte(d, *p);
+	}
+	*d++ = '"';
+	return d - dst;
+}
+
+/* A string too long to quote in the staging buffer goes out in runs between escapes. */
+static void write_escaped_long(struct json_writer *w, const char *s)
+{
+	const char *run = s;
+	char escape[6];
+
+	put_char(w, '"');
+	for (; *s; s++) {
+		if (!json_special[(unsigned char)*s])
+			continue;
+		put(w, run, s - run);
+		put(w, escape, escape_byte(escape, (unsigned char)*s));
+		run = s + 1;
+	}
+	put(w, run, s - run);
+	put_char(w, '"');
 }
 
 static void write_escaped(struct json_writer *w, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
+	size_t most = JSON_QUOTED_MAX(strlen(s));
 
-	if (write_plain(w, s))
-		return;
-	put_char(w, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(w, run, s - run);
-		run = s + 1;
-		switch (c) {
-		case '"': put(w, "\\\"", 2); break;
-		case '\\': put(w, "\\\\", 2); break;
-		case '\n': put(w, "\\n", 2); break;
-		case '\r': put(w, "\\r", 2); break;
-		case '\t': put(w, "\\t", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
-
-			put(w, u, sizeof(u));
-		}
+	if (most > sizeof(w->buf) - w->len) {
+		hand_over(w);
+		if (most > sizeof(w->buf)) {
+			write_escaped_long(w, s);
+			return;
 		}
 	}
-	put(w, run, s - run);
-	put_char(w, '"');
+	w->len += json_quote(w->buf + w->len, s);
 }
 
 static void open_container(struct json_writer *w, char c)
@@ -215,11 +232,11 @@ void jsonw_name(struct json_writer *w, const char *name)
 	w->after_name = true;
 }
 
-void jsonw_name_quoted(struct json_writer *w, const char *quoted, size_t len)
+void jsonw_json(struct json_writer *w, const char *json, size_t len)
 {
 	value_prefix(w);
-	put(w, quoted, len);
-	w->after_name = true;
+	put(w, json, len);
+	value_suffix(w);
 }
 
 void jsonw_string(struct json_writer *w, const char *value)

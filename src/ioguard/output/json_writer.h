@@ -24,15 +24,10 @@ void jsonw_start_array(struct json_writer *w);
 void jsonw_end_array(struct json_writer *w);
 /* Object member name; the next value call writes its value. */
 void jsonw_name(struct json_writer *w, const char *name);
-/*
- * jsonw_name() for a string literal of plain characters (no '"', '\\' or control byte),
- * written as it is: for records written by the million, where checking every name byte
- * for escapes was a fifth of the cost.
- */
-#define jsonw_name_lit(w, lit) jsonw_name_quoted((w), "\"" lit "\":", sizeof(lit) + 2)
-void jsonw_name_quoted(struct json_writer *w, const char *quoted, size_t len);
 
 void jsonw_string(struct json_writer *w, const char *value);
+/* A value already in JSON (json_quote(), json_u64()), written as it is. */
+void jsonw_json(struct json_writer *w, const char *json, size_t len);
 void jsonw_uint(struct json_writer *w, uint64_t value);
 void jsonw_int(struct json_writer *w, int64_t value);
 void jsonw_bool(struct json_writer *w, bool value);
@@ -45,10 +40,14 @@ void jsonw_int_field(struct json_writer *w, const char *name, int64_t value);
 void jsonw_bool_field(struct json_writer *w, const char *name, bool value);
 void jsonw_null_field(struct json_writer *w, const char *name);
 
-/* The shorthands for a name that jsonw_name_lit() takes. */
-#define jsonw_string_field_lit(w, lit, v) (jsonw_name_lit(w, lit), jsonw_string(w, v))
-#define jsonw_uint_field_lit(w, lit, v) (jsonw_name_lit(w, lit), jsonw_uint(w, v))
-#define jsonw_int_field_lit(w, lit, v) (jsonw_name_lit(w, lit), jsonw_int(w, v))
-#define jsonw_null_field_lit(w, lit) (jsonw_name_lit(w, lit), jsonw_null(w))
+/*
+ * Formatters for callers that build a value's JSON text themselves (jsonw_json()). Each
+ * returns the length of what it wrote, without a NUL; @dst must hold the size named
+ * beside it, which json_u64() may fill past its digits.
+ */
+#define JSON_QUOTED_MAX(len) (6 * (len) + 2)	/* every byte a \u escape, and quotes */
+size_t json_quote(char *dst, const char *s);	/* @s as a JSON string */
+#define JSON_U64_MAX 20
+size_t json_u64(char *dst, uint64_t v);		/* decimal, as printf's %llu */
 
 #endif /* IOGUARD_JSON_WRITER_H */
