@@ -433,9 +433,10 @@ $(OUTPUT)/bench-bpf/%.skel.h: $(OUTPUT)/bench-bpf/%.bpf.o
 
 $(OUTPUT)/bench/bench_ringbuf: $(OUTPUT)/bench-bpf/bench_ringbuf.skel.h
 
-# Empty BPF programs the lab's icount benchmark attaches (tests/vm/tools/bpf_attach) as
-# its floors; built by `make bench` only.
-BENCH_LAB_BPF := $(OUTPUT)/lab-bpf/empty.bpf.o
+# BPF programs the lab's icount benchmark attaches (tests/vm/tools/bpf_attach): empty ones
+# as its floors, and the least work each job needs as its lower bounds; built by `make
+# bench` only.
+BENCH_LAB_BPF := $(OUTPUT)/lab-bpf/empty.bpf.o $(OUTPUT)/lab-bpf/lower.bpf.o
 $(OUTPUT)/lab-bpf/%.bpf.o: tests/vm/bench/%.bpf.c $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)

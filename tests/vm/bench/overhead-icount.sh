@@ -19,6 +19,10 @@
 #                  its accounts (vfio_fops_unl_ioctl, iommufd_fops_ioctl), and where it
 #                  compares the kernel's copy and gives back what was unmapped
 #                  (vfio_pin_pages_remote, vfio_remove_dma; iopt_map_pages, iopt_unmap_iova)
+#   lower-metrics  on empty-trace's points, the least work per call that metrics' job
+#                  needs (tests/vm/bench/lower.bpf.c): its lower bound
+#   lower-enforce  on empty-enforce's points, the least work a byte limit and an IOVA
+#                  window need: enforce's lower bound
 #   metrics        ioguard metrics (in-kernel histograms, nothing streamed)
 #   trace          ioguard trace --json streaming every record to a consumer (/dev/null)
 #   bpftrace       bpftrace hist() of latency and size on the same points
@@ -46,7 +50,10 @@ else
 	unit="ns (TCG wall clock, not instructions: run with tests/vm/run.sh --icount)"
 fi
 empty_obj="$OUTPUT/lab-bpf/empty.bpf.o"
-[ -f "$empty_obj" ] || fail "$empty_obj is missing (make bench builds it)"
+lower_obj="$OUTPUT/lab-bpf/lower.bpf.o"
+for obj in "$empty_obj" "$lower_obj"; do
+	[ -f "$obj" ] || fail "$obj is missing (make bench builds it)"
+done
 bdf=$(find_device_by_id 1234 11e8) || skip "no edu (1234:11e8) device in this guest"
 bind_driver "$bdf" vfio-pci || fail "cannot bind $bdf to vfio-pci"
 mapfile -t backends < <(dma_backends "$bdf")
@@ -71,8 +78,11 @@ for f in vfio_pin_pages_remote vfio_remove_dma iopt_map_pages; do
 done
 [ ${#fentry_progs[@]} -gt 0 ] || fail "none of iommu_map, iommu_unmap, iommu_unmap_fast in /proc/kallsyms"
 
-configs=(none empty-fentry empty-trace empty-lsm empty-enforce metrics trace bpftrace enforce audit)
-command -v bpftrace > /dev/null || configs=(none empty-fentry empty-trace empty-lsm empty-enforce metrics trace enforce audit)
+configs=(none empty-fentry empty-trace empty-lsm empty-enforce lower-metrics lower-enforce metrics trace
+	bpftrace enforce audit)
+if ! command -v bpftrace > /dev/null; then
+	mapfile -t configs < <(printf '%s\n' "${configs[@]}" | grep -vx bpftrace)
+fi
 # LAB_BENCH_CONFIGS on the host (run.sh passes it as BENCH_CONFIGS) measures a subset, e.g.
 # "none empty-fentry metrics" while working on one configuration.
 if [ -n "${BENCH_CONFIGS:-}" ]; then
@@ -131,15 +141,19 @@ start_config() {
 	local links0 i
 	case "$1" in
 	none) ;;
-	empty-fentry|empty-trace|empty-lsm|empty-enforce)
-		local progs=()
+	empty-*|lower-*)
+		local progs=() obj=$empty_obj
 		case "$1" in
 		empty-fentry) progs=("${fentry_progs[@]}") ;;
-		empty-trace) progs=("${fentry_progs[@]}" "${inval_progs[@]}") ;;
+		empty-trace|lower-metrics) progs=("${fentry_progs[@]}" "${inval_progs[@]}") ;;
 		empty-lsm) progs=(lsm_file_ioctl) ;;
-		empty-enforce) progs=(lsm_file_ioctl "${settle_progs[@]}") ;;
+		empty-enforce|lower-enforce) progs=(lsm_file_ioctl "${settle_progs[@]}") ;;
 		esac
-		"$LAB_TOOLS/bpf_attach" "$empty_obj" "${progs[@]}" > "$work/$1.out" 2>&1 &
+		if [[ $1 == lower-* ]]; then
+			obj=$lower_obj
+			progs=("${progs[@]/#/lower_}")
+		fi
+		"$LAB_TOOLS/bpf_attach" "$obj" "${progs[@]}" > "$work/$1.out" 2>&1 &
 		config_pid=$!
 		wait_ready "$config_pid" "$work/$1.out" "attached" ;;
 	metrics)
@@ -213,7 +227,13 @@ for line in open(f"{work}/ops"):
     cfg, backend, m, u = line.split()
     per.setdefault((backend, cfg), []).append((float(m), float(u)))
 floors = {"metrics": "empty-trace", "trace": "empty-trace", "bpftrace": "empty-fentry",
-          "enforce": "empty-enforce", "audit": "empty-enforce"}
+          "enforce": "empty-enforce", "audit": "empty-enforce",
+          "lower-metrics": "empty-trace", "lower-enforce": "empty-enforce"}
+# What each configuration's job needs at least (tests/vm/bench/lower.bpf.c).
+lower = {"metrics": "lower-metrics", "trace": "lower-metrics", "enforce": "lower-enforce",
+         "audit": "lower-enforce"}
+cfgs = ("none", "empty-fentry", "empty-trace", "empty-lsm", "empty-enforce", "lower-metrics",
+        "lower-enforce", "metrics", "trace", "bpftrace", "enforce", "audit")
 targets = {"metrics": 1.5, "enforce": 1.5, "trace": 3.0}
 print(f"bench icount table: per operation, median of runs; unit: {unit}")
 print("bench | path | op | configuration | per op | added | x empty programs | spread |")
@@ -231,8 +251,7 @@ for backend in sorted({b for b, _ in per}):
         base = med.get("none")
         if base is None:
             continue
-        for cfg in ("none", "empty-fentry", "empty-trace", "empty-lsm", "empty-enforce", "metrics", "trace",
-                    "bpftrace", "enforce", "audit"):
+        for cfg in cfgs:
             if cfg not in med:
                 continue
             added = med[cfg] - base
@@ -248,8 +267,12 @@ for backend in sorted({b for b, _ in per}):
                 m = (med[cfg] - base) / (med[floor] - base)
                 print(f"bench icount target {backend} {op} {cfg} added <= {target}x {floor}: "
                       f"{m:.1f}x ({'met' if m <= target else 'missed'})")
-for cfg in ("empty-fentry", "empty-trace", "empty-lsm", "empty-enforce", "metrics", "trace", "bpftrace",
-            "enforce", "audit"):
+        for cfg, bound in lower.items():
+            if cfg in med and bound in med and med[bound] - base > 0:
+                print(f"bench icount lower bound {backend} {op} {cfg}: {bound} adds "
+                      f"{med[bound] - base:+.0f}, {cfg} {med[cfg] - base:+.0f} "
+                      f"({(med[cfg] - base) / (med[bound] - base):.1f}x)")
+for cfg in cfgs[1:]:
     try:
         progs = json.load(open(f"{work}/progs-{cfg}.json"))
     except (OSError, ValueError):
