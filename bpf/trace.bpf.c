@@ -1216,18 +1216,23 @@ int BPF_PROG(dmar_fault_enter, int irq, void *dev_id)
  * running), and interrupts nest last in, first out, so the top of the stack is the flush
  * that submitted a descriptor. A flush spins on the queue and never sleeps, but on a
  * preemptible kernel its task can be switched out before it takes the queue's lock, and
- * move: so a scope is taken only by its own task, and only if that task was not switched
- * out since the scope was pushed (its context-switch count is the same), as the starts
- * of qi_submit_sync() are (inval_start). A scope left behind by a task that moved is
- * never taken; a push that finds the stack full empties it first. Per CPU rather than per
- * task: it costs an array slot instead of a task-storage get at each of the flush's
- * fentry, fexit and descriptors. Descriptors outside any scope have no group.
+ * move: so a scope is taken only by its own task (its address and start time), and only
+ * if that task was not switched out since the scope was pushed (its context-switch count
+ * is the same), as the starts of qi_submit_sync() are (inval_start). A scope left behind
+ * by a task that moved is never taken; a push that finds the stack full empties it first
+ * (not counted as lost: on a preemptible kernel that is ordinary, and only costs the
+ * group of the descriptors of flushes in progress). A slot is claimed for no task while
+ * it is written, so that a flush an interrupt runs meanwhile, which pushes and pops over
+ * it, cannot leave it half its own. Per CPU rather than per task: it costs an array slot
+ * instead of a task-storage get at each of the flush's fentry, fexit and descriptors.
+ * Descriptors outside any scope have no group.
  */
 #define FLUSH_SCOPE_DEPTH 4
 
 struct flush_scopes {
 	__u64 domain[FLUSH_SCOPE_DEPTH];
-	__u64 task[FLUSH_SCOPE_DEPTH];
+	__u64 task[FLUSH_SCOPE_DEPTH];		/* 0 while the slot is written */
+	__u64 started[FLUSH_SCOPE_DEPTH];	/* the task's start_time: an address is reused */
 	__u64 switches[FLUSH_SCOPE_DEPTH];
 	__u32 cause[FLUSH_SCOPE_DEPTH];
 	__u32 depth;
@@ -1255,7 +1260,8 @@ static __always_inline __s32 flush_scope_top(const struct flush_scopes *s,
 	if (!s->depth || s->depth > FLUSH_SCOPE_DEPTH)
 		return -1;
 	d = (s->depth - 1) & (FLUSH_SCOPE_DEPTH - 1);
-	if (s->task[d] != (__u64)task || s->switches[d] != task_switches(task))
+	if (s->task[d] != (__u64)task || s->started[d] != task->start_time ||
+	    s->switches[d] != task_switches(task))
 		return -1;
 	return d;
 }
@@ -1329,11 +1335,16 @@ static __always_inline int flush_enter(struct iommu_domain *domain, __u32 cause)
 	if (d >= FLUSH_SCOPE_DEPTH)
 		d = 0;
 	d &= FLUSH_SCOPE_DEPTH - 1;
+	s->task[d] = 0;
+	barrier();
+	s->depth = d + 1;
+	barrier();
 	s->domain[d] = (__u64)domain;
 	s->cause[d] = cause;
-	s->task[d] = (__u64)task;
+	s->started[d] = task->start_time;
 	s->switches[d] = task_switches(task);
-	s->depth = d + 1;
+	barrier();
+	s->task[d] = (__u64)task;
 	return 0;
 }
 
