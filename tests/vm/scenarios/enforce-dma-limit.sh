@@ -50,22 +50,22 @@ done
 sed 's/^mode: enforce$/mode: audit/; s/^name: lab-dma-limit$/name: lab-dma-limit-audit/' \
 	"$policy" > "$work/audit.yaml"
 policy_load "$work/audit.yaml"
-for b in "${backends[@]}"; do
-	"$LAB_TOOLS/vfio_workload" $b "$bdf" --pages 17 > "$work/$b-audit.json"
-	workload_expect "$b: audit lets the 17th page through" "$work/$b-audit.json" \
-		failed_step=null maps=17
-done
+# audit_maps PAGES WHAT: each backend maps PAGES pages in one process, and all of them pass.
+audit_maps() {
+	local b
+	for b in "${backends[@]}"; do
+		"$LAB_TOOLS/vfio_workload" $b "$bdf" --pages "$1" > "$work/$b-audit-$1.json"
+		workload_expect "$b: audit, $2" "$work/$b-audit-$1.json" failed_step=null maps="$1"
+	done
+}
 audited() {
 	echo $(( $(decision_count map_dma audit dma_limit) + $(decision_count ioas_map audit dma_limit) ))
 }
+audit_maps 17 "the 17th page goes through"
 n=$(audited)
 [ "$n" -ge ${#backends[@]} ] || fail "expected an audited dma_limit per backend, counted $n"
 note "audited dma_limit decisions: $n"
-# The audited map was charged and its unmap gave it back: the budget is whole again.
-for b in "${backends[@]}"; do
-	"$LAB_TOOLS/vfio_workload" $b "$bdf" --pages 16 > "$work/$b-audit-again.json"
-	workload_expect "$b: audit, 16 pages after the overrun" "$work/$b-audit-again.json" \
-		failed_step=null maps=16
-done
+# The overrun was charged and its unmap gave it back: the budget is whole again.
+audit_maps 16 "16 pages after the overrun"
 [ "$(audited)" -eq "$n" ] || fail "16 pages after the audited overrun were over the limit: $(audited) audited, $n before"
 restore_driver "$bdf"
