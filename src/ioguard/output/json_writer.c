@@ -9,9 +9,9 @@
 
 /*
  * Output is staged in buf and handed to the stream with one fwrite() when a top-level
- * value ends, or in pieces of up to JSONW_BUF_SIZE while a value is longer: a trace
- * record is some forty writer calls, and a stdio call per byte or number cost more
- * than ioguard trace could afford at a million records a second. buf is empty between
+ * value ends, or in pieces of up to JSONW_BUF_SIZE while a value is longer: a document
+ * is dozens of writer calls, and a stdio call per byte or number cost more than ioguard
+ * trace could afford at a million records a second. buf is empty between
  * top-level values. The writer never flushes the stream, except in jsonw_destroy():
  * streaming callers flush per batch.
  * Invariant: first[depth] is true until the first value or name at that nesting level
